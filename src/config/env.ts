@@ -1,0 +1,138 @@
+/**
+ * Runtime configuration from the environment: where the services are, how to
+ * reach them, and the process's own knobs. One zod schema is the validator,
+ * the documentation (see README) and the type.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { LOCAL_ENDPOINTS } from './endpoints.ts';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const isTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const EnvSchema = z.object({
+  MONITOR_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'lower-case letters, digits, dot, dash or underscore, at most 63')
+    .default('default'),
+  MONITOR_TIMEZONE: z
+    .string()
+    .refine(isTimeZone, 'not an IANA time zone (e.g. UTC, Europe/Berlin)')
+    .default('UTC'),
+  MONITOR_CONFIG_FILE: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  KAFKA_BROKERS: list
+    .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1))
+    .default([LOCAL_ENDPOINTS.KAFKA_BROKERS]),
+  KAFKA_CLIENT_ID: z.string().default('event-monitor'),
+  KAFKA_TOPIC: z.string().min(1).default('events.raw'),
+  KAFKA_SESSION_TIMEOUT_MS: int(3000, 300_000).default(30_000),
+  KAFKA_HEARTBEAT_INTERVAL_MS: int(100, 60_000).default(3000),
+  /**
+   * Fetch size per partition. It must exceed the largest record batch a producer
+   * sends (kafkajs cannot make progress past a batch larger than this), so the
+   * default matches the 16 MiB max.message.bytes of the topics we create.
+   */
+  KAFKA_MAX_BYTES_PER_PARTITION: int(1024 * 1024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** Offsets are committed at most this often: Redis, not the commit, decides what was applied, so redelivery is harmless. */
+  KAFKA_COMMIT_INTERVAL_MS: int(100, 600_000).default(5000),
+  KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: int(1, 64).default(3),
+  /** A new consumer group starts at the earliest retained offset so history in the topic is counted. */
+  KAFKA_FROM_BEGINNING: bool.default(true),
+  KAFKA_SSL: bool.default(false),
+  KAFKA_SSL_CA_FILE: z.string().optional(),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  KAFKA_SASL_PASSWORD_FILE: z.string().optional(),
+
+  SCHEMA_REGISTRY_URL: z.url().default(LOCAL_ENDPOINTS.SCHEMA_REGISTRY_URL),
+  SCHEMA_REGISTRY_USERNAME: z.string().optional(),
+  SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
+
+  /** redis://[:password@]host:port[/db] or rediss:// for TLS. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .default(LOCAL_ENDPOINTS.REDIS_URL),
+  REDIS_PASSWORD_FILE: z.string().optional(),
+
+  PROMETHEUS_URL: z.url().default(LOCAL_ENDPOINTS.PROMETHEUS_URL),
+  ALERTMANAGER_URL: z
+    .url()
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+
+  METRICS_HOST: z.string().default('0.0.0.0'),
+  /** 0 picks a free port (tests run many monitors on one machine). */
+  METRICS_PORT: int(0, 65_535).default(9464),
+
+  SLACK_WEBHOOK_URL: z.url().optional(),
+  SLACK_WEBHOOK_URL_FILE: z.string().optional(),
+  PAGERDUTY_ROUTING_KEY: z.string().min(1).optional(),
+  PAGERDUTY_ROUTING_KEY_FILE: z.string().optional(),
+  PAGERDUTY_EVENTS_URL: z.url().default('https://events.pagerduty.com/v2/enqueue'),
+
+  CLOSEOUT_SCHEDULE: z.string().default('30 6 * * *'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Configuration that cannot work: the message holds one line per problem. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+export function formatIssues(issues: z.core.$ZodIssue[], prefix = ''): string[] {
+  return issues.map((i) => {
+    const path = i.path.join('.');
+    return `${prefix}${path || '(root)'}: ${i.message}`;
+  });
+}
+
+/** Parse the environment; unset and empty variables take their defaults. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const known = Object.keys(EnvSchema.shape);
+  const picked: Record<string, string> = {};
+  for (const key of known) {
+    const value = source[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  const result = EnvSchema.safeParse(picked);
+  if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
+  return result.data;
+}
+
+/** A secret from VAR or VAR_FILE (Docker/Kubernetes secrets). Never logged. */
+export function readSecret(value: string | undefined, file: string | undefined): string | undefined {
+  if (value) return value;
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch (err) {
+    throw new ConfigError([
+      `cannot read secret file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    ]);
+  }
+}
