@@ -1,0 +1,51 @@
+/**
+ * Writes rejected messages to `<topic>.dlq`: the original key, value and
+ * headers, plus headers saying why and where from. Delivery is at least once
+ * (a crash before the offset commit writes the record again); the source
+ * partition and offset headers let a reader drop repeats.
+ */
+import { CompressionTypes, type Producer } from 'kafkajs';
+import type { DeadLetter, DeadLetterSink } from '../aggregation/batch-processor.ts';
+import { deadLetterTopicOf } from './kafka.ts';
+
+export const DLQ_HEADERS = {
+  reason: 'x-em-reject-reason',
+  detail: 'x-em-reject-detail',
+  topic: 'x-em-source-topic',
+  partition: 'x-em-source-partition',
+  offset: 'x-em-source-offset',
+  timestamp: 'x-em-source-timestamp',
+} as const;
+
+export class KafkaDeadLetterSink implements DeadLetterSink {
+  constructor(private readonly producer: Producer) {}
+
+  async send(records: DeadLetter[]): Promise<void> {
+    const byTopic = new Map<string, DeadLetter[]>();
+    for (const r of records) {
+      const t = deadLetterTopicOf(r.topic);
+      byTopic.set(t, [...(byTopic.get(t) ?? []), r]);
+    }
+    await this.producer.sendBatch({
+      acks: -1,
+      compression: CompressionTypes.None,
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic,
+        messages: list.map((r) => ({
+          key: r.message.key,
+          value: r.message.value,
+          timestamp: r.message.timestamp,
+          headers: {
+            ...r.message.headers,
+            [DLQ_HEADERS.reason]: r.reason,
+            [DLQ_HEADERS.detail]: r.detail,
+            [DLQ_HEADERS.topic]: r.topic,
+            [DLQ_HEADERS.partition]: String(r.partition),
+            [DLQ_HEADERS.offset]: r.message.offset,
+            [DLQ_HEADERS.timestamp]: r.message.timestamp,
+          },
+        })),
+      })),
+    });
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Turns a Kafka message value into a plain object, or says why it cannot.
+ * Two framings, told apart per message: Confluent wire format (magic byte 0,
+ * a 4-byte schema id, then an Avro / JSON Schema / Protobuf payload) and
+ * plain UTF-8 JSON.
+ */
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+
+export type Encoding = 'json' | 'confluent';
+
+export type RejectReason =
+  | 'empty'
+  | 'too_large'
+  | 'not_utf8'
+  | 'not_json'
+  | 'bad_framing'
+  | 'unknown_schema'
+  | 'decode_error'
+  | 'not_object'
+  | 'timestamp_missing'
+  | 'timestamp_invalid';
+
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'empty',
+  'too_large',
+  'not_utf8',
+  'not_json',
+  'bad_framing',
+  'unknown_schema',
+  'decode_error',
+  'not_object',
+  'timestamp_missing',
+  'timestamp_invalid',
+];
+
+export type Decoded =
+  | { ok: true; value: Record<string, unknown>; encoding: Encoding; schemaId: number | null }
+  | { ok: false; reason: RejectReason; detail: string; encoding: Encoding | null };
+
+/** The registry could not be asked (down, 5xx): retry the batch, never reject the message. */
+export class RegistryUnavailableError extends Error {
+  override name = 'RegistryUnavailableError';
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+
+export class MessageDecoder {
+  /** Schema ids the registry said it does not know; asked again after a while in case it was registered late. */
+  private readonly unknownIds = new Map<number, number>();
+
+  constructor(
+    private readonly registry: SchemaRegistry | undefined,
+    readonly maxBytes: number,
+  ) {}
+
+  async decode(value: Buffer | null): Promise<Decoded> {
+    if (!value || value.length === 0)
+      return { ok: false, reason: 'empty', detail: 'empty message', encoding: null };
+    if (value.length > this.maxBytes) {
+      return {
+        ok: false,
+        reason: 'too_large',
+        detail: `${value.length} bytes, limit ${this.maxBytes}`,
+        encoding: null,
+      };
+    }
+    return value[0] === 0 ? this.decodeConfluent(value) : decodeJson(value);
+  }
+
+  private async decodeConfluent(value: Buffer): Promise<Decoded> {
+    if (value.length < 6) {
+      return {
+        ok: false,
+        reason: 'bad_framing',
+        detail: 'wire format needs 5 header bytes and a payload',
+        encoding: 'confluent',
+      };
+    }
+    const schemaId = value.readInt32BE(1);
+    if (!this.registry) {
+      return {
+        ok: false,
+        reason: 'unknown_schema',
+        detail: 'no schema registry configured',
+        encoding: 'confluent',
+      };
+    }
+    const knownMissingAt = this.unknownIds.get(schemaId);
+    if (knownMissingAt !== undefined && Date.now() - knownMissingAt < 60_000) {
+      return {
+        ok: false,
+        reason: 'unknown_schema',
+        detail: `schema id ${schemaId} not in the registry`,
+        encoding: 'confluent',
+      };
+    }
+    try {
+      await this.registry.getSchema(schemaId);
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (status === 404) {
+        this.unknownIds.set(schemaId, Date.now());
+        return {
+          ok: false,
+          reason: 'unknown_schema',
+          detail: `schema id ${schemaId} not in the registry`,
+          encoding: 'confluent',
+        };
+      }
+      throw new RegistryUnavailableError(`schema registry unavailable (${status ?? (err as Error).message})`);
+    }
+    let decoded: unknown;
+    try {
+      decoded = await this.registry.decode(value);
+    } catch {
+      // the library's message can quote payload bytes; the DLQ keeps the payload itself
+      return {
+        ok: false,
+        reason: 'decode_error',
+        detail: `payload does not decode with schema id ${schemaId}`,
+        encoding: 'confluent',
+      };
+    }
+    if (!isPlainObject(decoded)) {
+      return {
+        ok: false,
+        reason: 'not_object',
+        detail: `payload is ${describe(decoded)}`,
+        encoding: 'confluent',
+      };
+    }
+    return { ok: true, value: decoded, encoding: 'confluent', schemaId };
+  }
+}
+
+export function decodeJson(value: Buffer): Decoded {
+  let text: string;
+  try {
+    text = utf8.decode(value);
+  } catch {
+    return { ok: false, reason: 'not_utf8', detail: 'value is not valid UTF-8', encoding: 'json' };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the input, which may hold personal data
+    return { ok: false, reason: 'not_json', detail: 'value is not valid JSON', encoding: 'json' };
+  }
+  if (!isPlainObject(parsed)) {
+    return { ok: false, reason: 'not_object', detail: `JSON ${describe(parsed)}`, encoding: 'json' };
+  }
+  return { ok: true, value: parsed, encoding: 'json', schemaId: null };
+}
+
+const describe = (v: unknown) => (Array.isArray(v) ? 'an array' : v === null ? 'null' : `a ${typeof v}`);

@@ -1,0 +1,212 @@
+/**
+ * Validates one decoded tracking event. Structural failures reject the message
+ * (it goes to the dead-letter topic); field problems are tallied and the event
+ * is accepted, so the close-out can tell "tracking broke" from "message broke".
+ */
+import { z } from 'zod';
+import type { IngestRules } from '../config/monitor-config.ts';
+import type { RejectReason } from '../source/decode.ts';
+
+/** ISO-8601 with a zone (Z or ±hh:mm), as the trackers send it. */
+export const TimestampSchema = z.iso.datetime({ offset: true });
+
+/** What a checkout_completed must carry in event_data to count as a clean purchase. */
+export const PurchaseDataSchema = z.object({
+  transaction_id: z.string().trim().min(1).max(200),
+  /** Revenue in the shop's currency; above 1e10 is not a real order. */
+  revenue: z.number().finite().nonnegative().max(1e10),
+});
+export type PurchaseData = z.infer<typeof PurchaseDataSchema>;
+
+export const FIELD_PROBLEM_KINDS = [
+  'client_id_null',
+  'field_missing',
+  'alias_used',
+  'event_name_missing',
+  'event_name_unknown',
+  'event_data_invalid_json',
+  'transaction_id_missing',
+  'revenue_missing',
+  'revenue_invalid',
+  'revenue_negative',
+  'timestamp_future',
+] as const;
+export type FieldProblemKind = (typeof FIELD_PROBLEM_KINDS)[number];
+
+export interface FieldProblem {
+  kind: FieldProblemKind;
+  /** The field concerned: an expected field name or a configured alias, never a value. */
+  field: string;
+}
+
+export interface AcceptedEvent {
+  tsMs: number;
+  clientId: string | null;
+  /** The name as sent, or null when missing; capped in length. */
+  eventName: string | null;
+  knownEventName: boolean;
+  pageUrl: string | null;
+  referrer: string | null;
+  userAgent: string | null;
+  /** Top-level field names as sent, sorted and comma-joined: schema drift shows as a new set. */
+  fieldSet: string;
+  missingFields: string[];
+  aliasesUsed: string[];
+  problems: FieldProblem[];
+  /** Present on checkout_completed with parseable event_data. */
+  purchase: { transactionId: string | null; revenueCents: number } | null;
+}
+
+export type Validated =
+  | { ok: true; event: AcceptedEvent }
+  | { ok: false; reason: RejectReason; detail: string };
+
+const MAX_NAME = 64;
+const MAX_FIELDS_IN_SET = 40;
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+
+export class EventValidator {
+  private readonly known: Set<string>;
+  /** canonical field → the aliases that may stand for it */
+  private readonly aliasesOf = new Map<string, string[]>();
+
+  constructor(private readonly rules: IngestRules) {
+    this.known = new Set(rules.knownEventNames);
+    for (const [alias, canonical] of Object.entries(rules.fieldAliases)) {
+      const list = this.aliasesOf.get(canonical) ?? [];
+      list.push(alias);
+      this.aliasesOf.set(canonical, list);
+    }
+  }
+
+  validate(raw: Record<string, unknown>, nowMs: number): Validated {
+    const aliasesUsed: string[] = [];
+    const missingFields: string[] = [];
+    const problems: FieldProblem[] = [];
+
+    // The value of a canonical field, or of the first alias present (recorded).
+    const field = (name: string): { present: boolean; value: unknown } => {
+      if (Object.hasOwn(raw, name)) return { present: true, value: raw[name] };
+      for (const alias of this.aliasesOf.get(name) ?? []) {
+        if (Object.hasOwn(raw, alias)) {
+          aliasesUsed.push(alias);
+          problems.push({ kind: 'alias_used', field: alias });
+          return { present: true, value: raw[alias] };
+        }
+      }
+      return { present: false, value: undefined };
+    };
+
+    const ts = field('timestamp');
+    if (!ts.present || ts.value === null || ts.value === '') {
+      return { ok: false, reason: 'timestamp_missing', detail: 'no timestamp' };
+    }
+    if (typeof ts.value !== 'string' || !TimestampSchema.safeParse(ts.value).success) {
+      return { ok: false, reason: 'timestamp_invalid', detail: 'timestamp is not ISO-8601 with a zone' };
+    }
+    const tsMs = Date.parse(ts.value);
+    if (!Number.isFinite(tsMs))
+      return { ok: false, reason: 'timestamp_invalid', detail: 'timestamp out of range' };
+    if (tsMs - nowMs > this.rules.maxFutureSkewSeconds * 1000) {
+      problems.push({ kind: 'timestamp_future', field: 'timestamp' });
+    }
+
+    const values = new Map<string, unknown>();
+    for (const name of this.rules.expectedFields) {
+      const f = name === 'timestamp' ? ts : field(name);
+      if (!f.present) {
+        missingFields.push(name);
+        problems.push({ kind: 'field_missing', field: name });
+      }
+      values.set(name, f.value);
+    }
+
+    const clientId = str(values.has('client_id') ? values.get('client_id') : field('client_id').value);
+    if (clientId === null) problems.push({ kind: 'client_id_null', field: 'client_id' });
+
+    const rawName = str(values.has('event_name') ? values.get('event_name') : field('event_name').value);
+    const eventName = rawName === null ? null : rawName.slice(0, MAX_NAME);
+    const knownEventName = eventName !== null && this.known.has(eventName);
+    if (eventName === null) problems.push({ kind: 'event_name_missing', field: 'event_name' });
+    else if (!knownEventName) problems.push({ kind: 'event_name_unknown', field: 'event_name' });
+
+    const data = parseEventData(
+      values.has('event_data') ? values.get('event_data') : field('event_data').value,
+    );
+    if (data === 'invalid') problems.push({ kind: 'event_data_invalid_json', field: 'event_data' });
+
+    let purchase: AcceptedEvent['purchase'] = null;
+    if (eventName === 'checkout_completed' && data !== 'invalid' && data !== null) {
+      purchase = checkPurchase(data, problems);
+    }
+
+    return {
+      ok: true,
+      event: {
+        tsMs,
+        clientId,
+        eventName,
+        knownEventName,
+        pageUrl: str(values.get('page_url')),
+        referrer: str(values.get('referrer')),
+        userAgent: str(values.get('user_agent')),
+        fieldSet: fieldSetOf(raw),
+        missingFields,
+        aliasesUsed,
+        problems,
+        purchase,
+      },
+    };
+  }
+}
+
+/** event_data arrives as JSON text (as in the export) or as an object. */
+function parseEventData(value: unknown): Record<string, unknown> | null | 'invalid' {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value === 'object') return Array.isArray(value) ? 'invalid' : (value as Record<string, unknown>);
+  if (typeof value !== 'string') return 'invalid';
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : 'invalid';
+  } catch {
+    return 'invalid';
+  }
+}
+
+function checkPurchase(
+  data: Record<string, unknown>,
+  problems: FieldProblem[],
+): NonNullable<AcceptedEvent['purchase']> {
+  const parsed = PurchaseDataSchema.safeParse(data);
+  if (parsed.success) {
+    return { transactionId: parsed.data.transaction_id, revenueCents: Math.round(parsed.data.revenue * 100) };
+  }
+  let transactionId: string | null = null;
+  const tx = PurchaseDataSchema.shape.transaction_id.safeParse(data.transaction_id);
+  if (tx.success) transactionId = tx.data;
+  else problems.push({ kind: 'transaction_id_missing', field: 'transaction_id' });
+
+  let revenueCents = 0;
+  const revenue = data.revenue;
+  if (revenue === undefined || revenue === null) problems.push({ kind: 'revenue_missing', field: 'revenue' });
+  else if (typeof revenue === 'number' && revenue < 0)
+    problems.push({ kind: 'revenue_negative', field: 'revenue' });
+  else {
+    const ok = PurchaseDataSchema.shape.revenue.safeParse(revenue);
+    if (ok.success) revenueCents = Math.round(ok.data * 100);
+    else problems.push({ kind: 'revenue_invalid', field: 'revenue' });
+  }
+  return { transactionId, revenueCents };
+}
+
+function fieldSetOf(raw: Record<string, unknown>): string {
+  const keys = Object.keys(raw);
+  if (keys.length > MAX_FIELDS_IN_SET) keys.length = MAX_FIELDS_IN_SET;
+  return keys
+    .map((k) => k.slice(0, MAX_NAME).replace(/[,\s]/g, '_'))
+    .sort()
+    .join(',');
+}
