@@ -1,0 +1,279 @@
+/**
+ * One consumed batch of one partition → decoded, validated, folded per day and
+ * applied to Redis exactly once. Every message ends as accepted or rejected;
+ * rejected ones go to the dead-letter sink before the state is applied.
+ */
+import type { ChannelRules } from '../config/monitor-config.ts';
+import type { Logger } from '../log.ts';
+import type { IngestMetrics } from '../metrics/ingest-metrics.ts';
+import { decodeJson, type MessageDecoder, type RejectReason } from '../source/decode.ts';
+import type { DayResolver } from '../validation/day.ts';
+import type { AcceptedEvent, EventValidator } from '../validation/event.ts';
+import { BatchDeltas, COUNTER, type DayDelta } from './day-delta.ts';
+import type { DayState } from './day-state.ts';
+
+export interface IncomingMessage {
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
+
+export interface DeadLetter {
+  message: IncomingMessage;
+  topic: string;
+  partition: number;
+  reason: RejectReason;
+  detail: string;
+}
+
+export interface DeadLetterSink {
+  send(records: DeadLetter[]): Promise<void>;
+}
+
+type Settled =
+  | { offset: number; day: string; ok: true; event: AcceptedEvent; schemaId: number | null }
+  | {
+      offset: number;
+      day: string;
+      ok: false;
+      reason: RejectReason;
+      detail: string;
+      message: IncomingMessage;
+    };
+
+export interface BatchOutcome {
+  accepted: number;
+  rejected: number;
+  /** Messages Redis had already applied (redelivered). */
+  skipped: number;
+}
+
+export interface BatchProcessorDeps {
+  namespace: string;
+  decoder: MessageDecoder;
+  validator: EventValidator;
+  days: DayResolver;
+  state: DayState;
+  channels: ChannelRules;
+  deadLetters: DeadLetterSink;
+  metrics?: IngestMetrics;
+  knownEventNames: ReadonlySet<string>;
+  log?: Logger;
+  now?: () => number;
+}
+
+const MAX_APPLY_ATTEMPTS = 5;
+
+export class BatchProcessor {
+  /** Field sets and schema ids this process already reported (saves the Redis check). */
+  private readonly knownShapes = new Set<string>();
+  /** Last offset this process knows applied per "partitionKey|day": saves the watermark read in steady state. */
+  private readonly watermarkCache = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: BatchProcessorDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Forget cached watermarks (on rebalance): the next batch reads them from Redis. */
+  forgetWatermarks() {
+    this.watermarkCache.clear();
+  }
+
+  async process(topic: string, partition: number, messages: IncomingMessage[]): Promise<BatchOutcome> {
+    if (messages.length === 0) return { accepted: 0, rejected: 0, skipped: 0 };
+    const partitionKey = `${topic}/${partition}`;
+    const lastOffset = Number(messages[messages.length - 1]!.offset);
+    const settled = await this.settle(messages);
+
+    const days = [...new Set(settled.map((s) => s.day))];
+    const watermarks = await this.currentWatermarks(partitionKey, days);
+
+    // Dead letters first: if we crash after this, the redelivery writes them again
+    // (at least once, with source offsets in the headers), and Redis still applies once.
+    const dead = settled.filter(
+      (s): s is Extract<Settled, { ok: false }> => !s.ok && s.offset > (watermarks.get(s.day) ?? -1),
+    );
+    if (dead.length) {
+      await this.deps.deadLetters.send(
+        dead.map((d) => ({ message: d.message, topic, partition, reason: d.reason, detail: d.detail })),
+      );
+      for (const d of dead)
+        this.deps.metrics?.deadLettered.inc({ namespace: this.deps.namespace, reason: d.reason });
+    }
+
+    const outcome: BatchOutcome = { accepted: 0, rejected: 0, skipped: 0 };
+    let pending = days;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > MAX_APPLY_ATTEMPTS) {
+        throw new Error(`watermarks of ${partitionKey} kept moving under this consumer; retrying the batch`);
+      }
+      const deltas = new BatchDeltas();
+      const alreadyApplied = new Map<string, number>(); // per day: messages at or below its watermark
+      for (const s of settled) {
+        if (!pending.includes(s.day)) continue;
+        if (s.offset <= (watermarks.get(s.day) ?? -1)) {
+          alreadyApplied.set(s.day, (alreadyApplied.get(s.day) ?? 0) + 1);
+          continue;
+        }
+        const delta = deltas.for(s.day);
+        if (s.ok) delta.addAccepted(s.event, s.schemaId);
+        else delta.addRejected(s.reason);
+      }
+      for (const day of pending) if (!deltas.byDay.has(day)) outcome.skipped += alreadyApplied.get(day) ?? 0;
+      const slices = [...deltas.byDay.values()];
+      if (slices.length === 0) break;
+
+      const results = await this.deps.state.applyMany(
+        slices.map((d) => ({
+          day: d.day,
+          partitionKey,
+          lastOffset,
+          expectedWatermark: watermarks.get(d.day) ?? -1,
+          payload: d.toPayload(this.deps.channels),
+        })),
+      );
+
+      const retry: string[] = [];
+      results.forEach((r, i) => {
+        const delta = slices[i]!;
+        watermarks.set(delta.day, r.watermark);
+        this.watermarkCache.set(`${partitionKey}|${delta.day}`, r.watermark);
+        if (r.status === 'applied') {
+          outcome.accepted += delta.accepted;
+          outcome.rejected += delta.rejected;
+          outcome.skipped += alreadyApplied.get(delta.day) ?? 0;
+          this.record(delta, r.duplicates);
+        } else if (r.status === 'already_applied') {
+          outcome.skipped += delta.accepted + delta.rejected + (alreadyApplied.get(delta.day) ?? 0);
+          this.deps.metrics?.slicesSkipped.inc({ namespace: this.deps.namespace });
+        } else retry.push(delta.day);
+      });
+      pending = retry;
+    }
+    await this.noticeNewShapes(settled);
+    return outcome;
+  }
+
+  /** A field set or schema id never seen before in the namespace is schema drift, live. */
+  private async noticeNewShapes(settled: Settled[]) {
+    const fresh = new Set<string>();
+    for (const s of settled) {
+      if (!s.ok) continue;
+      const shapes = [`fields:${s.event.fieldSet}`, ...(s.schemaId !== null ? [`schema:${s.schemaId}`] : [])];
+      for (const shape of shapes) if (!this.knownShapes.has(shape)) fresh.add(shape);
+    }
+    if (fresh.size === 0) return;
+    const added = await this.deps.state.rememberShapes([...fresh]);
+    for (const shape of fresh) this.knownShapes.add(shape);
+    for (const shape of added) {
+      const kind = shape.startsWith('schema:') ? 'schema_id' : 'field_set';
+      this.deps.metrics?.schemaChanges.inc({ namespace: this.deps.namespace, kind });
+      // the shape itself stays out of the log: field names are sender-controlled text
+      this.deps.log?.warn({ kind }, 'new event shape seen; see the day report for the field sets');
+    }
+  }
+
+  private async currentWatermarks(partitionKey: string, days: string[]) {
+    const out = new Map<string, number>();
+    const missing: string[] = [];
+    for (const day of days) {
+      const cached = this.watermarkCache.get(`${partitionKey}|${day}`);
+      if (cached === undefined) missing.push(day);
+      else out.set(day, cached);
+    }
+    if (missing.length) {
+      for (const [day, w] of await this.deps.state.watermarks(missing, partitionKey)) {
+        out.set(day, w);
+        this.watermarkCache.set(`${partitionKey}|${day}`, w);
+      }
+    }
+    return out;
+  }
+
+  private async settle(messages: IncomingMessage[]): Promise<Settled[]> {
+    const { decoder, validator, days } = this.deps;
+    const now = this.now();
+    const out: Settled[] = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const offset = Number(m.offset);
+      // JSON (the common case) decodes synchronously; only wire format may ask the registry.
+      const decoded =
+        m.value && m.value.length > 0 && m.value[0] !== 0 && m.value.length <= decoder.maxBytes
+          ? decodeJson(m.value)
+          : await decoder.decode(m.value);
+      const recordDay = () => days.dayOf(Number(m.timestamp) || now);
+      if (!decoded.ok) {
+        out[i] = {
+          offset,
+          day: recordDay(),
+          ok: false,
+          reason: decoded.reason,
+          detail: decoded.detail,
+          message: m,
+        };
+        continue;
+      }
+      const v = validator.validate(decoded.value, now);
+      out[i] = v.ok
+        ? {
+            offset,
+            day: days.dayOf(v.event.tsMs),
+            ok: true,
+            event: v.event,
+            schemaId: decoded.schemaId,
+          }
+        : { offset, day: recordDay(), ok: false, reason: v.reason, detail: v.detail, message: m };
+    }
+    return out;
+  }
+
+  /** Metrics for a slice Redis applied: derived from the same counters that went to Redis. */
+  private record(delta: DayDelta, duplicates: number) {
+    const m = this.deps.metrics;
+    if (!m) return;
+    const namespace = this.deps.namespace;
+    const counters = delta.counters;
+    m.consumed.inc({ namespace }, delta.accepted + delta.rejected);
+    for (const [name, n] of counters) {
+      const sep = name.indexOf(':');
+      const kind = sep < 0 ? name : name.slice(0, sep);
+      const rest = sep < 0 ? '' : name.slice(sep + 1);
+      switch (kind) {
+        case 'event':
+          m.accepted.inc({ namespace, event_name: this.deps.knownEventNames.has(rest) ? rest : 'other' }, n);
+          break;
+        case 'rejected':
+          m.rejected.inc({ namespace, reason: rest }, n);
+          break;
+        case 'problem': {
+          const [problem, field] = rest.split(':');
+          m.fieldProblems.inc({ namespace, kind: problem!, field: field ?? '' }, n);
+          break;
+        }
+        case 'schema':
+          m.fieldSets.inc({ namespace, schema: rest }, n);
+          break;
+        case COUNTER.purchases:
+          m.purchases.inc({ namespace }, n);
+          break;
+        case COUNTER.revenueCents:
+          m.revenue.inc({ namespace }, n / 100);
+          break;
+      }
+    }
+    const missingName = (counters.get(COUNTER.events) ?? 0) - sumEventNames(counters);
+    if (missingName > 0) m.accepted.inc({ namespace, event_name: 'missing' }, missingName);
+    if (duplicates > 0) m.duplicateTransactions.inc({ namespace }, duplicates);
+    m.lastBatchTime.set({ namespace }, this.now() / 1000);
+  }
+}
+
+function sumEventNames(counters: Map<string, number>) {
+  let n = 0;
+  for (const [k, v] of counters) if (k.startsWith('event:')) n += v;
+  return n;
+}

@@ -1,0 +1,119 @@
+--[[
+  Applies one batch's delta for one day, exactly once.
+
+  The day's `applied` hash records, per source partition, the last Kafka offset
+  already folded into this day. A slice whose last offset is at or below it was
+  applied before (a redelivery after a crash, a rebalance, or a zombie consumer)
+  and is skipped. The caller filtered its messages against `expected`; if the
+  watermark moved since, the caller re-reads it and filters again.
+
+  KEYS[1] counters (hash)          KEYS[5] funnel:atc (set)
+  KEYS[2] applied offsets (hash)   KEYS[6] funnel:checkout (set)
+  KEYS[3] transactions (hash: id -> "ts|cents" of its earliest occurrence)
+                                   KEYS[7] funnel:purchase (set)
+  KEYS[4] first touch (hash: client -> "ts|channel")
+  KEYS[8] summary (string; exists once the day was closed out)
+  KEYS[9..] transaction hashes of earlier days (optional duplicate look-back)
+
+  ARGV[1] partition key ("topic/partition")
+  ARGV[2] last offset of the slice
+  ARGV[3] expected watermark (-1: none yet)
+  ARGV[4] delta (JSON, see day-delta.ts)
+  ARGV[5] ttl in seconds
+
+  Returns {1, watermark, duplicates} applied, {0, watermark} already applied,
+  {-1, watermark} watermark moved.
+]]
+local stored = redis.call('HGET', KEYS[2], ARGV[1])
+local current = stored and tonumber(stored) or -1
+local last = tonumber(ARGV[2])
+if current >= last then
+  return {0, tostring(current)}
+end
+if current ~= tonumber(ARGV[3]) then
+  return {-1, tostring(current)}
+end
+
+local delta = cjson.decode(ARGV[4])
+local counters = KEYS[1]
+
+for field, by in pairs(delta.c) do
+  redis.call('HINCRBY', counters, field, by)
+end
+
+-- A transaction id seen before on this day (or in the look-back) is a duplicate:
+-- its revenue stays in `revenue_cents` (as tracked). The deduplicated revenue
+-- counts each id once, at its earliest occurrence by timestamp, so it does not
+-- depend on the order partitions are consumed in.
+local duplicates = 0
+for _, t in ipairs(delta.tx) do
+  local id, ts, cents = t[1], tonumber(t[2]), t[3]
+  local old = redis.call('HGET', KEYS[3], id)
+  if old then
+    duplicates = duplicates + 1
+    local sep = string.find(old, '|', 1, true)
+    if ts < tonumber(string.sub(old, 1, sep - 1)) then
+      redis.call('HINCRBY', counters, 'revenue_dedup_cents', tonumber(cents) - tonumber(string.sub(old, sep + 1)))
+      redis.call('HSET', KEYS[3], id, t[2] .. '|' .. cents)
+    end
+  else
+    local earlier = false
+    for i = 9, #KEYS do
+      if redis.call('HEXISTS', KEYS[i], id) == 1 then
+        earlier = true
+        break
+      end
+    end
+    redis.call('HSET', KEYS[3], id, t[2] .. '|' .. cents)
+    if earlier then
+      duplicates = duplicates + 1
+    else
+      redis.call('HINCRBY', counters, 'revenue_dedup_cents', cents)
+    end
+  end
+end
+if duplicates > 0 then
+  redis.call('HINCRBY', counters, 'duplicate_transactions', duplicates)
+end
+
+-- First touch: a client's channel is that of its earliest event; channel counts follow it.
+for _, f in ipairs(delta.ft) do
+  local client, ts, channel = f[1], tonumber(f[2]), f[3]
+  local old = redis.call('HGET', KEYS[4], client)
+  if not old then
+    redis.call('HSET', KEYS[4], client, f[2] .. '|' .. channel)
+    redis.call('HINCRBY', counters, 'channel:' .. channel, 1)
+  else
+    local sep = string.find(old, '|', 1, true)
+    if ts < tonumber(string.sub(old, 1, sep - 1)) then
+      local oldChannel = string.sub(old, sep + 1)
+      redis.call('HSET', KEYS[4], client, f[2] .. '|' .. channel)
+      if oldChannel ~= channel then
+        redis.call('HINCRBY', counters, 'channel:' .. oldChannel, -1)
+        redis.call('HINCRBY', counters, 'channel:' .. channel, 1)
+      end
+    end
+  end
+end
+
+-- SADD in chunks: Lua's unpack has a stack limit.
+local function addAll(key, members)
+  local n = #members
+  for i = 1, n, 1000 do
+    redis.call('SADD', key, unpack(members, i, math.min(i + 999, n)))
+  end
+end
+addAll(KEYS[5], delta.atc)
+addAll(KEYS[6], delta.checkout)
+addAll(KEYS[7], delta.purchase)
+
+if redis.call('EXISTS', KEYS[8]) == 1 and delta.c.events then
+  redis.call('HINCRBY', counters, 'late_events', delta.c.events)
+end
+
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local ttl = tonumber(ARGV[5])
+for i = 1, 7 do
+  redis.call('EXPIRE', KEYS[i], ttl)
+end
+return {1, ARGV[2], duplicates}
