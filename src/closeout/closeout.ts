@@ -1,0 +1,242 @@
+/**
+ * Closes out one day from Redis alone: the day's snapshot and the stored
+ * summaries of earlier days. Its cost does not grow with the day's events.
+ * Stores the report as the day's summary (later baselines read it), then
+ * notifies, never twice for the same alert.
+ */
+import type { DayState } from '../aggregation/day-state.ts';
+import type { MonitorConfig } from '../config/monitor-config.ts';
+import { postAlerts, toAlertmanager } from '../delivery/alertmanager.ts';
+import { resolveEvent, sendPagerDuty, triggerEvent } from '../delivery/pagerduty.ts';
+import { sendSlack, slackMessage } from '../delivery/slack.ts';
+import type { Logger } from '../log.ts';
+import { baselineOf, lookbackWindow, zScore } from './baseline.ts';
+import { applySnoozes, runChecks, thresholdsFor } from './checks.ts';
+import { dayMetrics, daySchema } from './day-metrics.ts';
+import { diffReports, REPORT_VERSION, type Report, ReportSchema, verdictOf } from './report.ts';
+
+export interface Sinks {
+  alertmanagerUrl?: string | undefined;
+  slackWebhookUrl?: string | undefined;
+  pagerduty?: { routingKey: string; eventsUrl: string } | undefined;
+}
+
+export interface CloseoutDeps {
+  state: DayState;
+  config: MonitorConfig;
+  timezone: string;
+  sinks: Sinks;
+  log: Logger;
+  now?: () => Date;
+}
+
+export interface CloseoutResult {
+  report: Report;
+  /** The stored report was returned as is (already closed, no --rerun). */
+  reused: boolean;
+  /** Sinks that failed; they are retried by the next run for the day. */
+  deliveryErrors: string[];
+  durationMs: number;
+}
+
+export async function closeOut(
+  deps: CloseoutDeps,
+  day: string,
+  options: { rerun?: boolean } = {},
+): Promise<CloseoutResult> {
+  const started = Date.now();
+  const now = (deps.now ?? (() => new Date()))();
+  const stored = await readReport(deps, day);
+  let report: Report;
+  let firing: Report['alerts'];
+  if (stored && !options.rerun) {
+    report = stored;
+    firing = stored.alerts;
+  } else {
+    const fresh = await computeReport(deps, day, now, stored);
+    report = stored ? { ...fresh, changes: diffReports(stored, fresh) } : fresh;
+    firing = report.alerts;
+  }
+  const deliveryErrors = await notify(deps, report, firing, now);
+  await deps.state.saveSummary(day, report);
+  const durationMs = Date.now() - started;
+  const live = report.alerts.filter((a) => !a.snoozed);
+  await deps.state.recordCloseout(day, now.getTime(), durationMs, {
+    critical: live.filter((a) => a.severity === 'CRITICAL').length,
+    warning: live.filter((a) => a.severity === 'WARNING').length,
+  });
+  deps.log.info(
+    { day, verdict: report.verdict, alerts: live.length, reused: !!stored && !options.rerun, durationMs },
+    'closed out',
+  );
+  return { report, reused: !!stored && !options.rerun, deliveryErrors, durationMs };
+}
+
+async function readReport(deps: CloseoutDeps, day: string): Promise<Report | null> {
+  const raw = await deps.state.readSummary(day);
+  if (raw === null) return null;
+  const parsed = ReportSchema.safeParse(raw);
+  if (!parsed.success) {
+    deps.log.warn({ day }, 'stored summary has an unknown shape; recomputing');
+    return null;
+  }
+  return parsed.data;
+}
+
+async function computeReport(
+  deps: CloseoutDeps,
+  day: string,
+  now: Date,
+  stored: Report | null,
+): Promise<Report> {
+  const { state, config } = deps;
+  const snapshot = await state.read(day);
+  const metrics = dayMetrics(snapshot);
+  const schema = daySchema(snapshot);
+
+  const window = lookbackWindow(day, config.baseline);
+  const summaries = await state.readSummaries<unknown>(window);
+  const history = new Map<string, Report>();
+  for (const [d, raw] of summaries) {
+    const parsed = ReportSchema.safeParse(raw);
+    if (parsed.success) history.set(d, parsed.data);
+  }
+  const series = (pick: (r: Report) => number | null) =>
+    new Map(window.map((d) => [d, history.has(d) ? pick(history.get(d)!) : undefined]));
+  const base = (pick: (r: Report) => number | null) => baselineOf(day, series(pick), config.baseline);
+
+  const eventBaseline = base((r) => r.metrics.event_count);
+  const zscores = {
+    revenue: zScore(
+      metrics.revenue,
+      base((r) => r.metrics.revenue),
+    ),
+    aov: zScore(
+      metrics.aov,
+      base((r) => r.metrics.aov),
+    ),
+    conversions: zScore(
+      metrics.conversions,
+      base((r) => r.metrics.conversions),
+    ),
+    event_count: zScore(metrics.event_count, eventBaseline),
+  };
+  const pageViewBaseline = base((r) => r.metrics.event_types.page_viewed ?? 0);
+  const previous = window.find((d) => history.has(d));
+
+  const alerts = applySnoozes(
+    runChecks({
+      day,
+      metrics,
+      schema,
+      previousSchema: previous ? history.get(previous)!.schema : null,
+      zscores,
+      baselines: { event_count: eventBaseline, page_views: pageViewBaseline },
+      thresholds: thresholdsFor(day, config),
+      expectedFields: config.ingest.expectedFields,
+      fieldAliases: config.ingest.fieldAliases,
+      expectedChannels: config.expectedChannels,
+    }),
+    day,
+    config.snoozes,
+  );
+
+  return {
+    version: REPORT_VERSION,
+    date: day,
+    namespace: state.namespace,
+    timezone: deps.timezone,
+    generated_at: now.toISOString(),
+    verdict: verdictOf(alerts),
+    alerts,
+    metrics,
+    zscores,
+    baselines: { page_views: pageViewBaseline },
+    schema,
+    notified: stored?.notified ?? { alertmanager: [], slack: false, pagerduty: [] },
+  };
+}
+
+/** Send what was not sent before; resolve what stopped firing. Updates report.notified in place. */
+async function notify(
+  deps: CloseoutDeps,
+  report: Report,
+  alerts: Report['alerts'],
+  now: Date,
+): Promise<string[]> {
+  const { sinks, log } = deps;
+  const ns = report.namespace;
+  const live = alerts.filter((a) => !a.snoozed);
+  const errors: string[] = [];
+  const attempt = async (sink: string, send: () => Promise<void>) => {
+    try {
+      await send();
+    } catch (err) {
+      errors.push((err as Error).message);
+      log.warn(
+        { sink, err: (err as Error).message },
+        'notification failed; the next close-out run retries it',
+      );
+    }
+  };
+
+  if (sinks.alertmanagerUrl) {
+    const url = sinks.alertmanagerUrl;
+    const already = new Set(report.notified.alertmanager.map((a) => a.check));
+    const liveChecks = new Set(live.map((a) => a.check));
+    const context = { namespace: ns, date: report.date, now, ttlHours: deps.config.delivery.alertTtlHours };
+    const payload = [
+      ...live.filter((a) => !already.has(a.check)).map((a) => toAlertmanager(a, context)),
+      ...report.notified.alertmanager
+        .filter((a) => !liveChecks.has(a.check))
+        .map((a) => toAlertmanager({ ...a, message: `${a.check} resolved` }, { ...context, resolved: true })),
+    ];
+    await attempt('alertmanager', async () => {
+      await postAlerts(url, payload);
+      report.notified.alertmanager = live.map((a) => ({ check: a.check, severity: a.severity }));
+    });
+  }
+
+  if (sinks.slackWebhookUrl) {
+    const url = sinks.slackWebhookUrl;
+    // first run: every alert in one message; a re-run: only alerts not announced before
+    const fresh = report.notified.slack
+      ? live.filter((a) => report.changes?.alerts_added.includes(a.check))
+      : live;
+    const message = slackMessage(ns, report.date, fresh);
+    if (message) {
+      await attempt('slack', async () => {
+        await sendSlack(url, message);
+        report.notified.slack = true;
+      });
+    } else if (!report.notified.slack && live.length === 0) report.notified.slack = true;
+  }
+
+  if (sinks.pagerduty) {
+    const { routingKey, eventsUrl } = sinks.pagerduty;
+    const paged = new Set(report.notified.pagerduty);
+    const critical = live.filter((a) => a.severity === 'CRITICAL');
+    const stillPaged = new Set<string>();
+    for (const a of critical) {
+      if (paged.has(a.check)) {
+        stillPaged.add(a.check);
+        continue;
+      }
+      await attempt('pagerduty', async () => {
+        await sendPagerDuty(eventsUrl, triggerEvent(routingKey, ns, report.date, a, now));
+        stillPaged.add(a.check);
+      });
+    }
+    for (const check of paged) {
+      if (critical.some((a) => a.check === check)) continue;
+      let resolved = false;
+      await attempt('pagerduty', async () => {
+        await sendPagerDuty(eventsUrl, resolveEvent(routingKey, ns, report.date, check));
+        resolved = true;
+      });
+      if (!resolved) stillPaged.add(check); // keep it, so the next run resolves it
+    }
+    report.notified.pagerduty = [...stillPaged];
+  }
+  return errors;
+}

@@ -1,0 +1,92 @@
+/**
+ * The day's metrics, derived from its Redis snapshot alone. The names are a
+ * contract: they are the JSON report's `metrics` object. Pure.
+ */
+import { z } from 'zod';
+import { COUNTER } from '../aggregation/day-delta.ts';
+import type { DaySnapshot } from '../aggregation/day-state.ts';
+
+const countMap = z.record(z.string(), z.number());
+
+export const DayMetricsSchema = z.object({
+  event_count: z.number().int(),
+  null_client_rate: z.number(),
+  conversions: z.number().int(),
+  revenue: z.number(),
+  revenue_deduplicated: z.number(),
+  aov: z.number().nullable(),
+  duplicate_transactions: z.number().int(),
+  clients: z.number().int(),
+  atc_rate: z.number(),
+  checkout_rate: z.number(),
+  purchase_rate: z.number(),
+  channel_share: countMap,
+  event_types: countMap,
+  missing_fields: countMap,
+  field_aliases: countMap,
+  rejected: countMap,
+  /** Field problems on accepted events, "kind:field" → count. */
+  field_problems: countMap,
+  /** Events applied after the day was first closed out. */
+  late_events: z.number().int(),
+});
+export type DayMetrics = z.infer<typeof DayMetricsSchema>;
+
+/** What the day's events looked like on the wire: for schema drift. */
+export const DaySchemaSchema = z.object({
+  field_sets: countMap,
+  schema_ids: countMap,
+});
+export type DaySchema = z.infer<typeof DaySchemaSchema>;
+
+const round = (v: number, digits = 6) => Number(v.toFixed(digits));
+const share = (part: number, whole: number) => (whole > 0 ? round(part / whole) : 0);
+
+/** Counters whose field starts with `prefix`, keyed by the rest of the field name. */
+function withPrefix(counters: Record<string, number>, prefix: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counters))
+    if (k.startsWith(prefix) && v !== 0) out[k.slice(prefix.length)] = v;
+  return out;
+}
+
+export function dayMetrics(s: DaySnapshot): DayMetrics {
+  const c = s.counters;
+  const events = c[COUNTER.events] ?? 0;
+  const conversions = c[COUNTER.purchases] ?? 0;
+  const revenue = (c[COUNTER.revenueCents] ?? 0) / 100;
+  const channelCounts = withPrefix(c, 'channel:');
+  const channel_share: Record<string, number> = {};
+  for (const [ch, n] of Object.entries(channelCounts)) channel_share[ch] = share(n, s.clients);
+  return {
+    event_count: events,
+    null_client_rate: share(c[COUNTER.nullClient] ?? 0, events),
+    conversions,
+    revenue,
+    revenue_deduplicated: (c[COUNTER.revenueDedupCents] ?? 0) / 100,
+    aov: conversions > 0 ? round(revenue / conversions, 4) : null,
+    duplicate_transactions: c[COUNTER.duplicateTransactions] ?? 0,
+    clients: s.clients,
+    atc_rate: share(s.funnel.atc, s.clients),
+    checkout_rate: share(s.funnel.checkout, s.clients),
+    purchase_rate: share(s.funnel.purchase, s.clients),
+    channel_share,
+    event_types: withPrefix(c, 'event:'),
+    missing_fields: withPrefix(c, 'missing:'),
+    field_aliases: withPrefix(c, 'alias:'),
+    rejected: withPrefix(c, 'rejected:'),
+    field_problems: withPrefix(c, 'problem:'),
+    late_events: c[COUNTER.lateEvents] ?? 0,
+  };
+}
+
+export function daySchema(s: DaySnapshot): DaySchema {
+  return { field_sets: withPrefix(s.counters, 'fieldset:'), schema_ids: withPrefix(s.counters, 'schema:') };
+}
+
+/** Every field name seen on the day, across all field sets. */
+export function fieldNamesOf(schema: DaySchema): Set<string> {
+  const names = new Set<string>();
+  for (const set of Object.keys(schema.field_sets)) for (const f of set.split(',')) if (f) names.add(f);
+  return names;
+}

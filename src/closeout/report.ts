@@ -1,0 +1,88 @@
+/**
+ * The close-out report: one zod schema is the JSON contract (versioned), the
+ * type, and the validator for summaries read back from Redis. Pure.
+ */
+import { z } from 'zod';
+import { type Alert, SEVERITY_RANK, type Severity } from './checks.ts';
+import { DayMetricsSchema, DaySchemaSchema } from './day-metrics.ts';
+
+export const REPORT_VERSION = 1;
+
+const ZScoreSchema = z
+  .object({ z: z.number(), mean: z.number(), std: z.number(), n: z.number().int() })
+  .nullable();
+const BaselineSchema = z.object({ mean: z.number(), std: z.number(), n: z.number().int() }).nullable();
+
+export const AlertSchema = z.object({
+  check: z.string(),
+  severity: z.enum(['CRITICAL', 'WARNING', 'INFO']),
+  message: z.string(),
+  value: z.union([z.number(), z.string()]).nullable(),
+  threshold: z.union([z.number(), z.string()]).nullable(),
+  snoozed: z.boolean(),
+});
+
+export const ReportSchema = z.object({
+  version: z.literal(REPORT_VERSION),
+  date: z.string(),
+  namespace: z.string(),
+  timezone: z.string(),
+  generated_at: z.string(),
+  verdict: z.enum(['critical', 'warning', 'ok']),
+  alerts: z.array(AlertSchema),
+  metrics: DayMetricsSchema,
+  zscores: z.object({
+    revenue: ZScoreSchema,
+    aov: ZScoreSchema,
+    conversions: ZScoreSchema,
+    event_count: ZScoreSchema,
+  }),
+  baselines: z.object({ page_views: BaselineSchema }),
+  schema: DaySchemaSchema,
+  /** On a re-run: what changed since the stored report. */
+  changes: z
+    .object({
+      metrics: z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })),
+      alerts_added: z.array(z.string()),
+      alerts_removed: z.array(z.string()),
+    })
+    .optional(),
+  /** Which notifications went out, so a re-run sends nothing twice. */
+  notified: z.object({
+    /** Alerts posted and still active there; resolving one needs its exact labels, severity included. */
+    alertmanager: z.array(z.object({ check: z.string(), severity: z.enum(['CRITICAL', 'WARNING', 'INFO']) })),
+    slack: z.boolean(),
+    pagerduty: z.array(z.string()),
+  }),
+});
+export type Report = z.infer<typeof ReportSchema>;
+
+export function verdictOf(alerts: Alert[]): Report['verdict'] {
+  const live = alerts.filter((a) => !a.snoozed);
+  if (live.some((a) => a.severity === 'CRITICAL')) return 'critical';
+  if (live.some((a) => a.severity === 'WARNING')) return 'warning';
+  return 'ok';
+}
+
+/** Whether an unsnoozed alert at or above `level` fired: the close-out's exit status. */
+export function failsAt(report: Report, level: Severity | 'never'): boolean {
+  if (level === 'never') return false;
+  return report.alerts.some((a) => !a.snoozed && SEVERITY_RANK[a.severity] >= SEVERITY_RANK[level]);
+}
+
+/** Metric-by-metric differences between two reports of the same day (a --rerun after late events). */
+export function diffReports(before: Report, after: Omit<Report, 'changes'>): NonNullable<Report['changes']> {
+  const metrics: Record<string, { before: unknown; after: unknown }> = {};
+  for (const [k, v] of Object.entries(after.metrics)) {
+    const old = (before.metrics as Record<string, unknown>)[k];
+    if (JSON.stringify(old) !== JSON.stringify(v)) metrics[k] = { before: old, after: v };
+  }
+  const key = (a: Alert) => a.check;
+  const beforeChecks = new Set(before.alerts.map(key));
+  const afterChecks = new Set(after.alerts.map(key));
+  return {
+    metrics,
+    alerts_added: [...afterChecks].filter((c) => !beforeChecks.has(c)),
+    alerts_removed: [...beforeChecks].filter((c) => !afterChecks.has(c)),
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The text report, in the seed monitor's layout, and a compact form for the
+ * demo's terminal output. Pure. Severity is always spelled out, never carried
+ * by a symbol alone.
+ */
+import type { Report } from './report.ts';
+
+const RULE = '='.repeat(64);
+const THIN = '-'.repeat(64);
+
+const num = (v: number, digits = 2) =>
+  v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export function textReport(r: Report): string {
+  const lines: string[] = [
+    RULE,
+    `DAILY MONITORING REPORT: ${r.date} (namespace ${r.namespace}, ${r.timezone})`,
+    `Generated: ${r.generated_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`,
+    RULE,
+    '',
+  ];
+  const critical = r.alerts.filter((a) => a.severity === 'CRITICAL');
+  const warnings = r.alerts.filter((a) => a.severity === 'WARNING');
+  const item = (a: Report['alerts'][number]) => `   • ${a.message}${a.snoozed ? '  [snoozed]' : ''}`;
+  if (critical.length) lines.push('🚨 CRITICAL ALERTS:', ...critical.map(item), '');
+  if (warnings.length) lines.push('⚠️ WARNINGS:', ...warnings.map(item), '');
+  if (!critical.length && !warnings.length) lines.push('✅ ALL CHECKS PASSED', '');
+  if (r.changes) {
+    const changed = Object.entries(r.changes.metrics);
+    lines.push('CHANGES SINCE THE LAST CLOSE-OUT:');
+    if (!changed.length && !r.changes.alerts_added.length && !r.changes.alerts_removed.length)
+      lines.push('   none');
+    for (const [k, { before, after }] of changed)
+      lines.push(`   ${k}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    if (r.changes.alerts_added.length) lines.push(`   new alerts: ${r.changes.alerts_added.join(', ')}`);
+    if (r.changes.alerts_removed.length)
+      lines.push(`   resolved alerts: ${r.changes.alerts_removed.join(', ')}`);
+    lines.push('');
+  }
+
+  const m = r.metrics;
+  const z = (key: keyof Report['zscores']) => {
+    const s = r.zscores[key];
+    const limit = r.alerts.find(
+      (a) =>
+        a.check ===
+        `${key === 'event_count' ? 'traffic' : key === 'conversions' ? 'conversion' : key}_anomaly`,
+    );
+    return s ? ` (z=${s.z.toFixed(2)})${limit ? ' ⚠️' : ''}` : '';
+  };
+  lines.push(
+    THIN,
+    'METRICS SUMMARY:',
+    THIN,
+    `event_count: ${num(m.event_count)}${z('event_count')}`,
+    `null_client_rate: ${num(m.null_client_rate)}`,
+    `revenue: ${num(m.revenue)}${z('revenue')}`,
+    `revenue_deduplicated: ${num(m.revenue_deduplicated)}`,
+    `conversions: ${num(m.conversions)}${z('conversions')}`,
+    `aov: ${m.aov === null ? 'n/a' : num(m.aov)}${z('aov')}`,
+    `duplicate_transactions: ${num(m.duplicate_transactions)}`,
+    `clients: ${num(m.clients, 0)}`,
+    `funnel (share of clients): add to cart ${pct(m.atc_rate)}, checkout ${pct(m.checkout_rate)}, purchase ${pct(m.purchase_rate)}`,
+    `channels: ${shares(m.channel_share)}`,
+    `event types: ${counts(m.event_types)}`,
+  );
+  if (Object.keys(m.missing_fields).length) lines.push(`missing fields: ${counts(m.missing_fields)}`);
+  if (Object.keys(m.field_aliases).length) lines.push(`field aliases: ${counts(m.field_aliases)}`);
+  if (Object.keys(m.rejected).length) lines.push(`rejected messages: ${counts(m.rejected)}`);
+  if (m.late_events) lines.push(`late events (after close-out): ${num(m.late_events, 0)}`);
+  const snoozed = r.alerts.filter((a) => a.snoozed);
+  if (snoozed.length)
+    lines.push('', `snoozed (reported, not notified): ${snoozed.map((a) => a.check).join(', ')}`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+const counts = (m: Record<string, number>) =>
+  Object.entries(m)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
+    .join(', ');
+const shares = (m: Record<string, number>) =>
+  Object.entries(m)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${pct(v)}`)
+    .join(', ');
+
+/** A few lines per day for a terminal: the verdict and each alert. */
+export function compactReport(r: Report): string {
+  const m = r.metrics;
+  const head = `${r.date}  ${r.verdict.toUpperCase().padEnd(8)}  events ${m.event_count.toLocaleString('en-US')}, revenue $${num(m.revenue)}, conversions ${m.conversions}, null client ${pct(m.null_client_rate)}`;
+  const alerts = r.alerts.map(
+    (a) => `    ${a.severity.padEnd(8)} ${a.check}: ${a.message}${a.snoozed ? ' [snoozed]' : ''}`,
+  );
+  return [head, ...alerts].join('\n');
+}
+
+/** The summary table across days. */
+export function summaryTable(reports: Report[]): string {
+  const header = ['date', 'verdict', 'events', 'revenue', 'conversions', 'alerts (critical/warning)'];
+  const rows = reports.map((r) => {
+    const c = r.alerts.filter((a) => a.severity === 'CRITICAL' && !a.snoozed).length;
+    const w = r.alerts.filter((a) => a.severity === 'WARNING' && !a.snoozed).length;
+    return [
+      r.date,
+      r.verdict,
+      r.metrics.event_count.toLocaleString('en-US'),
+      `$${num(r.metrics.revenue)}`,
+      String(r.metrics.conversions),
+      `${c}/${w}`,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (cells: string[]) =>
+    cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}

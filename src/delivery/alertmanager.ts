@@ -1,0 +1,42 @@
+/**
+ * Close-out alerts to Alertmanager's API v2, which routes them (see
+ * alertmanager/alertmanager.yml). Each alert ends by itself after `ttlHours`
+ * (the next close-out renews it); one that stops firing on a re-run is
+ * resolved at once with endsAt = now.
+ */
+import type { Alert } from '../closeout/checks.ts';
+import { runbookText } from '../closeout/playbooks.ts';
+import { postJson } from './http.ts';
+
+export interface AlertmanagerAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+}
+
+export function toAlertmanager(
+  alert: Pick<Alert, 'check' | 'severity' | 'message'>,
+  context: { namespace: string; date: string; now: Date; ttlHours: number; resolved?: boolean },
+): AlertmanagerAlert {
+  const endsAt = context.resolved
+    ? context.now
+    : new Date(context.now.getTime() + context.ttlHours * 3_600_000);
+  return {
+    labels: {
+      alertname: alert.check,
+      severity: alert.severity.toLowerCase(),
+      check: alert.check,
+      date: context.date,
+      namespace: context.namespace,
+      source: 'closeout',
+    },
+    annotations: { summary: alert.message, runbook: runbookText(alert.check) },
+    startsAt: context.now.toISOString(),
+    endsAt: endsAt.toISOString(),
+  };
+}
+
+export async function postAlerts(baseUrl: string, alerts: AlertmanagerAlert[]): Promise<void> {
+  if (alerts.length) await postJson('alertmanager', `${baseUrl.replace(/\/$/, '')}/api/v2/alerts`, alerts);
+}

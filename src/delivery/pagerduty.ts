@@ -1,0 +1,68 @@
+/**
+ * PagerDuty Events API v2 for CRITICAL alerts. The dedup_key is
+ * namespace/date/check, so a re-run never pages twice, and a check that stops
+ * firing on a re-run resolves its incident.
+ */
+import type { Alert } from '../closeout/checks.ts';
+import { runbookText } from '../closeout/playbooks.ts';
+import { postJson } from './http.ts';
+
+export interface PagerDutyEvent {
+  routing_key: string;
+  event_action: 'trigger' | 'resolve';
+  dedup_key: string;
+  payload?: {
+    summary: string;
+    source: string;
+    severity: 'critical' | 'error' | 'warning' | 'info';
+    timestamp: string;
+    component: string;
+    group: string;
+    class: string;
+    custom_details: Record<string, unknown>;
+  };
+}
+
+export const dedupKey = (namespace: string, date: string, check: string) => `${namespace}/${date}/${check}`;
+
+export function triggerEvent(
+  routingKey: string,
+  namespace: string,
+  date: string,
+  alert: Alert,
+  now: Date,
+): PagerDutyEvent {
+  return {
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: dedupKey(namespace, date, alert.check),
+    payload: {
+      summary: `[${namespace} ${date}] ${alert.message}`.slice(0, 1024),
+      source: 'event-monitor',
+      severity: 'critical',
+      timestamp: now.toISOString(),
+      component: namespace,
+      group: 'data-quality',
+      class: alert.check,
+      custom_details: {
+        date,
+        value: alert.value,
+        threshold: alert.threshold,
+        runbook: runbookText(alert.check),
+      },
+    },
+  };
+}
+
+export function resolveEvent(
+  routingKey: string,
+  namespace: string,
+  date: string,
+  check: string,
+): PagerDutyEvent {
+  return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey(namespace, date, check) };
+}
+
+export async function sendPagerDuty(eventsUrl: string, event: PagerDutyEvent): Promise<void> {
+  await postJson('pagerduty', eventsUrl, event);
+}
