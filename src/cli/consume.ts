@@ -1,0 +1,125 @@
+/**
+ * `event-monitor consume`: the streaming monitor. Wires Kafka → decode →
+ * validate → per-day Redis state, and serves /metrics.
+ */
+import { Partitioners } from 'kafkajs';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { BatchProcessor } from '../aggregation/batch-processor.ts';
+import { createRedis } from '../aggregation/redis.ts';
+import { registerDayGauges } from '../metrics/day-gauges.ts';
+import { IngestMetrics } from '../metrics/ingest-metrics.ts';
+import { registerScrapeTarget } from '../metrics/scrape-target.ts';
+import { startMetricsServer } from '../metrics/server.ts';
+import { startConsumer } from '../source/consumer.ts';
+import { KafkaDeadLetterSink } from '../source/dead-letter.ts';
+import { MessageDecoder, REJECT_REASONS } from '../source/decode.ts';
+import { ensureTopics } from '../source/topics.ts';
+import { EventValidator } from '../validation/event.ts';
+import { type Context, kafkaOf, registryOf, stateOf } from './context.ts';
+
+export interface ConsumeOptions {
+  exitWhenIdleSeconds?: number;
+  /** Create the topic and its DLQ when missing (the demo and tests; production topics are provisioned). */
+  ensureTopic?: boolean;
+}
+
+export async function consume(ctx: Context, options: ConsumeOptions = {}): Promise<number> {
+  const { env, config, log, namespace, topic } = ctx;
+  // Handle SIGTERM from the first moment: an orchestrator may stop us while we still connect.
+  let stopRequested: NodeJS.Signals | undefined;
+  let stopNow: (() => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) return;
+    stopRequested = signal;
+    log.info({ signal }, 'stopping: finishing the in-flight batch');
+    stopNow?.();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const redis = createRedis(env, `event-monitor:consume:${namespace}`);
+  redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
+  const state = stateOf(ctx, redis);
+  const kafka = kafkaOf(ctx);
+  if (options.ensureTopic) await ensureTopics(kafka, topic);
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'em_process_' });
+  const metrics = new IngestMetrics(registry);
+  metrics.initialize(namespace, config.ingest.knownEventNames, REJECT_REASONS);
+  registerDayGauges(registry, state, ctx.days, allChannels(config));
+
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+
+  const processor = new BatchProcessor({
+    namespace,
+    decoder: new MessageDecoder(registryOf(ctx), config.ingest.maxMessageBytes),
+    validator: new EventValidator(config.ingest),
+    days: ctx.days,
+    state,
+    channels: config.channels,
+    deadLetters: new KafkaDeadLetterSink(producer),
+    metrics,
+    knownEventNames: new Set(config.ingest.knownEventNames),
+    log,
+  });
+
+  const consumer = await startConsumer({
+    kafka,
+    namespace,
+    topic,
+    processor,
+    log,
+    metrics,
+    fromBeginning: env.KAFKA_FROM_BEGINNING,
+    sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+    heartbeatIntervalMs: env.KAFKA_HEARTBEAT_INTERVAL_MS,
+    maxBytesPerPartition: env.KAFKA_MAX_BYTES_PER_PARTITION,
+    commitIntervalMs: env.KAFKA_COMMIT_INTERVAL_MS,
+    partitionsConsumedConcurrently: env.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
+    ...(options.exitWhenIdleSeconds !== undefined
+      ? { exitWhenIdleSeconds: options.exitWhenIdleSeconds }
+      : {}),
+  });
+
+  const server = await startMetricsServer(registry, env.METRICS_HOST, env.METRICS_PORT, async () => {
+    if (!consumer.ready()) return false;
+    return (await redis.ping().catch(() => '')) === 'PONG';
+  });
+  const target = registerScrapeTarget(server.port, namespace);
+  log.info({ namespace, topic, metricsPort: server.port }, 'consuming');
+
+  stopNow = () => void consumer.stop();
+  if (stopRequested) stopNow();
+
+  await consumer.done;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  target?.remove();
+  await producer.disconnect().catch(() => undefined);
+  await server.close();
+  redis.disconnect();
+  const s = consumer.stats();
+  log.info({ ...s }, 'consumer exited');
+  return 0;
+}
+
+/** Every channel name the rules can produce: label values of the channel gauge. */
+export function allChannels(config: Context['config']): string[] {
+  const c = config.channels;
+  return [
+    ...new Set([
+      ...c.clickIds.map((r) => r.channel),
+      c.utm.paidChannel,
+      c.utm.emailChannel,
+      c.utm.affiliateChannel,
+      c.utm.otherChannel,
+      ...c.referrers.map((r) => r.channel),
+      c.referralChannel,
+      c.directChannel,
+    ]),
+  ];
+}

@@ -1,0 +1,65 @@
+/**
+ * Builds the monitor's parts from configuration. Every command starts here,
+ * so a configuration problem stops every command the same way.
+ */
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Redis } from 'ioredis';
+import { DayState } from '../aggregation/day-state.ts';
+import { createRedis } from '../aggregation/redis.ts';
+import { type Env, loadEnv } from '../config/env.ts';
+import { loadMonitorConfig, type MonitorConfig } from '../config/monitor-config.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { createKafka } from '../source/kafka.ts';
+import { DayResolver } from '../validation/day.ts';
+
+export interface Overrides {
+  namespace?: string;
+  topic?: string;
+}
+
+export interface Context {
+  env: Env;
+  config: MonitorConfig;
+  log: Logger;
+  days: DayResolver;
+  namespace: string;
+  topic: string;
+}
+
+export function createContext(overrides: Overrides = {}, source: NodeJS.ProcessEnv = process.env): Context {
+  const merged = { ...source };
+  if (overrides.namespace) merged.MONITOR_NAMESPACE = overrides.namespace;
+  if (overrides.topic) merged.KAFKA_TOPIC = overrides.topic;
+  const env = loadEnv(merged);
+  const config = loadMonitorConfig(env.MONITOR_CONFIG_FILE);
+  return {
+    env,
+    config,
+    log: createLogger(env.LOG_LEVEL),
+    days: new DayResolver(env.MONITOR_TIMEZONE),
+    namespace: env.MONITOR_NAMESPACE,
+    topic: env.KAFKA_TOPIC,
+  };
+}
+
+export const kafkaOf = (ctx: Context, suffix = '') => createKafka(ctx.env, ctx.log, suffix);
+
+export function registryOf(ctx: Context): SchemaRegistry {
+  const {
+    SCHEMA_REGISTRY_URL: host,
+    SCHEMA_REGISTRY_USERNAME: username,
+    SCHEMA_REGISTRY_PASSWORD: password,
+  } = ctx.env;
+  return new SchemaRegistry({
+    host,
+    clientId: 'event-monitor',
+    ...(username ? { auth: { username, password: password ?? '' } } : {}),
+  });
+}
+
+export function stateOf(ctx: Context, redis: Redis = createRedis(ctx.env)): DayState {
+  return new DayState(redis, ctx.namespace, {
+    ttlDays: ctx.config.ingest.stateTtlDays,
+    duplicateLookbackDays: ctx.config.ingest.duplicateLookbackDays,
+  });
+}

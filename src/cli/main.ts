@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+/**
+ * event-monitor: the command line. Every command reads the same configuration
+ * (environment, optional MONITOR_CONFIG_FILE); a configuration problem stops it
+ * with one line per problem and exit code 2.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError } from '../config/env.ts';
+import { ensureTopics } from '../source/topics.ts';
+import { closeoutOnce, closeoutSchedule } from './closeout.ts';
+import { consume } from './consume.ts';
+import { createContext, kafkaOf } from './context.ts';
+import { replayCommand } from './replay.ts';
+
+const positiveInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number >= 0`);
+  return n;
+};
+
+export function buildProgram(): Command {
+  const program = new Command('event-monitor')
+    .description('Watches raw web-tracking events in Kafka and says within minutes when tracking breaks.')
+    .showHelpAfterError()
+    .option('-n, --namespace <ns>', 'isolates Redis keys and the consumer group (env MONITOR_NAMESPACE)')
+    .option('-t, --topic <topic>', 'events topic (env KAFKA_TOPIC, default events.raw)');
+
+  const ctx = () => createContext(program.opts<{ namespace?: string; topic?: string }>());
+
+  program
+    .command('consume')
+    .description('consume the events topic into per-day Redis state and serve /metrics')
+    .option(
+      '--exit-when-idle <seconds>',
+      'exit 0 once caught up and no message came for this long',
+      positiveInt('--exit-when-idle'),
+    )
+    .option('--ensure-topic', 'create the topic and its .dlq when missing')
+    .action(async (opts: { exitWhenIdle?: number; ensureTopic?: boolean }) => {
+      process.exitCode = await consume(ctx(), {
+        ...(opts.exitWhenIdle !== undefined ? { exitWhenIdleSeconds: opts.exitWhenIdle } : {}),
+        ensureTopic: opts.ensureTopic ?? false,
+      });
+    });
+
+  const topics = program.command('topics').description('manage the monitored topics');
+  topics
+    .command('ensure')
+    .description('create the topic and its dead-letter topic <topic>.dlq when missing')
+    .option('--partitions <n>', 'partitions for new topics', positiveInt('--partitions'), 6)
+    .action(async (opts: { partitions: number }) => {
+      const c = ctx();
+      const result = await ensureTopics(kafkaOf(c), c.topic, opts.partitions);
+      for (const t of result.created) console.log(`created ${t}`);
+      for (const t of result.existing) console.log(`exists  ${t}`);
+    });
+
+  program
+    .command('closeout')
+    .description('close out a day: checks, reports, alerts (default: yesterday in MONITOR_TIMEZONE)')
+    .option('--date <YYYY-MM-DD>', 'the day to close out', (v) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v)))
+        throw new InvalidArgumentError('use YYYY-MM-DD');
+      return v;
+    })
+    .option('--json <file>', 'write the JSON report to this file')
+    .option('--text [file]', 'print the text report, or write it to this file')
+    .option(
+      '--fail-on <level>',
+      'exit 1 when an alert at or above this level fired: critical, warning or never',
+      'critical',
+    )
+    .option('--rerun', 'recompute a day already closed (after late events) and report what changed')
+    .option(
+      '--schedule [cron]',
+      'run as a service: close out yesterday on this schedule (default CLOSEOUT_SCHEDULE, 30 6 * * *)',
+    )
+    .action(
+      async (opts: {
+        date?: string;
+        json?: string;
+        text?: boolean | string;
+        failOn: string;
+        rerun?: boolean;
+        schedule?: boolean | string;
+      }) => {
+        const levels: Record<string, 'CRITICAL' | 'WARNING' | 'never'> = {
+          critical: 'CRITICAL',
+          warning: 'WARNING',
+          never: 'never',
+        };
+        const failOn = levels[opts.failOn.toLowerCase()];
+        if (!failOn)
+          throw new InvalidArgumentError(`--fail-on must be critical, warning or never, not ${opts.failOn}`);
+        const c = ctx();
+        if (opts.schedule) {
+          process.exitCode = await closeoutSchedule(
+            c,
+            typeof opts.schedule === 'string' ? opts.schedule : c.env.CLOSEOUT_SCHEDULE,
+          );
+          return;
+        }
+        const { code, result } = await closeoutOnce(c, {
+          failOn,
+          ...(opts.date ? { date: opts.date } : {}),
+          ...(opts.json ? { json: opts.json } : {}),
+          ...(opts.text !== undefined ? { text: opts.text } : {}),
+          ...(opts.rerun ? { rerun: true } : {}),
+        });
+        for (const e of result.deliveryErrors) console.error(`closeout: ${e}`);
+        process.exitCode = code;
+      },
+    );
+
+  program
+    .command('replay')
+    .description('send CSV exports (files or folders; .csv, .csv.gz) through the events topic')
+    .argument('<paths...>', 'CSV files or folders of them')
+    .option('--format <format>', 'json, or avro (Confluent wire format through the schema registry)', 'json')
+    .option('--rate <events-per-second>', 'throttle sending', positiveInt('--rate'))
+    .action(async (paths: string[], opts: { format: string; rate?: number }) => {
+      if (opts.format !== 'json' && opts.format !== 'avro') {
+        throw new InvalidArgumentError(`--format must be json or avro, not ${opts.format}`);
+      }
+      const summary = await replayCommand(ctx(), paths, {
+        format: opts.format,
+        ...(opts.rate ? { rate: opts.rate } : {}),
+      });
+      if (summary.skipped.length) process.exitCode = 3;
+    });
+
+  return program;
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.problems) console.error(`config: ${line}`);
+      process.exit(2);
+    }
+    console.error(`event-monitor: ${(err as Error).message ?? err}`);
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,0 +1,65 @@
+/**
+ * `event-monitor replay`: sends CSV exports through Kafka, with a progress bar
+ * on a terminal and one summary line otherwise.
+ */
+import { SingleBar } from 'cli-progress';
+import { countRows, type ReplayFormat, type ReplaySummary, replay } from '../replay/replay.ts';
+import { type Context, kafkaOf, registryOf } from './context.ts';
+
+export interface ReplayCliOptions {
+  format: ReplayFormat;
+  rate?: number;
+  quiet?: boolean;
+}
+
+export async function replayCommand(
+  ctx: Context,
+  paths: string[],
+  o: ReplayCliOptions,
+): Promise<ReplaySummary> {
+  const clientIdFields = [
+    'client_id',
+    ...Object.entries(ctx.config.ingest.fieldAliases)
+      .filter(([, canonical]) => canonical === 'client_id')
+      .map(([alias]) => alias),
+  ];
+  const tty = process.stderr.isTTY && !o.quiet;
+  const bar = tty
+    ? new SingleBar({
+        format:
+          ' replay |{bar}| {percentage}% | {value}/{total} events | {speed} events/s | ETA {eta_formatted}',
+        hideCursor: true,
+        stream: process.stderr,
+      })
+    : undefined;
+  const started = Date.now();
+  if (bar) bar.start(await countRows(paths), 0, { speed: 0 });
+  const summary = await replay({
+    kafka: kafkaOf(ctx, '-replay'),
+    topic: ctx.topic,
+    paths,
+    format: o.format,
+    ...(o.format === 'avro' ? { registry: registryOf(ctx) } : {}),
+    ...(o.rate ? { rate: o.rate } : {}),
+    clientIdFields,
+    onProgress: (sent) =>
+      bar?.update(sent, { speed: Math.round(sent / Math.max(0.001, (Date.now() - started) / 1000)) }),
+    onSkip: (row) => {
+      const line = `replay: ${row.file} line ${row.line}: row skipped (${row.message})`;
+      // on a terminal the bar owns the line: clear it, print, and let the next update redraw it
+      if (bar) process.stderr.write(`\r\x1b[K${line}\n`);
+      else console.error(line);
+    },
+  });
+  bar?.stop();
+  if (!o.quiet) {
+    console.error(
+      `replay: sent ${summary.sent} events from ${summary.files} files to ${ctx.topic} as ${o.format} in ${summary.seconds.toFixed(1)}s` +
+        (summary.skipped.length
+          ? `; skipped ${summary.skipped.length} unreadable rows`
+          : '; no rows skipped'),
+    );
+  }
+  if (summary.retentionWarning) console.error(`replay: warning: ${summary.retentionWarning}`);
+  return summary;
+}

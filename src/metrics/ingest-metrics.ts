@@ -1,0 +1,160 @@
+/**
+ * The consumer's Prometheus metrics. Counters count what this process applied
+ * (a redelivered slice that Redis skips is not counted again), so sum() over
+ * replicas is exact. Label values come from closed sets: configured event
+ * names, reasons, problem kinds, configured field names. Never a client id,
+ * email, transaction id or URL.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export class IngestMetrics {
+  readonly consumed: Counter<'namespace'>;
+  readonly accepted: Counter<'namespace' | 'event_name'>;
+  readonly rejected: Counter<'namespace' | 'reason'>;
+  readonly fieldProblems: Counter<'namespace' | 'kind' | 'field'>;
+  readonly purchases: Counter<'namespace'>;
+  readonly revenue: Counter<'namespace'>;
+  readonly duplicateTransactions: Counter<'namespace'>;
+  readonly fieldSets: Counter<'namespace' | 'schema'>;
+  readonly slicesSkipped: Counter<'namespace'>;
+  readonly schemaChanges: Counter<'namespace' | 'kind'>;
+  readonly deadLettered: Counter<'namespace' | 'reason'>;
+  readonly batchSize: Histogram<'namespace'>;
+  readonly applyDuration: Histogram<'namespace'>;
+  readonly lag: Gauge<'namespace' | 'topic' | 'partition'>;
+  readonly errors: Counter<'namespace' | 'system'>;
+  readonly assignedPartitions: Gauge<'namespace'>;
+  readonly lastBatchTime: Gauge<'namespace'>;
+
+  /**
+   * Start every series of a closed label set at 0, so dashboards and rules see
+   * "none yet" instead of "no data" (rate() of a missing series is empty).
+   */
+  initialize(namespace: string, eventNames: readonly string[], rejectReasons: readonly string[]) {
+    const ns = { namespace };
+    for (const c of [
+      this.consumed,
+      this.purchases,
+      this.revenue,
+      this.duplicateTransactions,
+      this.slicesSkipped,
+    ])
+      c.inc(ns, 0);
+    for (const event_name of [...eventNames, 'other', 'missing'])
+      this.accepted.inc({ namespace, event_name }, 0);
+    for (const reason of rejectReasons) {
+      this.rejected.inc({ namespace, reason }, 0);
+      this.deadLettered.inc({ namespace, reason }, 0);
+    }
+    for (const kind of ['field_set', 'schema_id']) this.schemaChanges.inc({ namespace, kind }, 0);
+    for (const system of ['redis', 'kafka', 'registry', 'other']) this.errors.inc({ namespace, system }, 0);
+  }
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.consumed = new Counter({
+      name: 'em_messages_consumed_total',
+      help: 'Messages consumed and settled: accepted + rejected',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.accepted = new Counter({
+      name: 'em_events_accepted_total',
+      help: 'Accepted events by event_name (names outside the configured list count as "other", missing as "missing")',
+      labelNames: ['namespace', 'event_name'],
+      registers,
+    });
+    this.rejected = new Counter({
+      name: 'em_messages_rejected_total',
+      help: 'Rejected messages by reason; each one went to the dead-letter topic',
+      labelNames: ['namespace', 'reason'],
+      registers,
+    });
+    this.fieldProblems = new Counter({
+      name: 'em_field_problems_total',
+      help: 'Field problems on accepted events, by kind and field',
+      labelNames: ['namespace', 'kind', 'field'],
+      registers,
+    });
+    this.purchases = new Counter({
+      name: 'em_purchases_total',
+      help: 'checkout_completed events with parseable event_data (duplicates included)',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.revenue = new Counter({
+      name: 'em_revenue_total',
+      help: 'Revenue of purchases as tracked (duplicates included), in currency units',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.duplicateTransactions = new Counter({
+      name: 'em_duplicate_transactions_total',
+      help: 'Purchases whose transaction id was already seen that day',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.fieldSets = new Counter({
+      name: 'em_field_set_events_total',
+      help: 'Accepted events by schema: "json" or the registry schema id, so a new schema shows as a new series',
+      labelNames: ['namespace', 'schema'],
+      registers,
+    });
+    this.schemaChanges = new Counter({
+      name: 'em_schema_changes_total',
+      help: 'Field sets or registry schema ids seen for the first time in this namespace',
+      labelNames: ['namespace', 'kind'],
+      registers,
+    });
+    this.slicesSkipped = new Counter({
+      name: 'em_redelivered_slices_skipped_total',
+      help: 'Day slices of batches that Redis had already applied (redelivery after crash or rebalance)',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.deadLettered = new Counter({
+      name: 'em_dead_letter_records_total',
+      help: 'Records written to the dead-letter topic',
+      labelNames: ['namespace', 'reason'],
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'em_batch_size',
+      help: 'Messages per consumed batch',
+      labelNames: ['namespace'],
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers,
+    });
+    this.applyDuration = new Histogram({
+      name: 'em_batch_apply_duration_seconds',
+      help: 'Time to decode, validate, aggregate and apply one batch',
+      labelNames: ['namespace'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.lag = new Gauge({
+      name: 'em_consumer_lag_messages',
+      help: 'Messages between the high watermark and the last applied offset, per partition this instance owns',
+      labelNames: ['namespace', 'topic', 'partition'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'em_errors_total',
+      help: 'Errors talking to a system (redis, kafka, registry); the batch is retried',
+      labelNames: ['namespace', 'system'],
+      registers,
+    });
+    this.assignedPartitions = new Gauge({
+      name: 'em_assigned_partitions',
+      help: 'Partitions currently assigned to this instance',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.lastBatchTime = new Gauge({
+      name: 'em_last_batch_timestamp_seconds',
+      help: 'When this instance last applied a batch',
+      labelNames: ['namespace'],
+      registers,
+    });
+  }
+}
