@@ -1,0 +1,220 @@
+/**
+ * npm run bench [-- --quick] [-- --events N] [-- --json FILE]
+ *
+ * One run, one machine, one topic: raw kafkajs consume-only throughput next to
+ * the full monitor (decode, validate, aggregate, exactly-once Redis apply), the
+ * close-out time of a small and a large day, and the consumer's peak RSS early
+ * and at the end. Ratios, not absolute thresholds, are what to compare.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { parse } from 'csv-parse/sync';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { DayState } from '../src/aggregation/day-state.ts';
+import { createRedis } from '../src/aggregation/redis.ts';
+import { createContext } from '../src/cli/context.ts';
+import { closeOut } from '../src/closeout/closeout.ts';
+import { createLogger } from '../src/log.ts';
+import { ensureTopics } from '../src/source/topics.ts';
+import { REPO_ROOT, stackEnv, up } from '../stack/services.ts';
+import { startMonitor } from '../test/helpers/monitor-process.ts';
+
+const opts = new Command('bench')
+  .option('--quick', '200,000 events instead of 1,000,000')
+  .option('--events <n>', 'events to produce', (v) => Number(v))
+  .option('--json <file>', 'write the figures as JSON')
+  .parse()
+  .opts<{ quick?: boolean; events?: number; json?: string }>();
+
+const TOTAL = opts.events ?? (opts.quick ? 200_000 : 1_000_000);
+const SMALL_DAY_EVENTS = 50_000;
+const SMALL_DAY = '2025-06-01';
+const LARGE_DAY = '2025-06-02';
+const PARTITIONS = 6;
+const env = stackEnv();
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+function sampleRows(): Record<string, string>[] {
+  const dir = resolve(REPO_ROOT, '..', 'shared', 'data', 'puffy');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.csv'))
+    .flatMap(
+      (f) => parse(readFileSync(join(dir, f)), { columns: true, bom: true }) as Record<string, string>[],
+    );
+}
+
+/** Events shaped like the real export: its rows, cycled, with distinct clients and transactions per cycle. */
+function* events(rows: Record<string, string>[]) {
+  for (let i = 0; i < TOTAL; i++) {
+    const row = rows[i % rows.length]!;
+    const cycle = Math.floor(i / rows.length);
+    const small = i < SMALL_DAY_EVENTS;
+    const dayStart = Date.parse(`${small ? SMALL_DAY : LARGE_DAY}T00:00:00Z`);
+    const n = small ? SMALL_DAY_EVENTS : TOTAL - SMALL_DAY_EVENTS;
+    const k = small ? i : i - SMALL_DAY_EVENTS;
+    const ts = dayStart + Math.floor((k / n) * 86_399_000);
+    const client = row.client_id ?? row.clientId;
+    let eventData = row.event_data || null;
+    if (eventData && row.event_name === 'checkout_completed')
+      eventData = eventData.replace(/"transaction_id":"([^"]+)"/, `"transaction_id":"$1-${cycle}"`);
+    const value = JSON.stringify({
+      client_id: client ? `${client}-${cycle}` : null,
+      page_url: row.page_url || null,
+      referrer: row.referrer || null,
+      timestamp: new Date(ts).toISOString(),
+      event_name: row.event_name,
+      event_data: eventData,
+      user_agent: row.user_agent || null,
+    });
+    yield { key: client ? `${client}-${cycle}` : null, value, timestamp: String(ts) };
+  }
+}
+
+async function produce(kafka: Kafka, topic: string) {
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  const started = Date.now();
+  let batch: { key: string | null; value: string; timestamp: string }[] = [];
+  for (const m of events(sampleRows())) {
+    batch.push(m);
+    if (batch.length === 5000) {
+      await producer.send({ topic, acks: 1, messages: batch });
+      batch = [];
+    }
+  }
+  if (batch.length) await producer.send({ topic, acks: 1, messages: batch });
+  await producer.disconnect();
+  return (Date.now() - started) / 1000;
+}
+
+/** Consume-only: an eachBatch that resolves offsets and nothing else. */
+async function rawConsume(kafka: Kafka, topic: string): Promise<number> {
+  const consumer = kafka.consumer({
+    groupId: `bench-raw-${Date.now()}`,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  const done = new Promise<number>((resolveDone) => {
+    void consumer.run({
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        if (!first) first = Date.now();
+        resolveOffset(batch.lastOffset());
+        seen += batch.messages.length;
+        if (seen >= TOTAL) resolveDone(Date.now());
+      },
+    });
+  });
+  const end = await done;
+  await consumer.disconnect();
+  return TOTAL / ((end - first) / 1000);
+}
+
+const peakRssMb = (pid: number) => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+};
+
+/** The real monitor as a separate process; events/s from its own consumed counter. */
+async function monitorConsume(namespace: string, topic: string) {
+  const p = startMonitor(['consume'], {
+    ...env,
+    MONITOR_NAMESPACE: namespace,
+    KAFKA_TOPIC: topic,
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+  });
+  let port = 0;
+  while (!port) {
+    port = Number(/"metricsPort":(\d+)/.exec(p.output())?.[1] ?? 0);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  let first = 0;
+  let rssSmall = 0;
+  const early = Math.min(200_000, Math.floor(TOTAL / 5));
+  for (;;) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const consumed = Number(/^em_messages_consumed_total\{[^}]*\} (\S+)$/m.exec(text)?.[1] ?? 0);
+    if (consumed > 0 && !first) first = Date.now();
+    if (!rssSmall && consumed >= early) rssSmall = peakRssMb(p.child.pid!);
+    if (consumed >= TOTAL) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const end = Date.now();
+  const rssLarge = peakRssMb(p.child.pid!);
+  p.kill('SIGTERM');
+  await p.exited;
+  return { eps: TOTAL / ((end - first) / 1000), rssSmall, rssLarge };
+}
+
+async function main() {
+  say(
+    `event-monitor bench: ${TOTAL.toLocaleString('en-US')} events shaped like the real export, ${PARTITIONS} partitions`,
+  );
+  await up(() => {});
+  const namespace = `bench-${Date.now()}`;
+  const topic = `bench.${namespace}.events`;
+  const kafka = new Kafka({ clientId: 'bench', brokers: [env.KAFKA_BROKERS], logLevel: logLevel.NOTHING });
+  await ensureTopics(kafka, topic, PARTITIONS);
+  const produceSeconds = await produce(kafka, topic);
+  say(`produced in ${produceSeconds.toFixed(1)} s`);
+
+  const raw = await rawConsume(kafka, topic);
+  say(`raw kafkajs consume:   ${Math.round(raw).toLocaleString('en-US')} events/s`);
+  const monitor = await monitorConsume(namespace, topic);
+  say(
+    `monitor (full path):   ${Math.round(monitor.eps).toLocaleString('en-US')} events/s   monitor ÷ raw = ${(monitor.eps / raw).toFixed(2)}`,
+  );
+
+  const ctx = createContext(
+    {},
+    { ...process.env, ...env, MONITOR_NAMESPACE: namespace, LOG_LEVEL: 'silent' },
+  );
+  const redis = createRedis(ctx.env);
+  const state = new DayState(redis, namespace);
+  const deps = { state, config: ctx.config, timezone: 'UTC', sinks: {}, log: createLogger('silent') };
+  const small = (await closeOut(deps, SMALL_DAY)).durationMs;
+  const large = (await closeOut(deps, LARGE_DAY)).durationMs;
+  say(
+    `close-out: ${SMALL_DAY_EVENTS.toLocaleString('en-US')}-event day ${small} ms, ${(TOTAL - SMALL_DAY_EVENTS).toLocaleString('en-US')}-event day ${large} ms, large ÷ small = ${(large / small).toFixed(2)}`,
+  );
+  say(
+    `consumer peak RSS: ${monitor.rssSmall.toFixed(0)} MB early, ${monitor.rssLarge.toFixed(0)} MB at the end`,
+  );
+
+  const figures = {
+    events: TOTAL,
+    raw_consume_eps: Math.round(raw),
+    monitor_eps: Math.round(monitor.eps),
+    monitor_over_raw: Number((monitor.eps / raw).toFixed(3)),
+    closeout_ms_small: small,
+    closeout_ms_large: large,
+    large_over_small: Number((large / small).toFixed(3)),
+    rss_mb_small: Number(monitor.rssSmall.toFixed(1)),
+    rss_mb_large: Number(monitor.rssLarge.toFixed(1)),
+  };
+  if (opts.json) writeFileSync(opts.json, `${JSON.stringify(figures, null, 2)}\n`);
+  await state.deleteNamespace();
+  redis.disconnect();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
+  await admin.disconnect();
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`bench: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  },
+);
