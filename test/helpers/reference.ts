@@ -1,0 +1,76 @@
+/**
+ * Expected per-day figures of a CSV export, computed the plain way (read every
+ * row, count), independently of the monitor's code, for tests to compare with.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { REPO_ROOT } from '../../stack/services.ts';
+
+export const PUFFY_DIR = resolve(REPO_ROOT, '..', 'shared', 'data', 'puffy');
+
+export interface ExpectedDay {
+  rows: number;
+  revenueCents: number;
+  /** Each transaction id once, with the revenue of its earliest occurrence by timestamp. */
+  revenueDedupCents: number;
+  purchases: number;
+  duplicateTransactions: number;
+  nullClients: number;
+  clients: number;
+  header: string[];
+}
+
+export function expectedDays(dir = PUFFY_DIR): Map<string, ExpectedDay> {
+  const out = new Map<string, ExpectedDay>();
+  const seenTx = new Map<string, Set<string>>();
+  const firstTx = new Map<string, Map<string, { ts: string; cents: number }>>();
+  const seenClients = new Map<string, Set<string>>();
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.csv'))
+    .sort()) {
+    const rows = parse(readFileSync(join(dir, file)), { columns: true, bom: true }) as Record<
+      string,
+      string
+    >[];
+    const header = Object.keys(rows[0] ?? {});
+    for (const row of rows) {
+      const day = row.timestamp!.slice(0, 10);
+      if (!out.has(day)) {
+        out.set(day, {
+          rows: 0,
+          revenueCents: 0,
+          revenueDedupCents: 0,
+          purchases: 0,
+          duplicateTransactions: 0,
+          nullClients: 0,
+          clients: 0,
+          header,
+        });
+        seenTx.set(day, new Set());
+        firstTx.set(day, new Map());
+        seenClients.set(day, new Set());
+      }
+      const d = out.get(day)!;
+      d.rows++;
+      const client = row.client_id ?? row.clientId ?? '';
+      if (client === '') d.nullClients++;
+      else seenClients.get(day)!.add(client);
+      d.clients = seenClients.get(day)!.size;
+      if (row.event_name === 'checkout_completed' && row.event_data) {
+        const data = JSON.parse(row.event_data) as { transaction_id: string; revenue: number };
+        d.purchases++;
+        d.revenueCents += Math.round(data.revenue * 100);
+        if (seenTx.get(day)!.has(data.transaction_id)) d.duplicateTransactions++;
+        seenTx.get(day)!.add(data.transaction_id);
+        const first = firstTx.get(day)!.get(data.transaction_id);
+        const cents = Math.round(data.revenue * 100);
+        if (!first || row.timestamp! < first.ts)
+          firstTx.get(day)!.set(data.transaction_id, { ts: row.timestamp!, cents });
+      }
+    }
+  }
+  for (const [day, d] of out)
+    d.revenueDedupCents = [...firstTx.get(day)!.values()].reduce((a, t) => a + t.cents, 0);
+  return out;
+}

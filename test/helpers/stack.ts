@@ -1,0 +1,133 @@
+/**
+ * Per-file isolation on the shared stack: each test file takes its own
+ * namespace (Redis keys, consumer group) and topic, and removes them after.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
+import { DayState } from '../../src/aggregation/day-state.ts';
+import { type Context, createContext } from '../../src/cli/context.ts';
+import { consumerGroupOf, deadLetterTopicOf } from '../../src/source/kafka.ts';
+import { deleteTopics, ensureTopics } from '../../src/source/topics.ts';
+import { PROMETHEUS_TARGETS_DIR, stackEnv } from '../../stack/services.ts';
+
+export const env = stackEnv();
+
+export function kafka(): Kafka {
+  return new Kafka({
+    clientId: 'event-monitor-test',
+    brokers: [env.KAFKA_BROKERS],
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+export function redis(): Redis {
+  return new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
+}
+
+export interface TestSpace {
+  namespace: string;
+  topic: string;
+  dlq: string;
+  ctx: Context;
+  /** Environment for a monitor child process in this space. */
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh namespace and topic for one test file (or one test). */
+export async function testSpace(
+  file: string,
+  options: { partitions?: number; createTopic?: boolean } = {},
+): Promise<TestSpace> {
+  const slug = basename(file)
+    .replace(/\.test\.ts$/, '')
+    .replace(/[^a-z0-9]+/gi, '-')
+    .toLowerCase()
+    .slice(0, 30);
+  const namespace = `t-${slug}-${randomBytes(3).toString('hex')}`;
+  const topic = `test.${namespace}.events`;
+  const childEnv: Record<string, string> = {
+    ...env,
+    MONITOR_NAMESPACE: namespace,
+    KAFKA_TOPIC: topic,
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'info', // tests read the monitor's start line (metrics port)
+    KAFKA_SESSION_TIMEOUT_MS: '10000',
+    KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
+  };
+  const ctx = createContext({}, { ...process.env, ...childEnv });
+  const k = kafka();
+  if (options.createTopic !== false) await ensureTopics(k, topic, options.partitions ?? 3);
+  return {
+    namespace,
+    topic,
+    dlq: deadLetterTopicOf(topic),
+    ctx,
+    env: childEnv,
+    async cleanup() {
+      if (existsSync(PROMETHEUS_TARGETS_DIR)) {
+        for (const f of readdirSync(PROMETHEUS_TARGETS_DIR)) {
+          if (f.includes(`-${namespace}-`)) rmSync(join(PROMETHEUS_TARGETS_DIR, f), { force: true });
+        }
+      }
+      const r = redis();
+      await new DayState(r, namespace).deleteNamespace();
+      r.disconnect();
+      await deleteTopics(k, [topic, deadLetterTopicOf(topic)]).catch(() => undefined);
+      const admin = k.admin();
+      await admin.connect();
+      await admin.deleteGroups([consumerGroupOf(namespace)]).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+
+export async function produce(topic: string, messages: Message[]): Promise<void> {
+  const producer = kafka().producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 1000) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Every record of a topic, from the beginning, until `count` arrived. */
+export async function readTopic(topic: string, count: number, timeoutMs = 30_000) {
+  const consumer = kafka().consumer({ groupId: `reader-${randomBytes(4).toString('hex')}` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const records: {
+    key: Buffer | null;
+    value: Buffer | null;
+    headers: Record<string, string>;
+    partition: number;
+  }[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`read ${records.length} of ${count} records from ${topic}`)),
+      timeoutMs,
+    );
+    void consumer.run({
+      eachMessage: async ({ message, partition }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        records.push({ key: message.key, value: message.value, headers, partition });
+        if (records.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return records;
+}

@@ -1,0 +1,201 @@
+/**
+ * State written by the real consumer from the real export → close-out →
+ * reports and notifications: Alertmanager (real) receives the alerts and
+ * later resolves them; Slack and PagerDuty payloads reach a local server.
+ */
+import type { Message } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DayState } from '../../src/aggregation/day-state.ts';
+import { closeOut } from '../../src/closeout/closeout.ts';
+import type { Report } from '../../src/closeout/report.ts';
+import { textReport } from '../../src/closeout/text-report.ts';
+import { dedupKey } from '../../src/delivery/pagerduty.ts';
+import { createLogger } from '../../src/log.ts';
+import { EXPECTED, replayExport } from '../helpers/export.ts';
+import { runCli } from '../helpers/monitor-process.ts';
+import { env, produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
+import { startWebhookSink } from '../helpers/webhook-sink.ts';
+
+let space: TestSpace;
+let sink: Awaited<ReturnType<typeof startWebhookSink>>;
+const r = redis();
+const reports = new Map<string, Report>();
+const days = [...EXPECTED.keys()].sort();
+
+const deps = () => ({
+  state: new DayState(r, space.namespace),
+  config: space.ctx.config,
+  timezone: 'UTC',
+  log: createLogger('silent'),
+  sinks: {
+    alertmanagerUrl: env.ALERTMANAGER_URL,
+    slackWebhookUrl: sink.url('/slack/T000/B000/XXXX'),
+    pagerduty: {
+      routingKey: 'test-routing-key-0123456789abcdef',
+      eventsUrl: sink.url('/pagerduty/v2/enqueue'),
+    },
+  },
+});
+
+interface AmAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  status: { state: string };
+  endsAt: string;
+}
+const amAlerts = async (filter: string): Promise<AmAlert[]> =>
+  (
+    await fetch(`${env.ALERTMANAGER_URL}/api/v2/alerts?filter=${encodeURIComponent(filter)}`)
+  ).json() as Promise<AmAlert[]>;
+
+beforeAll(async () => {
+  space = await testSpace(import.meta.filename, { partitions: 6 });
+  sink = await startWebhookSink();
+  await replayExport(space);
+  const consumed = await runCli(['consume', '--exit-when-idle', '3'], space.env);
+  expect(consumed.code).toBe(0);
+  for (const day of days) reports.set(day, (await closeOut(deps(), day)).report);
+});
+afterAll(async () => {
+  await sink.close();
+  r.disconnect();
+  await space.cleanup();
+});
+
+describe('close-out of the real export', () => {
+  it('reads the exact figures the consumer stored', () => {
+    for (const day of days) {
+      const m = reports.get(day)!.metrics;
+      expect(m.event_count).toBe(EXPECTED.get(day)!.rows);
+      expect(Math.round(m.revenue * 100)).toBe(EXPECTED.get(day)!.revenueCents);
+      expect(Math.round(m.revenue_deduplicated * 100)).toBe(EXPECTED.get(day)!.revenueDedupCents);
+      expect(m.duplicate_transactions).toBe(EXPECTED.get(day)!.duplicateTransactions);
+    }
+  });
+
+  it('computes z-scores once 7 closed days exist, not before', () => {
+    expect(reports.get('2025-02-23')!.zscores.revenue).toBeNull();
+    expect(reports.get('2025-03-01')!.zscores.revenue).toBeNull(); // 6 days of history
+    const z = reports.get('2025-03-02')!.zscores.revenue;
+    expect(z?.n).toBe(7);
+    const history = days.slice(0, 7).map((d) => reports.get(d)!.metrics.revenue);
+    const mean = history.reduce((a, b) => a + b, 0) / 7;
+    expect(z?.mean).toBeCloseTo(mean, 6);
+  });
+
+  it('writes a text report in the seed layout', () => {
+    const text = textReport(reports.get('2025-03-04')!);
+    expect(text).toContain('DAILY MONITORING REPORT: 2025-03-04');
+    expect(text).toContain('CRITICAL ALERTS:');
+    expect(text).toContain('NULL client_id rate (8.5%) exceeds threshold (5.0%)');
+    expect(text).toContain('Missing columns: referrer');
+    expect(text).toContain('METRICS SUMMARY:');
+    expect(text).toMatch(/revenue: 12,415\.00 \(z=-?\d+\.\d\d\)/);
+  });
+});
+
+describe('notifications', () => {
+  it('posts unsnoozed alerts to Alertmanager with labels and runbook annotations', async () => {
+    const list = await amAlerts(`namespace="${space.namespace}"`);
+    const nullRate = list.find(
+      (a) => a.labels.alertname === 'high_null_client_rate' && a.labels.date === '2025-03-02',
+    );
+    expect(nullRate?.labels).toMatchObject({
+      severity: 'critical',
+      check: 'high_null_client_rate',
+      namespace: space.namespace,
+    });
+    expect(nullRate?.annotations.summary).toContain('15.8%');
+    expect(nullRate?.annotations.runbook).toContain('cookie consent');
+    expect(nullRate?.status.state).toBe('active');
+  });
+
+  it('sends one consolidated Slack message per day with alerts, in the incoming-webhook shape', () => {
+    const slack = sink.on('/slack/');
+    const daysWithAlerts = [...reports.values()].filter((rep) => rep.alerts.some((a) => !a.snoozed)).length;
+    expect(slack).toHaveLength(daysWithAlerts);
+    const message = slack.find((m) => (m.body as { text: string }).text.includes('2025-03-04'))?.body as {
+      text: string;
+      blocks: { type: string }[];
+    };
+    expect(message.text).toMatch(/^event-monitor \S+ 2025-03-04: 2 critical, \d+ warning$/);
+    expect(message.blocks[0]?.type).toBe('header');
+    expect(JSON.stringify(message.blocks)).toContain('missing_columns');
+  });
+
+  it('pages PagerDuty once per critical alert (Events API v2) with a stable dedup key', () => {
+    const events = sink
+      .on('/pagerduty/')
+      .map((e) => e.body as Record<string, unknown> & { payload: Record<string, unknown> });
+    const critical = [...reports.values()].flatMap((rep) =>
+      rep.alerts.filter((a) => a.severity === 'CRITICAL' && !a.snoozed).map((a) => `${rep.date}/${a.check}`),
+    );
+    expect(events).toHaveLength(critical.length);
+    const dup = events.find(
+      (e) => e.dedup_key === dedupKey(space.namespace, '2025-02-26', 'duplicate_transactions'),
+    );
+    expect(dup).toMatchObject({ routing_key: 'test-routing-key-0123456789abcdef', event_action: 'trigger' });
+    expect(dup?.payload).toMatchObject({
+      source: 'event-monitor',
+      severity: 'critical',
+      class: 'duplicate_transactions',
+    });
+    expect(typeof dup?.payload.summary).toBe('string');
+    expect(Date.parse(String(dup?.payload.timestamp))).not.toBeNaN();
+  });
+
+  it('a re-run gives the same report and sends nothing new', async () => {
+    const before = sink.received.length;
+    const again = await closeOut(deps(), '2025-03-02');
+    expect(again.reused).toBe(true);
+    expect(again.report).toEqual(reports.get('2025-03-02'));
+    expect(sink.received.length).toBe(before);
+  });
+
+  it('late events and --rerun: reports what changed, resolves what stopped firing', async () => {
+    const day = '2025-03-03';
+    const late: Message[] = Array.from({ length: 3100 }, (_, i) => ({
+      key: `late-${i}`,
+      value: JSON.stringify({
+        client_id: `late-${i}`,
+        page_url: 'https://puffy.com/',
+        referrer: null,
+        timestamp: `${day}T12:00:00.000Z`,
+        event_name: 'page_viewed',
+        event_data: null,
+        user_agent: 'Mozilla/5.0',
+      }),
+    }));
+    await produce(space.topic, late);
+    expect((await runCli(['consume', '--exit-when-idle', '3'], space.env)).code).toBe(0);
+
+    const pagesBefore = sink.on('/pagerduty/').length;
+    const rerun = await closeOut(deps(), day, { rerun: true });
+    expect(rerun.report.metrics.late_events).toBe(3100);
+    expect(rerun.report.metrics.event_count).toBe(EXPECTED.get(day)!.rows + 3100);
+    expect(rerun.report.changes?.alerts_removed).toContain('high_null_client_rate');
+    expect(rerun.report.changes?.metrics.event_count).toEqual({
+      before: EXPECTED.get(day)!.rows,
+      after: EXPECTED.get(day)!.rows + 3100,
+    });
+
+    const resolve = sink
+      .on('/pagerduty/')
+      .slice(pagesBefore)
+      .map((e) => e.body as Record<string, string>);
+    expect(resolve).toEqual([
+      {
+        routing_key: 'test-routing-key-0123456789abcdef',
+        event_action: 'resolve',
+        dedup_key: dedupKey(space.namespace, day, 'high_null_client_rate'),
+      },
+    ]);
+    const am = await amAlerts(`namespace="${space.namespace}"`);
+    expect(
+      am.find((a) => a.labels.alertname === 'high_null_client_rate' && a.labels.date === day),
+    ).toBeUndefined(); // resolved: no longer active
+    expect(
+      am.find((a) => a.labels.alertname === 'high_null_client_rate' && a.labels.date === '2025-03-02'),
+    ).toBeDefined();
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * The per-day Lua state on real Redis: first touch by earliest timestamp
+ * whatever the consumption order, deduplicated revenue at the earliest
+ * occurrence, the optional duplicate look-back, and late events.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DayDelta } from '../../src/aggregation/day-delta.ts';
+import { DayState } from '../../src/aggregation/day-state.ts';
+import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { EventValidator } from '../../src/validation/event.ts';
+import { redis, type TestSpace, testSpace } from '../helpers/stack.ts';
+
+const config = parseMonitorConfig({});
+const validator = new EventValidator(config.ingest);
+const r = redis();
+let space: TestSpace;
+let offset = 0;
+
+const event = (client: string, ts: string, over: Record<string, unknown> = {}) => {
+  const v = validator.validate(
+    {
+      client_id: client,
+      page_url: 'https://puffy.com/',
+      referrer: null,
+      timestamp: ts,
+      event_name: 'page_viewed',
+      event_data: null,
+      user_agent: 'ua',
+      ...over,
+    },
+    Date.parse('2030-01-01T00:00:00Z'),
+  );
+  if (!v.ok) throw new Error(v.reason);
+  return v.event;
+};
+const purchase = (client: string, ts: string, tx: string, revenue: number) =>
+  event(client, ts, {
+    event_name: 'checkout_completed',
+    event_data: JSON.stringify({ transaction_id: tx, revenue }),
+  });
+
+/** Last offset applied per namespace and day, as the batch processor tracks it. */
+const watermarks = new Map<string, number>();
+
+async function apply(state: DayState, day: string, events: ReturnType<typeof event>[]) {
+  const delta = new DayDelta(day);
+  for (const e of events) delta.addAccepted(e, null);
+  offset += events.length;
+  const key = `${state.namespace}|${day}`;
+  const [result] = await state.applyMany([
+    {
+      day,
+      partitionKey: 'p/0',
+      lastOffset: offset,
+      expectedWatermark: watermarks.get(key) ?? -1,
+      payload: delta.toPayload(config.channels),
+    },
+  ]);
+  expect(result?.status).toBe('applied');
+  watermarks.set(key, offset);
+}
+
+beforeAll(async () => {
+  space = await testSpace(import.meta.filename, { createTopic: false });
+});
+afterAll(async () => {
+  r.disconnect();
+  await space.cleanup();
+});
+
+describe('per-day state in Redis', () => {
+  it('first touch is the earliest event by timestamp, even when it is consumed later', async () => {
+    offset = 0;
+    const state = new DayState(r, `${space.namespace}-ft`);
+    await apply(state, '2025-03-01', [
+      event('c1', '2025-03-01T12:00:00Z', { page_url: 'https://puffy.com/?gclid=x' }),
+    ]);
+    let c = (await state.read('2025-03-01')).counters;
+    expect(c['channel:Paid Search']).toBe(1);
+    // an earlier event of the same client arrives late: its channel replaces the first one
+    await apply(state, '2025-03-01', [
+      event('c1', '2025-03-01T08:00:00Z', { referrer: 'https://www.bing.com/' }),
+    ]);
+    c = (await state.read('2025-03-01')).counters;
+    expect(c['channel:Paid Search']).toBe(0);
+    expect(c['channel:Organic Search']).toBe(1);
+    await state.deleteNamespace();
+  });
+
+  it('deduplicated revenue takes each transaction at its earliest occurrence', async () => {
+    offset = 0;
+    const state = new DayState(r, `${space.namespace}-tx`);
+    await apply(state, '2025-03-01', [purchase('a', '2025-03-01T12:00:00Z', 'T1', 100)]);
+    await apply(state, '2025-03-01', [purchase('b', '2025-03-01T09:00:00Z', 'T1', 40)]);
+    const c = (await state.read('2025-03-01')).counters;
+    expect(c.duplicate_transactions).toBe(1);
+    expect(c.revenue_cents).toBe(14_000);
+    expect(c.revenue_dedup_cents).toBe(4_000);
+    await state.deleteNamespace();
+  });
+
+  it('counts a transaction seen on earlier days as a duplicate only with the look-back on', async () => {
+    offset = 0;
+    const off = new DayState(r, `${space.namespace}-lb0`, { ttlDays: 35, duplicateLookbackDays: 0 });
+    await apply(off, '2025-03-01', [purchase('a', '2025-03-01T12:00:00Z', 'T9', 10)]);
+    await apply(off, '2025-03-02', [purchase('a', '2025-03-02T12:00:00Z', 'T9', 10)]);
+    expect((await off.read('2025-03-02')).counters.duplicate_transactions).toBeUndefined();
+    await off.deleteNamespace();
+
+    offset = 0;
+    const on = new DayState(r, `${space.namespace}-lb1`, { ttlDays: 35, duplicateLookbackDays: 1 });
+    await apply(on, '2025-03-01', [purchase('a', '2025-03-01T12:00:00Z', 'T9', 10)]);
+    await apply(on, '2025-03-02', [purchase('a', '2025-03-02T12:00:00Z', 'T9', 10)]);
+    const c = (await on.read('2025-03-02')).counters;
+    expect(c.duplicate_transactions).toBe(1);
+    expect(c.revenue_dedup_cents).toBeUndefined();
+    await on.deleteNamespace();
+  });
+
+  it('counts events applied after the close-out as late', async () => {
+    offset = 0;
+    const state = new DayState(r, `${space.namespace}-late`);
+    await apply(state, '2025-03-01', [event('a', '2025-03-01T12:00:00Z')]);
+    await state.saveSummary('2025-03-01', { closed: true });
+    await apply(state, '2025-03-01', [
+      event('b', '2025-03-01T13:00:00Z'),
+      event('c', '2025-03-01T14:00:00Z'),
+    ]);
+    const s = await state.read('2025-03-01');
+    expect(s.closed).toBe(true);
+    expect(s.counters.events).toBe(3);
+    expect(s.counters.late_events).toBe(2);
+    await state.deleteNamespace();
+  });
+});

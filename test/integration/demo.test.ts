@@ -1,0 +1,133 @@
+/**
+ * The README's main command on the real export, in JSON and in Avro: the
+ * documented tracking failures of this export must be found, and every day's
+ * figures must match the CSV files exactly.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DayState } from '../../src/aggregation/day-state.ts';
+import { type Report, ReportSchema } from '../../src/closeout/report.ts';
+import { consumerGroupOf } from '../../src/source/kafka.ts';
+import { deleteTopics } from '../../src/source/topics.ts';
+import { REPO_ROOT } from '../../stack/services.ts';
+import { EXPECTED } from '../helpers/export.ts';
+import { kafka, redis } from '../helpers/stack.ts';
+
+const runs: { namespace: string; dir: string }[] = [];
+afterAll(async () => {
+  const r = redis();
+  for (const { namespace, dir } of runs) {
+    await new DayState(r, namespace).deleteNamespace();
+    await deleteTopics(kafka(), [`demo.${namespace}.events`, `demo.${namespace}.events.dlq`]).catch(
+      () => undefined,
+    );
+    const admin = kafka().admin();
+    await admin.connect();
+    await admin.deleteGroups([consumerGroupOf(namespace)]).catch(() => undefined);
+    await admin.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  r.disconnect();
+});
+
+async function demo(format: 'json' | 'avro') {
+  const namespace = `t-demo-${format}-${randomBytes(3).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'em-demo-'));
+  runs.push({ namespace, dir });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'scripts/demo.ts'),
+      '--format',
+      format,
+      '--namespace',
+      namespace,
+      '--reports',
+      dir,
+    ],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  const reports = new Map<string, Report>();
+  for (const day of EXPECTED.keys()) {
+    reports.set(
+      day,
+      ReportSchema.parse(JSON.parse(readFileSync(join(dir, namespace, `${day}.json`), 'utf8'))),
+    );
+  }
+  return { code, out, reports };
+}
+
+const checksOn = (reports: Map<string, Report>, check: string) =>
+  [...reports.values()].filter((r) => r.alerts.some((a) => a.check === check)).map((r) => r.date);
+
+describe.each(['json', 'avro'] as const)('the demo on the real export (%s)', (format) => {
+  let result: Awaited<ReturnType<typeof demo>>;
+  it('runs to the end and reads well', async () => {
+    result = await demo(format);
+    expect(result.code, result.out).toBe(0);
+    expect(result.out).toContain('[5/5] Summary of the 14 days');
+    expect(result.out).toMatch(/2025-03-02 +critical +4,335/);
+    expect(result.out).toContain('Where to look next');
+  });
+
+  it('matches every day of the CSV files exactly: event count and revenue', () => {
+    for (const [day, expected] of EXPECTED) {
+      const m = result.reports.get(day)!.metrics;
+      expect(m.event_count, day).toBe(expected.rows);
+      expect(Math.round(m.revenue * 100), day).toBe(expected.revenueCents);
+    }
+  });
+
+  it('finds one duplicate transaction on 02-26, 02-27, 03-01 and 03-08', () => {
+    expect(checksOn(result.reports, 'duplicate_transactions')).toEqual([
+      '2025-02-26',
+      '2025-02-27',
+      '2025-03-01',
+      '2025-03-08',
+    ]);
+    for (const d of ['2025-02-26', '2025-02-27', '2025-03-01', '2025-03-08']) {
+      expect(result.reports.get(d)!.metrics.duplicate_transactions).toBe(1);
+    }
+  });
+
+  it('finds the client_id → clientId rename on 02-27 as schema drift', () => {
+    expect(checksOn(result.reports, 'schema_drift')).toContain('2025-02-27');
+    expect(
+      result.reports.get('2025-02-27')!.alerts.find((a) => a.check === 'schema_drift')?.message,
+    ).toContain('client_id → clientId');
+  });
+
+  it('finds the null client id spike from 03-02 through 03-08 (15.8% on 03-02)', () => {
+    expect(checksOn(result.reports, 'high_null_client_rate')).toEqual([
+      '2025-03-02',
+      '2025-03-03',
+      '2025-03-04',
+      '2025-03-05',
+      '2025-03-06',
+      '2025-03-07',
+      '2025-03-08',
+    ]);
+    expect(result.reports.get('2025-03-02')!.metrics.null_client_rate).toBeCloseTo(0.158, 3);
+  });
+
+  it('finds the referrer column gone from 03-04 through 03-08', () => {
+    expect(checksOn(result.reports, 'missing_columns')).toEqual([
+      '2025-03-04',
+      '2025-03-05',
+      '2025-03-06',
+      '2025-03-07',
+      '2025-03-08',
+    ]);
+    expect(result.reports.get('2025-03-04')!.metrics.missing_fields).toEqual({ referrer: 3538 });
+  });
+});

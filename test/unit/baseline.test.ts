@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { baselineOf, lookbackWindow, zScore } from '../../src/closeout/baseline.ts';
+
+const rules = { days: 7, lookbackDays: 14, minDays: 7 };
+const DAY = '2025-03-15';
+/** values for the days before DAY, newest first: [D-1, D-2, ...] */
+const history = (values: (number | null | undefined)[]) =>
+  new Map(values.map((v, i) => [lookbackWindow(DAY, rules)[i]!, v]));
+
+describe('baseline', () => {
+  it('uses the 7 latest values: mean and sample std (n-1)', () => {
+    const b = baselineOf(DAY, history([2, 4, 4, 4, 5, 5, 7, 100, 100]), rules);
+    expect(b?.n).toBe(7);
+    expect(b?.mean).toBeCloseTo(31 / 7, 10);
+    const mean = 31 / 7;
+    const variance = [2, 4, 4, 4, 5, 5, 7].reduce((a, v) => a + (v - mean) ** 2, 0) / 6;
+    expect(b?.std).toBeCloseTo(Math.sqrt(variance), 10);
+  });
+
+  it('has no baseline with fewer than 7 values', () => {
+    expect(baselineOf(DAY, history([1, 2, 3, 4, 5, 6]), rules)).toBeNull();
+    expect(zScore(10, null)).toBeNull();
+  });
+
+  it('skips days where the metric is undefined (AOV without purchases) and days not closed', () => {
+    const b = baselineOf(DAY, history([null, 10, undefined, 10, 10, null, 10, 10, 10, 10]), rules);
+    expect(b).toEqual({ mean: 10, std: 0, n: 7 });
+  });
+
+  it('looks back at most 14 days', () => {
+    // 6 values in the first 14 days, a 7th on day 15: no baseline
+    const values: (number | null)[] = Array(14).fill(null);
+    for (const i of [0, 2, 4, 6, 8, 13]) values[i] = 5;
+    values.push(5);
+    expect(baselineOf(DAY, history(values), rules)).toBeNull();
+    values[12] = 5; // a 7th value inside the window
+    expect(baselineOf(DAY, history(values), rules)?.n).toBe(7);
+  });
+
+  it('z is 0 when std is 0, and signed otherwise', () => {
+    expect(zScore(99, { mean: 10, std: 0, n: 7 })?.z).toBe(0);
+    expect(zScore(4, { mean: 10, std: 2, n: 7 })?.z).toBe(-3);
+    expect(zScore(null, { mean: 10, std: 2, n: 7 })).toBeNull();
+  });
+
+  it('follows configured rules', () => {
+    const three = { days: 3, lookbackDays: 5, minDays: 3 };
+    const window = lookbackWindow(DAY, three);
+    expect(window).toEqual(['2025-03-14', '2025-03-13', '2025-03-12', '2025-03-11', '2025-03-10']);
+    const b = baselineOf(
+      DAY,
+      new Map([
+        ['2025-03-14', 1],
+        ['2025-03-12', 2],
+        ['2025-03-10', 3],
+      ]),
+      three,
+    );
+    expect(b?.mean).toBe(2);
+  });
+});

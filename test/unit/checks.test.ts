@@ -1,0 +1,242 @@
+/**
+ * Every check pinned at and around its threshold: equal is not an alert.
+ */
+import { describe, expect, it } from 'vitest';
+import { applySnoozes, type CheckInput, runChecks, thresholdsFor } from '../../src/closeout/checks.ts';
+import type { DayMetrics } from '../../src/closeout/day-metrics.ts';
+import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+
+const config = parseMonitorConfig({});
+const FIELDS = 'client_id,event_data,event_name,page_url,referrer,timestamp,user_agent';
+
+/** A healthy day: no check fires. */
+function healthy(): DayMetrics {
+  return {
+    event_count: 4000,
+    null_client_rate: 0.01,
+    conversions: 20,
+    revenue: 20_000,
+    revenue_deduplicated: 20_000,
+    aov: 1000,
+    duplicate_transactions: 0,
+    clients: 1000,
+    atc_rate: 0.05,
+    checkout_rate: 0.03,
+    purchase_rate: 0.02,
+    channel_share: { Direct: 0.4, 'Paid Search': 0.3, 'Organic Search': 0.3 },
+    event_types: { page_viewed: 3800, checkout_completed: 20 },
+    missing_fields: {},
+    field_aliases: {},
+    rejected: {},
+    field_problems: {},
+    late_events: 0,
+  };
+}
+
+function input(over: Partial<DayMetrics> = {}, extra: Partial<CheckInput> = {}): CheckInput {
+  return {
+    day: '2025-03-05',
+    metrics: { ...healthy(), ...over },
+    schema: { field_sets: { [FIELDS]: 4000 }, schema_ids: {} },
+    previousSchema: { field_sets: { [FIELDS]: 3900 }, schema_ids: {} },
+    zscores: { revenue: null, aov: null, conversions: null, event_count: null },
+    baselines: { event_count: { mean: 4000, std: 100, n: 7 }, page_views: { mean: 3800, std: 100, n: 7 } },
+    thresholds: config.thresholds,
+    expectedFields: config.ingest.expectedFields,
+    fieldAliases: config.ingest.fieldAliases,
+    expectedChannels: config.expectedChannels,
+    ...extra,
+  };
+}
+const fired = (i: CheckInput) => runChecks(i).map((a) => a.check);
+const fires = (check: string, i: CheckInput) => fired(i).includes(check);
+
+describe('checks at and around their thresholds', () => {
+  it('a healthy day passes every check', () => {
+    expect(fired(input())).toEqual([]);
+  });
+
+  it.each([
+    ['low_event_volume', { event_count: 1999 }, { event_count: 2000 }],
+    ['high_event_volume', { event_count: 8001 }, { event_count: 8000 }],
+    ['high_null_client_rate', { null_client_rate: 0.0501 }, { null_client_rate: 0.05 }],
+    ['low_revenue', { revenue: 9999.99 }, { revenue: 10_000 }],
+    ['low_conversions', { conversions: 9 }, { conversions: 10 }],
+    ['duplicate_transactions', { duplicate_transactions: 1 }, { duplicate_transactions: 0 }],
+    ['funnel_inversion', { purchase_rate: 0.031 }, { purchase_rate: 0.03 }],
+    [
+      'traffic_concentration',
+      { channel_share: { Direct: 0.81, 'Paid Search': 0.19 } },
+      { channel_share: { Direct: 0.8, 'Paid Search': 0.2 } },
+    ],
+  ] as [string, Partial<DayMetrics>, Partial<DayMetrics>][])(
+    '%s fires beyond, not at, its threshold',
+    (check, beyond, at) => {
+      expect(fires(check, input(beyond))).toBe(true);
+      expect(fires(check, input(at))).toBe(false);
+    },
+  );
+
+  it('severities follow the seed', () => {
+    const sev = (check: string, over: Partial<DayMetrics>) =>
+      runChecks(input(over)).find((a) => a.check === check)?.severity;
+    expect(sev('low_event_volume', { event_count: 1 })).toBe('CRITICAL');
+    expect(sev('high_event_volume', { event_count: 9000 })).toBe('WARNING');
+    expect(sev('high_null_client_rate', { null_client_rate: 0.2 })).toBe('CRITICAL');
+    expect(sev('duplicate_transactions', { duplicate_transactions: 2 })).toBe('CRITICAL');
+    expect(sev('funnel_inversion', { purchase_rate: 0.5 })).toBe('WARNING');
+  });
+
+  it('missing_columns: any expected field absent; an alias counts as present', () => {
+    expect(fires('missing_columns', input({ missing_fields: { referrer: 1 } }))).toBe(true);
+    expect(fires('missing_columns', input({ missing_fields: {}, field_aliases: { clientId: 4000 } }))).toBe(
+      false,
+    );
+    const alert = runChecks(input({ missing_fields: { referrer: 3538 } })).find(
+      (a) => a.check === 'missing_columns',
+    );
+    expect(alert?.message).toBe('Missing columns: referrer (3,538 events)');
+  });
+
+  it('schema_drift: field names or schema ids differ from the previous closed day', () => {
+    const renamed = FIELDS.replace('client_id', 'clientId').split(',').sort().join(',');
+    const drift = runChecks(input({}, { schema: { field_sets: { [renamed]: 10 }, schema_ids: {} } })).find(
+      (a) => a.check === 'schema_drift',
+    );
+    expect(drift?.message).toContain('client_id → clientId');
+    expect(
+      fires('schema_drift', input({}, { schema: { field_sets: { [FIELDS]: 1 }, schema_ids: { '7': 1 } } })),
+    ).toBe(true);
+    expect(
+      fires(
+        'schema_drift',
+        input({}, { previousSchema: null, schema: { field_sets: { a: 1 }, schema_ids: {} } }),
+      ),
+    ).toBe(false);
+    // the same names in another split across field sets is no drift
+    expect(
+      fires(
+        'schema_drift',
+        input({}, { schema: { field_sets: { [FIELDS]: 1, 'client_id,timestamp': 1 }, schema_ids: {} } }),
+      ),
+    ).toBe(false);
+  });
+
+  it('invalid_timestamps: any message rejected for its timestamp', () => {
+    expect(fires('invalid_timestamps', input({ rejected: { timestamp_invalid: 1 } }))).toBe(true);
+    expect(fires('invalid_timestamps', input({ rejected: { timestamp_missing: 1 } }))).toBe(true);
+    expect(fires('invalid_timestamps', input({ rejected: { not_json: 5 } }))).toBe(false);
+  });
+
+  it('no_purchases and zero_conversions', () => {
+    expect(fires('no_purchases', input({ event_types: { page_viewed: 10 } }))).toBe(true);
+    expect(fires('no_purchases', input({ event_types: { checkout_completed: 1 } }))).toBe(false);
+    expect(fires('zero_conversions', input({ atc_rate: 0.1, purchase_rate: 0 }))).toBe(true);
+    expect(fires('zero_conversions', input({ atc_rate: 0, purchase_rate: 0 }))).toBe(false);
+    expect(fires('zero_conversions', input({ atc_rate: 0.1, purchase_rate: 0.001 }))).toBe(false);
+  });
+
+  it.each([
+    ['revenue_anomaly', 'revenue', 2.5],
+    ['aov_anomaly', 'aov', 2.0],
+    ['conversion_anomaly', 'conversions', 2.5],
+    ['traffic_anomaly', 'event_count', 3.0],
+  ] as const)('%s: |z| strictly beyond %s, both directions', (check, metric, limit) => {
+    const z = (value: number) =>
+      input(
+        {},
+        {
+          zscores: {
+            revenue: null,
+            aov: null,
+            conversions: null,
+            event_count: null,
+            [metric]: { z: value, mean: 100, std: 10, n: 7 },
+          },
+        },
+      );
+    expect(fires(check, z(limit + 0.01))).toBe(true);
+    expect(fires(check, z(-(limit + 0.01)))).toBe(true);
+    expect(fires(check, z(limit))).toBe(false);
+    expect(fires(check, z(-limit))).toBe(false);
+  });
+
+  it('event_volume_shift (±20%) and event_volume_drop (<50%) against the baseline mean', () => {
+    const base = { event_count: { mean: 4000, std: 1, n: 7 }, page_views: null };
+    const at = (events: number) => fired(input({ event_count: events }, { baselines: base }));
+    expect(at(4801)).toContain('event_volume_shift');
+    expect(at(4800)).not.toContain('event_volume_shift');
+    expect(at(3199)).toContain('event_volume_shift');
+    expect(at(3200)).not.toContain('event_volume_shift');
+    expect(at(1999)).toContain('event_volume_drop');
+    expect(at(2000)).not.toContain('event_volume_drop');
+    expect(
+      fired(input({ event_count: 100 }, { baselines: { event_count: null, page_views: null } })),
+    ).not.toContain('event_volume_drop');
+  });
+
+  it('page_view_drop: page views below 75% of their baseline mean', () => {
+    const base = { event_count: null, page_views: { mean: 4000, std: 1, n: 7 } };
+    expect(
+      fires(
+        'page_view_drop',
+        input({ event_types: { page_viewed: 2999, checkout_completed: 1 } }, { baselines: base }),
+      ),
+    ).toBe(true);
+    expect(
+      fires(
+        'page_view_drop',
+        input({ event_types: { page_viewed: 3000, checkout_completed: 1 } }, { baselines: base }),
+      ),
+    ).toBe(false);
+  });
+
+  it('missing_channel: an expected channel without clients', () => {
+    expect(fires('missing_channel', input({ channel_share: { Direct: 0.5, 'Organic Search': 0.5 } }))).toBe(
+      true,
+    );
+    expect(fires('missing_channel', input({ channel_share: { Direct: 0.5, 'Paid Search': 0.5 } }))).toBe(
+      false,
+    );
+  });
+});
+
+describe('threshold overrides and snoozes', () => {
+  const withOverrides = parseMonitorConfig({
+    thresholds: { minDailyConversions: 10 },
+    overrides: [
+      { weekdays: [0, 6], reason: 'weekends', thresholds: { minDailyConversions: 5 } },
+      {
+        from: '2025-11-28',
+        to: '2025-12-01',
+        reason: 'Black Friday',
+        thresholds: { maxDailyEvents: 50_000 },
+      },
+    ],
+  });
+
+  it('applies weekday and date-range overrides', () => {
+    expect(thresholdsFor('2025-03-08', withOverrides).minDailyConversions).toBe(5); // Saturday
+    expect(thresholdsFor('2025-03-05', withOverrides).minDailyConversions).toBe(10); // Wednesday
+    expect(thresholdsFor('2025-11-29', withOverrides)).toMatchObject({
+      minDailyConversions: 5,
+      maxDailyEvents: 50_000,
+    });
+    expect(thresholdsFor('2025-12-02', withOverrides).maxDailyEvents).toBe(8000);
+  });
+
+  it('a snoozed alert stays in the report, marked, until its date', () => {
+    const alerts = runChecks(input({ duplicate_transactions: 1 }));
+    const snoozes = [
+      { check: 'duplicate_transactions', until: '2025-03-05', reason: 'known double submit, fix shipping' },
+    ];
+    expect(applySnoozes(alerts, '2025-03-05', snoozes)[0]?.snoozed).toBe(true);
+    expect(applySnoozes(alerts, '2025-03-06', snoozes)[0]?.snoozed).toBe(false);
+  });
+
+  it('rejects a bad configuration with one line per problem', () => {
+    expect(() =>
+      parseMonitorConfig({ thresholds: { maxNullClientRate: 2 }, overrides: [{ thresholds: {} }] }),
+    ).toThrowError(/thresholds\.maxNullClientRate[\s\S]*overrides\.0/);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * No Docker engine runs here, so docker-compose.yml is checked against the
+ * app itself: every variable a service sets is one the app reads, with a value
+ * its config schema accepts; the monitor can scale; images are pinned.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { EnvSchema, loadEnv } from '../../src/config/env.ts';
+import { REPO_ROOT } from '../../stack/services.ts';
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  environment?: Record<string, string | number>;
+  ports?: string[];
+  container_name?: string;
+}
+const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
+const prometheus = parse(readFileSync(join(REPO_ROOT, 'prometheus.yml'), 'utf8')) as {
+  scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
+};
+
+/** ${VAR:-default} as compose resolves it with VAR unset. */
+const interpolate = (v: string | number) => String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+const appServices = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
+
+describe('docker-compose.yml', () => {
+  it('has the monitor, the close-out scheduler and the stack services', () => {
+    for (const name of [
+      'kafka',
+      'registry',
+      'redis',
+      'prometheus',
+      'alertmanager',
+      'grafana',
+      'monitor',
+      'closeout',
+    ]) {
+      expect(compose.services[name], name).toBeDefined();
+    }
+  });
+
+  it.each(appServices.map(([name]) => name))(
+    '%s: every environment variable is one the app reads, with a valid value',
+    (name) => {
+      const env = Object.fromEntries(
+        Object.entries(compose.services[name]!.environment ?? {}).map(([k, v]) => [k, interpolate(v)]),
+      );
+      const known = Object.keys(EnvSchema.shape);
+      expect(Object.keys(env).filter((k) => !known.includes(k))).toEqual([]);
+      expect(() => loadEnv(env)).not.toThrow();
+    },
+  );
+
+  it('runs the commands the CLI has', () => {
+    expect(compose.services.monitor?.command).toEqual(['consume']);
+    expect(compose.services.closeout?.command).toEqual(['closeout', '--schedule']);
+  });
+
+  it('lets the monitor scale: no fixed host port, no container name', () => {
+    expect(compose.services.monitor?.ports).toBeUndefined();
+    expect(compose.services.monitor?.container_name).toBeUndefined();
+  });
+
+  it('pins every image to a version', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      if (s.image) expect(s.image, name).toMatch(/:\S*\d+\.\d+/);
+    }
+  });
+
+  it('Prometheus discovers every monitor replica and the close-out by DNS, on the metrics port', () => {
+    const port = Number(compose.services.monitor?.environment?.METRICS_PORT ?? loadEnv({}).METRICS_PORT);
+    for (const job of ['monitor', 'closeout']) {
+      const sd = prometheus.scrape_configs.find((c) => c.job_name === job)?.dns_sd_configs?.[0];
+      expect(sd?.names).toEqual([job]);
+      expect(sd?.port).toBe(port);
+    }
+  });
+});

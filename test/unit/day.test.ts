@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { DayResolver } from '../../src/validation/day.ts';
+
+describe('DayResolver', () => {
+  it('UTC days', () => {
+    const d = new DayResolver('UTC');
+    expect(d.dayOf(Date.parse('2025-02-23T23:59:59.999Z'))).toBe('2025-02-23');
+    expect(d.dayOf(Date.parse('2025-02-24T00:00:00.000Z'))).toBe('2025-02-24');
+  });
+
+  it('days in another zone, across a DST change', () => {
+    const d = new DayResolver('America/New_York');
+    expect(d.dayOf(Date.parse('2025-02-24T04:59:59.000Z'))).toBe('2025-02-23');
+    expect(d.dayOf(Date.parse('2025-02-24T05:00:00.000Z'))).toBe('2025-02-24');
+    // after DST starts (2025-03-09) midnight is 04:00Z
+    expect(d.dayOf(Date.parse('2025-03-10T03:59:00.000Z'))).toBe('2025-03-09');
+    expect(d.dayOf(Date.parse('2025-03-10T04:00:00.000Z'))).toBe('2025-03-10');
+    const k = new DayResolver('Asia/Kolkata'); // +05:30
+    expect(k.dayOf(Date.parse('2025-02-23T18:29:59.000Z'))).toBe('2025-02-23');
+    expect(k.dayOf(Date.parse('2025-02-23T18:30:00.000Z'))).toBe('2025-02-24');
+  });
+
+  it('calendar helpers', () => {
+    expect(DayResolver.previous('2025-03-01')).toBe('2025-02-28');
+    expect(DayResolver.previous('2024-03-01')).toBe('2024-02-29');
+    expect(DayResolver.previous('2025-03-08', 7)).toBe('2025-03-01');
+    expect(DayResolver.weekday('2025-02-23')).toBe(0);
+    expect(new DayResolver('UTC').yesterday(Date.parse('2025-03-09T06:30:00Z'))).toBe('2025-03-08');
+  });
+});

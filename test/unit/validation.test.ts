@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { decodeJson } from '../../src/source/decode.ts';
+import { EventValidator } from '../../src/validation/event.ts';
+
+const rules = parseMonitorConfig({}).ingest;
+const validator = new EventValidator(rules);
+const NOW = Date.parse('2025-03-01T12:00:00Z');
+const base = {
+  client_id: 'c1',
+  page_url: 'https://puffy.com/',
+  referrer: null,
+  timestamp: '2025-03-01T10:00:00.000Z',
+  event_name: 'page_viewed',
+  event_data: null,
+  user_agent: 'Mozilla/5.0',
+};
+const validate = (over: Record<string, unknown>, drop: string[] = []) => {
+  const raw: Record<string, unknown> = { ...base, ...over };
+  for (const k of drop) delete raw[k];
+  return validator.validate(raw, NOW);
+};
+const kinds = (over: Record<string, unknown>, drop: string[] = []) => {
+  const v = validate(over, drop);
+  if (!v.ok) throw new Error(`rejected: ${v.reason}`);
+  return v.event.problems.map((p) => `${p.kind}:${p.field}`);
+};
+
+describe('decoding plain JSON', () => {
+  it.each([
+    [Buffer.from('{"a":1}'), true, undefined],
+    [Buffer.from('not json'), false, 'not_json'],
+    [Buffer.from('{"a":'), false, 'not_json'],
+    [Buffer.from('[1,2]'), false, 'not_object'],
+    [Buffer.from('42'), false, 'not_object'],
+    [Buffer.from('null'), false, 'not_object'],
+    [Buffer.from([0xff, 0xfe, 0x7b]), false, 'not_utf8'],
+  ])('%s', (buf, ok, reason) => {
+    const d = decodeJson(buf);
+    expect(d.ok).toBe(ok);
+    if (!d.ok) expect(d.reason).toBe(reason);
+  });
+
+  it('never quotes the payload in its error detail', () => {
+    const d = decodeJson(Buffer.from('{"email": "someone@example.com", oops}'));
+    expect(d.ok).toBe(false);
+    if (!d.ok) expect(d.detail).not.toContain('example.com');
+  });
+});
+
+describe('event validation', () => {
+  it('accepts a clean event with no problems', () => {
+    expect(kinds({})).toEqual([]);
+    const v = validate({});
+    expect(v.ok && v.event.fieldSet).toBe(
+      'client_id,event_data,event_name,page_url,referrer,timestamp,user_agent',
+    );
+  });
+
+  it.each([
+    [{ timestamp: undefined }, ['timestamp'], 'timestamp_missing'],
+    [{ timestamp: null }, [], 'timestamp_missing'],
+    [{ timestamp: '' }, [], 'timestamp_missing'],
+    [{ timestamp: '2025-03-01 10:00:00' }, [], 'timestamp_invalid'],
+    [{ timestamp: '2025-03-01T10:00:00' }, [], 'timestamp_invalid'], // no zone
+    [{ timestamp: 1740823200000 }, [], 'timestamp_invalid'],
+    [{ timestamp: 'yesterday' }, [], 'timestamp_invalid'],
+  ])('rejects %j', (over, drop, reason) => {
+    const v = validate(over, drop as string[]);
+    expect(v.ok).toBe(false);
+    if (!v.ok) expect(v.reason).toBe(reason);
+  });
+
+  it('accepts an offset timestamp', () => {
+    const v = validate({ timestamp: '2025-03-01T11:00:00+01:00' });
+    expect(v.ok && v.event.tsMs).toBe(Date.parse('2025-03-01T10:00:00Z'));
+  });
+
+  it('tallies a null or empty client id', () => {
+    expect(kinds({ client_id: null })).toEqual(['client_id_null:client_id']);
+    expect(kinds({ client_id: '' })).toEqual(['client_id_null:client_id']);
+  });
+
+  it('tells an absent field from a null one', () => {
+    expect(kinds({}, ['referrer'])).toEqual(['field_missing:referrer']);
+    expect(kinds({ referrer: null })).toEqual([]);
+    const v = validate({}, ['referrer']);
+    expect(v.ok && v.event.missingFields).toEqual(['referrer']);
+  });
+
+  it('accepts the clientId alias and records it', () => {
+    const v = validate({ clientId: 'c9' }, ['client_id']);
+    expect(v.ok && v.event.clientId).toBe('c9');
+    expect(v.ok && v.event.aliasesUsed).toEqual(['clientId']);
+    expect(v.ok && v.event.missingFields).toEqual([]);
+    expect(kinds({ clientId: 'c9' }, ['client_id'])).toEqual(['alias_used:clientId']);
+  });
+
+  it('flags missing and unknown event names', () => {
+    expect(kinds({ event_name: null })).toEqual(['event_name_missing:event_name']);
+    expect(kinds({ event_name: 'hacked' })).toEqual(['event_name_unknown:event_name']);
+  });
+
+  it('flags event_data that is not JSON', () => {
+    expect(kinds({ event_data: '{broken' })).toEqual(['event_data_invalid_json:event_data']);
+    expect(kinds({ event_data: '[1]' })).toEqual(['event_data_invalid_json:event_data']);
+    expect(kinds({ event_data: { a: 1 } })).toEqual([]);
+  });
+
+  it('reads a purchase from text or object event_data, in exact cents', () => {
+    const text = validate({
+      event_name: 'checkout_completed',
+      event_data: '{"transaction_id":"T1","revenue":1449.99}',
+    });
+    expect(text.ok && text.event.purchase).toEqual({ transactionId: 'T1', revenueCents: 144999 });
+    const obj = validate({
+      event_name: 'checkout_completed',
+      event_data: { transaction_id: 'T2', revenue: 0.1 },
+    });
+    expect(obj.ok && obj.event.purchase).toEqual({ transactionId: 'T2', revenueCents: 10 });
+  });
+
+  it.each([
+    [{ revenue: 10 }, ['transaction_id_missing:transaction_id'], { transactionId: null, revenueCents: 1000 }],
+    [
+      { transaction_id: 'T', revenue: null },
+      ['revenue_missing:revenue'],
+      { transactionId: 'T', revenueCents: 0 },
+    ],
+    [{ transaction_id: 'T' }, ['revenue_missing:revenue'], { transactionId: 'T', revenueCents: 0 }],
+    [
+      { transaction_id: 'T', revenue: '12.50' },
+      ['revenue_invalid:revenue'],
+      { transactionId: 'T', revenueCents: 0 },
+    ],
+    [
+      { transaction_id: 'T', revenue: -5 },
+      ['revenue_negative:revenue'],
+      { transactionId: 'T', revenueCents: 0 },
+    ],
+    [
+      { transaction_id: 'T', revenue: 1e308 },
+      ['revenue_invalid:revenue'],
+      { transactionId: 'T', revenueCents: 0 },
+    ],
+    [
+      { transaction_id: '', revenue: 1 },
+      ['transaction_id_missing:transaction_id'],
+      { transactionId: null, revenueCents: 100 },
+    ],
+  ])('purchase problems: %j', (data, problems, purchase) => {
+    const v = validate({ event_name: 'checkout_completed', event_data: JSON.stringify(data) });
+    expect(v.ok && v.event.problems.map((p) => `${p.kind}:${p.field}`)).toEqual(problems);
+    expect(v.ok && v.event.purchase).toEqual(purchase);
+  });
+
+  it('does not count a checkout_completed with unparseable event_data as a purchase', () => {
+    const v = validate({ event_name: 'checkout_completed', event_data: 'nope' });
+    expect(v.ok && v.event.purchase).toBeNull();
+  });
+
+  it('flags timestamps beyond the allowed future skew', () => {
+    expect(kinds({ timestamp: '2025-03-01T12:10:00Z' })).toEqual([]);
+    expect(kinds({ timestamp: '2025-03-01T12:20:00Z' })).toEqual(['timestamp_future:timestamp']);
+  });
+
+  it('is not fooled by prototype keys', () => {
+    const raw = JSON.parse(
+      '{"__proto__":{"client_id":"evil"},"constructor":1,"timestamp":"2025-03-01T10:00:00Z"}',
+    );
+    const v = validator.validate(raw, NOW);
+    expect(v.ok && v.event.clientId).toBeNull();
+    expect(v.ok && v.event.missingFields).toContain('client_id');
+    expect(({} as Record<string, unknown>).client_id).toBeUndefined();
+  });
+});
