@@ -6,6 +6,7 @@
  * close-out time of a small and a large day, and the consumer's peak RSS early
  * and at the end. Ratios, not absolute thresholds, are what to compare.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -24,8 +25,9 @@ const opts = new Command('bench')
   .option('--quick', '200,000 events instead of 1,000,000')
   .option('--events <n>', 'events to produce', (v) => Number(v))
   .option('--json <file>', 'write the figures as JSON')
+  .option('--profile <dir>', "write the monitor's CPU profile (.cpuprofile) into this folder")
   .parse()
-  .opts<{ quick?: boolean; events?: number; json?: string }>();
+  .opts<{ quick?: boolean; events?: number; json?: string; profile?: string }>();
 
 const TOTAL = opts.events ?? (opts.quick ? 200_000 : 1_000_000);
 const SMALL_DAY_EVENTS = 50_000;
@@ -126,13 +128,14 @@ const peakRssMb = (pid: number) => {
 
 /** The real monitor as a separate process; events/s from its own consumed counter. */
 async function monitorConsume(namespace: string, topic: string) {
-  const p = startMonitor(['consume'], {
-    ...env,
-    MONITOR_NAMESPACE: namespace,
-    KAFKA_TOPIC: topic,
-    METRICS_PORT: '0',
-    LOG_LEVEL: 'info',
-  });
+  const p = startMonitor(
+    ['consume'],
+    { ...env, MONITOR_NAMESPACE: namespace, KAFKA_TOPIC: topic, METRICS_PORT: '0', LOG_LEVEL: 'info' },
+    {
+      compiled: true, // as it runs in production: no transpiler in the measurement
+      nodeArgs: opts.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts.profile)] : [],
+    },
+  );
   let port = 0;
   while (!port) {
     port = Number(/"metricsPort":(\d+)/.exec(p.output())?.[1] ?? 0);
@@ -161,6 +164,7 @@ async function main() {
     `event-monitor bench: ${TOTAL.toLocaleString('en-US')} events shaped like the real export, ${PARTITIONS} partitions`,
   );
   await up(() => {});
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
   const namespace = `bench-${Date.now()}`;
   const topic = `bench.${namespace}.events`;
   const kafka = new Kafka({ clientId: 'bench', brokers: [env.KAFKA_BROKERS], logLevel: logLevel.NOTHING });

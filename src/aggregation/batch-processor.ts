@@ -160,10 +160,21 @@ export class BatchProcessor {
   /** A field set or schema id never seen before in the namespace is schema drift, live. */
   private async noticeNewShapes(settled: Settled[]) {
     const fresh = new Set<string>();
+    let lastFieldSet = '';
+    let lastSchemaId: number | null = null;
     for (const s of settled) {
       if (!s.ok) continue;
-      const shapes = [`fields:${s.event.fieldSet}`, ...(s.schemaId !== null ? [`schema:${s.schemaId}`] : [])];
-      for (const shape of shapes) if (!this.knownShapes.has(shape)) fresh.add(shape);
+      // consecutive events mostly share a shape: compare before building the key
+      if (s.event.fieldSet !== lastFieldSet) {
+        lastFieldSet = s.event.fieldSet;
+        const shape = `fields:${lastFieldSet}`;
+        if (!this.knownShapes.has(shape)) fresh.add(shape);
+      }
+      if (s.schemaId !== null && s.schemaId !== lastSchemaId) {
+        lastSchemaId = s.schemaId;
+        const shape = `schema:${lastSchemaId}`;
+        if (!this.knownShapes.has(shape)) fresh.add(shape);
+      }
     }
     if (fresh.size === 0) return;
     const added = await this.deps.state.rememberShapes([...fresh]);
@@ -205,11 +216,10 @@ export class BatchProcessor {
         m.value && m.value.length > 0 && m.value[0] !== 0 && m.value.length <= decoder.maxBytes
           ? decodeJson(m.value)
           : await decoder.decode(m.value);
-      const recordDay = () => days.dayOf(Number(m.timestamp) || now);
       if (!decoded.ok) {
         out[i] = {
           offset,
-          day: recordDay(),
+          day: days.dayOf(Number(m.timestamp) || now),
           ok: false,
           reason: decoded.reason,
           detail: decoded.detail,
@@ -226,7 +236,14 @@ export class BatchProcessor {
             event: v.event,
             schemaId: decoded.schemaId,
           }
-        : { offset, day: recordDay(), ok: false, reason: v.reason, detail: v.detail, message: m };
+        : {
+            offset,
+            day: days.dayOf(Number(m.timestamp) || now),
+            ok: false,
+            reason: v.reason,
+            detail: v.detail,
+            message: m,
+          };
     }
     return out;
   }

@@ -48,6 +48,9 @@ function queryParams(url: string | null): URLSearchParams | null {
 /** Lower-case host of a referrer; '' when there is none or it does not parse. */
 function hostOf(referrer: string | null): string {
   if (!referrer) return '';
+  // the common case without the full WHATWG parser: scheme://host[:port][/?#...]
+  const plain = /^https?:\/\/([a-z0-9.-]+)(?=[:/?#]|$)/i.exec(referrer);
+  if (plain) return plain[1]!.toLowerCase();
   try {
     return new URL(referrer).hostname.toLowerCase();
   } catch {

@@ -96,10 +96,10 @@ export class DayDelta {
 
   /** The delta as the apply script reads it (see lua/apply-day-batch.lua). */
   toPayload(rules: ChannelRules): string {
-    const firstTouch: [string, number, string][] = [];
+    const firstTouch: [string, string, string][] = [];
     for (const [client, t] of this.firstTouch) {
       // one channel classification per client per batch, not per event
-      firstTouch.push([client, t.tsMs, classifyChannel(t.pageUrl, t.referrer, rules)]);
+      firstTouch.push([client, String(t.tsMs), classifyChannel(t.pageUrl, t.referrer, rules)]);
     }
     return JSON.stringify({
       // integers as strings: Lua numbers are doubles and print large ones in exponent form

@@ -1,6 +1,6 @@
 /**
  * The calendar day (YYYY-MM-DD) of an instant in the monitor's IANA time zone.
- * Intl formatting is slow per event, so results are cached per 15-minute slot:
+ * Formatting a date is slow per event, so results are cached per 15-minute slot:
  * every zone offset in use is a multiple of 15 minutes, so a slot never spans midnight.
  */
 const SLOT_MS = 15 * 60 * 1000;
@@ -18,11 +18,12 @@ export class DayResolver {
   }
 
   dayOf(epochMs: number): string {
-    if (!this.format) return new Date(epochMs).toISOString().slice(0, 10);
     const slot = Math.floor(epochMs / SLOT_MS);
     let day = this.slots.get(slot);
     if (day === undefined) {
-      day = this.format.format(epochMs); // en-CA formats as YYYY-MM-DD
+      day = this.format
+        ? this.format.format(epochMs) // en-CA formats as YYYY-MM-DD
+        : new Date(epochMs).toISOString().slice(0, 10);
       if (this.slots.size >= MAX_CACHED_SLOTS) this.slots.clear();
       this.slots.set(slot, day);
     }

@@ -202,11 +202,25 @@ function checkPurchase(
   return { transactionId, revenueCents };
 }
 
+/**
+ * Field sets by the keys' order as sent: producers send the same few shapes over
+ * and over, so the sort-and-join runs once per shape, not once per event.
+ */
+const fieldSets = new Map<string, string>();
+const MAX_CACHED_SHAPES = 1_000;
+
 function fieldSetOf(raw: Record<string, unknown>): string {
   const keys = Object.keys(raw);
   if (keys.length > MAX_FIELDS_IN_SET) keys.length = MAX_FIELDS_IN_SET;
-  return keys
-    .map((k) => k.slice(0, MAX_NAME).replace(/[,\s]/g, '_'))
-    .sort()
-    .join(',');
+  const asSent = keys.join('\u0000');
+  let set = fieldSets.get(asSent);
+  if (set === undefined) {
+    set = keys
+      .map((k) => k.slice(0, MAX_NAME).replace(/[,\s]/g, '_'))
+      .sort()
+      .join(',');
+    if (fieldSets.size >= MAX_CACHED_SHAPES) fieldSets.clear(); // hostile senders: bounded memory
+    fieldSets.set(asSent, set);
+  }
+  return set;
 }

@@ -14,8 +14,22 @@ export interface MonitorProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function startMonitor(args: string[], env: Record<string, string>): MonitorProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+export interface StartOptions {
+  /** Extra node flags (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+  /** Run the compiled CLI (dist/cli/main.js, as in the image) instead of the sources through tsx. */
+  compiled?: boolean;
+}
+
+export function startMonitor(
+  args: string[],
+  env: Record<string, string>,
+  options: StartOptions = {},
+): MonitorProcess {
+  const entry = options.compiled
+    ? [join(REPO_ROOT, 'dist/cli/main.js')]
+    : ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts')];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

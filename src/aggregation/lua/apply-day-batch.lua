@@ -44,19 +44,13 @@ end
 -- A transaction id seen before on this day (or in the look-back) is a duplicate:
 -- its revenue stays in `revenue_cents` (as tracked). The deduplicated revenue
 -- counts each id once, at its earliest occurrence by timestamp, so it does not
--- depend on the order partitions are consumed in.
+-- depend on the order partitions are consumed in. HSETNX first: a new id (the
+-- common case) costs one call; sums are written once at the end.
 local duplicates = 0
+local dedupCents = 0
 for _, t in ipairs(delta.tx) do
-  local id, ts, cents = t[1], tonumber(t[2]), t[3]
-  local old = redis.call('HGET', KEYS[3], id)
-  if old then
-    duplicates = duplicates + 1
-    local sep = string.find(old, '|', 1, true)
-    if ts < tonumber(string.sub(old, 1, sep - 1)) then
-      redis.call('HINCRBY', counters, 'revenue_dedup_cents', tonumber(cents) - tonumber(string.sub(old, sep + 1)))
-      redis.call('HSET', KEYS[3], id, t[2] .. '|' .. cents)
-    end
-  else
+  local id, ts, cents = t[1], t[2], t[3]
+  if redis.call('HSETNX', KEYS[3], id, ts .. '|' .. cents) == 1 then
     local earlier = false
     for i = 9, #KEYS do
       if redis.call('HEXISTS', KEYS[i], id) == 1 then
@@ -64,35 +58,54 @@ for _, t in ipairs(delta.tx) do
         break
       end
     end
-    redis.call('HSET', KEYS[3], id, t[2] .. '|' .. cents)
     if earlier then
       duplicates = duplicates + 1
     else
-      redis.call('HINCRBY', counters, 'revenue_dedup_cents', cents)
+      dedupCents = dedupCents + tonumber(cents)
+    end
+  else
+    duplicates = duplicates + 1
+    local old = redis.call('HGET', KEYS[3], id)
+    local sep = string.find(old, '|', 1, true)
+    if tonumber(ts) < tonumber(string.sub(old, 1, sep - 1)) then
+      dedupCents = dedupCents + tonumber(cents) - tonumber(string.sub(old, sep + 1))
+      redis.call('HSET', KEYS[3], id, ts .. '|' .. cents)
     end
   end
+end
+if dedupCents ~= 0 then
+  redis.call('HINCRBY', counters, 'revenue_dedup_cents', string.format('%d', dedupCents))
 end
 if duplicates > 0 then
   redis.call('HINCRBY', counters, 'duplicate_transactions', duplicates)
 end
 
--- First touch: a client's channel is that of its earliest event; channel counts follow it.
+-- First touch: a client's channel is that of its earliest event; channel counts
+-- follow it. A client new to the day (the common case) costs one HSETNX.
+local channels = {}
+local function bump(channel, by)
+  channels[channel] = (channels[channel] or 0) + by
+end
 for _, f in ipairs(delta.ft) do
-  local client, ts, channel = f[1], tonumber(f[2]), f[3]
-  local old = redis.call('HGET', KEYS[4], client)
-  if not old then
-    redis.call('HSET', KEYS[4], client, f[2] .. '|' .. channel)
-    redis.call('HINCRBY', counters, 'channel:' .. channel, 1)
+  local client, ts, channel = f[1], f[2], f[3]
+  if redis.call('HSETNX', KEYS[4], client, ts .. '|' .. channel) == 1 then
+    bump(channel, 1)
   else
+    local old = redis.call('HGET', KEYS[4], client)
     local sep = string.find(old, '|', 1, true)
-    if ts < tonumber(string.sub(old, 1, sep - 1)) then
+    if tonumber(ts) < tonumber(string.sub(old, 1, sep - 1)) then
       local oldChannel = string.sub(old, sep + 1)
-      redis.call('HSET', KEYS[4], client, f[2] .. '|' .. channel)
+      redis.call('HSET', KEYS[4], client, ts .. '|' .. channel)
       if oldChannel ~= channel then
-        redis.call('HINCRBY', counters, 'channel:' .. oldChannel, -1)
-        redis.call('HINCRBY', counters, 'channel:' .. channel, 1)
+        bump(oldChannel, -1)
+        bump(channel, 1)
       end
     end
+  end
+end
+for channel, by in pairs(channels) do
+  if by ~= 0 then
+    redis.call('HINCRBY', counters, 'channel:' .. channel, by)
   end
 end
 
