@@ -3,7 +3,7 @@
  * applied to Redis exactly once. Every message ends as accepted or rejected;
  * rejected ones go to the dead-letter sink before the state is applied.
  */
-import type { ChannelRules } from '../config/monitor-config.ts';
+import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
 import type { Logger } from '../log.ts';
 import type { IngestMetrics } from '../metrics/ingest-metrics.ts';
 import { decodeJson, type MessageDecoder, type RejectReason } from '../source/decode.ts';
@@ -57,6 +57,8 @@ export interface BatchProcessorDeps {
   days: DayResolver;
   state: DayState;
   channels: ChannelRules;
+  /** Bot handling; bots are excluded from clients and the funnel when absent. */
+  traffic?: Pick<TrafficRules, 'excludeBots'>;
   deadLetters: DeadLetterSink;
   metrics?: IngestMetrics;
   knownEventNames: ReadonlySet<string>;
@@ -110,7 +112,7 @@ export class BatchProcessor {
       if (attempt > MAX_APPLY_ATTEMPTS) {
         throw new Error(`watermarks of ${partitionKey} kept moving under this consumer; retrying the batch`);
       }
-      const deltas = new BatchDeltas();
+      const deltas = new BatchDeltas(this.deps.traffic);
       const alreadyApplied = new Map<string, number>(); // per day: messages at or below its watermark
       for (const s of settled) {
         if (!pending.includes(s.day)) continue;
@@ -273,6 +275,9 @@ export class BatchProcessor {
         }
         case 'schema':
           m.fieldSets.inc({ namespace, schema: rest }, n);
+          break;
+        case 'device':
+          m.eventsByDevice.inc({ namespace, device: rest }, n);
           break;
         case COUNTER.purchases:
           m.purchases.inc({ namespace }, n);

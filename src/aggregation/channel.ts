@@ -32,6 +32,18 @@ export function classifyChannel(
   return rules.directChannel;
 }
 
+/** utm_source of a landing URL, lower-cased and capped (it becomes a counter name); null when absent. */
+export function utmSourceOf(pageUrl: string | null): string | null {
+  if (!pageUrl?.includes('utm_source=')) return null; // the common case, without parsing the URL
+  const source = queryParams(pageUrl)?.get('utm_source');
+  const clean = source
+    ?.trim()
+    .toLowerCase()
+    .slice(0, 40)
+    .replace(/[,\s|]/g, '_');
+  return clean ? clean : null;
+}
+
 /** Query parameters of a URL; null without a query. Tolerates relative and broken URLs. */
 function queryParams(url: string | null): URLSearchParams | null {
   if (!url) return null;

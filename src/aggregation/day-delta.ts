@@ -2,10 +2,11 @@
  * Folds a batch's events into one delta per day, in memory, so that Redis is
  * written once per day per batch instead of once per event. Pure: no I/O.
  */
-import type { ChannelRules } from '../config/monitor-config.ts';
+import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
 import type { RejectReason } from '../source/decode.ts';
 import type { AcceptedEvent } from '../validation/event.ts';
-import { classifyChannel } from './channel.ts';
+import { classifyChannel, utmSourceOf } from './channel.ts';
+import { classifyDevice, type DeviceClass } from './device.ts';
 
 /** Names of the per-day counters, shared by the Lua scripts, the close-out and the metrics. */
 export const COUNTER = {
@@ -24,6 +25,9 @@ export const COUNTER = {
   problem: (kind: string, field: string) => `problem:${kind}:${field}`,
   rejected: (reason: string) => `rejected:${reason}`,
   channel: (channel: string) => `channel:${channel}`,
+  device: (device: DeviceClass) => `device:${device}`,
+  /** Landings (events whose page URL carries utm_source) by source, bots excluded. */
+  utmSource: (source: string) => `utm:${source}`,
 } as const;
 
 export const FUNNEL_STAGES = {
@@ -53,7 +57,10 @@ export class DayDelta {
   accepted = 0;
   rejected = 0;
 
-  constructor(readonly day: string) {}
+  constructor(
+    readonly day: string,
+    private readonly traffic: Pick<TrafficRules, 'excludeBots'> = { excludeBots: true },
+  ) {}
 
   add(name: string, by = 1) {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
@@ -78,7 +85,15 @@ export class DayDelta {
       } else this.add(COUNTER.revenueDedupCents, e.purchase.revenueCents);
     }
 
-    if (e.clientId !== null) {
+    const device = classifyDevice(e.userAgent);
+    this.add(COUNTER.device(device));
+    const bot = device === 'bot';
+    if (!bot) {
+      const utm = utmSourceOf(e.pageUrl);
+      if (utm !== null) this.add(COUNTER.utmSource(utm));
+    }
+
+    if (e.clientId !== null && !(bot && this.traffic.excludeBots)) {
       const seen = this.firstTouch.get(e.clientId);
       if (!seen || e.tsMs < seen.tsMs) {
         this.firstTouch.set(e.clientId, { tsMs: e.tsMs, pageUrl: e.pageUrl, referrer: e.referrer });
@@ -117,10 +132,12 @@ export class DayDelta {
 export class BatchDeltas {
   readonly byDay = new Map<string, DayDelta>();
 
+  constructor(private readonly traffic?: Pick<TrafficRules, 'excludeBots'>) {}
+
   for(day: string): DayDelta {
     let d = this.byDay.get(day);
     if (!d) {
-      d = new DayDelta(day);
+      d = new DayDelta(day, this.traffic);
       this.byDay.set(day, d);
     }
     return d;

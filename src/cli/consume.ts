@@ -61,6 +61,7 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
     days: ctx.days,
     state,
     channels: config.channels,
+    traffic: config.traffic,
     deadLetters: new KafkaDeadLetterSink(producer),
     metrics,
     knownEventNames: new Set(config.ingest.knownEventNames),

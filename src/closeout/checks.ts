@@ -32,10 +32,27 @@ export interface CheckInput {
     event_count: ZScore | null;
   };
   baselines: { event_count: Baseline | null; page_views: Baseline | null };
+  traffic: TrafficBaselines;
   thresholds: Thresholds;
   expectedFields: string[];
   fieldAliases: Record<string, string>;
   expectedChannels: string[];
+}
+
+export interface TrafficBaselines {
+  bot_share: ZScore | null;
+  /** Per device class: the baseline of its share of events. */
+  device_share: Record<string, Baseline | null>;
+  /** Today's leading utm_source and the baseline of its share of UTM landings. */
+  top_utm_source: { source: string; baseline: Baseline | null } | null;
+}
+
+/** The utm_source with the largest share of the day's UTM landings ("other" is not a source). */
+export function leadingUtmSource(m: DayMetrics): string | null {
+  const ranked = Object.entries(m.utm_source_share ?? {})
+    .filter(([source]) => source !== 'other')
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return ranked[0]?.[0] ?? null;
 }
 
 const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 2 });
@@ -292,7 +309,76 @@ export function runChecks(i: CheckInput): Omit<Alert, 'snoozed'>[] {
       'at least one client',
     );
   }
+  trafficMixChecks(i, fire);
   return out;
+}
+
+type Fire = (
+  check: string,
+  severity: Severity,
+  message: string,
+  value: Alert['value'],
+  threshold: Alert['threshold'],
+) => void;
+
+/** Bots, device mix and UTM sources: the session-integrity seed's traffic checks. */
+function trafficMixChecks(i: CheckInput, fire: Fire) {
+  const m = i.metrics;
+  const t = i.thresholds;
+  const bots = m.bot_share;
+  if (bots !== undefined) {
+    const z = i.traffic.bot_share;
+    if (bots > t.maxBotShare) {
+      fire(
+        'bot_spike',
+        'WARNING',
+        `Bot share (${pct(bots)} of events) above limit (${pct(t.maxBotShare)})`,
+        bots,
+        t.maxBotShare,
+      );
+    } else if (z && z.z > t.botStdThreshold) {
+      fire(
+        'bot_spike',
+        'WARNING',
+        `Bot share (${pct(bots)} of events) is ${sign(z.z)} average (${pct(z.mean)}), z=${z.z.toFixed(2)}`,
+        Number(z.z.toFixed(4)),
+        t.botStdThreshold,
+      );
+    }
+  }
+
+  if (m.device_share) {
+    let worst: { device: string; change: number; mean: number } | null = null;
+    for (const [device, baseline] of Object.entries(i.traffic.device_share)) {
+      if (!baseline) continue;
+      const change = (m.device_share[device] ?? 0) - baseline.mean;
+      if (Math.abs(change) > t.deviceMixShift && (!worst || Math.abs(change) > Math.abs(worst.change))) {
+        worst = { device, change, mean: baseline.mean };
+      }
+    }
+    if (worst) {
+      const today = m.device_share[worst.device] ?? 0;
+      fire(
+        'device_mix_shift',
+        'WARNING',
+        `${worst.device} share of events (${pct(today)}) moved ${(Math.abs(worst.change) * 100).toFixed(1)} points ${worst.change < 0 ? 'below' : 'above'} its 7-day average (${pct(worst.mean)})`,
+        Number(worst.change.toFixed(4)),
+        t.deviceMixShift,
+      );
+    }
+  }
+
+  const top = i.traffic.top_utm_source;
+  const topShare = top ? (m.utm_source_share?.[top.source] ?? 0) : 0;
+  if (top?.baseline && topShare > t.maxUtmSourceShare && top.baseline.mean < t.utmSkewBaselineShare) {
+    fire(
+      'utm_source_skew',
+      'WARNING',
+      `utm_source "${top.source}" holds ${pct(topShare)} of ${n(m.utm_landings ?? 0)} UTM landings; its 7-day average is ${pct(top.baseline.mean)}`,
+      topShare,
+      t.maxUtmSourceShare,
+    );
+  }
 }
 
 export function applySnoozes(

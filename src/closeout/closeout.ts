@@ -10,9 +10,9 @@ import { postAlerts, toAlertmanager } from '../delivery/alertmanager.ts';
 import { resolveEvent, sendPagerDuty, triggerEvent } from '../delivery/pagerduty.ts';
 import { sendSlack, slackMessage } from '../delivery/slack.ts';
 import type { Logger } from '../log.ts';
-import { baselineOf, lookbackWindow, zScore } from './baseline.ts';
-import { applySnoozes, runChecks, thresholdsFor } from './checks.ts';
-import { dayMetrics, daySchema } from './day-metrics.ts';
+import { type Baseline, baselineOf, lookbackWindow, zScore } from './baseline.ts';
+import { applySnoozes, leadingUtmSource, runChecks, type TrafficBaselines, thresholdsFor } from './checks.ts';
+import { type DayMetrics, dayMetrics, daySchema } from './day-metrics.ts';
 import { diffReports, REPORT_VERSION, type Report, ReportSchema, verdictOf } from './report.ts';
 
 export interface Sinks {
@@ -91,7 +91,7 @@ async function computeReport(
 ): Promise<Report> {
   const { state, config } = deps;
   const snapshot = await state.read(day);
-  const metrics = dayMetrics(snapshot);
+  const metrics = dayMetrics(snapshot, config.traffic.utmTopSources);
   const schema = daySchema(snapshot);
 
   const window = lookbackWindow(day, config.baseline);
@@ -122,6 +122,7 @@ async function computeReport(
     event_count: zScore(metrics.event_count, eventBaseline),
   };
   const pageViewBaseline = base((r) => r.metrics.event_types.page_viewed ?? 0);
+  const traffic = trafficBaselines(metrics, [...history.values()], base);
   const previous = window.find((d) => history.has(d));
 
   const alerts = applySnoozes(
@@ -132,6 +133,7 @@ async function computeReport(
       previousSchema: previous ? history.get(previous)!.schema : null,
       zscores,
       baselines: { event_count: eventBaseline, page_views: pageViewBaseline },
+      traffic,
       thresholds: thresholdsFor(day, config),
       expectedFields: config.ingest.expectedFields,
       fieldAliases: config.ingest.fieldAliases,
@@ -154,6 +156,44 @@ async function computeReport(
     baselines: { page_views: pageViewBaseline },
     schema,
     notified: stored?.notified ?? { alertmanager: [], slack: false, pagerduty: [] },
+  };
+}
+
+/**
+ * Baselines of the traffic mix: bot share (as a z-score), each device class's
+ * share, and the share today's leading utm_source had. Days closed before these
+ * metrics existed do not count.
+ */
+function trafficBaselines(
+  metrics: DayMetrics,
+  history: Report[],
+  base: (pick: (r: Report) => number | null) => Baseline | null,
+): TrafficBaselines {
+  const devices = new Set([
+    ...Object.keys(metrics.device_share ?? {}),
+    ...history.flatMap((r) => Object.keys(r.metrics.device_share ?? {})),
+  ]);
+  const device_share: Record<string, Baseline | null> = {};
+  for (const d of devices) {
+    device_share[d] = base((r) => (r.metrics.device_share ? (r.metrics.device_share[d] ?? 0) : null));
+  }
+  const top = leadingUtmSource(metrics);
+  return {
+    bot_share: zScore(
+      metrics.bot_share ?? null,
+      base((r) => r.metrics.bot_share ?? null),
+    ),
+    device_share,
+    top_utm_source: top
+      ? {
+          source: top,
+          baseline: base((r) =>
+            r.metrics.utm_source_share && r.metrics.utm_landings
+              ? (r.metrics.utm_source_share[top] ?? 0)
+              : null,
+          ),
+        }
+      : null,
   };
 }
 

@@ -29,6 +29,16 @@ export const DayMetricsSchema = z.object({
   field_problems: countMap,
   /** Events applied after the day was first closed out. */
   late_events: z.number().int(),
+  // Traffic mix. Optional so that summaries stored before they existed still parse.
+  /** Share of events by device class (bot is a class; shares sum to 1). */
+  device_share: countMap.optional(),
+  bot_share: z.number().optional(),
+  /** Events without bots. */
+  event_count_humans: z.number().int().optional(),
+  /** Landings whose page URL carries utm_source (bots excluded). */
+  utm_landings: z.number().int().optional(),
+  /** Share of those landings by utm_source: the top sources, the rest as "other". */
+  utm_source_share: countMap.optional(),
 });
 export type DayMetrics = z.infer<typeof DayMetricsSchema>;
 
@@ -50,7 +60,21 @@ function withPrefix(counters: Record<string, number>, prefix: string): Record<st
   return out;
 }
 
-export function dayMetrics(s: DaySnapshot): DayMetrics {
+/** Shares of `counts` over their total: the `top` largest by name, the rest summed as "other". */
+function topShares(counts: Record<string, number>, top: number): Record<string, number> {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const ranked = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const out: Record<string, number> = {};
+  let rest = 0;
+  ranked.forEach(([name, n], i) => {
+    if (i < top && name !== 'other') out[name] = share(n, total);
+    else rest += n; // a source literally named "other" joins the rest
+  });
+  if (rest > 0) out.other = share(rest, total);
+  return out;
+}
+
+export function dayMetrics(s: DaySnapshot, utmTopSources = 10): DayMetrics {
   const c = s.counters;
   const events = c[COUNTER.events] ?? 0;
   const conversions = c[COUNTER.purchases] ?? 0;
@@ -77,6 +101,22 @@ export function dayMetrics(s: DaySnapshot): DayMetrics {
     rejected: withPrefix(c, 'rejected:'),
     field_problems: withPrefix(c, 'problem:'),
     late_events: c[COUNTER.lateEvents] ?? 0,
+    ...trafficMix(c, events, utmTopSources),
+  };
+}
+
+function trafficMix(c: Record<string, number>, events: number, utmTopSources: number) {
+  const devices = withPrefix(c, 'device:');
+  const device_share: Record<string, number> = {};
+  for (const [d, n] of Object.entries(devices)) device_share[d] = share(n, events);
+  const bots = devices.bot ?? 0;
+  const utm = withPrefix(c, 'utm:');
+  return {
+    device_share,
+    bot_share: share(bots, events),
+    event_count_humans: events - bots,
+    utm_landings: Object.values(utm).reduce((a, b) => a + b, 0),
+    utm_source_share: topShares(utm, utmTopSources),
   };
 }
 

@@ -163,6 +163,33 @@ export const PLAYBOOKS: Record<string, Playbook> = {
     ],
     resolution: 'Attribution tracking may be broken: restore the parameters the channel rules need',
   },
+  bot_spike: {
+    title: 'Bot traffic above 20% of events, or far above its usual share',
+    investigate: [
+      'Compare bot events with the day before in the device breakdown',
+      'Check the WAF or CDN logs for a crawler or scraper run',
+      'Check whether a monitoring or load-testing tool points at the live site',
+    ],
+    resolution:
+      'Block or rate-limit the crawler at the edge; volume checks on this day count its events, funnel rates do not',
+  },
+  device_mix_shift: {
+    title: 'A device class moved more than 15 points from its 7-day share',
+    investigate: [
+      'Check releases of the mobile or desktop site on that day',
+      'Check that the tracking script loads on every device template',
+      'Check the user_agent column for empty or truncated values',
+    ],
+    resolution: 'Tracking lost on one device type, or a UX problem there: fix the template or the release',
+  },
+  utm_source_skew: {
+    title: 'One utm_source holds more than 80% of UTM-tagged landings',
+    investigate: [
+      'Check campaign links for a source hard-coded by a template',
+      'Check redirects that rewrite or drop UTM parameters',
+    ],
+    resolution: 'Broken UTM tagging: fix the campaign links; attribution for the day is unreliable',
+  },
 };
 
 export function runbookText(check: string): string {

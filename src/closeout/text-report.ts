@@ -64,6 +64,13 @@ export function textReport(r: Report): string {
     `channels: ${shares(m.channel_share)}`,
     `event types: ${counts(m.event_types)}`,
   );
+  if (m.device_share) lines.push(`devices (share of events): ${shares(m.device_share)}`);
+  if (m.bot_share !== undefined)
+    lines.push(
+      `bots: ${pct(m.bot_share)} of events; ${num(m.event_count_humans ?? 0, 0)} events without bots`,
+    );
+  if (m.utm_landings)
+    lines.push(`utm sources (${num(m.utm_landings, 0)} landings): ${shares(m.utm_source_share ?? {})}`);
   if (Object.keys(m.missing_fields).length) lines.push(`missing fields: ${counts(m.missing_fields)}`);
   if (Object.keys(m.field_aliases).length) lines.push(`field aliases: ${counts(m.field_aliases)}`);
   if (Object.keys(m.rejected).length) lines.push(`rejected messages: ${counts(m.rejected)}`);

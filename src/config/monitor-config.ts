@@ -96,6 +96,11 @@ const ThresholdValues = z.object({
   eventVolumeDrop: share,
   pageViewDrop: share,
   maxChannelShare: share,
+  maxBotShare: share,
+  botStdThreshold: z.number().positive(),
+  deviceMixShift: share,
+  maxUtmSourceShare: share,
+  utmSkewBaselineShare: share,
 });
 
 /** The seed monitor's thresholds. */
@@ -114,6 +119,11 @@ export const DEFAULT_THRESHOLDS: z.infer<typeof ThresholdValues> = {
   eventVolumeDrop: 0.5,
   pageViewDrop: 0.75,
   maxChannelShare: 0.8,
+  maxBotShare: 0.2,
+  botStdThreshold: 3.0,
+  deviceMixShift: 0.15,
+  maxUtmSourceShare: 0.8,
+  utmSkewBaselineShare: 0.5,
 };
 
 // Overrides name only what they change, so the partial schema has no defaults.
@@ -141,6 +151,14 @@ const SnoozeSchema = z.object({
 export const MonitorConfigSchema = z.object({
   ingest: IngestSchema.prefault({}),
   channels: ChannelRulesSchema.prefault({}),
+  traffic: z
+    .object({
+      /** Bot events count in volume and device mix, but not as clients, channels or funnel stages. */
+      excludeBots: z.boolean().default(true),
+      /** utm_source values named in the report; the rest is summed as "other". */
+      utmTopSources: z.number().int().min(1).max(100).default(10),
+    })
+    .prefault({}),
   baseline: z
     .object({
       days: z.number().int().min(2).default(7),
@@ -164,6 +182,7 @@ export const MonitorConfigSchema = z.object({
 export type MonitorConfig = z.infer<typeof MonitorConfigSchema>;
 export type ChannelRules = MonitorConfig['channels'];
 export type IngestRules = MonitorConfig['ingest'];
+export type TrafficRules = MonitorConfig['traffic'];
 
 export function parseMonitorConfig(input: unknown, origin = 'config'): MonitorConfig {
   const result = MonitorConfigSchema.safeParse(input ?? {});

@@ -6,6 +6,7 @@
  * email, transaction id or URL.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { DEVICE_CLASSES } from '../aggregation/device.ts';
 
 export class IngestMetrics {
   readonly consumed: Counter<'namespace'>;
@@ -16,6 +17,7 @@ export class IngestMetrics {
   readonly revenue: Counter<'namespace'>;
   readonly duplicateTransactions: Counter<'namespace'>;
   readonly fieldSets: Counter<'namespace' | 'schema'>;
+  readonly eventsByDevice: Counter<'namespace' | 'device'>;
   readonly slicesSkipped: Counter<'namespace'>;
   readonly schemaChanges: Counter<'namespace' | 'kind'>;
   readonly deadLettered: Counter<'namespace' | 'reason'>;
@@ -47,6 +49,7 @@ export class IngestMetrics {
       this.deadLettered.inc({ namespace, reason }, 0);
     }
     for (const kind of ['field_set', 'schema_id']) this.schemaChanges.inc({ namespace, kind }, 0);
+    for (const device of DEVICE_CLASSES) this.eventsByDevice.inc({ namespace, device }, 0);
     for (const system of ['redis', 'kafka', 'registry', 'other']) this.errors.inc({ namespace, system }, 0);
   }
 
@@ -92,6 +95,12 @@ export class IngestMetrics {
       name: 'em_duplicate_transactions_total',
       help: 'Purchases whose transaction id was already seen that day',
       labelNames: ['namespace'],
+      registers,
+    });
+    this.eventsByDevice = new Counter({
+      name: 'em_events_by_device_total',
+      help: 'Accepted events by device class of their user agent (desktop, mobile, tablet, bot, other, unknown)',
+      labelNames: ['namespace', 'device'],
       registers,
     });
     this.fieldSets = new Counter({

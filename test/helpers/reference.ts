@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { isbot } from 'isbot';
 import { REPO_ROOT } from '../../stack/services.ts';
 
 export const PUFFY_DIR = resolve(REPO_ROOT, '..', 'shared', 'data', 'puffy');
@@ -17,7 +18,10 @@ export interface ExpectedDay {
   purchases: number;
   duplicateTransactions: number;
   nullClients: number;
+  /** Distinct client ids with at least one event from a non-bot user agent. */
   clients: number;
+  /** Events whose user agent is a bot's. */
+  botEvents: number;
   header: string[];
 }
 
@@ -45,6 +49,7 @@ export function expectedDays(dir = PUFFY_DIR): Map<string, ExpectedDay> {
           duplicateTransactions: 0,
           nullClients: 0,
           clients: 0,
+          botEvents: 0,
           header,
         });
         seenTx.set(day, new Set());
@@ -54,8 +59,10 @@ export function expectedDays(dir = PUFFY_DIR): Map<string, ExpectedDay> {
       const d = out.get(day)!;
       d.rows++;
       const client = row.client_id ?? row.clientId ?? '';
+      const bot = isbot(row.user_agent ?? '');
+      if (bot) d.botEvents++;
       if (client === '') d.nullClients++;
-      else seenClients.get(day)!.add(client);
+      else if (!bot) seenClients.get(day)!.add(client);
       d.clients = seenClients.get(day)!.size;
       if (row.event_name === 'checkout_completed' && row.event_data) {
         const data = JSON.parse(row.event_data) as { transaction_id: string; revenue: number };

@@ -130,4 +130,25 @@ describe.each(['json', 'avro'] as const)('the demo on the real export (%s)', (fo
     ]);
     expect(result.reports.get('2025-03-04')!.metrics.missing_fields).toEqual({ referrer: 3538 });
   });
+
+  it('classifies devices and bots on every day: bot share as in the CSV, bots kept out of clients', () => {
+    for (const [day, expected] of EXPECTED) {
+      const m = result.reports.get(day)!.metrics;
+      expect(m.bot_share, day).toBeCloseTo(expected.botEvents / expected.rows, 5);
+      expect(m.event_count_humans, day).toBe(expected.rows - expected.botEvents);
+      expect(m.clients, day).toBe(expected.clients);
+      const shares = Object.values(m.device_share ?? {});
+      expect(
+        shares.reduce((a, b) => a + b, 0),
+        day,
+      ).toBeCloseTo(1, 4);
+      expect(m.device_share?.mobile ?? 0, day).toBeGreaterThan(m.device_share?.desktop ?? 0);
+    }
+  });
+
+  it('raises no traffic-mix alert on the real days', () => {
+    for (const check of ['bot_spike', 'device_mix_shift', 'utm_source_skew']) {
+      expect(checksOn(result.reports, check), check).toEqual([]);
+    }
+  });
 });

@@ -18,6 +18,8 @@ const DAY = '2025-03-01';
 const TS = `${DAY}T10:00:00.000Z`;
 const RECORD_TS = String(Date.parse(TS));
 
+const BROWSER =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 const event = (over: Record<string, unknown> = {}, drop: string[] = []) => {
   const e: Record<string, unknown> = {
     client_id: 'c-plain',
@@ -26,7 +28,8 @@ const event = (over: Record<string, unknown> = {}, drop: string[] = []) => {
     timestamp: TS,
     event_name: 'page_viewed',
     event_data: null,
-    user_agent: 'Mozilla/5.0',
+    // a browser's: a bare "Mozilla/5.0" is a script's, and bots stay out of clients and the funnel
+    user_agent: BROWSER,
     ...over,
   };
   for (const k of drop) delete e[k];

@@ -2,7 +2,15 @@
  * Every check pinned at and around its threshold: equal is not an alert.
  */
 import { describe, expect, it } from 'vitest';
-import { applySnoozes, type CheckInput, runChecks, thresholdsFor } from '../../src/closeout/checks.ts';
+import type { Baseline } from '../../src/closeout/baseline.ts';
+import {
+  applySnoozes,
+  type CheckInput,
+  leadingUtmSource,
+  runChecks,
+  type TrafficBaselines,
+  thresholdsFor,
+} from '../../src/closeout/checks.ts';
 import type { DayMetrics } from '../../src/closeout/day-metrics.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 
@@ -30,6 +38,21 @@ function healthy(): DayMetrics {
     rejected: {},
     field_problems: {},
     late_events: 0,
+    device_share: { mobile: 0.55, desktop: 0.3, tablet: 0.03, bot: 0.12 },
+    bot_share: 0.12,
+    event_count_humans: 3520,
+    utm_landings: 200,
+    utm_source_share: { google: 0.4, facebook: 0.35, newsletter: 0.25 },
+  };
+}
+
+const b = (mean: number, std = 0.02): Baseline => ({ mean, std, n: 7 });
+/** The healthy day's traffic mix as its own 7-day baseline. */
+function steadyTraffic(): TrafficBaselines {
+  return {
+    bot_share: { mean: 0.12, std: 0.02, n: 7, z: 0 },
+    device_share: { mobile: b(0.55), desktop: b(0.3), tablet: b(0.03), bot: b(0.12) },
+    top_utm_source: { source: 'google', baseline: b(0.4) },
   };
 }
 
@@ -41,6 +64,7 @@ function input(over: Partial<DayMetrics> = {}, extra: Partial<CheckInput> = {}):
     previousSchema: { field_sets: { [FIELDS]: 3900 }, schema_ids: {} },
     zscores: { revenue: null, aov: null, conversions: null, event_count: null },
     baselines: { event_count: { mean: 4000, std: 100, n: 7 }, page_views: { mean: 3800, std: 100, n: 7 } },
+    traffic: steadyTraffic(),
     thresholds: config.thresholds,
     expectedFields: config.ingest.expectedFields,
     fieldAliases: config.ingest.fieldAliases,
@@ -198,6 +222,51 @@ describe('checks at and around their thresholds', () => {
     expect(fires('missing_channel', input({ channel_share: { Direct: 0.5, 'Paid Search': 0.5 } }))).toBe(
       false,
     );
+  });
+});
+
+describe('traffic mix checks', () => {
+  const traffic = (over: Partial<TrafficBaselines>) => ({ traffic: { ...steadyTraffic(), ...over } });
+
+  it('bot_spike: bot share strictly above 20%', () => {
+    expect(fires('bot_spike', input({ bot_share: 0.2001 }, traffic({ bot_share: null })))).toBe(true);
+    expect(fires('bot_spike', input({ bot_share: 0.2 }, traffic({ bot_share: null })))).toBe(false);
+  });
+
+  it('bot_spike: or strictly above 3 std of its baseline', () => {
+    const z = (v: number) => ({ mean: 0.05, std: 0.01, n: 7, z: v });
+    expect(fires('bot_spike', input({ bot_share: 0.081 }, traffic({ bot_share: z(3.1) })))).toBe(true);
+    expect(fires('bot_spike', input({ bot_share: 0.08 }, traffic({ bot_share: z(3) })))).toBe(false);
+  });
+
+  it('device_mix_shift: a device share moves more than 15 points from its baseline mean', () => {
+    const shifted = { mobile: 0.3, desktop: 0.55, tablet: 0.03, bot: 0.12 };
+    const alert = runChecks(input({ device_share: shifted })).find((a) => a.check === 'device_mix_shift');
+    expect(alert?.message).toMatch(/moved 25\.0 points/);
+    const justUnder = { mobile: 0.4001, desktop: 0.4499, tablet: 0.03, bot: 0.12 };
+    expect(fires('device_mix_shift', input({ device_share: justUnder }))).toBe(false);
+    // a class absent today counts as 0% against its baseline
+    expect(fires('device_mix_shift', input({ device_share: { desktop: 0.88, bot: 0.12 } }))).toBe(true);
+    // no baseline yet: no alert
+    expect(fires('device_mix_shift', input({ device_share: shifted }, traffic({ device_share: {} })))).toBe(
+      false,
+    );
+  });
+
+  it('utm_source_skew: one source above 80% of UTM landings while its baseline share is under 50%', () => {
+    const skewed = { utm_source_share: { google: 0.81, facebook: 0.19 } };
+    const top = (mean: number) => traffic({ top_utm_source: { source: 'google', baseline: b(mean) } });
+    expect(fires('utm_source_skew', input(skewed, top(0.4)))).toBe(true);
+    expect(fires('utm_source_skew', input({ utm_source_share: { google: 0.8, x: 0.2 } }, top(0.4)))).toBe(
+      false,
+    );
+    expect(fires('utm_source_skew', input(skewed, top(0.5)))).toBe(false); // it always led
+    expect(fires('utm_source_skew', input(skewed, traffic({ top_utm_source: null })))).toBe(false);
+  });
+
+  it('the leading utm_source is never "other"', () => {
+    const m = { ...healthy(), utm_source_share: { other: 0.7, google: 0.2, bing: 0.1 } };
+    expect(leadingUtmSource(m)).toBe('google');
   });
 });
 
