@@ -58,7 +58,7 @@ export interface BatchProcessorDeps {
   state: DayState;
   channels: ChannelRules;
   /** Bot handling; bots are excluded from clients and the funnel when absent. */
-  traffic?: Pick<TrafficRules, 'excludeBots'>;
+  traffic?: Pick<TrafficRules, 'excludeBots' | 'sessionGapMinutes'>;
   deadLetters: DeadLetterSink;
   metrics?: IngestMetrics;
   knownEventNames: ReadonlySet<string>;

@@ -17,6 +17,14 @@ export const COUNTER = {
   revenueDedupCents: 'revenue_dedup_cents',
   duplicateTransactions: 'duplicate_transactions',
   lateEvents: 'late_events',
+  sessions: 'sessions',
+  sessionMs: 'session_ms',
+  sessionPages: 'session_pages',
+  sessionBounces: 'session_bounces',
+  /** Runs of a client's events that arrived after it had started two newer sessions: left out. */
+  sessionStragglers: 'session_stragglers',
+  /** Sessions by length bucket (upper bound in seconds, or "inf"): the median comes from these. */
+  sessionLength: (bucket: string) => `session_len:${bucket}`,
   eventName: (name: string) => `event:${name}`,
   missing: (field: string) => `missing:${field}`,
   alias: (alias: string) => `alias:${alias}`,
@@ -37,6 +45,9 @@ export const FUNNEL_STAGES = {
 } as const;
 export type FunnelStage = (typeof FUNNEL_STAGES)[keyof typeof FUNNEL_STAGES];
 
+type SessionRules = Pick<TrafficRules, 'excludeBots' | 'sessionGapMinutes'>;
+const DEFAULT_SESSION_RULES: SessionRules = { excludeBots: true, sessionGapMinutes: 30 };
+
 interface Touch {
   tsMs: number;
   pageUrl: string | null;
@@ -54,12 +65,14 @@ export class DayDelta {
     checkout: new Set(),
     purchase: new Set(),
   };
+  /** Each client's events of this batch as [event time, 1 if a page view], for sessions. */
+  readonly visits = new Map<string, [number, number][]>();
   accepted = 0;
   rejected = 0;
 
   constructor(
     readonly day: string,
-    private readonly traffic: Pick<TrafficRules, 'excludeBots'> = { excludeBots: true },
+    private readonly traffic: SessionRules = DEFAULT_SESSION_RULES,
   ) {}
 
   add(name: string, by = 1) {
@@ -101,6 +114,12 @@ export class DayDelta {
       const stage =
         e.eventName === null ? undefined : FUNNEL_STAGES[e.eventName as keyof typeof FUNNEL_STAGES];
       if (stage) this.funnel[stage].add(e.clientId);
+      let visits = this.visits.get(e.clientId);
+      if (!visits) {
+        visits = [];
+        this.visits.set(e.clientId, visits);
+      }
+      visits.push([e.tsMs, e.eventName === 'page_viewed' ? 1 : 0]);
     }
   }
 
@@ -116,6 +135,7 @@ export class DayDelta {
       // one channel classification per client per batch, not per event
       firstTouch.push([client, String(t.tsMs), classifyChannel(t.pageUrl, t.referrer, rules)]);
     }
+    const gapMs = this.traffic.sessionGapMinutes * 60_000;
     return JSON.stringify({
       // integers as strings: Lua numbers are doubles and print large ones in exponent form
       c: Object.fromEntries([...this.counters].map(([k, v]) => [k, String(v)])),
@@ -124,15 +144,42 @@ export class DayDelta {
       atc: [...this.funnel.atc],
       checkout: [...this.funnel.checkout],
       purchase: [...this.funnel.purchase],
+      gap: String(gapMs),
+      ss: [...this.visits].map(([client, visits]) => [client, sessionRuns(visits, gapMs)]),
     });
   }
+}
+
+/**
+ * A client's events of one batch as runs [start, last, page views]: sorted by
+ * time, cut where two events are more than the gap apart. The apply script
+ * merges them with the client's stored sessions, so the batch boundaries and
+ * the order events arrive in within the bound do not matter.
+ */
+export function sessionRuns(visits: [number, number][], gapMs: number): [string, string, number][] {
+  const sorted = [...visits].sort((a, b) => a[0] - b[0]);
+  const runs: [string, string, number][] = [];
+  let start = sorted[0]![0];
+  let last = start;
+  let pages = 0;
+  for (const [ts, pageView] of sorted) {
+    if (ts - last > gapMs) {
+      runs.push([String(start), String(last), pages]);
+      start = ts;
+      pages = 0;
+    }
+    last = ts;
+    pages += pageView;
+  }
+  runs.push([String(start), String(last), pages]);
+  return runs;
 }
 
 /** Deltas keyed by day, created on first use. */
 export class BatchDeltas {
   readonly byDay = new Map<string, DayDelta>();
 
-  constructor(private readonly traffic?: Pick<TrafficRules, 'excludeBots'>) {}
+  constructor(private readonly traffic?: SessionRules) {}
 
   for(day: string): DayDelta {
     let d = this.byDay.get(day);

@@ -70,6 +70,7 @@ export class DayState {
       checkout: this.key(day, 'funnel:checkout'),
       purchase: this.key(day, 'funnel:purchase'),
       summary: this.key(day, 'summary'),
+      sessions: this.key(day, 'sessions'),
     };
   }
 
@@ -115,6 +116,7 @@ export class DayState {
         k.checkout,
         k.purchase,
         k.summary,
+        k.sessions,
         ...lookback,
       ];
       pipeline.applyDayBatch(

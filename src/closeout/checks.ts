@@ -40,6 +40,8 @@ export interface CheckInput {
 }
 
 export interface TrafficBaselines {
+  session_length: ZScore | null;
+  page_depth: ZScore | null;
   bot_share: ZScore | null;
   /** Per device class: the baseline of its share of events. */
   device_share: Record<string, Baseline | null>;
@@ -321,10 +323,38 @@ type Fire = (
   threshold: Alert['threshold'],
 ) => void;
 
-/** Bots, device mix and UTM sources: the session-integrity seed's traffic checks. */
+/** Sessions, bots, device mix and UTM sources: the session-integrity seed's checks. */
 function trafficMixChecks(i: CheckInput, fire: Fire) {
   const m = i.metrics;
   const t = i.thresholds;
+  const shift = (check: string, label: string, z: ZScore | null, limit: number, unit: string) => {
+    const moved = (v: ZScore) =>
+      v.mean !== 0 && Math.abs(v.z * v.std) / Math.abs(v.mean) > t.sessionShiftMinChange;
+    if (z && Math.abs(z.z) > limit && moved(z)) {
+      fire(
+        check,
+        'WARNING',
+        `${label} is ${sign(z.z)} its 7-day average (${z.mean.toFixed(1)}${unit}), z=${z.z.toFixed(2)}`,
+        Number(z.z.toFixed(4)),
+        limit,
+      );
+    }
+  };
+  shift(
+    'session_length_shift',
+    `Mean session length (${(m.session_length_mean_s ?? 0).toFixed(1)} s)`,
+    i.traffic.session_length,
+    t.sessionLengthStdThreshold,
+    ' s',
+  );
+  shift(
+    'page_depth_shift',
+    `Mean page depth (${(m.page_depth_mean ?? 0).toFixed(2)} page views per session)`,
+    i.traffic.page_depth,
+    t.pageDepthStdThreshold,
+    '',
+  );
+
   const bots = m.bot_share;
   if (bots !== undefined) {
     const z = i.traffic.bot_share;

@@ -179,6 +179,14 @@ function trafficBaselines(
   }
   const top = leadingUtmSource(metrics);
   return {
+    session_length: zScore(
+      metrics.session_length_mean_s ?? null,
+      base((r) => r.metrics.session_length_mean_s ?? null),
+    ),
+    page_depth: zScore(
+      metrics.page_depth_mean ?? null,
+      base((r) => r.metrics.page_depth_mean ?? null),
+    ),
     bot_share: zScore(
       metrics.bot_share ?? null,
       base((r) => r.metrics.bot_share ?? null),

@@ -39,6 +39,17 @@ export const DayMetricsSchema = z.object({
   utm_landings: z.number().int().optional(),
   /** Share of those landings by utm_source: the top sources, the rest as "other". */
   utm_source_share: countMap.optional(),
+  // Sessions (bots excluded): a client's run of events with gaps of at most the session gap.
+  sessions: z.number().int().optional(),
+  session_length_mean_s: z.number().nullable().optional(),
+  /** From length buckets (0, 10, 30, 60 s … 2 h), interpolated within the median's bucket. */
+  session_length_median_s: z.number().nullable().optional(),
+  /** Page views per session. */
+  page_depth_mean: z.number().nullable().optional(),
+  /** Share of sessions with exactly one page view. */
+  bounce_rate: z.number().nullable().optional(),
+  /** Event runs that arrived too late to be placed in a session (see the apply script). */
+  session_stragglers: z.number().int().optional(),
 });
 export type DayMetrics = z.infer<typeof DayMetricsSchema>;
 
@@ -102,9 +113,47 @@ export function dayMetrics(s: DaySnapshot, utmTopSources = 10): DayMetrics {
     field_problems: withPrefix(c, 'problem:'),
     late_events: c[COUNTER.lateEvents] ?? 0,
     ...trafficMix(c, events, utmTopSources),
+    ...sessionMetrics(c),
   };
 }
 
+/** Upper bounds (seconds) of the session length buckets; the same list is in apply-day-batch.lua. */
+export const SESSION_LENGTH_BUCKETS = [0, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 'inf'] as const;
+
+function sessionMetrics(c: Record<string, number>) {
+  const sessions = c[COUNTER.sessions] ?? 0;
+  const per = (v: number, digits = 3) => (sessions > 0 ? round(v / sessions, digits) : null);
+  return {
+    sessions,
+    session_length_mean_s: per((c[COUNTER.sessionMs] ?? 0) / 1000, 1),
+    session_length_median_s: medianFromBuckets(withPrefix(c, 'session_len:'), sessions),
+    page_depth_mean: per(c[COUNTER.sessionPages] ?? 0),
+    bounce_rate: sessions > 0 ? share(c[COUNTER.sessionBounces] ?? 0, sessions) : null,
+    session_stragglers: c[COUNTER.sessionStragglers] ?? 0,
+  };
+}
+
+/**
+ * Median session length in seconds from counts per bucket (keyed by upper bound
+ * in seconds, "inf" for the last): linear within the bucket that holds it; the
+ * open last bucket reports its lower bound.
+ */
+export function medianFromBuckets(buckets: Record<string, number>, total: number): number | null {
+  if (total <= 0) return null;
+  const half = total / 2;
+  let below = 0;
+  let lower = 0;
+  for (const upper of SESSION_LENGTH_BUCKETS) {
+    const n = buckets[String(upper)] ?? 0;
+    if (n > 0 && below + n >= half) {
+      if (upper === 'inf') return lower;
+      return round(lower + ((half - below) / n) * (upper - lower), 1);
+    }
+    below += n;
+    if (upper !== 'inf') lower = upper;
+  }
+  return lower;
+}
 function trafficMix(c: Record<string, number>, events: number, utmTopSources: number) {
   const devices = withPrefix(c, 'device:');
   const device_share: Record<string, number> = {};

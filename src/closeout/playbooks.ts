@@ -163,6 +163,25 @@ export const PLAYBOOKS: Record<string, Playbook> = {
     ],
     resolution: 'Attribution tracking may be broken: restore the parameters the channel rules need',
   },
+  session_length_shift: {
+    title: 'Mean session length moved beyond 2.5 std of its 7-day baseline',
+    investigate: [
+      'Check releases on that day: slower pages or broken navigation lengthen or cut sessions',
+      'Check that page_viewed still fires on every template (fewer events shorten sessions)',
+      'Check the client id: a new id per page makes every session one event long',
+    ],
+    resolution:
+      'A UX or tracking change: fix the release or the tracking script; dwell-time figures of the day are unreliable',
+  },
+  page_depth_shift: {
+    title: 'Mean page depth moved beyond 2.5 std of its 7-day baseline',
+    investigate: [
+      'Check page_viewed volume per template',
+      'Check single-page-app route changes still send page_viewed',
+      'Check for duplicate page_viewed events (double-loaded tag)',
+    ],
+    resolution: 'Restore one page_viewed per page view; engagement figures of the day are unreliable',
+  },
   bot_spike: {
     title: 'Bot traffic above 20% of events, or far above its usual share',
     investigate: [

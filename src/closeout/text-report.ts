@@ -64,6 +64,14 @@ export function textReport(r: Report): string {
     `channels: ${shares(m.channel_share)}`,
     `event types: ${counts(m.event_types)}`,
   );
+  if (m.sessions !== undefined) {
+    const len = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${num(v, 1)} s`);
+    lines.push(
+      `sessions: ${num(m.sessions, 0)}; length mean ${len(m.session_length_mean_s)}, median ${len(m.session_length_median_s)}; ` +
+        `page depth ${m.page_depth_mean === null || m.page_depth_mean === undefined ? 'n/a' : num(m.page_depth_mean)}; ` +
+        `bounce ${m.bounce_rate === null || m.bounce_rate === undefined ? 'n/a' : pct(m.bounce_rate)}`,
+    );
+  }
   if (m.device_share) lines.push(`devices (share of events): ${shares(m.device_share)}`);
   if (m.bot_share !== undefined)
     lines.push(

@@ -96,6 +96,10 @@ const ThresholdValues = z.object({
   eventVolumeDrop: share,
   pageViewDrop: share,
   maxChannelShare: share,
+  sessionLengthStdThreshold: z.number().positive(),
+  pageDepthStdThreshold: z.number().positive(),
+  /** Session shifts also need this relative move from the mean: a very steady metric has a tiny std. */
+  sessionShiftMinChange: share,
   maxBotShare: share,
   botStdThreshold: z.number().positive(),
   deviceMixShift: share,
@@ -119,6 +123,9 @@ export const DEFAULT_THRESHOLDS: z.infer<typeof ThresholdValues> = {
   eventVolumeDrop: 0.5,
   pageViewDrop: 0.75,
   maxChannelShare: 0.8,
+  sessionLengthStdThreshold: 2.5,
+  pageDepthStdThreshold: 2.5,
+  sessionShiftMinChange: 0.1,
   maxBotShare: 0.2,
   botStdThreshold: 3.0,
   deviceMixShift: 0.15,
@@ -155,6 +162,12 @@ export const MonitorConfigSchema = z.object({
     .object({
       /** Bot events count in volume and device mix, but not as clients, channels or funnel stages. */
       excludeBots: z.boolean().default(true),
+      /** A session is a client's run of events with gaps of at most this long. */
+      sessionGapMinutes: z
+        .number()
+        .positive()
+        .max(24 * 60)
+        .default(30),
       /** utm_source values named in the report; the rest is summed as "other". */
       utmTopSources: z.number().int().min(1).max(100).default(10),
     })

@@ -68,6 +68,19 @@ export function registerDayGauges(
     (s) => countPrefix(s, 'fieldset:'),
   );
   gauge('em_today_schema_ids', 'Distinct registry schema ids seen today', (s) => countPrefix(s, 'schema:'));
+  gauge(
+    'em_today_sessions',
+    'Sessions started today (bots excluded); deriv() of it is sessions per second',
+    (s) => counter(s, COUNTER.sessions),
+  );
+  gauge('em_today_session_length_mean_seconds', 'Mean length of the sessions started today', (s) => {
+    const n = counter(s, COUNTER.sessions);
+    return n > 0 ? counter(s, COUNTER.sessionMs) / 1000 / n : 0;
+  });
+  gauge('em_today_page_depth_mean', 'Mean page views per session started today', (s) => {
+    const n = counter(s, COUNTER.sessions);
+    return n > 0 ? counter(s, COUNTER.sessionPages) / n : 0;
+  });
   gauge('em_today_late_events', 'Events applied after their day was closed out', (s) =>
     counter(s, COUNTER.lateEvents),
   );

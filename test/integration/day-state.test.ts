@@ -25,7 +25,9 @@ const event = (client: string, ts: string, over: Record<string, unknown> = {}) =
       timestamp: ts,
       event_name: 'page_viewed',
       event_data: null,
-      user_agent: 'ua',
+      // a browser's: bots stay out of first touch and the funnel
+      user_agent:
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
       ...over,
     },
     Date.parse('2030-01-01T00:00:00Z'),

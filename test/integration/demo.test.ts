@@ -146,8 +146,27 @@ describe.each(['json', 'avro'] as const)('the demo on the real export (%s)', (fo
     }
   });
 
-  it('raises no traffic-mix alert on the real days', () => {
-    for (const check of ['bot_spike', 'device_mix_shift', 'utm_source_skew']) {
+  it('counts sessions on every day, plausibly: fewer than clients with an id, more than a third of them', () => {
+    for (const [day, expected] of EXPECTED) {
+      const m = result.reports.get(day)!.metrics;
+      expect(m.sessions, day).toBeGreaterThan(expected.clients / 3);
+      expect(m.sessions, day).toBeLessThanOrEqual(expected.clients * 2);
+      expect(m.page_depth_mean, day).toBeGreaterThan(1);
+      expect(m.bounce_rate, day).toBeGreaterThan(0);
+      expect(m.bounce_rate, day).toBeLessThan(1);
+      expect(m.session_length_median_s, day).not.toBeNull();
+      expect(m.session_stragglers, day).toBe(0); // the replay keeps each client's order
+    }
+  });
+
+  it('raises no session or traffic-mix alert on the real days', () => {
+    for (const check of [
+      'session_length_shift',
+      'page_depth_shift',
+      'bot_spike',
+      'device_mix_shift',
+      'utm_source_skew',
+    ]) {
       expect(checksOn(result.reports, check), check).toEqual([]);
     }
   });

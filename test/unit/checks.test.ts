@@ -43,6 +43,12 @@ function healthy(): DayMetrics {
     event_count_humans: 3520,
     utm_landings: 200,
     utm_source_share: { google: 0.4, facebook: 0.35, newsletter: 0.25 },
+    sessions: 1400,
+    session_length_mean_s: 300,
+    session_length_median_s: 95,
+    page_depth_mean: 2.1,
+    bounce_rate: 0.45,
+    session_stragglers: 0,
   };
 }
 
@@ -50,6 +56,8 @@ const b = (mean: number, std = 0.02): Baseline => ({ mean, std, n: 7 });
 /** The healthy day's traffic mix as its own 7-day baseline. */
 function steadyTraffic(): TrafficBaselines {
   return {
+    session_length: { mean: 300, std: 30, n: 7, z: 0 },
+    page_depth: { mean: 2.1, std: 0.2, n: 7, z: 0 },
     bot_share: { mean: 0.12, std: 0.02, n: 7, z: 0 },
     device_share: { mobile: b(0.55), desktop: b(0.3), tablet: b(0.03), bot: b(0.12) },
     top_utm_source: { source: 'google', baseline: b(0.4) },
@@ -227,6 +235,23 @@ describe('checks at and around their thresholds', () => {
 
 describe('traffic mix checks', () => {
   const traffic = (over: Partial<TrafficBaselines>) => ({ traffic: { ...steadyTraffic(), ...over } });
+
+  it('session_length_shift and page_depth_shift: strictly beyond 2.5 std, either way', () => {
+    const z = (v: number) => ({ mean: 300, std: 30, n: 7, z: v }); // 2.5 std = 25% of the mean
+    for (const check of ['session_length_shift', 'page_depth_shift'] as const) {
+      const key = check === 'session_length_shift' ? 'session_length' : 'page_depth';
+      expect(fires(check, input({}, traffic({ [key]: z(2.51) })))).toBe(true);
+      expect(fires(check, input({}, traffic({ [key]: z(-2.51) })))).toBe(true);
+      expect(fires(check, input({}, traffic({ [key]: z(2.5) })))).toBe(false);
+      expect(fires(check, input({}, traffic({ [key]: null })))).toBe(false);
+    }
+  });
+
+  it('session shifts also need a 10% move from the mean: a steady metric has a tiny std', () => {
+    const steady = (v: number) => ({ mean: 1.14, std: 0.015, n: 7, z: v });
+    expect(fires('page_depth_shift', input({}, traffic({ page_depth: steady(-4) })))).toBe(false); // -5%
+    expect(fires('page_depth_shift', input({}, traffic({ page_depth: steady(-7.7) })))).toBe(true); // -10.1%
+  });
 
   it('bot_spike: bot share strictly above 20%', () => {
     expect(fires('bot_spike', input({ bot_share: 0.2001 }, traffic({ bot_share: null })))).toBe(true);

@@ -13,7 +13,8 @@
                                    KEYS[7] funnel:purchase (set)
   KEYS[4] first touch (hash: client -> "ts|channel")
   KEYS[8] summary (string; exists once the day was closed out)
-  KEYS[9..] transaction hashes of earlier days (optional duplicate look-back)
+  KEYS[9] sessions (hash: client -> its latest two sessions, see below)
+  KEYS[10..] transaction hashes of earlier days (optional duplicate look-back)
 
   ARGV[1] partition key ("topic/partition")
   ARGV[2] last offset of the slice
@@ -52,7 +53,7 @@ for _, t in ipairs(delta.tx) do
   local id, ts, cents = t[1], t[2], t[3]
   if redis.call('HSETNX', KEYS[3], id, ts .. '|' .. cents) == 1 then
     local earlier = false
-    for i = 9, #KEYS do
+    for i = 10, #KEYS do
       if redis.call('HEXISTS', KEYS[i], id) == 1 then
         earlier = true
         break
@@ -120,6 +121,110 @@ addAll(KEYS[5], delta.atc)
 addAll(KEYS[6], delta.checkout)
 addAll(KEYS[7], delta.purchase)
 
+-- Sessions: a client's run of events with gaps of at most `gap` ms; it belongs
+-- to the day it starts (the day's keys hold it, so one crossing midnight is cut
+-- there). Per client the latest session S and the one before it P are kept as
+-- "start|last|pages[|start|last|pages]"; day counters hold the sums. A run merges
+-- with S or P when within the gap of it (bridging P and S when it closes the
+-- gap between them), so events arriving out of order by up to one gap are
+-- placed exactly. A run older than both is a straggler: counted, left out.
+local gap = tonumber(delta.gap)
+local sums = {sessions = 0, ms = 0, pages = 0, bounces = 0, stragglers = 0}
+local lengths = {}
+local BUCKETS = {0, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200}
+local function bucketOf(ms)
+  local seconds = ms / 1000
+  for _, upper in ipairs(BUCKETS) do
+    if seconds <= upper then
+      return tostring(upper)
+    end
+  end
+  return 'inf'
+end
+local function count(s, sign)
+  local length = s[2] - s[1]
+  sums.sessions = sums.sessions + sign
+  sums.ms = sums.ms + sign * length
+  sums.pages = sums.pages + sign * s[3]
+  if s[3] == 1 then
+    sums.bounces = sums.bounces + sign
+  end
+  local b = bucketOf(length)
+  lengths[b] = (lengths[b] or 0) + sign
+end
+local function merge(a, b)
+  return {math.min(a[1], b[1]), math.max(a[2], b[2]), a[3] + b[3]}
+end
+local function within(run, s)
+  return run[1] <= s[2] + gap and run[2] >= s[1] - gap
+end
+for _, entry in ipairs(delta.ss) do
+  local client = entry[1]
+  local S, P
+  local stored = redis.call('HGET', KEYS[9], client)
+  if stored then
+    local v = {}
+    for n in string.gmatch(stored, '[^|]+') do
+      v[#v + 1] = tonumber(n)
+    end
+    S = {v[1], v[2], v[3]}
+    if v[4] then
+      P = {v[4], v[5], v[6]}
+    end
+  end
+  for _, r in ipairs(entry[2]) do
+    local run = {tonumber(r[1]), tonumber(r[2]), tonumber(r[3])}
+    if not S then
+      S = run
+      count(S, 1)
+    elseif run[1] > S[2] + gap then
+      P = S
+      S = run
+      count(S, 1)
+    elseif within(run, S) then
+      count(S, -1)
+      S = merge(S, run)
+      if P and S[1] - P[2] <= gap then
+        count(P, -1)
+        S = merge(P, S)
+        P = nil
+      end
+      count(S, 1)
+    elseif P and within(run, P) then
+      count(P, -1)
+      P = merge(P, run)
+      if S[1] - P[2] <= gap then
+        count(S, -1)
+        S = merge(P, S)
+        P = nil
+        count(S, 1)
+      else
+        count(P, 1)
+      end
+    else
+      sums.stragglers = sums.stragglers + 1
+    end
+  end
+  local value = string.format('%d|%d|%d', S[1], S[2], S[3])
+  if P then
+    value = value .. string.format('|%d|%d|%d', P[1], P[2], P[3])
+  end
+  redis.call('HSET', KEYS[9], client, value)
+end
+local function incr(field, by)
+  if by ~= 0 then
+    redis.call('HINCRBY', counters, field, string.format('%d', by))
+  end
+end
+incr('sessions', sums.sessions)
+incr('session_ms', sums.ms)
+incr('session_pages', sums.pages)
+incr('session_bounces', sums.bounces)
+incr('session_stragglers', sums.stragglers)
+for bucket, by in pairs(lengths) do
+  incr('session_len:' .. bucket, by)
+end
+
 if redis.call('EXISTS', KEYS[8]) == 1 and delta.c.events then
   redis.call('HINCRBY', counters, 'late_events', delta.c.events)
 end
@@ -129,4 +234,5 @@ local ttl = tonumber(ARGV[5])
 for i = 1, 7 do
   redis.call('EXPIRE', KEYS[i], ttl)
 end
+redis.call('EXPIRE', KEYS[9], ttl)
 return {1, ARGV[2], duplicates}
