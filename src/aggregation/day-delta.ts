@@ -145,7 +145,11 @@ export class DayDelta {
       checkout: [...this.funnel.checkout],
       purchase: [...this.funnel.purchase],
       gap: String(gapMs),
-      ss: [...this.visits].map(([client, visits]) => [client, sessionRuns(visits, gapMs)]),
+      // flat, to spare the script a table per run: client, run count, then start, last, pages per run
+      ss: [...this.visits].flatMap(([client, visits]) => {
+        const runs = sessionRuns(visits, gapMs);
+        return [client, runs.length, ...runs.flat()];
+      }),
     });
   }
 }

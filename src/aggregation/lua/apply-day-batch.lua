@@ -132,25 +132,32 @@ local gap = tonumber(delta.gap)
 local sums = {sessions = 0, ms = 0, pages = 0, bounces = 0, stragglers = 0}
 local lengths = {}
 local BUCKETS = {0, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200}
+local BUCKET_NAMES = {}
+for k, upper in ipairs(BUCKETS) do
+  BUCKET_NAMES[k] = tostring(upper)
+end
 local function bucketOf(ms)
   local seconds = ms / 1000
-  for _, upper in ipairs(BUCKETS) do
+  for k, upper in ipairs(BUCKETS) do
     if seconds <= upper then
-      return tostring(upper)
+      return BUCKET_NAMES[k]
     end
   end
   return 'inf'
 end
-local function count(s, sign)
-  local length = s[2] - s[1]
+local function countRun(start, last, pages, sign)
+  local length = last - start
   sums.sessions = sums.sessions + sign
   sums.ms = sums.ms + sign * length
-  sums.pages = sums.pages + sign * s[3]
-  if s[3] == 1 then
+  sums.pages = sums.pages + sign * pages
+  if pages == 1 then
     sums.bounces = sums.bounces + sign
   end
   local b = bucketOf(length)
   lengths[b] = (lengths[b] or 0) + sign
+end
+local function count(s, sign)
+  countRun(s[1], s[2], s[3], sign)
 end
 local function merge(a, b)
   return {math.min(a[1], b[1]), math.max(a[2], b[2]), a[3] + b[3]}
@@ -158,10 +165,12 @@ end
 local function within(run, s)
   return run[1] <= s[2] + gap and run[2] >= s[1] - gap
 end
-for _, entry in ipairs(delta.ss) do
-  local client = entry[1]
+local function encode(s)
+  return string.format('%d|%d|%d', s[1], s[2], s[3])
+end
+-- A client's runs merged into its stored sessions; returns the new stored value.
+local function place(stored, runs)
   local S, P
-  local stored = redis.call('HGET', KEYS[9], client)
   if stored then
     local v = {}
     for n in string.gmatch(stored, '[^|]+') do
@@ -172,7 +181,7 @@ for _, entry in ipairs(delta.ss) do
       P = {v[4], v[5], v[6]}
     end
   end
-  for _, r in ipairs(entry[2]) do
+  for _, r in ipairs(runs) do
     local run = {tonumber(r[1]), tonumber(r[2]), tonumber(r[3])}
     if not S then
       S = run
@@ -205,11 +214,25 @@ for _, entry in ipairs(delta.ss) do
       sums.stragglers = sums.stragglers + 1
     end
   end
-  local value = string.format('%d|%d|%d', S[1], S[2], S[3])
-  if P then
-    value = value .. string.format('|%d|%d|%d', P[1], P[2], P[3])
+  return P and (encode(S) .. '|' .. encode(P)) or encode(S)
+end
+local ss = delta.ss
+local i = 1
+while i <= #ss do
+  local client, n = ss[i], ss[i + 1]
+  local first, last, pages = ss[i + 2], ss[i + 3], ss[i + 4]
+  -- the common case, a client new to the day with one run, costs one HSETNX
+  if n == 1 and redis.call('HSETNX', KEYS[9], client, first .. '|' .. last .. '|' .. pages) == 1 then
+    countRun(tonumber(first), tonumber(last), pages, 1)
+  else
+    local runs = {}
+    for k = 0, n - 1 do
+      local at = i + 2 + 3 * k
+      runs[#runs + 1] = {ss[at], ss[at + 1], ss[at + 2]}
+    end
+    redis.call('HSET', KEYS[9], client, place(redis.call('HGET', KEYS[9], client), runs))
   end
-  redis.call('HSET', KEYS[9], client, value)
+  i = i + 2 + 3 * n
 end
 local function incr(field, by)
   if by ~= 0 then
