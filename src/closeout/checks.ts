@@ -57,6 +57,38 @@ export function leadingUtmSource(m: DayMetrics): string | null {
   return ranked[0]?.[0] ?? null;
 }
 
+type Fire = (
+  check: string,
+  severity: Severity,
+  message: string,
+  value: Alert['value'],
+  threshold: Alert['threshold'],
+) => void;
+
+/**
+ * A WARNING when |z| is strictly beyond `limit` and, if `minChange` is set, the
+ * value also moved that share of the mean: a very steady metric has a tiny std.
+ */
+function zAlert(
+  fire: Fire,
+  check: string,
+  label: string,
+  z: ZScore | null,
+  limit: number,
+  fmt: (v: number) => string,
+  minChange = 0,
+) {
+  if (!z || Math.abs(z.z) <= limit) return;
+  if (minChange > 0 && (z.mean === 0 || Math.abs(z.z * z.std) / Math.abs(z.mean) <= minChange)) return;
+  fire(
+    check,
+    'WARNING',
+    `${label} is ${sign(z.z)} average (${fmt(z.mean)}), z=${z.z.toFixed(2)}`,
+    Number(z.z.toFixed(4)),
+    limit,
+  );
+}
+
 const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 2 });
 const money = (v: number) => `$${v.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
@@ -82,13 +114,8 @@ export function runChecks(i: CheckInput): Omit<Alert, 'snoozed'>[] {
   const m = i.metrics;
   const t = i.thresholds;
   const out: Omit<Alert, 'snoozed'>[] = [];
-  const fire = (
-    check: string,
-    severity: Severity,
-    message: string,
-    value: Alert['value'],
-    threshold: Alert['threshold'],
-  ) => out.push({ check, severity, message, value, threshold });
+  const fire: Fire = (check, severity, message, value, threshold) =>
+    out.push({ check, severity, message, value, threshold });
 
   if (m.event_count < t.minDailyEvents) {
     fire(
@@ -190,17 +217,7 @@ export function runChecks(i: CheckInput): Omit<Alert, 'snoozed'>[] {
     z: ZScore | null,
     limit: number,
     fmt: (v: number) => string,
-  ) => {
-    if (z && Math.abs(z.z) > limit) {
-      fire(
-        check,
-        'WARNING',
-        `${label} is ${sign(z.z)} average (${fmt(z.mean)}), z=${z.z.toFixed(2)}`,
-        Number(z.z.toFixed(4)),
-        limit,
-      );
-    }
-  };
+  ) => zAlert(fire, check, label, z, limit, fmt);
   anomaly(
     'revenue_anomaly',
     `Daily revenue (${money(m.revenue)})`,
@@ -315,44 +332,28 @@ export function runChecks(i: CheckInput): Omit<Alert, 'snoozed'>[] {
   return out;
 }
 
-type Fire = (
-  check: string,
-  severity: Severity,
-  message: string,
-  value: Alert['value'],
-  threshold: Alert['threshold'],
-) => void;
-
 /** Sessions, bots, device mix and UTM sources: the session-integrity seed's checks. */
 function trafficMixChecks(i: CheckInput, fire: Fire) {
   const m = i.metrics;
   const t = i.thresholds;
-  const shift = (check: string, label: string, z: ZScore | null, limit: number, unit: string) => {
-    const moved = (v: ZScore) =>
-      v.mean !== 0 && Math.abs(v.z * v.std) / Math.abs(v.mean) > t.sessionShiftMinChange;
-    if (z && Math.abs(z.z) > limit && moved(z)) {
-      fire(
-        check,
-        'WARNING',
-        `${label} is ${sign(z.z)} its 7-day average (${z.mean.toFixed(1)}${unit}), z=${z.z.toFixed(2)}`,
-        Number(z.z.toFixed(4)),
-        limit,
-      );
-    }
-  };
-  shift(
+  const seconds = (v: number) => `${v.toFixed(1)} s`;
+  zAlert(
+    fire,
     'session_length_shift',
-    `Mean session length (${(m.session_length_mean_s ?? 0).toFixed(1)} s)`,
+    `Mean session length (${seconds(m.session_length_mean_s ?? 0)})`,
     i.traffic.session_length,
     t.sessionLengthStdThreshold,
-    ' s',
+    seconds,
+    t.sessionShiftMinChange,
   );
-  shift(
+  zAlert(
+    fire,
     'page_depth_shift',
     `Mean page depth (${(m.page_depth_mean ?? 0).toFixed(2)} page views per session)`,
     i.traffic.page_depth,
     t.pageDepthStdThreshold,
-    '',
+    (v) => v.toFixed(2),
+    t.sessionShiftMinChange,
   );
 
   const bots = m.bot_share;

@@ -36,6 +36,10 @@ export function registerDayGauges(
       },
     });
   const counter = (s: Awaited<ReturnType<DayState['read']>>, field: string) => s.counters[field] ?? 0;
+  const perSession = (s: Awaited<ReturnType<DayState['read']>>, field: string) => {
+    const sessions = counter(s, COUNTER.sessions);
+    return sessions > 0 ? counter(s, field) / sessions : 0;
+  };
   const countPrefix = (s: Awaited<ReturnType<DayState['read']>>, prefix: string) =>
     Object.keys(s.counters).filter((k) => k.startsWith(prefix)).length;
 
@@ -73,14 +77,14 @@ export function registerDayGauges(
     'Sessions started today (bots excluded); deriv() of it is sessions per second',
     (s) => counter(s, COUNTER.sessions),
   );
-  gauge('em_today_session_length_mean_seconds', 'Mean length of the sessions started today', (s) => {
-    const n = counter(s, COUNTER.sessions);
-    return n > 0 ? counter(s, COUNTER.sessionMs) / 1000 / n : 0;
-  });
-  gauge('em_today_page_depth_mean', 'Mean page views per session started today', (s) => {
-    const n = counter(s, COUNTER.sessions);
-    return n > 0 ? counter(s, COUNTER.sessionPages) / n : 0;
-  });
+  gauge(
+    'em_today_session_length_mean_seconds',
+    'Mean length of the sessions started today',
+    (s) => perSession(s, COUNTER.sessionMs) / 1000,
+  );
+  gauge('em_today_page_depth_mean', 'Mean page views per session started today', (s) =>
+    perSession(s, COUNTER.sessionPages),
+  );
   gauge('em_today_late_events', 'Events applied after their day was closed out', (s) =>
     counter(s, COUNTER.lateEvents),
   );

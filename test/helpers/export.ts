@@ -34,23 +34,26 @@ export interface DayFigures {
 }
 
 /** What Redis holds for every day of the export, in the reference's shape. */
-export async function stateFigures(namespace: string): Promise<Map<string, DayFigures>> {
-  const r = redis();
-  const state = new DayState(r, namespace);
-  const out = new Map<string, DayFigures>();
-  for (const day of EXPECTED.keys()) {
-    const s = await state.read(day);
-    out.set(day, {
-      events: s.counters.events ?? 0,
-      revenueCents: s.counters.revenue_cents ?? 0,
-      purchases: s.counters.purchases ?? 0,
-      duplicateTransactions: s.counters.duplicate_transactions ?? 0,
-      nullClients: s.counters.null_client ?? 0,
-      clients: s.clients,
-    });
+export async function stateFigures(namespace: string, redisUrl?: string): Promise<Map<string, DayFigures>> {
+  const r = redis(redisUrl);
+  try {
+    const state = new DayState(r, namespace);
+    const out = new Map<string, DayFigures>();
+    for (const day of EXPECTED.keys()) {
+      const s = await state.read(day);
+      out.set(day, {
+        events: s.counters.events ?? 0,
+        revenueCents: s.counters.revenue_cents ?? 0,
+        purchases: s.counters.purchases ?? 0,
+        duplicateTransactions: s.counters.duplicate_transactions ?? 0,
+        nullClients: s.counters.null_client ?? 0,
+        clients: s.clients,
+      });
+    }
+    return out;
+  } finally {
+    r.disconnect();
   }
-  r.disconnect();
-  return out;
 }
 
 export function expectedFigures(): Map<string, DayFigures> {
@@ -68,8 +71,8 @@ export function expectedFigures(): Map<string, DayFigures> {
   return out;
 }
 
-export async function totalEvents(namespace: string): Promise<number> {
+export async function totalEvents(namespace: string, redisUrl?: string): Promise<number> {
   let n = 0;
-  for (const f of (await stateFigures(namespace)).values()) n += f.events;
+  for (const f of (await stateFigures(namespace, redisUrl)).values()) n += f.events;
   return n;
 }

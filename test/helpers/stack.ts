@@ -23,8 +23,9 @@ export function kafka(): Kafka {
   });
 }
 
-export function redis(): Redis {
-  return new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
+/** A client of the stack's Redis, or of another one (the chaos tests run their own). */
+export function redis(url = env.REDIS_URL): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 2 });
 }
 
 export interface TestSpace {
