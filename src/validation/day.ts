@@ -37,6 +37,11 @@ export class DayResolver {
     return d.toISOString().slice(0, 10);
   }
 
+  /** Whole days from `from` to `to` (negative when `to` is earlier). */
+  static daysBetween(from: string, to: string): number {
+    return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+  }
+
   /** 0 = Sunday … 6 = Saturday. */
   static weekday(day: string): number {
     return new Date(`${day}T00:00:00Z`).getUTCDay();

@@ -24,6 +24,9 @@ describe('DayResolver', () => {
     expect(DayResolver.previous('2025-03-01')).toBe('2025-02-28');
     expect(DayResolver.previous('2024-03-01')).toBe('2024-02-29');
     expect(DayResolver.previous('2025-03-08', 7)).toBe('2025-03-01');
+    expect(DayResolver.daysBetween('2025-02-23', '2025-03-08')).toBe(13);
+    expect(DayResolver.daysBetween('2025-03-08', '2025-02-23')).toBe(-13);
+    expect(DayResolver.daysBetween('2024-02-28', '2024-03-01')).toBe(2);
     expect(DayResolver.weekday('2025-02-23')).toBe(0);
     expect(new DayResolver('UTC').yesterday(Date.parse('2025-03-09T06:30:00Z'))).toBe('2025-03-08');
   });

@@ -1,0 +1,62 @@
+/**
+ * The index of the HTML reports: every listed day's verdict and key figures,
+ * newest first, linked to its page, and the key metrics across those days.
+ * Pure.
+ */
+
+import type { Report } from '../report.ts';
+import { formatValue, metricFigures } from './day-page.ts';
+import { esc, type HtmlAssets, page, severityBadge, verdictSeverity } from './layout.ts';
+import type { MetricSeries } from './page-model.ts';
+
+export interface IndexEntry {
+  report: Report;
+  /** Link to the day's page; undefined when no page was written for it. */
+  href?: string | undefined;
+}
+
+/**
+ * @param entries closed days, any order
+ * @param metrics the key metrics over those days, oldest first
+ */
+export function renderIndexPage(
+  namespace: string,
+  entries: IndexEntry[],
+  metrics: MetricSeries[],
+  assets: HtmlAssets,
+): string {
+  const rows = [...entries]
+    .sort((a, b) => b.report.date.localeCompare(a.report.date))
+    .map(({ report: r, href }) => {
+      const live = r.alerts.filter((a) => !a.snoozed);
+      const critical = live.filter((a) => a.severity === 'CRITICAL').length;
+      const warning = live.filter((a) => a.severity === 'WARNING').length;
+      const m = r.metrics;
+      return `<tr data-day="${esc(r.date)}"><th scope="row">${href ? `<a href="${esc(href)}">${esc(r.date)}</a>` : esc(r.date)}</th>
+<td>${severityBadge(verdictSeverity(r.verdict))}</td><td class="num">${critical}</td><td class="num">${warning}</td>
+<td class="num">${formatValue(m.event_count, 'count')}</td><td class="num">${formatValue(m.revenue, 'money')}</td><td class="num">${formatValue(m.conversions, 'count')}</td>
+<td class="num">${formatValue(m.aov, 'money')}</td><td class="num">${formatValue(m.null_client_rate, 'share')}</td>
+<td>${esc([...new Set(live.map((a) => a.check))].join(', '))}</td></tr>`;
+    });
+  const body = `<main>
+<header class="page">
+<h1>Daily monitoring reports</h1>
+<p class="meta">Namespace ${esc(namespace)} · ${entries.length} closed day${entries.length === 1 ? '' : 's'}</p>
+</header>
+<section aria-labelledby="days-h">
+<h2 id="days-h">Days</h2>
+<div class="table-wrap"><table>
+<caption>Verdict and key figures of each closed day, newest first</caption>
+<thead><tr><th scope="col">Day</th><th scope="col">Verdict</th><th scope="col" class="num">Critical</th><th scope="col" class="num">Warnings</th><th scope="col" class="num">Events</th><th scope="col" class="num">Revenue</th><th scope="col" class="num">Orders</th><th scope="col" class="num">AOV</th><th scope="col" class="num">No client id</th><th scope="col">Alerts</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table></div>
+</section>
+${metrics.length && metrics[0]!.points.length ? metricFigures(metrics, 'Across these days') : ''}
+<footer>Written by event-monitor from the stored close-out reports.</footer>
+</main>`;
+  return page({
+    title: `Daily monitoring reports · ${namespace} · event-monitor`,
+    body,
+    data: { day: null, metrics },
+    assets,
+  });
+}

@@ -1,0 +1,341 @@
+/**
+ * What a day's HTML page shows, computed from stored reports alone: the key
+ * metrics over the chart window with the band each day was judged against,
+ * the funnel and channel shares against their baseline, and the field health.
+ * Pure: reports and config in, plain data out (the page embeds it as JSON).
+ */
+import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
+import { DayResolver } from '../../validation/day.ts';
+import { baselineOf, lookbackWindow } from '../baseline.ts';
+import { SEVERITY_RANK, type Severity, thresholdsFor } from '../checks.ts';
+import { PLAYBOOKS, type Playbook } from '../playbooks.ts';
+import type { Report } from '../report.ts';
+
+/** The charts span at least this many days (empty where nothing was closed)… */
+export const CHART_MIN_DAYS = 14;
+/** …and at most this many. */
+export const CHART_MAX_DAYS = 28;
+
+export type ValueFormat = 'count' | 'money' | 'share';
+
+interface KeyMetric {
+  key: 'event_count' | 'revenue' | 'conversions' | 'aov' | 'null_client_rate';
+  label: string;
+  format: ValueFormat;
+  /** The z-score the close-out stored for this metric: the band is its mean ± threshold × std. */
+  zscore?: keyof Report['zscores'];
+  stdThreshold?: keyof Thresholds;
+  /** A fixed limit instead of a band. */
+  limit?: { threshold: keyof Thresholds; label: string };
+  /** Checks about this metric: a day where one fired is marked on its chart. */
+  checks: string[];
+}
+
+export const KEY_METRICS: readonly KeyMetric[] = [
+  {
+    key: 'revenue',
+    label: 'Revenue',
+    format: 'money',
+    zscore: 'revenue',
+    stdThreshold: 'revenueStdThreshold',
+    checks: ['revenue_anomaly', 'low_revenue'],
+  },
+  {
+    key: 'conversions',
+    label: 'Orders',
+    format: 'count',
+    zscore: 'conversions',
+    stdThreshold: 'conversionStdThreshold',
+    checks: ['conversion_anomaly', 'low_conversions', 'no_purchases'],
+  },
+  {
+    key: 'aov',
+    label: 'Average order value',
+    format: 'money',
+    zscore: 'aov',
+    stdThreshold: 'aovStdThreshold',
+    checks: ['aov_anomaly'],
+  },
+  {
+    key: 'null_client_rate',
+    label: 'Events without a client id',
+    format: 'share',
+    limit: { threshold: 'maxNullClientRate', label: 'alert above' },
+    checks: ['high_null_client_rate'],
+  },
+  {
+    key: 'event_count',
+    label: 'Events',
+    format: 'count',
+    zscore: 'event_count',
+    stdThreshold: 'trafficStdThreshold',
+    checks: [
+      'traffic_anomaly',
+      'event_volume_shift',
+      'event_volume_drop',
+      'low_event_volume',
+      'high_event_volume',
+    ],
+  },
+];
+
+export interface SeriesPoint {
+  date: string;
+  /** null where the day was not closed out (or the metric was undefined). */
+  value: number | null;
+  /** The baseline the close-out judged this day against: mean, and mean ± threshold × std. */
+  mean: number | null;
+  lower: number | null;
+  upper: number | null;
+  /** The fixed limit for this day, for metrics checked against one. */
+  limit: number | null;
+  /** The most severe unsnoozed alert about this metric on this day. */
+  alert: { check: string; severity: Severity } | null;
+}
+
+export interface MetricSeries {
+  key: KeyMetric['key'];
+  label: string;
+  format: ValueFormat;
+  /** How the band or limit is meant, for the legend and the screen-reader summary. */
+  bandLabel: string;
+  points: SeriesPoint[];
+}
+
+export interface ShareRow {
+  name: string;
+  today: number;
+  /** Mean over the baseline days before this day; null with too few closed days. */
+  baseline: number | null;
+}
+
+export interface FieldHealthRow {
+  field: string;
+  expected: boolean;
+  /** Accepted events without the field. */
+  missing: number;
+  missingShare: number;
+  /** Events that carried it under another name (e.g. clientId for client_id). */
+  aliased: Record<string, number>;
+  /** Problems with its value on accepted events, by kind. */
+  problems: Record<string, number>;
+  status: 'missing' | 'problems' | 'renamed' | 'ok';
+}
+
+export interface AlertView {
+  check: string;
+  severity: Severity;
+  message: string;
+  snoozed: boolean;
+  playbook: Playbook | null;
+}
+
+export interface DayPageModel {
+  report: Report;
+  window: string[];
+  alerts: AlertView[];
+  metrics: MetricSeries[];
+  funnel: ShareRow[];
+  channels: ShareRow[];
+  fields: FieldHealthRow[];
+  rejected: Record<string, number>;
+  /** How many closed days before this one fed its baselines (0: none yet). */
+  baselineDays: number;
+}
+
+/**
+ * The days on the charts' x axis, oldest first: up to CHART_MAX_DAYS ending at
+ * `day`, trimmed to start at the oldest closed day, but never fewer than
+ * CHART_MIN_DAYS.
+ */
+export function chartWindow(day: string, closed: Iterable<string>): string[] {
+  const dates: string[] = [];
+  for (let i = CHART_MAX_DAYS - 1; i >= 0; i--) dates.push(i === 0 ? day : DayResolver.previous(day, i));
+  const known = new Set(closed);
+  const first = dates.findIndex((d) => known.has(d));
+  const start = Math.min(first === -1 ? dates.length - 1 : first, CHART_MAX_DAYS - CHART_MIN_DAYS);
+  return dates.slice(start);
+}
+
+/** Alerts by severity (most severe first), each with its playbook. */
+export function alertViews(report: Report): AlertView[] {
+  return [...report.alerts]
+    .sort(
+      (a, b) =>
+        SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || Number(a.snoozed) - Number(b.snoozed),
+    )
+    .map((a) => ({
+      check: a.check,
+      severity: a.severity,
+      message: a.message,
+      snoozed: a.snoozed,
+      playbook: PLAYBOOKS[a.check] ?? null,
+    }));
+}
+
+function worstAlert(report: Report | undefined, checks: string[]): SeriesPoint['alert'] {
+  let worst: SeriesPoint['alert'] = null;
+  for (const a of report?.alerts ?? []) {
+    if (a.snoozed || !checks.includes(a.check)) continue;
+    if (!worst || SEVERITY_RANK[a.severity] > SEVERITY_RANK[worst.severity])
+      worst = { check: a.check, severity: a.severity };
+  }
+  return worst;
+}
+
+const round = (v: number) => Number(v.toPrecision(10));
+
+export function metricSeries(
+  window: string[],
+  reports: ReadonlyMap<string, Report>,
+  config: Pick<MonitorConfig, 'thresholds' | 'overrides'>,
+): MetricSeries[] {
+  return KEY_METRICS.map((metric) => ({
+    key: metric.key,
+    label: metric.label,
+    format: metric.format,
+    bandLabel: metric.limit
+      ? `${metric.limit.label} (threshold)`
+      : `7-day mean ± ${metric.stdThreshold ? config.thresholds[metric.stdThreshold] : ''} std (alert outside)`,
+    points: window.map((date): SeriesPoint => {
+      const r = reports.get(date);
+      const t = thresholdsFor(date, config);
+      const z = r && metric.zscore ? r.zscores[metric.zscore] : null;
+      const k = metric.stdThreshold ? (t[metric.stdThreshold] as number) : 0;
+      return {
+        date,
+        value: r ? r.metrics[metric.key] : null,
+        mean: z ? round(z.mean) : null,
+        lower: z ? round(z.mean - k * z.std) : null,
+        upper: z ? round(z.mean + k * z.std) : null,
+        limit: metric.limit ? (t[metric.limit.threshold] as number) : null,
+        alert: worstAlert(r, metric.checks),
+      };
+    }),
+  }));
+}
+
+/** Today's shares against their mean over the baseline days, as the close-out picks those days. */
+function shareRows(
+  day: string,
+  today: Record<string, number>,
+  history: ReadonlyMap<string, Report>,
+  pick: (r: Report) => Record<string, number>,
+  config: Pick<MonitorConfig, 'baseline'>,
+  names: string[],
+): ShareRow[] {
+  return names.map((name) => {
+    const series = new Map([...history].map(([d, r]) => [d, pick(r)[name] ?? 0]));
+    const mean = baselineOf(day, series, config.baseline)?.mean;
+    return { name, today: today[name] ?? 0, baseline: mean === undefined ? null : round(mean) };
+  });
+}
+
+export function funnelRows(
+  report: Report,
+  history: ReadonlyMap<string, Report>,
+  config: Pick<MonitorConfig, 'baseline'>,
+): ShareRow[] {
+  const steps = (r: Report) => ({
+    'Added to cart': r.metrics.atc_rate,
+    'Started checkout': r.metrics.checkout_rate,
+    Purchased: r.metrics.purchase_rate,
+  });
+  return shareRows(report.date, steps(report), history, steps, config, Object.keys(steps(report)));
+}
+
+export function channelRows(
+  report: Report,
+  history: ReadonlyMap<string, Report>,
+  config: Pick<MonitorConfig, 'baseline' | 'expectedChannels'>,
+): ShareRow[] {
+  const recent = lookbackWindow(report.date, config.baseline).flatMap((d) =>
+    Object.keys(history.get(d)?.metrics.channel_share ?? {}),
+  );
+  const names = [
+    ...new Set([...Object.keys(report.metrics.channel_share), ...recent, ...config.expectedChannels]),
+  ];
+  const rows = shareRows(
+    report.date,
+    report.metrics.channel_share,
+    history,
+    (r) => r.metrics.channel_share,
+    config,
+    names,
+  );
+  return rows.sort(
+    (a, b) => b.today - a.today || (b.baseline ?? 0) - (a.baseline ?? 0) || a.name.localeCompare(b.name),
+  );
+}
+
+/**
+ * One row per field that is expected or had anything happen to it: missing on
+ * accepted events, carried under an alias, or a problem with its value.
+ */
+export function fieldHealth(report: Report, config: Pick<MonitorConfig, 'ingest'>): FieldHealthRow[] {
+  const m = report.metrics;
+  const aliasOf = config.ingest.fieldAliases;
+  const names = new Set([...config.ingest.expectedFields, ...Object.keys(m.missing_fields)]);
+  const problems = new Map<string, Record<string, number>>();
+  for (const [key, count] of Object.entries(m.field_problems)) {
+    const [kind, field] = key.split(':', 2) as [string, string | undefined];
+    if (!field || kind === 'alias_used') continue;
+    names.add(field);
+    problems.set(field, { ...problems.get(field), [kind]: count });
+  }
+  const aliased = new Map<string, Record<string, number>>();
+  for (const [alias, count] of Object.entries(m.field_aliases)) {
+    const field = aliasOf[alias] ?? alias;
+    names.add(field);
+    aliased.set(field, { ...aliased.get(field), [alias]: count });
+  }
+  const rows = [...names].map((field): FieldHealthRow => {
+    const missing = m.missing_fields[field] ?? 0;
+    const expected = config.ingest.expectedFields.includes(field);
+    const p = problems.get(field) ?? {};
+    const a = aliased.get(field) ?? {};
+    return {
+      field,
+      expected,
+      missing,
+      missingShare: m.event_count > 0 ? missing / m.event_count : 0,
+      aliased: a,
+      problems: p,
+      status:
+        expected && missing > 0
+          ? 'missing'
+          : Object.keys(p).length
+            ? 'problems'
+            : Object.keys(a).length
+              ? 'renamed'
+              : 'ok',
+    };
+  });
+  const order = { missing: 0, problems: 1, renamed: 2, ok: 3 };
+  return rows.sort((x, y) => order[x.status] - order[y.status] || x.field.localeCompare(y.field));
+}
+
+/**
+ * @param reports stored reports of the chart window and the baseline days
+ *   before it, by date; must include `day` itself.
+ */
+export function dayPageModel(
+  day: string,
+  reports: ReadonlyMap<string, Report>,
+  config: Pick<MonitorConfig, 'thresholds' | 'overrides' | 'baseline' | 'expectedChannels' | 'ingest'>,
+): DayPageModel {
+  const report = reports.get(day);
+  if (!report) throw new Error(`no stored report for ${day}: close the day out first`);
+  const window = chartWindow(day, reports.keys());
+  return {
+    report,
+    window,
+    alerts: alertViews(report),
+    metrics: metricSeries(window, reports, config),
+    funnel: funnelRows(report, reports, config),
+    channels: channelRows(report, reports, config),
+    fields: fieldHealth(report, config),
+    rejected: report.metrics.rejected,
+    baselineDays: report.zscores.event_count?.n ?? 0,
+  };
+}

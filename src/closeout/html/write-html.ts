@@ -1,0 +1,91 @@
+/**
+ * Writes the HTML reports of closed days into a folder: `<day>.html` per day
+ * and `index.html` over the latest closed days. Reads the stored close-out
+ * reports from Redis only; a day must be closed out first.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DayState } from '../../aggregation/day-state.ts';
+import type { MonitorConfig } from '../../config/monitor-config.ts';
+import { DayResolver } from '../../validation/day.ts';
+import { type Report, ReportSchema } from '../report.ts';
+import { htmlAssets } from './assets.ts';
+import { renderDayPage } from './day-page.ts';
+import { renderIndexPage } from './index-page.ts';
+import { CHART_MAX_DAYS, dayPageModel, metricSeries } from './page-model.ts';
+
+/** Days the index lists (and charts), newest first. */
+export const INDEX_DAYS = 90;
+
+export interface HtmlWritten {
+  pages: string[];
+  index: string;
+}
+
+const pageName = (day: string) => `${day}.html`;
+
+async function storedReports(state: DayState, days: string[]): Promise<Map<string, Report>> {
+  const out = new Map<string, Report>();
+  for (const [day, raw] of await state.readSummaries<unknown>(days)) {
+    const parsed = ReportSchema.safeParse(raw);
+    if (parsed.success) out.set(day, parsed.data);
+  }
+  return out;
+}
+
+/** Every date from `day` back `n` − 1 days. */
+function daysBack(day: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => (i === 0 ? day : DayResolver.previous(day, i)));
+}
+
+export async function writeHtmlReports(
+  state: DayState,
+  config: MonitorConfig,
+  dir: string,
+  days: string[],
+): Promise<HtmlWritten> {
+  mkdirSync(dir, { recursive: true });
+  const assets = htmlAssets();
+  const closed = await state.recentClosedDays(INDEX_DAYS);
+  const writing = new Set(days);
+  const hasPage = (day: string) => writing.has(day) || existsSync(join(dir, pageName(day)));
+  const link = (day: string | undefined) => (day && hasPage(day) ? { day, href: pageName(day) } : undefined);
+
+  const pages: string[] = [];
+  for (const day of [...days].sort()) {
+    // The chart window and, before its first day, the baseline look-back of every day on it.
+    const reports = await storedReports(state, daysBack(day, CHART_MAX_DAYS + config.baseline.lookbackDays));
+    const model = dayPageModel(day, reports, config);
+    const known = [...new Set([...closed, ...reports.keys()])].sort();
+    const html = renderDayPage(
+      model,
+      {
+        index: 'index.html',
+        previous: link(known.filter((d) => d < day).at(-1)),
+        next: link(known.find((d) => d > day)),
+      },
+      assets,
+    );
+    const file = join(dir, pageName(day));
+    writeFileSync(file, html);
+    pages.push(file);
+  }
+
+  const listed = await storedReports(state, closed);
+  const ascending = [...listed.keys()].sort();
+  // Every calendar day from the oldest listed to the newest: a day not closed is a gap.
+  const span = ascending.length
+    ? daysBack(ascending.at(-1)!, DayResolver.daysBetween(ascending[0]!, ascending.at(-1)!) + 1).reverse()
+    : [];
+  const index = join(dir, 'index.html');
+  writeFileSync(
+    index,
+    renderIndexPage(
+      state.namespace,
+      [...listed.values()].map((report) => ({ report, href: link(report.date)?.href })),
+      metricSeries(span, listed, config),
+      assets,
+    ),
+  );
+  return { pages, index };
+}
