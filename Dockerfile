@@ -13,7 +13,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
-RUN ln -s /app/dist/cli/main.js /usr/local/bin/event-monitor && chmod +x /app/dist/cli/main.js
+RUN ln -s /app/dist/cli/main.js /usr/local/bin/event-monitor && chmod +x /app/dist/cli/main.js \
+  && mkdir /reports && chown node:node /reports
 USER node
 EXPOSE 9464
 ENTRYPOINT ["event-monitor"]

@@ -2,6 +2,8 @@
 # Installs what a fresh machine lacks, then returns quickly on every later run:
 # Debian packages for the local stack, and node_modules from package-lock.json.
 # Kafka and Apicurio Registry come from Maven Central on first `stack:up`.
+# --with-chromium also installs Debian's Chromium: the tests open the HTML
+# reports in it (CHROMIUM_PATH points elsewhere if it lives elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +13,9 @@ command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/n
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v mvn >/dev/null || need+=(maven)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+if [ "${1:-}" = "--with-chromium" ] && [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  need+=(chromium)
+fi
 if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
     echo "bootstrap: missing ${need[*]}: install them with apt-get (needs root)" >&2

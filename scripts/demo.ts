@@ -14,6 +14,7 @@ import { consume } from '../src/cli/consume.ts';
 import { createContext, stateOf } from '../src/cli/context.ts';
 import { replayCommand } from '../src/cli/replay.ts';
 import { closeOut } from '../src/closeout/closeout.ts';
+import { writeHtmlReports } from '../src/closeout/html/write-html.ts';
 import type { Report } from '../src/closeout/report.ts';
 import { compactReport, summaryTable, textReport } from '../src/closeout/text-report.ts';
 import { ConfigError } from '../src/config/env.ts';
@@ -91,13 +92,15 @@ async function main(): Promise<number> {
     say(compactReport(report));
     for (const e of deliveryErrors) say(`    (notification: ${e})`);
   }
+  const html = await writeHtmlReports(state, ctx.config, dir, days);
   redis.disconnect();
 
   step(5, 'Summary of the 14 days');
   say(summaryTable(reports));
   const e = stackEnv();
   say(`
-Reports: ${relative(process.cwd(), dir)}/<date>.json and <date>.txt (e.g. ${relative(process.cwd(), join(dir, `${days.at(-1)}.txt`))})
+Reports: ${relative(process.cwd(), dir)}/<date>.json, <date>.txt and <date>.html (e.g. ${relative(process.cwd(), join(dir, `${days.at(-1)}.txt`))})
+  HTML           open ${relative(process.cwd(), html.index)} in a browser: every day's verdict, charts against the 7-day band, funnel, channels, field health
 Where to look next:
   Alertmanager   ${e.ALERTMANAGER_URL}/#/alerts?filter={namespace="${namespace}"}  (the close-out alerts, routed by severity)
   Prometheus     ${e.PROMETHEUS_URL}/graph?g0.expr=${encodeURIComponent(`sum by (event_name) (em_events_accepted_total{namespace="${namespace}"})`)}

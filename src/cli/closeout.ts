@@ -8,6 +8,7 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { createRedis } from '../aggregation/redis.ts';
 import type { Severity } from '../closeout/checks.ts';
 import { type CloseoutResult, closeOut, type Sinks } from '../closeout/closeout.ts';
+import { writeHtmlReports } from '../closeout/html/write-html.ts';
 import { failsAt, type Report, ReportSchema } from '../closeout/report.ts';
 import { compactReport, textReport } from '../closeout/text-report.ts';
 import { readSecret } from '../config/env.ts';
@@ -21,6 +22,8 @@ export interface CloseoutCliOptions {
   text?: boolean | string;
   failOn: Severity | 'never';
   rerun?: boolean;
+  /** Folder for the day's HTML page and the index. */
+  html?: string;
   quiet?: boolean;
 }
 
@@ -42,9 +45,10 @@ export async function closeoutOnce(
   const redis = createRedis(ctx.env, `event-monitor:closeout:${ctx.namespace}`);
   try {
     const day = o.date ?? ctx.days.yesterday();
+    const state = stateOf(ctx, redis);
     const result = await closeOut(
       {
-        state: stateOf(ctx, redis),
+        state,
         config: ctx.config,
         timezone: ctx.days.timeZone,
         sinks: sinksOf(ctx),
@@ -54,6 +58,10 @@ export async function closeoutOnce(
       { rerun: o.rerun ?? false },
     );
     writeOutputs(result, o);
+    if (o.html) {
+      const { pages } = await writeHtmlReports(state, ctx.config, o.html, [day]);
+      if (!o.quiet) process.stdout.write(`HTML report: ${pages[0]}\n`);
+    }
     return { code: failsAt(result.report, o.failOn) ? 1 : 0, result };
   } finally {
     redis.disconnect();
@@ -75,7 +83,7 @@ function writeOutputs({ report }: CloseoutResult, o: CloseoutCliOptions) {
 }
 
 /** The scheduler service: closes out yesterday on a cron schedule and serves its own /metrics. */
-export async function closeoutSchedule(ctx: Context, pattern: string): Promise<number> {
+export async function closeoutSchedule(ctx: Context, pattern: string, html?: string): Promise<number> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'em_process_' });
   const labels = { namespace: ctx.namespace };
@@ -109,7 +117,7 @@ export async function closeoutSchedule(ctx: Context, pattern: string): Promise<n
 
   const run = async () => {
     try {
-      const { result } = await closeoutOnce(ctx, { failOn: 'never', quiet: true });
+      const { result } = await closeoutOnce(ctx, { failOn: 'never', quiet: true, ...(html ? { html } : {}) });
       runs.inc({ ...labels, result: 'ok' });
       for (const a of result.report.alerts)
         if (!a.snoozed) alerts.inc({ ...labels, check: a.check, severity: a.severity });

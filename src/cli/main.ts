@@ -72,6 +72,10 @@ export function buildProgram(): Command {
     )
     .option('--rerun', 'recompute a day already closed (after late events) and report what changed')
     .option(
+      '--html <dir>',
+      'write the day as a self-contained HTML page into this folder, and its index.html',
+    )
+    .option(
       '--schedule [cron]',
       'run as a service: close out yesterday on this schedule (default CLOSEOUT_SCHEDULE, 30 6 * * *)',
     )
@@ -82,6 +86,7 @@ export function buildProgram(): Command {
         text?: boolean | string;
         failOn: string;
         rerun?: boolean;
+        html?: string;
         schedule?: boolean | string;
       }) => {
         const levels: Record<string, 'CRITICAL' | 'WARNING' | 'never'> = {
@@ -97,6 +102,7 @@ export function buildProgram(): Command {
           process.exitCode = await closeoutSchedule(
             c,
             typeof opts.schedule === 'string' ? opts.schedule : c.env.CLOSEOUT_SCHEDULE,
+            opts.html,
           );
           return;
         }
@@ -106,6 +112,7 @@ export function buildProgram(): Command {
           ...(opts.json ? { json: opts.json } : {}),
           ...(opts.text !== undefined ? { text: opts.text } : {}),
           ...(opts.rerun ? { rerun: true } : {}),
+          ...(opts.html ? { html: opts.html } : {}),
         });
         for (const e of result.deliveryErrors) console.error(`closeout: ${e}`);
         process.exitCode = code;

@@ -3,14 +3,20 @@
  * reports and notifications: Alertmanager (real) receives the alerts and
  * later resolves them; Slack and PagerDuty payloads reach a local server.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Message } from 'kafkajs';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayState } from '../../src/aggregation/day-state.ts';
+import { SEVERITY_RANK, type Severity } from '../../src/closeout/checks.ts';
 import { closeOut } from '../../src/closeout/closeout.ts';
 import type { Report } from '../../src/closeout/report.ts';
 import { textReport } from '../../src/closeout/text-report.ts';
 import { dedupKey } from '../../src/delivery/pagerduty.ts';
 import { createLogger } from '../../src/log.ts';
+import { launchChromium, openReport } from '../helpers/browser.ts';
 import { EXPECTED, replayExport } from '../helpers/export.ts';
 import { runCli } from '../helpers/monitor-process.ts';
 import { env, produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
@@ -91,6 +97,75 @@ describe('close-out of the real export', () => {
     expect(text).toContain('Missing columns: referrer');
     expect(text).toContain('METRICS SUMMARY:');
     expect(text).toMatch(/revenue: 12,415\.00 \(z=-?\d+\.\d\d\)/);
+  });
+});
+
+describe('the HTML report (closeout --html), opened in Chromium', () => {
+  let browser: Browser;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'em-html-'));
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the day and the index, self-contained: the page requests nothing', async () => {
+    const run = await runCli(
+      ['closeout', '--date', '2025-03-04', '--html', dir, '--fail-on', 'never'],
+      space.env,
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain(`HTML report: ${join(dir, '2025-03-04.html')}`);
+    expect(readdirSync(dir).sort()).toEqual(['2025-03-04.html', 'index.html']);
+
+    const seen = await openReport(browser, join(dir, '2025-03-04.html'), { name: 'closeout-2025-03-04' });
+    expect(seen.requests).toEqual([seen.url]);
+    expect(seen.errors).toEqual([]);
+  });
+
+  it('draws every chart, and lists the alerts with their playbook, most severe first', async () => {
+    const seen = await openReport(browser, join(dir, '2025-03-04.html'), { name: 'closeout-2025-03-04' });
+    expect(seen.chartsDrawn).toBe(7);
+    expect(seen.charts.map((c) => c.name).sort()).toEqual(
+      ['aov', 'channels', 'conversions', 'event_count', 'funnel', 'null_client_rate', 'revenue'].sort(),
+    );
+    for (const c of seen.charts) {
+      expect(c.width, c.name).toBeGreaterThan(200);
+      // The series itself (line and points, or bars) in its colour, not only axes and grid.
+      expect(c.marks.VALUE, c.name).toBeGreaterThan(300);
+    }
+    const stored = reports.get('2025-03-04')!.alerts;
+    expect(seen.alerts.map((a) => a.check).sort()).toEqual(stored.map((a) => a.check).sort());
+    const ranks = seen.alerts.map((a) => SEVERITY_RANK[a.severity as Severity]);
+    expect(ranks).toEqual([...ranks].sort((a, b) => b - a));
+    const nulls = seen.alerts.find((a) => a.check === 'high_null_client_rate')!;
+    expect(nulls.text).toContain('CRITICAL');
+    expect(nulls.text).toContain('NULL client_id rate (8.5%) exceeds threshold (5.0%)');
+    expect(nulls.text).toContain('Typically requires a frontend engineering fix');
+  });
+
+  it('reads on a phone without sideways scrolling', async () => {
+    const seen = await openReport(browser, join(dir, '2025-03-04.html'), {
+      name: 'closeout-2025-03-04-phone',
+      width: 390,
+      height: 844,
+    });
+    expect(seen.scrollsSideways).toBe(false);
+    expect(seen.chartsDrawn).toBe(7);
+    for (const c of seen.charts) expect(c.painted, c.name).toBeGreaterThan(0);
+  });
+
+  it('links the index to the day, with every closed day listed', async () => {
+    const seen = await openReport(browser, join(dir, 'index.html'), { name: 'closeout-index' });
+    expect(seen.requests).toEqual([seen.url]);
+    expect(seen.errors).toEqual([]);
+    expect(seen.chartsDrawn).toBe(5);
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    expect(html).toContain('<a href="2025-03-04.html">2025-03-04</a>');
+    for (const day of days) expect(html).toContain(`<tr data-day="${day}">`);
   });
 });
 

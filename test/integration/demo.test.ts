@@ -5,15 +5,17 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayState } from '../../src/aggregation/day-state.ts';
 import { type Report, ReportSchema } from '../../src/closeout/report.ts';
 import { consumerGroupOf } from '../../src/source/kafka.ts';
 import { deleteTopics } from '../../src/source/topics.ts';
 import { REPO_ROOT } from '../../stack/services.ts';
+import { launchChromium, openReport } from '../helpers/browser.ts';
 import { EXPECTED } from '../helpers/export.ts';
 import { kafka, redis } from '../helpers/stack.ts';
 
@@ -64,7 +66,7 @@ async function demo(format: 'json' | 'avro') {
       ReportSchema.parse(JSON.parse(readFileSync(join(dir, namespace, `${day}.json`), 'utf8'))),
     );
   }
-  return { code, out, reports };
+  return { code, out, reports, dir: join(dir, namespace) };
 }
 
 const checksOn = (reports: Map<string, Report>, check: string) =>
@@ -169,5 +171,71 @@ describe.each(['json', 'avro'] as const)('the demo on the real export (%s)', (fo
     ]) {
       expect(checksOn(result.reports, check), check).toEqual([]);
     }
+  });
+
+  describe('its HTML reports, opened in Chromium', () => {
+    let browser: Browser;
+    beforeAll(async () => {
+      browser = await launchChromium();
+    });
+    afterAll(async () => {
+      await browser?.close();
+    });
+    const pageOf = (day: string) => join(result.dir, `${day}.html`);
+
+    it('writes every day and the index; each page draws its charts offline, without errors', async () => {
+      const days = [...EXPECTED.keys()].sort();
+      expect(readdirSync(result.dir).filter((f) => f.endsWith('.html'))).toEqual(
+        expect.arrayContaining([...days.map((d) => `${d}.html`), 'index.html']),
+      );
+      for (const day of days) {
+        const seen = await openReport(browser, pageOf(day), { name: `demo-${format}-${day}` });
+        expect(seen.requests, day).toEqual([seen.url]);
+        expect(seen.errors, day).toEqual([]);
+        expect(seen.chartsDrawn, day).toBe(7);
+        // The series colour beyond its legend swatch (about 50 pixels): the first day has one point.
+        for (const c of seen.charts) expect(c.marks.VALUE, `${day} ${c.name}`).toBeGreaterThan(150);
+        expect(seen.alerts.map((a) => a.check).sort(), day).toEqual(
+          result.reports
+            .get(day)!
+            .alerts.map((a) => a.check)
+            .sort(),
+        );
+      }
+      const index = await openReport(browser, join(result.dir, 'index.html'), {
+        name: `demo-${format}-index`,
+      });
+      expect(index.requests).toEqual([index.url]);
+      expect(index.errors).toEqual([]);
+      expect(index.chartsDrawn).toBe(5);
+    });
+
+    it('shows the 2025-03-02 null client id spike plainly: high above the limit line, marked CRITICAL', async () => {
+      for (const width of [1280, 390]) {
+        const seen = await openReport(browser, pageOf('2025-03-02'), {
+          name: `demo-${format}-2025-03-02-${width}px`,
+          width,
+        });
+        expect(seen.scrollsSideways).toBe(false);
+        expect(seen.alerts[0]).toMatchObject({ check: 'high_null_client_rate', severity: 'CRITICAL' });
+        const nulls = seen.charts.find((c) => c.name === 'null_client_rate')!;
+        expect(nulls.day!.value).toBeCloseTo(0.158, 3);
+        // Canvas y grows downwards: the day's point sits far above the dashed limit.
+        expect(nulls.day!.limitY! - nulls.day!.y!).toBeGreaterThan(40);
+        expect(nulls.marks.CRITICAL).toBeGreaterThan(50);
+      }
+    });
+
+    it('shows the 2025-03-04 AOV dip plainly: below the band it was judged against, marked WARNING', async () => {
+      const seen = await openReport(browser, pageOf('2025-03-04'), {
+        name: `demo-${format}-2025-03-04-aov-dip`,
+      });
+      expect(seen.alerts.find((a) => a.check === 'aov_anomaly')).toMatchObject({ severity: 'WARNING' });
+      const aov = seen.charts.find((c) => c.name === 'aov')!;
+      expect(aov.day!.value).toBeCloseTo(620.75, 2);
+      expect(aov.day!.y!).toBeGreaterThan(aov.day!.lowerY!);
+      expect(aov.day!.lowerY!).toBeGreaterThan(aov.day!.upperY!);
+      expect(aov.marks.WARNING).toBeGreaterThan(50);
+    });
   });
 });

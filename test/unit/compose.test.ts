@@ -40,6 +40,7 @@ describe('docker-compose.yml', () => {
       'grafana',
       'monitor',
       'closeout',
+      'reports',
     ]) {
       expect(compose.services[name], name).toBeDefined();
     }
@@ -59,7 +60,14 @@ describe('docker-compose.yml', () => {
 
   it('runs the commands the CLI has', () => {
     expect(compose.services.monitor?.command).toEqual(['consume']);
-    expect(compose.services.closeout?.command).toEqual(['closeout', '--schedule']);
+    expect(compose.services.closeout?.command).toEqual(['closeout', '--schedule', '--html', '/reports']);
+  });
+
+  it('serves the HTML reports the close-out writes, from the same volume', () => {
+    const closeout = compose.services.closeout as { volumes?: string[] };
+    const reports = compose.services.reports as { volumes?: string[] };
+    expect(closeout.volumes).toContain('reports:/reports');
+    expect(reports.volumes).toContain('reports:/usr/share/nginx/html:ro');
   });
 
   it('lets the monitor scale: no fixed host port, no container name', () => {
