@@ -6,13 +6,17 @@
  * chart's own scales), the alert list, every request the page made, script
  * errors, and a screenshot kept under test-artifacts/html/.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { REPO_ROOT } from '../../stack/services.ts';
 
 export const SCREENSHOTS = join(REPO_ROOT, 'test-artifacts', 'html');
+
+/** axe-core's browser build, injected inline (no request) to audit a page against WCAG 2.1 A and AA. */
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
@@ -61,13 +65,15 @@ export interface PageSeen {
   alerts: { check: string; severity: string; text: string }[];
   /** The page is wider than the viewport: the reader would have to scroll sideways. */
   scrollsSideways: boolean;
+  /** axe-core's WCAG 2.1 A/AA violations, when audited. */
+  violations?: { id: string; impact: string | null; help: string; nodes: string[] }[];
   screenshot: string;
 }
 
 export async function openReport(
   browser: Browser,
   file: string,
-  o: { name: string; width?: number; height?: number },
+  o: { name: string; width?: number; height?: number; audit?: boolean },
 ): Promise<PageSeen> {
   const context = await browser.newContext({ viewport: { width: o.width ?? 1280, height: o.height ?? 900 } });
   const page = await context.newPage();
@@ -128,10 +134,33 @@ export async function openReport(
         scrollsSideways: document.documentElement.scrollWidth > window.innerWidth,
       };
     }, MARK);
+    let violations: PageSeen['violations'];
+    if (o.audit) {
+      await page.addScriptTag({ content: AXE });
+      violations = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(o: unknown): Promise<{ violations: Violation[] }> } })
+          .axe;
+        interface Violation {
+          id: string;
+          impact: string | null;
+          help: string;
+          nodes: { target: string[] }[];
+        }
+        const result = await axe.run({
+          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+        });
+        return result.violations.map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          help: v.help,
+          nodes: v.nodes.map((n) => n.target.join(' ')),
+        }));
+      });
+    }
     mkdirSync(SCREENSHOTS, { recursive: true });
     const screenshot = join(SCREENSHOTS, `${o.name}.png`);
     await page.screenshot({ path: screenshot, fullPage: true });
-    return { url, requests, errors, screenshot, ...seen };
+    return { url, requests, errors, screenshot, ...seen, ...(violations ? { violations } : {}) };
   } finally {
     await context.close();
   }

@@ -147,13 +147,25 @@ describe('the HTML report (closeout --html), opened in Chromium', () => {
     expect(nulls.text).toContain('Typically requires a frontend engineering fix');
   });
 
-  it('reads on a phone without sideways scrolling', async () => {
+  it('passes an accessibility audit (axe-core, WCAG 2.1 A and AA), the index too', async () => {
+    for (const page of ['2025-03-04.html', 'index.html']) {
+      const seen = await openReport(browser, join(dir, page), {
+        name: `closeout-audit-${page}`,
+        audit: true,
+      });
+      expect(seen.violations, page).toEqual([]);
+    }
+  });
+
+  it('reads on a phone without sideways scrolling, and passes the audit there too', async () => {
     const seen = await openReport(browser, join(dir, '2025-03-04.html'), {
       name: 'closeout-2025-03-04-phone',
       width: 390,
       height: 844,
+      audit: true,
     });
     expect(seen.scrollsSideways).toBe(false);
+    expect(seen.violations).toEqual([]);
     expect(seen.chartsDrawn).toBe(7);
     for (const c of seen.charts) expect(c.painted, c.name).toBeGreaterThan(0);
   });

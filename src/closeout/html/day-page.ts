@@ -156,7 +156,7 @@ export function metricFigures(metrics: MetricSeries[], heading: string): string 
 <figcaption id="cap-${s.key}">${esc(s.label)}</figcaption>
 <div class="canvas-box"><canvas data-chart="metric" data-metric="${s.key}" role="img" aria-labelledby="cap-${s.key}" aria-describedby="desc-${s.key}"></canvas></div>
 <p class="note" id="desc-${s.key}">${esc(summary)}</p>
-<details><summary>Table</summary><div class="table-wrap"><table>
+<details><summary>Table</summary><div class="table-wrap" role="region" tabindex="0" aria-label="${esc(s.label)} by day"><table>
 <thead><tr><th scope="col">Day</th><th scope="col" class="num">${esc(s.label)}</th><th scope="col" class="num">${esc(s.bandLabel)}</th><th scope="col">Alert</th></tr></thead>
 <tbody>${rows.join('')}</tbody></table></div></details>
 </figure>`;
@@ -168,7 +168,7 @@ export function metricFigures(metrics: MetricSeries[], heading: string): string 
 }
 
 function shareTable(caption: string, rows: ShareRow[], nameHeader: string): string {
-  return `<div class="table-wrap"><table><caption>${esc(caption)}</caption>
+  return `<div class="table-wrap" role="region" tabindex="0" aria-label="${esc(caption)}"><table><caption>${esc(caption)}</caption>
 <thead><tr><th scope="col">${esc(nameHeader)}</th><th scope="col" class="num">This day</th><th scope="col" class="num">7-day mean</th><th scope="col" class="num">Change (points)</th></tr></thead>
 <tbody>${rows
     .map(
@@ -234,13 +234,13 @@ function fieldSection(model: DayPageModel): string {
   const rejected = Object.entries(model.rejected).sort((a, b) => b[1] - a[1]);
   return `<section aria-labelledby="fields-h">
 <h2 id="fields-h">Field health</h2>
-<div class="table-wrap"><table>
+<div class="table-wrap" role="region" tabindex="0" aria-label="Field health"><table>
 <caption>Fields of the day's ${count(model.report.metrics.event_count)} accepted events</caption>
 <thead><tr><th scope="col">Field</th><th scope="col">Status</th><th scope="col" class="num">Events without it</th><th scope="col" class="num">Share</th><th scope="col">Sent as</th><th scope="col">Value problems</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>
 ${
   rejected.length
-    ? `<div class="table-wrap"><table><caption>Rejected messages (sent to the dead-letter topic)</caption>
+    ? `<div class="table-wrap" role="region" tabindex="0" aria-label="Rejected messages"><table><caption>Rejected messages (sent to the dead-letter topic)</caption>
 <thead><tr><th scope="col">Reason</th><th scope="col" class="num">Messages</th></tr></thead>
 <tbody>${rejected.map(([k, v]) => `<tr><th scope="row">${esc(k.replace(/_/g, ' '))}</th><td class="num">${count(v)}</td></tr>`).join('')}</tbody></table></div>`
     : '<p class="note">No message was rejected on this day.</p>'
@@ -276,6 +276,6 @@ function trafficSection(model: DayPageModel): string {
   if (m.late_events) rows.push(['Late events (after the first close-out)', count(m.late_events)]);
   return `<section aria-labelledby="traffic-h">
 <h2 id="traffic-h">Orders, sessions and traffic</h2>
-<div class="table-wrap"><table><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</tbody></table></div>
+<div class="table-wrap" role="region" tabindex="0" aria-label="Orders, sessions and traffic"><table><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</tbody></table></div>
 </section>`;
 }

@@ -45,7 +45,7 @@ export function renderIndexPage(
 </header>
 <section aria-labelledby="days-h">
 <h2 id="days-h">Days</h2>
-<div class="table-wrap"><table>
+<div class="table-wrap" role="region" tabindex="0" aria-label="Days"><table>
 <caption>Verdict and key figures of each closed day, newest first</caption>
 <thead><tr><th scope="col">Day</th><th scope="col">Verdict</th><th scope="col" class="num">Critical</th><th scope="col" class="num">Warnings</th><th scope="col" class="num">Events</th><th scope="col" class="num">Revenue</th><th scope="col" class="num">Orders</th><th scope="col" class="num">AOV</th><th scope="col" class="num">No client id</th><th scope="col">Alerts</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>

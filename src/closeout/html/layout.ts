@@ -94,7 +94,9 @@ figure.chart { margin: 0; border: 1px solid var(--line); border-radius: 6px; pad
 figure.chart figcaption { font-weight: 600; }
 figure.chart .canvas-box { position: relative; height: 240px; }
 figure.chart.bars .canvas-box { height: 200px; }
+/* Wide tables scroll inside their box (focusable, so keyboards can scroll it too), not the page. */
 .table-wrap { overflow-x: auto; }
+.table-wrap:focus-visible { outline: 2px solid #0550ae; outline-offset: 2px; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
