@@ -100,8 +100,8 @@ async function main(): Promise<number> {
   const e = stackEnv();
   say(`
 Reports: ${relative(process.cwd(), dir)}/<date>.json, <date>.txt and <date>.html (e.g. ${relative(process.cwd(), join(dir, `${days.at(-1)}.txt`))})
-  HTML           open ${relative(process.cwd(), html.index)} in a browser: every day's verdict, charts against the 7-day band, funnel, channels, field health
 Where to look next:
+  HTML reports   ${relative(process.cwd(), html.index)}  (open in a browser: verdicts, charts against the 7-day band, funnel, channels, field health)
   Alertmanager   ${e.ALERTMANAGER_URL}/#/alerts?filter={namespace="${namespace}"}  (the close-out alerts, routed by severity)
   Prometheus     ${e.PROMETHEUS_URL}/graph?g0.expr=${encodeURIComponent(`sum by (event_name) (em_events_accepted_total{namespace="${namespace}"})`)}
   Grafana        with docker compose (docker compose up), http://localhost:3000: stream health, business today, close-out history
