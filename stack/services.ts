@@ -182,8 +182,10 @@ export function findJava(major: number): string | undefined {
   return candidates.find((c) => existsSync(c) && javaMajor(c) >= major);
 }
 
-function requireMaven() {
+/** Runs a goal of stack/pom.xml, quietly and in batch mode. */
+function maven(args: string[], what: string) {
   if (!which('mvn')) throw new StackError('Maven (mvn) not found: install it with `apt-get install maven`');
+  run('mvn', ['-q', '-B', '-f', join(REPO_ROOT, 'stack', 'pom.xml'), ...args], what);
 }
 
 // ---------------------------------------------------------------- Kafka
@@ -207,15 +209,9 @@ function kafkaLibs() {
 function installKafka(log: Log) {
   const libs = kafkaLibs();
   if (existsSync(join(libs, `kafka_2.13-${KAFKA_VERSION}.jar`))) return;
-  requireMaven();
   log(`kafka: resolving Apache Kafka ${KAFKA_VERSION} from Maven Central (first run only)`);
-  run(
-    'mvn',
+  maven(
     [
-      '-q',
-      '-B',
-      '-f',
-      join(REPO_ROOT, 'stack', 'pom.xml'),
       `-Dkafka.version=${KAFKA_VERSION}`,
       'dependency:copy-dependencies',
       '-DincludeScope=runtime',
@@ -324,19 +320,13 @@ function apicurioHome() {
 
 function installApicurio(log: Log) {
   if (existsSync(join(apicurioHome(), 'quarkus-run.jar'))) return;
-  requireMaven();
   log(
     `registry: resolving Apicurio Registry ${APICURIO_VERSION} from Maven Central (first run only, ~160 MB)`,
   );
   // copy + tar rather than dependency:unpack, whose marker files skip an unpack done anywhere before
   const archive = `apicurio-registry-app-${APICURIO_VERSION}-all.tar.gz`;
-  run(
-    'mvn',
+  maven(
     [
-      '-q',
-      '-B',
-      '-f',
-      join(REPO_ROOT, 'stack', 'pom.xml'),
       'dependency:copy',
       `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`,
       `-DoutputDirectory=${apicurioHome()}`,

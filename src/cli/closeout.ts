@@ -7,9 +7,9 @@ import { Cron } from 'croner';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { createRedis } from '../aggregation/redis.ts';
 import type { Severity } from '../closeout/checks.ts';
-import { type CloseoutResult, closeOut, type Sinks } from '../closeout/closeout.ts';
+import { type CloseoutResult, closeOut, type Sinks, storedReports } from '../closeout/closeout.ts';
 import { writeHtmlReports } from '../closeout/html/write-html.ts';
-import { failsAt, type Report, ReportSchema } from '../closeout/report.ts';
+import { failsAt } from '../closeout/report.ts';
 import { compactReport, textReport } from '../closeout/text-report.ts';
 import { readSecret } from '../config/env.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
@@ -158,13 +158,7 @@ function registerHistoryGauges(registry: Registry, ctx: Context) {
   const state = stateOf(ctx, redis);
   const namespace = ctx.namespace;
   const recent = async () => {
-    const days = await state.recentClosedDays(14);
-    const reports: Report[] = [];
-    for (const raw of (await state.readSummaries<unknown>(days)).values()) {
-      const parsed = ReportSchema.safeParse(raw);
-      if (parsed.success) reports.push(parsed.data);
-    }
-    return reports;
+    return [...(await storedReports(state, await state.recentClosedDays(14))).values()];
   };
   new Gauge({
     name: 'em_closeout_day_alerts',

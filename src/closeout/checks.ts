@@ -6,6 +6,7 @@ import type { MonitorConfig, Thresholds } from '../config/monitor-config.ts';
 import { DayResolver } from '../validation/day.ts';
 import type { Baseline, ZScore } from './baseline.ts';
 import { type DayMetrics, type DaySchema, fieldNamesOf } from './day-metrics.ts';
+import { money, count as n, pct } from './format.ts';
 
 export type Severity = 'CRITICAL' | 'WARNING' | 'INFO';
 export const SEVERITY_RANK: Record<Severity, number> = { CRITICAL: 3, WARNING: 2, INFO: 1 };
@@ -89,9 +90,6 @@ function zAlert(
   );
 }
 
-const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 2 });
-const money = (v: number) => `$${v.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const sign = (z: number) => `${Math.abs(z).toFixed(1)} std ${z < 0 ? 'below' : 'above'}`;
 
 /** Thresholds for a day: defaults, then every matching override in order (later wins). */

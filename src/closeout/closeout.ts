@@ -83,6 +83,16 @@ async function readReport(deps: CloseoutDeps, day: string): Promise<Report | nul
   return parsed.data;
 }
 
+/** The stored reports of `days` that parse as one; summaries of an unknown shape are left out. */
+export async function storedReports(state: DayState, days: string[]): Promise<Map<string, Report>> {
+  const out = new Map<string, Report>();
+  for (const [day, raw] of await state.readSummaries<unknown>(days)) {
+    const parsed = ReportSchema.safeParse(raw);
+    if (parsed.success) out.set(day, parsed.data);
+  }
+  return out;
+}
+
 async function computeReport(
   deps: CloseoutDeps,
   day: string,
@@ -95,12 +105,7 @@ async function computeReport(
   const schema = daySchema(snapshot);
 
   const window = lookbackWindow(day, config.baseline);
-  const summaries = await state.readSummaries<unknown>(window);
-  const history = new Map<string, Report>();
-  for (const [d, raw] of summaries) {
-    const parsed = ReportSchema.safeParse(raw);
-    if (parsed.success) history.set(d, parsed.data);
-  }
+  const history = await storedReports(state, window);
   const series = (pick: (r: Report) => number | null) =>
     new Map(window.map((d) => [d, history.has(d) ? pick(history.get(d)!) : undefined]));
   const base = (pick: (r: Report) => number | null) => baselineOf(day, series(pick), config.baseline);

@@ -3,6 +3,7 @@
  * demo's terminal output. Pure. Severity is always spelled out, never carried
  * by a symbol alone.
  */
+import { pct } from './format.ts';
 import type { Report } from './report.ts';
 
 const RULE = '='.repeat(64);
@@ -90,7 +91,6 @@ export function textReport(r: Report): string {
   return lines.join('\n');
 }
 
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const counts = (m: Record<string, number>) =>
   Object.entries(m)
     .sort((a, b) => b[1] - a[1])

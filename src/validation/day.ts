@@ -37,6 +37,11 @@ export class DayResolver {
     return d.toISOString().slice(0, 10);
   }
 
+  /** The `n` days ending with `day`, oldest first. */
+  static lastDays(day: string, n: number): string[] {
+    return Array.from({ length: n }, (_, i) => DayResolver.previous(day, n - 1 - i));
+  }
+
   /** Whole days from `from` to `to` (negative when `to` is earlier). */
   static daysBetween(from: string, to: string): number {
     return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);

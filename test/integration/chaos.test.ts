@@ -1,7 +1,3 @@
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-
 /**
  * Faults under a running consumer, each on an instance of its own (so the
  * shared stack is never touched): Redis restarted mid-stream (AOF), Redis

@@ -24,6 +24,7 @@ describe('DayResolver', () => {
     expect(DayResolver.previous('2025-03-01')).toBe('2025-02-28');
     expect(DayResolver.previous('2024-03-01')).toBe('2024-02-29');
     expect(DayResolver.previous('2025-03-08', 7)).toBe('2025-03-01');
+    expect(DayResolver.lastDays('2025-03-01', 3)).toEqual(['2025-02-27', '2025-02-28', '2025-03-01']);
     expect(DayResolver.daysBetween('2025-02-23', '2025-03-08')).toBe(13);
     expect(DayResolver.daysBetween('2025-03-08', '2025-02-23')).toBe(-13);
     expect(DayResolver.daysBetween('2024-02-28', '2024-03-01')).toBe(2);

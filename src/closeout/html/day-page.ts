@@ -4,8 +4,8 @@
  * funnel and channels against the baseline, and the field health. Every chart
  * has a table with the same figures beside it. Pure.
  */
-import type { HtmlAssets } from './layout.ts';
-import { esc, page, severityBadge, verdictSeverity } from './layout.ts';
+import { count, money, pct } from '../format.ts';
+import { esc, type HtmlAssets, page, severityBadge, verdictSeverity } from './layout.ts';
 import type {
   AlertView,
   DayPageModel,
@@ -17,14 +17,8 @@ import type {
 
 export function formatValue(v: number | null | undefined, format: ValueFormat): string {
   if (v === null || v === undefined) return 'n/a';
-  if (format === 'money')
-    return `$${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-  if (format === 'share') return `${(v * 100).toFixed(1)}%`;
-  return v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  return format === 'money' ? money(v) : format === 'share' ? pct(v) : count(v);
 }
-
-const count = (v: number) => formatValue(v, 'count');
-const pct = (v: number) => formatValue(v, 'share');
 
 export interface DayLinks {
   index: string;

@@ -149,8 +149,7 @@ export interface DayPageModel {
  * CHART_MIN_DAYS.
  */
 export function chartWindow(day: string, closed: Iterable<string>): string[] {
-  const dates: string[] = [];
-  for (let i = CHART_MAX_DAYS - 1; i >= 0; i--) dates.push(i === 0 ? day : DayResolver.previous(day, i));
+  const dates = DayResolver.lastDays(day, CHART_MAX_DAYS);
   const known = new Set(closed);
   const first = dates.findIndex((d) => known.has(d));
   const start = Math.min(first === -1 ? dates.length - 1 : first, CHART_MAX_DAYS - CHART_MIN_DAYS);
@@ -190,13 +189,15 @@ export function metricSeries(
   reports: ReadonlyMap<string, Report>,
   config: Pick<MonitorConfig, 'thresholds' | 'overrides'>,
 ): MetricSeries[] {
+  // The legend states the newest day's thresholds; each point's band uses its own day's.
+  const latest = window.length ? thresholdsFor(window.at(-1)!, config) : config.thresholds;
   return KEY_METRICS.map((metric) => ({
     key: metric.key,
     label: metric.label,
     format: metric.format,
     bandLabel: metric.limit
       ? `${metric.limit.label} (threshold)`
-      : `7-day mean ± ${metric.stdThreshold ? config.thresholds[metric.stdThreshold] : ''} std (alert outside)`,
+      : `7-day mean ± ${metric.stdThreshold ? latest[metric.stdThreshold] : ''} std (alert outside)`,
     points: window.map((date): SeriesPoint => {
       const r = reports.get(date);
       const t = thresholdsFor(date, config);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { DayState } from '../../aggregation/day-state.ts';
 import type { MonitorConfig } from '../../config/monitor-config.ts';
 import { DayResolver } from '../../validation/day.ts';
-import { type Report, ReportSchema } from '../report.ts';
+import { storedReports } from '../closeout.ts';
 import { htmlAssets } from './assets.ts';
 import { renderDayPage } from './day-page.ts';
 import { renderIndexPage } from './index-page.ts';
@@ -24,20 +24,6 @@ export interface HtmlWritten {
 
 const pageName = (day: string) => `${day}.html`;
 
-async function storedReports(state: DayState, days: string[]): Promise<Map<string, Report>> {
-  const out = new Map<string, Report>();
-  for (const [day, raw] of await state.readSummaries<unknown>(days)) {
-    const parsed = ReportSchema.safeParse(raw);
-    if (parsed.success) out.set(day, parsed.data);
-  }
-  return out;
-}
-
-/** Every date from `day` back `n` − 1 days. */
-function daysBack(day: string, n: number): string[] {
-  return Array.from({ length: n }, (_, i) => (i === 0 ? day : DayResolver.previous(day, i)));
-}
-
 export async function writeHtmlReports(
   state: DayState,
   config: MonitorConfig,
@@ -52,30 +38,36 @@ export async function writeHtmlReports(
   const link = (day: string | undefined) => (day && hasPage(day) ? { day, href: pageName(day) } : undefined);
 
   const pages: string[] = [];
-  for (const day of [...days].sort()) {
-    // The chart window and, before its first day, the baseline look-back of every day on it.
-    const reports = await storedReports(state, daysBack(day, CHART_MAX_DAYS + config.baseline.lookbackDays));
-    const model = dayPageModel(day, reports, config);
-    const known = [...new Set([...closed, ...reports.keys()])].sort();
-    const html = renderDayPage(
-      model,
-      {
-        index: 'index.html',
-        previous: link(known.filter((d) => d < day).at(-1)),
-        next: link(known.find((d) => d > day)),
-      },
-      assets,
+  const sorted = [...days].sort();
+  if (sorted.length) {
+    // One read for every page: the chart windows and, before the first, the baseline look-back.
+    const span = DayResolver.daysBetween(sorted[0]!, sorted.at(-1)!) + 1;
+    const reports = await storedReports(
+      state,
+      DayResolver.lastDays(sorted.at(-1)!, span + CHART_MAX_DAYS + config.baseline.lookbackDays),
     );
-    const file = join(dir, pageName(day));
-    writeFileSync(file, html);
-    pages.push(file);
+    const known = [...new Set([...closed, ...reports.keys()])].sort();
+    for (const day of sorted) {
+      const html = renderDayPage(
+        dayPageModel(day, reports, config),
+        {
+          index: 'index.html',
+          previous: link(known.filter((d) => d < day).at(-1)),
+          next: link(known.find((d) => d > day)),
+        },
+        assets,
+      );
+      const file = join(dir, pageName(day));
+      writeFileSync(file, html);
+      pages.push(file);
+    }
   }
 
   const listed = await storedReports(state, closed);
   const ascending = [...listed.keys()].sort();
   // Every calendar day from the oldest listed to the newest: a day not closed is a gap.
   const span = ascending.length
-    ? daysBack(ascending.at(-1)!, DayResolver.daysBetween(ascending[0]!, ascending.at(-1)!) + 1).reverse()
+    ? DayResolver.lastDays(ascending.at(-1)!, DayResolver.daysBetween(ascending[0]!, ascending.at(-1)!) + 1)
     : [];
   const index = join(dir, 'index.html');
   writeFileSync(
