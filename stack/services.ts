@@ -194,6 +194,8 @@ export interface KafkaInstance {
   name: string;
   port: number;
   controllerPort: number;
+  /** Extra server.properties (fault tests cap the group size, say). */
+  properties?: Record<string, string>;
 }
 
 export const MAIN_KAFKA: KafkaInstance = {
@@ -302,7 +304,9 @@ group.initial.rebalance.delay.ms=0
 # running test or demo; this stack keeps data until its size cap or deletion.
 log.retention.ms=-1
 log.retention.bytes=1073741824
-`;
+${Object.entries(k.properties ?? {})
+  .map(([key, value]) => `${key}=${value}\n`)
+  .join('')}`;
 }
 
 const KAFKA_LOG4J = `log4j.rootLogger=WARN, stdout

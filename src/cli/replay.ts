@@ -9,6 +9,8 @@ import { type Context, kafkaOf, registryOf } from './context.ts';
 export interface ReplayCliOptions {
   format: ReplayFormat;
   rate?: number;
+  skip?: number;
+  limit?: number;
   quiet?: boolean;
 }
 
@@ -33,7 +35,10 @@ export async function replayCommand(
       })
     : undefined;
   const started = Date.now();
-  if (bar) bar.start(await countRows(paths), 0, { speed: 0 });
+  if (bar) {
+    const rows = Math.max(0, (await countRows(paths)) - (o.skip ?? 0));
+    bar.start(Math.min(rows, o.limit ?? rows), 0, { speed: 0 });
+  }
   const summary = await replay({
     kafka: kafkaOf(ctx, '-replay'),
     topic: ctx.topic,
@@ -41,6 +46,8 @@ export async function replayCommand(
     format: o.format,
     ...(o.format === 'avro' ? { registry: registryOf(ctx) } : {}),
     ...(o.rate ? { rate: o.rate } : {}),
+    ...(o.skip ? { skip: o.skip } : {}),
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
     clientIdFields,
     onProgress: (sent) =>
       bar?.update(sent, { speed: Math.round(sent / Math.max(0.001, (Date.now() - started) / 1000)) }),

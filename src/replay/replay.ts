@@ -28,6 +28,10 @@ export interface ReplayOptions {
   partitions?: number;
   onProgress?: (sent: number) => void;
   onSkip?: (row: SkippedRow) => void;
+  /** Rows (in file order, unreadable ones included) to pass over first: resumes a replay that stopped. */
+  skip?: number;
+  /** Rows to read at most after the skipped ones. */
+  limit?: number;
 }
 
 export interface ReplaySummary {
@@ -87,14 +91,25 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     }
   };
 
+  const skip = o.skip ?? 0;
+  const end = o.limit === undefined ? Number.POSITIVE_INFINITY : skip + o.limit;
+  let row = 0;
+  const inRange = () => {
+    row++;
+    return row > skip && row <= end;
+  };
   try {
-    for (const file of files) {
-      for await (const row of readCsvEvents(file, (s) => {
-        skipped.push(s);
-        o.onSkip?.(s);
+    reading: for (const file of files) {
+      for await (const event of readCsvEvents(file, (s) => {
+        if (inRange()) {
+          skipped.push(s);
+          o.onSkip?.(s);
+        }
       })) {
-        if (row.timestampMs !== null && row.timestampMs < oldest) oldest = row.timestampMs;
-        pending.push(await toMessage(row, o, schemas));
+        if (row >= end) break reading;
+        if (!inRange()) continue;
+        if (event.timestampMs !== null && event.timestampMs < oldest) oldest = event.timestampMs;
+        pending.push(await toMessage(event, o, schemas));
         if (pending.length >= (o.rate ? Math.max(1, Math.min(BATCH, Math.floor(o.rate / 10))) : BATCH))
           await flush();
       }

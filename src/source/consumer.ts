@@ -70,9 +70,16 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
   /** Next offset to read per partition we own, as far as this process applied. */
   const applied = new Map<number, string>();
   let assignedPartitions: number[] = [];
+  /** When the group last handed us an assignment; 0 while the fetch loop is (re)joining. */
   let joinedAt = 0;
+  /** When the fetch loop was last (re)started, by kafkajs or by us. */
+  let startedAt = Date.now();
   let lastActivity = Date.now();
   let stopping = false;
+  let restarting = false;
+  /** A restart asked for while one was under way (a crash inside our own restart). */
+  let restartPending = false;
+  let restarts = 0;
   const ns = { namespace: o.namespace };
 
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -82,12 +89,31 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
     o.metrics?.lag.reset();
     assignedPartitions = payload.memberAssignment[o.topic] ?? [];
     joinedAt = Date.now();
+    restarts = 0;
     o.metrics?.assignedPartitions.set(ns, assignedPartitions.length);
     o.log.info({ assigned: assignedPartitions.length, leader: payload.isLeader }, 'joined consumer group');
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     o.metrics?.errors.inc({ ...ns, system: 'kafka' });
-    o.log.warn({ err: payload.error?.message, restart: payload.restart }, 'consumer crashed; restarting');
+    joinedAt = 0;
+    startedAt = Date.now();
+    const err = { name: payload.error?.name, type: (payload.error as { type?: string })?.type };
+    if (payload.restart) {
+      o.log.warn(
+        { err, message: payload.error?.message, restart: true },
+        'consumer crashed; kafkajs restarts it',
+      );
+      return;
+    }
+    // kafkajs gives up on errors it deems non-retriable (a join refused with
+    // GROUP_MAX_SIZE_REACHED, say) and leaves the process alive consuming nothing.
+    // A monitor must keep trying: restart the fetch loop ourselves, with backoff.
+    o.log.error(
+      { err, message: payload.error?.message, restart: false },
+      'consumer crashed and kafkajs will not restart it; restarting its fetch loop',
+    );
+    if (restarting) restartPending = true;
+    else void restartFetchLoop(backoff(restarts));
   });
 
   const eachBatch = async ({
@@ -233,31 +259,63 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
       });
   }, 500);
 
-  // Watchdog: under load we have seen a kafkajs fetch loop go quiet with messages
-  // waiting. If nothing was applied for STALL_MS while the partitions we own are
-  // behind, restart the fetch loop; Redis watermarks make the redelivery harmless.
-  let restarting = false;
+  /** Stop the fetch loop (a no-op after a crash) and run it again; Redis watermarks make redelivery harmless. */
+  async function restartFetchLoop(delayMs = 0) {
+    if (restarting || stopping) return;
+    restarting = true;
+    try {
+      if (delayMs > 0) await sleep(delayMs);
+      if (stopping) return;
+      await consumer.stop();
+      if (stopping) return;
+      restarts++;
+      joinedAt = 0;
+      startedAt = Date.now();
+      lastActivity = Date.now();
+      await consumer.run(runConfig);
+    } catch (err) {
+      o.log.warn({ err: (err as Error).message }, 'fetch loop restart failed; the watchdog tries again');
+    } finally {
+      restarting = false;
+      if (restartPending && !stopping) {
+        restartPending = false;
+        void restartFetchLoop(backoff(restarts));
+      }
+    }
+  }
+
+  // Watchdog, for the two ways a kafkajs consumer goes quiet without dying:
+  // - joined, partitions behind, yet nothing applied for STALL_MS (seen under load);
+  // - (re)started but never joined within a rebalance plus STALL_MS (a join that
+  //   hangs or died without a restart). Before this check existed, a fetch loop
+  //   that failed to rejoin after the watchdog's own restart was never restarted again.
+  const joinDeadlineMs = Math.max(o.sessionTimeoutMs, 30_000) + STALL_MS;
   const watchdog = setInterval(() => {
-    if (stopping || restarting || joinedAt === 0) return;
+    if (stopping || restarting) return;
+    if (joinedAt === 0) {
+      const waiting = Date.now() - startedAt;
+      if (waiting < joinDeadlineMs) return;
+      o.metrics?.errors.inc({ ...ns, system: 'kafka' });
+      o.log.error({ waitingMs: waiting }, 'consumer never joined its group; restarting its fetch loop');
+      void restartFetchLoop();
+      return;
+    }
     if (Date.now() - Math.max(lastActivity, joinedAt) < STALL_MS) return;
     restarting = true;
     behind('owned')
-      .then(async (lagging) => {
+      .then((lagging) => {
+        restarting = false;
         if (lagging.length === 0 || stopping) return;
         o.metrics?.errors.inc({ ...ns, system: 'kafka' });
         o.log.error(
           { quietMs: Date.now() - lastActivity, lagging },
           'consumer stalled with messages waiting; restarting its fetch loop',
         );
-        await consumer.stop();
-        if (stopping) return;
-        joinedAt = 0;
-        lastActivity = Date.now();
-        await consumer.run(runConfig);
+        return restartFetchLoop();
       })
-      .catch((err: Error) => o.log.warn({ err: err.message }, 'stall check failed'))
-      .finally(() => {
+      .catch((err: Error) => {
         restarting = false;
+        o.log.warn({ err: err.message }, 'stall check failed');
       });
   }, 5_000);
 

@@ -6,13 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
 import { type Env, readSecret } from '../config/env.ts';
 import type { Logger } from '../log.ts';
-
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
+import { kafkaLogLevel, type TransientGroupError } from './kafka-log.ts';
 
 export function createKafka(env: Env, log: Logger, clientSuffix = ''): Kafka {
   const config: KafkaConfig = {
@@ -23,12 +17,14 @@ export function createKafka(env: Env, log: Logger, clientSuffix = ''): Kafka {
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
     // at debug, KafkaJS says what it fetches and commits: the way to diagnose a stall
     logLevel: env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'trace' ? logLevel.DEBUG : logLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, log: entry }) => {
+    logCreator: () => {
+      const seen = new Set<TransientGroupError>();
+      return ({ level, log: entry }) => {
         const { message, timestamp: _t, logger: _l, ...rest } = entry;
-        log[LEVELS[level] ?? 'info']({ kafka: rest }, message);
-      },
+        const line = kafkaLogLevel(level, rest, seen);
+        log[line.level]({ kafka: rest, ...(line.transient ? { transient: line.transient } : {}) }, message);
+      };
+    },
   };
   if (env.KAFKA_SSL) {
     config.ssl = env.KAFKA_SSL_CA_FILE ? { ca: [readFileSync(env.KAFKA_SSL_CA_FILE, 'utf8')] } : true;

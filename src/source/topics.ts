@@ -2,7 +2,7 @@
  * Creates the events topic and its dead-letter topic when missing. Brokers run
  * with auto-creation off, as in production.
  */
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { deadLetterTopicOf } from './kafka.ts';
 
 /** Large enough for the monitor's own size limit plus headers, so a too-large message still reaches the DLQ. */
@@ -21,8 +21,9 @@ export async function ensureTopics(kafka: Kafka, topic: string, partitions = 6):
     const wanted = [topic, deadLetterTopicOf(topic)];
     const missing = wanted.filter((t) => !existing.has(t));
     if (missing.length) {
+      // false when another process created them meanwhile: fine either way
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((t) => ({
           topic: t,
           numPartitions: partitions,
@@ -31,6 +32,7 @@ export async function ensureTopics(kafka: Kafka, topic: string, partitions = 6):
         })),
       });
     }
+    await waitForLeaders(admin, wanted);
     return { created: missing, existing: wanted.filter((t) => existing.has(t)) };
   } finally {
     await admin.disconnect();
@@ -47,4 +49,41 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
   } finally {
     await admin.disconnect();
   }
+}
+
+const LEADERS_TIMEOUT_MS = 60_000;
+
+/**
+ * Until every partition of `topics` has a leader. kafkajs's own wait tolerates
+ * LEADER_NOT_AVAILABLE only, while a KRaft broker that just started or just
+ * created the topic may answer UNKNOWN_TOPIC_OR_PARTITION for a moment; any
+ * error kafkajs marks retriable is waited out here, anything else is thrown.
+ */
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + LEADERS_TIMEOUT_MS;
+  for (let attempt = 0; ; attempt++) {
+    let waitingFor = 'partition leaders';
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      const ready = metadata.every(
+        (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+      );
+      if (ready) return;
+    } catch (err) {
+      if (!retriable(err)) throw err;
+      waitingFor = (err as Error).message;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `topics ${topics.join(', ')} not ready within ${LEADERS_TIMEOUT_MS / 1000} s: ${waitingFor}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
+  }
+}
+
+/** kafkajs marks each error retriable or not; a wrapper (retries exhausted) carries the original as its cause. */
+function retriable(err: unknown): boolean {
+  const e = err as { retriable?: boolean; cause?: unknown } | undefined;
+  return e?.retriable === true || (e?.cause !== undefined && retriable(e.cause));
 }
