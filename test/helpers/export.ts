@@ -11,10 +11,22 @@ import { kafka, redis, type TestSpace } from './stack.ts';
 export const EXPECTED = expectedDays();
 export const EXPECTED_TOTAL = [...EXPECTED.values()].reduce((n, d) => n + d.rows, 0);
 
-export async function replayExport(space: TestSpace, format: ReplayFormat = 'json', rate?: number) {
+export interface ReplayExportOptions {
+  /** Another broker than the stack's (the fault tests run their own). */
+  brokers?: string;
+  skip?: number;
+  limit?: number;
+}
+
+export async function replayExport(
+  space: TestSpace,
+  format: ReplayFormat = 'json',
+  options: ReplayExportOptions = {},
+) {
   return replay({
-    ...(rate ? { rate } : {}),
-    kafka: kafka(),
+    ...(options.skip ? { skip: options.skip } : {}),
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    kafka: kafka(options.brokers),
     topic: space.topic,
     paths: [PUFFY_DIR],
     format,
@@ -75,4 +87,58 @@ export async function totalEvents(namespace: string, redisUrl?: string): Promise
   let n = 0;
   for (const f of (await stateFigures(namespace, redisUrl)).values()) n += f.events;
   return n;
+}
+
+export interface PhasedReplay {
+  /** Resolves with the number of rows on the broker once phase `i` is produced; nothing more comes until release(i). */
+  reached(i: number): Promise<number>;
+  /** Produces the next phase. */
+  release(i: number): void;
+  /** The whole export sent. */
+  done: Promise<unknown>;
+}
+
+/**
+ * The export produced in phases, each by a producer of its own: the first
+ * `ends[0]` rows at once, the rows up to `ends[i + 1]` after release(i), the
+ * rest after the last release. A test that must act mid-stream (kill,
+ * rebalance, fault) acts between phases, so "more events will arrive" is true
+ * by construction, never a race with the producer; and no producer spans a
+ * fault (kafkajs's idempotent producer does not survive a broker restart).
+ */
+export function phasedReplay(
+  space: TestSpace,
+  ends: number[],
+  options: { format?: ReplayFormat; brokers?: string } = {},
+): PhasedReplay {
+  if (ends.some((e, i) => e <= (ends[i - 1] ?? 0) || e >= EXPECTED_TOTAL)) {
+    throw new Error(`phase ends must rise and stay below ${EXPECTED_TOTAL}: ${ends.join(', ')}`);
+  }
+  const bounds = [0, ...ends, EXPECTED_TOTAL];
+  const releases = ends.map(() => {
+    let release = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    return { release, released };
+  });
+  const sent: Promise<unknown>[] = [];
+  let previous: Promise<unknown> = Promise.resolve();
+  for (let i = 0; i < bounds.length - 1; i++) {
+    const gate = i === 0 ? Promise.resolve() : releases[i - 1]!.released;
+    previous = Promise.all([previous, gate]).then(() =>
+      replayExport(space, options.format ?? 'json', {
+        ...(options.brokers ? { brokers: options.brokers } : {}),
+            skip: bounds[i]!,
+        limit: bounds[i + 1]! - bounds[i]!,
+      }),
+    );
+    previous.catch(() => undefined); // awaited through `reached` and `done`
+    sent.push(previous);
+  }
+  return {
+    reached: (i) => sent[i]!.then(() => ends[i]!),
+    release: (i) => releases[i]!.release(),
+    done: sent.at(-1)!,
+  };
 }

@@ -15,10 +15,11 @@ import { PROMETHEUS_TARGETS_DIR, stackEnv } from '../../stack/services.ts';
 
 export const env = stackEnv();
 
-export function kafka(): Kafka {
+/** A client of the stack's broker, or of another one (the fault tests run their own). */
+export function kafka(brokers = env.KAFKA_BROKERS): Kafka {
   return new Kafka({
     clientId: 'event-monitor-test',
-    brokers: [env.KAFKA_BROKERS],
+    brokers: [brokers],
     logLevel: logLevel.NOTHING,
   });
 }

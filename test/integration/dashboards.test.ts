@@ -84,7 +84,12 @@ beforeAll(async () => {
     (q) => Number((q.data?.result[0] as { value?: [number, string] })?.value?.[1] ?? 0) === 2,
     60_000,
   );
-  await new Promise((res) => setTimeout(res, 8_000));
+  // rate() over 1m needs at least two samples of each job: wait for three, as Prometheus reports them
+  await eventually(
+    () => query(`min(count_over_time(up{namespace="${space.namespace}"}[1m]))`),
+    (q) => Number((q.data?.result[0] as { value?: [number, string] })?.value?.[1] ?? 0) >= 3,
+    60_000,
+  );
 });
 afterAll(async () => {
   for (const p of processes) p.kill('SIGTERM');
