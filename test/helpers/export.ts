@@ -129,7 +129,7 @@ export function phasedReplay(
     previous = Promise.all([previous, gate]).then(() =>
       replayExport(space, options.format ?? 'json', {
         ...(options.brokers ? { brokers: options.brokers } : {}),
-            skip: bounds[i]!,
+        skip: bounds[i]!,
         limit: bounds[i + 1]! - bounds[i]!,
       }),
     );
