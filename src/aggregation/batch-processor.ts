@@ -4,6 +4,7 @@
  * rejected ones go to the dead-letter sink before the state is applied.
  */
 import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
+import { DependencyUnavailableError, failureKind, isRetriable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { IngestMetrics } from '../metrics/ingest-metrics.ts';
 import { decodeJson, type MessageDecoder, type RejectReason } from '../source/decode.ts';
@@ -84,11 +85,86 @@ export class BatchProcessor {
     this.watermarkCache.clear();
   }
 
-  async process(topic: string, partition: number, messages: IncomingMessage[]): Promise<BatchOutcome> {
+  /**
+   * process(), isolating poison. A batch that fails twice the same way with an
+   * error retrying cannot fix (the state refusing it, or an exception of our
+   * own) is split in halves, in offset order, until the message that fails is
+   * found; that message is dead-lettered as `apply_error` with the failure's
+   * type, and the rest is applied. Every part goes through the same watermark
+   * protocol, so a crash during the isolation changes no count. Retriable
+   * failures (Redis, registry, Kafka unavailable) are thrown for the caller to
+   * retry the whole batch.
+   */
+  async processIsolatingPoison(
+    topic: string,
+    partition: number,
+    messages: IncomingMessage[],
+  ): Promise<BatchOutcome> {
+    let first: unknown;
+    try {
+      return await this.process(topic, partition, messages);
+    } catch (err) {
+      if (isRetriable(err)) throw err;
+      first = err;
+    }
+    try {
+      return await this.process(topic, partition, messages);
+    } catch (second) {
+      if (isRetriable(second) || failureKind(second) !== failureKind(first)) throw second;
+      this.deps.metrics?.poisonIsolations.inc({ namespace: this.deps.namespace });
+      this.deps.log?.warn(
+        { partition, messages: messages.length, failure: failureKind(second) },
+        'batch failed twice the same way; isolating the message at fault',
+      );
+      return this.isolate(topic, partition, messages, second);
+    }
+  }
+
+  private async isolate(
+    topic: string,
+    partition: number,
+    messages: IncomingMessage[],
+    failure: unknown,
+  ): Promise<BatchOutcome> {
+    if (messages.length === 1) {
+      const kind = failureKind(failure);
+      try {
+        return await this.process(topic, partition, messages, kind);
+      } catch (err) {
+        // The message, taken out, still fails: the fault is not in it. Retry, never dead-letter.
+        if (isRetriable(err)) throw err;
+        throw new DependencyUnavailableError('redis', `the state refuses even an empty apply (${kind})`, err);
+      }
+    }
+    const half = messages.length >> 1;
+    const outcome = { accepted: 0, rejected: 0, skipped: 0 };
+    for (const part of [messages.slice(0, half), messages.slice(half)]) {
+      let result: BatchOutcome;
+      try {
+        result = await this.process(topic, partition, part);
+      } catch (err) {
+        if (isRetriable(err)) throw err;
+        result = await this.isolate(topic, partition, part, err);
+      }
+      outcome.accepted += result.accepted;
+      outcome.rejected += result.rejected;
+      outcome.skipped += result.skipped;
+    }
+    return outcome;
+  }
+
+  /** `poison`: the batch is that one message, which the state refused; it is rejected with this failure. */
+  async process(
+    topic: string,
+    partition: number,
+    messages: IncomingMessage[],
+    poison?: string,
+  ): Promise<BatchOutcome> {
     if (messages.length === 0) return { accepted: 0, rejected: 0, skipped: 0 };
     const partitionKey = `${topic}/${partition}`;
     const lastOffset = Number(messages[messages.length - 1]!.offset);
-    const settled = await this.settle(messages);
+    const settled =
+      poison === undefined ? await this.settle(messages) : this.settlePoison(messages[0]!, poison);
 
     const days = [...new Set(settled.map((s) => s.day))];
     const watermarks = await this.currentWatermarks(partitionKey, days);
@@ -110,7 +186,10 @@ export class BatchProcessor {
     let pending = days;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_APPLY_ATTEMPTS) {
-        throw new Error(`watermarks of ${partitionKey} kept moving under this consumer; retrying the batch`);
+        throw new DependencyUnavailableError(
+          'redis',
+          `watermarks of ${partitionKey} kept moving under this consumer; retrying the batch`,
+        );
       }
       const deltas = new BatchDeltas(this.deps.traffic);
       const alreadyApplied = new Map<string, number>(); // per day: messages at or below its watermark
@@ -204,6 +283,19 @@ export class BatchProcessor {
       }
     }
     return out;
+  }
+
+  private settlePoison(m: IncomingMessage, failure: string): Settled[] {
+    return [
+      {
+        offset: Number(m.offset),
+        day: this.deps.days.dayOf(Number(m.timestamp) || this.now()),
+        ok: false,
+        reason: 'apply_error',
+        detail: `the state refused this message twice (${failure})`,
+        message: m,
+      },
+    ];
   }
 
   private async settle(messages: IncomingMessage[]): Promise<Settled[]> {

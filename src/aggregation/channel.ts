@@ -3,7 +3,9 @@
  * referrer. Rules are configurable (ChannelRules); first match wins:
  * click ids → utm_* → referrer host → Direct.
  */
+
 import type { ChannelRules } from '../config/monitor-config.ts';
+import { safeText } from '../validation/safe-text.ts';
 
 export function classifyChannel(
   pageUrl: string | null,
@@ -36,11 +38,10 @@ export function classifyChannel(
 export function utmSourceOf(pageUrl: string | null): string | null {
   if (!pageUrl?.includes('utm_source=')) return null; // the common case, without parsing the URL
   const source = queryParams(pageUrl)?.get('utm_source');
-  const clean = source
-    ?.trim()
-    .toLowerCase()
-    .slice(0, 40)
-    .replace(/[,\s|]/g, '_');
+  const clean =
+    source === undefined || source === null
+      ? undefined
+      : safeText(source.trim().toLowerCase(), 40).replace(/[,\s|]/g, '_');
   return clean ? clean : null;
 }
 

@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import { type Redis, ReplyError } from 'ioredis';
+import { DependencyUnavailableError, StateRejectedError } from '../errors.ts';
 import { DayResolver } from '../validation/day.ts';
 
 const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
@@ -17,6 +18,39 @@ const lua = (name: string) => readFileSync(join(LUA_DIR, `${name}.lua`), 'utf8')
 
 /** Close-out summaries outlive the raw state: later baselines read them. */
 const SUMMARY_TTL_SECONDS = 400 * 86_400;
+
+/**
+ * Redis error codes (the reply's first word) that say the server cannot serve
+ * right now, rather than that it refuses this input: loading, busy, a replica,
+ * a cluster failing over, out of memory.
+ */
+const TRANSIENT_REDIS_CODES = new Set([
+  'LOADING',
+  'BUSY',
+  'READONLY',
+  'MASTERDOWN',
+  'CLUSTERDOWN',
+  'TRYAGAIN',
+  'MOVED',
+  'ASK',
+  'NOREPLICAS',
+  'OOM',
+]);
+
+/** A Redis failure as a typed error: a refusal of this input, or Redis being unavailable. */
+export function stateErrorOf(err: unknown): Error {
+  // a reply from Redis (ioredis types ReplyError as any): its first word is Redis's error code
+  if (err instanceof (ReplyError as typeof Error)) {
+    const code = /^[A-Z]+/.exec((err as Error).message)?.[0] ?? 'ERR';
+    if (!TRANSIENT_REDIS_CODES.has(code)) return new StateRejectedError(code, err);
+  }
+  if (err instanceof StateRejectedError || err instanceof DependencyUnavailableError) return err;
+  return new DependencyUnavailableError(
+    'redis',
+    `redis unavailable (${(err as Error)?.name ?? 'error'})`,
+    err,
+  );
+}
 
 export type ApplyResult =
   | { status: 'applied'; watermark: number; duplicates: number }
@@ -78,11 +112,14 @@ export class DayState {
   async watermarks(days: string[], partitionKey: string): Promise<Map<string, number>> {
     const pipeline = this.redis.pipeline();
     for (const day of days) pipeline.hget(this.dayKeys(day).applied, partitionKey);
-    const replies = (await pipeline.exec()) ?? [];
+    const replies =
+      (await pipeline.exec().catch((err: unknown) => {
+        throw stateErrorOf(err);
+      })) ?? [];
     const out = new Map<string, number>();
     days.forEach((day, i) => {
       const [err, value] = replies[i] ?? [null, null];
-      if (err) throw err;
+      if (err) throw stateErrorOf(err);
       out.set(day, value === null || value === undefined ? -1 : Number(value));
     });
     return out;
@@ -129,9 +166,11 @@ export class DayState {
         this.options.ttlDays * 86_400,
       );
     }
-    const replies = await pipeline.exec();
+    const replies = await pipeline.exec().catch((err: unknown) => {
+      throw stateErrorOf(err);
+    });
     return replies.map(([err, reply]) => {
-      if (err) throw err;
+      if (err) throw stateErrorOf(err);
       const [code, watermark, duplicates] = reply as [number, string, number?];
       const w = Number(watermark);
       return code === 1
@@ -188,7 +227,11 @@ export class DayState {
     const pipeline = this.redis.pipeline();
     pipeline.exists(key);
     for (const s of shapes) pipeline.sadd(key, s);
-    const replies = (await pipeline.exec()) ?? [];
+    const replies =
+      (await pipeline.exec().catch((err: unknown) => {
+        throw stateErrorOf(err);
+      })) ?? [];
+    for (const [err] of replies) if (err) throw stateErrorOf(err);
     const firstEver = replies[0]?.[1] === 0;
     // the very first shapes of a namespace are its baseline, not a change
     return firstEver ? [] : shapes.filter((_, i) => replies[i + 1]?.[1] === 1);

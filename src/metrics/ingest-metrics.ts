@@ -19,6 +19,7 @@ export class IngestMetrics {
   readonly fieldSets: Counter<'namespace' | 'schema'>;
   readonly eventsByDevice: Counter<'namespace' | 'device'>;
   readonly slicesSkipped: Counter<'namespace'>;
+  readonly poisonIsolations: Counter<'namespace'>;
   readonly schemaChanges: Counter<'namespace' | 'kind'>;
   readonly deadLettered: Counter<'namespace' | 'reason'>;
   readonly batchSize: Histogram<'namespace'>;
@@ -40,6 +41,7 @@ export class IngestMetrics {
       this.revenue,
       this.duplicateTransactions,
       this.slicesSkipped,
+      this.poisonIsolations,
     ])
       c.inc(ns, 0);
     for (const event_name of [...eventNames, 'other', 'missing'])
@@ -50,7 +52,8 @@ export class IngestMetrics {
     }
     for (const kind of ['field_set', 'schema_id']) this.schemaChanges.inc({ namespace, kind }, 0);
     for (const device of DEVICE_CLASSES) this.eventsByDevice.inc({ namespace, device }, 0);
-    for (const system of ['redis', 'kafka', 'registry', 'other']) this.errors.inc({ namespace, system }, 0);
+    for (const system of ['redis', 'kafka', 'registry', 'message', 'other'])
+      this.errors.inc({ namespace, system }, 0);
   }
 
   constructor(registry: Registry) {
@@ -121,6 +124,12 @@ export class IngestMetrics {
       labelNames: ['namespace'],
       registers,
     });
+    this.poisonIsolations = new Counter({
+      name: 'em_poison_isolations_total',
+      help: 'Batches that failed twice the same way and were split to find the message at fault',
+      labelNames: ['namespace'],
+      registers,
+    });
     this.deadLettered = new Counter({
       name: 'em_dead_letter_records_total',
       help: 'Records written to the dead-letter topic',
@@ -149,7 +158,7 @@ export class IngestMetrics {
     });
     this.errors = new Counter({
       name: 'em_errors_total',
-      help: 'Errors talking to a system (redis, kafka, registry); the batch is retried',
+      help: 'Failed batch attempts by what failed: redis, kafka, registry (retried), message (a poison message, isolated), other',
       labelNames: ['namespace', 'system'],
       registers,
     });

@@ -10,6 +10,7 @@
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { BatchProcessor } from '../aggregation/batch-processor.ts';
+import { systemOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { IngestMetrics } from '../metrics/ingest-metrics.ts';
 import { consumerGroupOf } from './kafka.ts';
@@ -129,7 +130,11 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
     for (let attempt = 0; ; attempt++) {
       if (!isRunning() || isStale()) return; // partition gone or shutting down: leave it unresolved
       try {
-        const outcome = await o.processor.process(batch.topic, batch.partition, batch.messages);
+        const outcome = await o.processor.processIsolatingPoison(
+          batch.topic,
+          batch.partition,
+          batch.messages,
+        );
         stats.accepted += outcome.accepted;
         stats.rejected += outcome.rejected;
         stats.skipped += outcome.skipped;
@@ -141,6 +146,7 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
         }
         break;
       } catch (err) {
+        // typed errors say which system failed; anything else is a defect of ours ("other")
         const system = systemOf(err);
         o.metrics?.errors.inc({ ...ns, system });
         const wait = backoff(attempt);
@@ -325,19 +331,4 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
     ready: () => joinedAt > 0 && assignedPartitions.length > 0 && !stopping,
     stats: () => ({ ...stats }),
   };
-}
-
-function systemOf(err: unknown): 'redis' | 'registry' | 'kafka' | 'other' {
-  const name = (err as Error)?.name ?? '';
-  const message = (err as Error)?.message ?? '';
-  if (name === 'RegistryUnavailableError') return 'registry';
-  if (name.startsWith('Kafka')) return 'kafka';
-  if (
-    name === 'ReplyError' ||
-    name === 'MaxRetriesPerRequestError' ||
-    /redis|ECONNREFUSED|Connection is closed/i.test(message)
-  ) {
-    return 'redis';
-  }
-  return 'other';
 }

@@ -6,6 +6,7 @@
  */
 import { CompressionTypes, type Producer } from 'kafkajs';
 import type { DeadLetter, DeadLetterSink } from '../aggregation/batch-processor.ts';
+import { DependencyUnavailableError } from '../errors.ts';
 import { deadLetterTopicOf } from './kafka.ts';
 
 export const DLQ_HEADERS = {
@@ -26,26 +27,35 @@ export class KafkaDeadLetterSink implements DeadLetterSink {
       const t = deadLetterTopicOf(r.topic);
       byTopic.set(t, [...(byTopic.get(t) ?? []), r]);
     }
-    await this.producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.None,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((r) => ({
-          key: r.message.key,
-          value: r.message.value,
-          timestamp: r.message.timestamp,
-          headers: {
-            ...r.message.headers,
-            [DLQ_HEADERS.reason]: r.reason,
-            [DLQ_HEADERS.detail]: r.detail,
-            [DLQ_HEADERS.topic]: r.topic,
-            [DLQ_HEADERS.partition]: String(r.partition),
-            [DLQ_HEADERS.offset]: r.message.offset,
-            [DLQ_HEADERS.timestamp]: r.message.timestamp,
-          },
+    // the batch waits until its dead letters are written: a failure here is Kafka's, never the message's
+    await this.producer
+      .sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((r) => ({
+            key: r.message.key,
+            value: r.message.value,
+            timestamp: r.message.timestamp,
+            headers: {
+              ...r.message.headers,
+              [DLQ_HEADERS.reason]: r.reason,
+              [DLQ_HEADERS.detail]: r.detail,
+              [DLQ_HEADERS.topic]: r.topic,
+              [DLQ_HEADERS.partition]: String(r.partition),
+              [DLQ_HEADERS.offset]: r.message.offset,
+              [DLQ_HEADERS.timestamp]: r.message.timestamp,
+            },
+          })),
         })),
-      })),
-    });
+      })
+      .catch((err: unknown) => {
+        throw new DependencyUnavailableError(
+          'kafka',
+          `dead-letter write failed (${(err as Error)?.name})`,
+          err,
+        );
+      });
   }
 }

@@ -5,6 +5,7 @@
  * plain UTF-8 JSON.
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { DependencyUnavailableError } from '../errors.ts';
 
 export type Encoding = 'json' | 'confluent';
 
@@ -18,7 +19,9 @@ export type RejectReason =
   | 'decode_error'
   | 'not_object'
   | 'timestamp_missing'
-  | 'timestamp_invalid';
+  | 'timestamp_invalid'
+  /** Valid as far as validation can tell, but the state refused it twice on its own: poison. */
+  | 'apply_error';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'empty',
@@ -31,6 +34,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'not_object',
   'timestamp_missing',
   'timestamp_invalid',
+  'apply_error',
 ];
 
 export type Decoded =
@@ -38,8 +42,10 @@ export type Decoded =
   | { ok: false; reason: RejectReason; detail: string; encoding: Encoding | null };
 
 /** The registry could not be asked (down, 5xx): retry the batch, never reject the message. */
-export class RegistryUnavailableError extends Error {
-  override name = 'RegistryUnavailableError';
+export class RegistryUnavailableError extends DependencyUnavailableError {
+  constructor(message: string, cause?: unknown) {
+    super('registry', message, cause);
+  }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

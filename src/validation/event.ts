@@ -6,13 +6,16 @@
 import { z } from 'zod';
 import type { IngestRules } from '../config/monitor-config.ts';
 import type { RejectReason } from '../source/decode.ts';
+import { safeText } from './safe-text.ts';
 
 /** ISO-8601 with a zone (Z or ±hh:mm), as the trackers send it. */
 export const TimestampSchema = z.iso.datetime({ offset: true });
 
 /** What a checkout_completed must carry in event_data to count as a clean purchase. */
+const MAX_TRANSACTION_ID = 200;
+
 export const PurchaseDataSchema = z.object({
-  transaction_id: z.string().trim().min(1).max(200),
+  transaction_id: z.string().trim().min(1).max(MAX_TRANSACTION_ID),
   /** Revenue in the shop's currency; above 1e10 is not a real order. */
   revenue: z.number().finite().nonnegative().max(1e10),
 });
@@ -63,8 +66,14 @@ export type Validated =
 
 const MAX_NAME = 64;
 const MAX_FIELDS_IN_SET = 40;
+/** Longest client id kept; real ones are UUIDs or GA-style ids, far shorter. */
+const MAX_CLIENT_ID = 256;
+/** URLs and user agents: enough for any real one, bounded for a hostile one. */
+const MAX_TEXT = 4096;
 
-const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+/** A non-empty string from the sender, made safe for the state (see safe-text.ts), or null. */
+const str = (v: unknown, maxLength = MAX_TEXT): string | null =>
+  typeof v === 'string' && v.length > 0 ? safeText(v, maxLength) : null;
 
 export class EventValidator {
   private readonly known: Set<string>;
@@ -122,11 +131,16 @@ export class EventValidator {
       values.set(name, f.value);
     }
 
-    const clientId = str(values.has('client_id') ? values.get('client_id') : field('client_id').value);
+    const clientId = str(
+      values.has('client_id') ? values.get('client_id') : field('client_id').value,
+      MAX_CLIENT_ID,
+    );
     if (clientId === null) problems.push({ kind: 'client_id_null', field: 'client_id' });
 
-    const rawName = str(values.has('event_name') ? values.get('event_name') : field('event_name').value);
-    const eventName = rawName === null ? null : rawName.slice(0, MAX_NAME);
+    const eventName = str(
+      values.has('event_name') ? values.get('event_name') : field('event_name').value,
+      MAX_NAME,
+    );
     const knownEventName = eventName !== null && this.known.has(eventName);
     if (eventName === null) problems.push({ kind: 'event_name_missing', field: 'event_name' });
     else if (!knownEventName) problems.push({ kind: 'event_name_unknown', field: 'event_name' });
@@ -182,11 +196,14 @@ function checkPurchase(
 ): NonNullable<AcceptedEvent['purchase']> {
   const parsed = PurchaseDataSchema.safeParse(data);
   if (parsed.success) {
-    return { transactionId: parsed.data.transaction_id, revenueCents: Math.round(parsed.data.revenue * 100) };
+    return {
+      transactionId: safeText(parsed.data.transaction_id, MAX_TRANSACTION_ID),
+      revenueCents: Math.round(parsed.data.revenue * 100),
+    };
   }
   let transactionId: string | null = null;
   const tx = PurchaseDataSchema.shape.transaction_id.safeParse(data.transaction_id);
-  if (tx.success) transactionId = tx.data;
+  if (tx.success) transactionId = safeText(tx.data, MAX_TRANSACTION_ID);
   else problems.push({ kind: 'transaction_id_missing', field: 'transaction_id' });
 
   let revenueCents = 0;
@@ -216,7 +233,7 @@ function fieldSetOf(raw: Record<string, unknown>): string {
   let set = fieldSets.get(asSent);
   if (set === undefined) {
     set = keys
-      .map((k) => k.slice(0, MAX_NAME).replace(/[,\s]/g, '_'))
+      .map((k) => safeText(k, MAX_NAME).replace(/[,\s]/g, '_'))
       .sort()
       .join(',');
     if (fieldSets.size >= MAX_CACHED_SHAPES) fieldSets.clear(); // hostile senders: bounded memory

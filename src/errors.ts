@@ -1,0 +1,50 @@
+/**
+ * Typed errors, as in KafkaJS: each says whether retrying can help and which
+ * system failed, so callers decide by type (retry, isolate, count under which
+ * `system`), never by message text. Messages carry no payload values.
+ */
+
+/** Label values of em_errors_total{system}: "message" means the input itself, not a dependency. */
+export type FailingSystem = 'redis' | 'registry' | 'kafka' | 'message' | 'other';
+
+export class MonitorError extends Error {
+  readonly retriable: boolean;
+  readonly system: FailingSystem;
+
+  constructor(message: string, options: { retriable: boolean; system: FailingSystem; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retriable = options.retriable;
+    this.system = options.system;
+  }
+}
+
+/** A dependency did not answer as it should (down, restarting, failing over): retry the batch. */
+export class DependencyUnavailableError extends MonitorError {
+  constructor(system: 'redis' | 'registry' | 'kafka', message: string, cause?: unknown) {
+    super(message, { retriable: true, system, cause });
+  }
+}
+
+/**
+ * The state refused a batch in a way that retrying the same input repeats (a
+ * script error on a value it cannot carry). `code` is the Redis error code.
+ */
+export class StateRejectedError extends MonitorError {
+  constructor(
+    readonly code: string,
+    cause?: unknown,
+  ) {
+    super(`the state refused the batch (${code})`, { retriable: false, system: 'message', cause });
+  }
+}
+
+export const isRetriable = (err: unknown): boolean => err instanceof MonitorError && err.retriable;
+
+export const systemOf = (err: unknown): FailingSystem => (err instanceof MonitorError ? err.system : 'other');
+
+/** What a failure was, for telling "the same way twice" and for dead-letter details: a type, never a value. */
+export function failureKind(err: unknown): string {
+  if (err instanceof StateRejectedError) return `${err.name}:${err.code}`;
+  return err instanceof Error ? err.name : typeof err;
+}
