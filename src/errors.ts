@@ -48,3 +48,11 @@ export function failureKind(err: unknown): string {
   if (err instanceof StateRejectedError) return `${err.name}:${err.code}`;
   return err instanceof Error ? err.name : typeof err;
 }
+
+/** The request cannot be carried out as asked (an impossible or premature date, say): exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}

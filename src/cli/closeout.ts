@@ -22,6 +22,8 @@ export interface CloseoutCliOptions {
   text?: boolean | string;
   failOn: Severity | 'never';
   rerun?: boolean;
+  /** A report on today or a future day, neither stored nor sent. */
+  provisional?: boolean;
   /** Folder for the day's HTML page and the index. */
   html?: string;
   quiet?: boolean;
@@ -55,10 +57,13 @@ export async function closeoutOnce(
         log: ctx.log,
       },
       day,
-      { rerun: o.rerun ?? false },
+      { rerun: o.rerun ?? false, provisional: o.provisional ?? false },
     );
+    if (result.provisional && !o.quiet) {
+      process.stdout.write(`PROVISIONAL: ${day} is not over; this report is neither stored nor sent\n`);
+    }
     writeOutputs(result, o);
-    if (o.html) {
+    if (o.html && !result.provisional) {
       const { pages } = await writeHtmlReports(state, ctx.config, o.html, [day]);
       if (!o.quiet) process.stdout.write(`HTML report: ${pages[0]}\n`);
     }

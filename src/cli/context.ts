@@ -6,7 +6,8 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Redis } from 'ioredis';
 import { DayState } from '../aggregation/day-state.ts';
 import { createRedis } from '../aggregation/redis.ts';
-import { type Env, loadEnv } from '../config/env.ts';
+import { PLAYBOOKS } from '../closeout/playbooks.ts';
+import { ConfigError, type Env, loadEnv } from '../config/env.ts';
 import { loadMonitorConfig, type MonitorConfig } from '../config/monitor-config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createKafka } from '../source/kafka.ts';
@@ -31,7 +32,9 @@ export function createContext(overrides: Overrides = {}, source: NodeJS.ProcessE
   if (overrides.namespace) merged.MONITOR_NAMESPACE = overrides.namespace;
   if (overrides.topic) merged.KAFKA_TOPIC = overrides.topic;
   const env = loadEnv(merged);
-  const config = loadMonitorConfig(env.MONITOR_CONFIG_FILE);
+  const config = loadMonitorConfig(env.MONITOR_CONFIG_FILE, { checkIds: Object.keys(PLAYBOOKS) });
+  const problems = crossCheck(env, config);
+  if (problems.length) throw new ConfigError(problems);
   return {
     env,
     config,
@@ -40,6 +43,19 @@ export function createContext(overrides: Overrides = {}, source: NodeJS.ProcessE
     namespace: env.MONITOR_NAMESPACE,
     topic: env.KAFKA_TOPIC,
   };
+}
+
+/** What neither the environment nor the config file can check alone: one line per problem. */
+export function crossCheck(env: Env, config: MonitorConfig): string[] {
+  const origin = env.MONITOR_CONFIG_FILE ?? 'config';
+  const problems: string[] = [];
+  // kafkajs skips, without a word, a record batch larger than what it fetches per partition
+  if (config.ingest.maxMessageBytes > env.KAFKA_MAX_BYTES_PER_PARTITION) {
+    problems.push(
+      `${origin}: ingest.maxMessageBytes (${config.ingest.maxMessageBytes}) exceeds KAFKA_MAX_BYTES_PER_PARTITION (${env.KAFKA_MAX_BYTES_PER_PARTITION}): such messages could never be fetched`,
+    );
+  }
+  return problems;
 }
 
 export const kafkaOf = (ctx: Context, suffix = '') => createKafka(ctx.env, ctx.log, suffix);

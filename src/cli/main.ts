@@ -4,9 +4,11 @@
  * (environment, optional MONITOR_CONFIG_FILE); a configuration problem stops it
  * with one line per problem and exit code 2.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/env.ts';
+import { UsageError } from '../errors.ts';
 import { ensureTopics } from '../source/topics.ts';
+import { isCalendarDate } from '../validation/day.ts';
 import { closeoutOnce, closeoutSchedule } from './closeout.ts';
 import { consume } from './consume.ts';
 import { createContext, kafkaOf } from './context.ts';
@@ -21,7 +23,9 @@ const positiveInt = (name: string) => (v: string) => {
 export function buildProgram(): Command {
   const program = new Command('event-monitor')
     .description('Watches raw web-tracking events in Kafka and says within minutes when tracking breaks.')
-    .showHelpAfterError()
+    .showHelpAfterError('(event-monitor --help lists the commands; COMMAND --help their options)')
+    // usage errors exit 2, like every other request that cannot be carried out (see main)
+    .exitOverride()
     .option('-n, --namespace <ns>', 'isolates Redis keys and the consumer group (env MONITOR_NAMESPACE)')
     .option('-t, --topic <topic>', 'events topic (env KAFKA_TOPIC, default events.raw)');
 
@@ -58,11 +62,11 @@ export function buildProgram(): Command {
   program
     .command('closeout')
     .description('close out a day: checks, reports, alerts (default: yesterday in MONITOR_TIMEZONE)')
-    .option('--date <YYYY-MM-DD>', 'the day to close out', (v) => {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v)))
-        throw new InvalidArgumentError('use YYYY-MM-DD');
+    .option('--date <YYYY-MM-DD>', 'the day to close out (a past day)', (v) => {
+      if (!isCalendarDate(v)) throw new InvalidArgumentError('use YYYY-MM-DD, a day that exists');
       return v;
     })
+    .option('--provisional', 'report on today (or a later day) so far, without storing or sending it')
     .option('--json <file>', 'write the JSON report to this file')
     .option('--text [file]', 'print the text report, or write it to this file')
     .option(
@@ -86,6 +90,7 @@ export function buildProgram(): Command {
         text?: boolean | string;
         failOn: string;
         rerun?: boolean;
+        provisional?: boolean;
         html?: string;
         schedule?: boolean | string;
       }) => {
@@ -112,6 +117,7 @@ export function buildProgram(): Command {
           ...(opts.json ? { json: opts.json } : {}),
           ...(opts.text !== undefined ? { text: opts.text } : {}),
           ...(opts.rerun ? { rerun: true } : {}),
+          ...(opts.provisional ? { provisional: true } : {}),
           ...(opts.html ? { html: opts.html } : {}),
         });
         for (const e of result.deliveryErrors) console.error(`closeout: ${e}`);
@@ -155,6 +161,12 @@ export async function main(argv = process.argv): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.problems) console.error(`config: ${line}`);
+      process.exit(2);
+    }
+    // commander has printed its own message (or the help, which exits 0)
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    if (err instanceof UsageError) {
+      console.error(`event-monitor: ${err.message}`);
       process.exit(2);
     }
     console.error(`event-monitor: ${(err as Error).message ?? err}`);

@@ -9,7 +9,9 @@ import type { MonitorConfig } from '../config/monitor-config.ts';
 import { postAlerts, toAlertmanager } from '../delivery/alertmanager.ts';
 import { resolveEvent, sendPagerDuty, triggerEvent } from '../delivery/pagerduty.ts';
 import { sendSlack, slackMessage } from '../delivery/slack.ts';
+import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { DayResolver, isCalendarDate } from '../validation/day.ts';
 import { type Baseline, baselineOf, lookbackWindow, zScore } from './baseline.ts';
 import { applySnoozes, leadingUtmSource, runChecks, type TrafficBaselines, thresholdsFor } from './checks.ts';
 import { type DayMetrics, dayMetrics, daySchema } from './day-metrics.ts';
@@ -37,15 +39,31 @@ export interface CloseoutResult {
   /** Sinks that failed; they are retried by the next run for the day. */
   deliveryErrors: string[];
   durationMs: number;
+  /** Computed for a day not over yet: neither stored nor sent. */
+  provisional: boolean;
 }
 
 export async function closeOut(
   deps: CloseoutDeps,
   day: string,
-  options: { rerun?: boolean } = {},
+  options: { rerun?: boolean; provisional?: boolean } = {},
 ): Promise<CloseoutResult> {
   const started = Date.now();
   const now = (deps.now ?? (() => new Date()))();
+  if (!isCalendarDate(day))
+    throw new UsageError(`${day} is not a calendar date (YYYY-MM-DD, a day that exists)`);
+  const today = new DayResolver(deps.timezone).dayOf(now.getTime());
+  if (DayResolver.daysBetween(day, today) < 1) {
+    // A day closed before its events arrived would be stored as the day's verdict and reused.
+    if (!options.provisional) {
+      throw new UsageError(
+        `${day} is not over yet in ${deps.timezone} (today is ${today}): only past days can be closed out; ` +
+          'ask for a provisional report (--provisional), which is neither stored nor sent',
+      );
+    }
+    const report = await computeReport(deps, day, now, null);
+    return { report, reused: false, deliveryErrors: [], durationMs: Date.now() - started, provisional: true };
+  }
   const stored = await readReport(deps, day);
   let report: Report;
   let firing: Report['alerts'];
@@ -69,7 +87,7 @@ export async function closeOut(
     { day, verdict: report.verdict, alerts: live.length, reused: !!stored && !options.rerun, durationMs },
     'closed out',
   );
-  return { report, reused: !!stored && !options.rerun, deliveryErrors, durationMs };
+  return { report, reused: !!stored && !options.rerun, deliveryErrors, durationMs, provisional: false };
 }
 
 async function readReport(deps: CloseoutDeps, day: string): Promise<Report | null> {
@@ -101,7 +119,7 @@ async function computeReport(
 ): Promise<Report> {
   const { state, config } = deps;
   const snapshot = await state.read(day);
-  const metrics = dayMetrics(snapshot, config.traffic.utmTopSources);
+  const metrics = dayMetrics(snapshot, config.traffic.utmTopSources, new Set(config.ingest.knownEventNames));
   const schema = daySchema(snapshot);
 
   const window = lookbackWindow(day, config.baseline);

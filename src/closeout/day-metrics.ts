@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { COUNTER } from '../aggregation/day-delta.ts';
 import type { DaySnapshot } from '../aggregation/day-state.ts';
+import { boundNames, EVENT_NAME, isOtherKey, looksLikeFieldSet, UTM_SOURCE } from './sender-names.ts';
 
 const countMap = z.record(z.string(), z.number());
 
@@ -85,7 +86,14 @@ function topShares(counts: Record<string, number>, top: number): Record<string, 
   return out;
 }
 
-export function dayMetrics(s: DaySnapshot, utmTopSources = 10): DayMetrics {
+/** How many sender-chosen names that look right a report keeps besides the configured ones. */
+export const SENDER_NAMES_TOP = 10;
+
+export function dayMetrics(
+  s: DaySnapshot,
+  utmTopSources = 10,
+  knownEventNames: ReadonlySet<string> = new Set(),
+): DayMetrics {
   const c = s.counters;
   const events = c[COUNTER.events] ?? 0;
   const conversions = c[COUNTER.purchases] ?? 0;
@@ -106,7 +114,11 @@ export function dayMetrics(s: DaySnapshot, utmTopSources = 10): DayMetrics {
     checkout_rate: share(s.funnel.checkout, s.clients),
     purchase_rate: share(s.funnel.purchase, s.clients),
     channel_share,
-    event_types: withPrefix(c, 'event:'),
+    event_types: boundNames(withPrefix(c, 'event:'), {
+      keep: knownEventNames,
+      looksLikeName: (n) => EVENT_NAME.test(n),
+      top: SENDER_NAMES_TOP,
+    }),
     missing_fields: withPrefix(c, 'missing:'),
     field_aliases: withPrefix(c, 'alias:'),
     rejected: withPrefix(c, 'rejected:'),
@@ -159,7 +171,10 @@ function trafficMix(c: Record<string, number>, events: number, utmTopSources: nu
   const device_share: Record<string, number> = {};
   for (const [d, n] of Object.entries(devices)) device_share[d] = share(n, events);
   const bots = devices.bot ?? 0;
-  const utm = withPrefix(c, 'utm:');
+  const utm = boundNames(withPrefix(c, 'utm:'), {
+    looksLikeName: (n) => UTM_SOURCE.test(n),
+    top: Number.POSITIVE_INFINITY, // topShares keeps the top few
+  });
   return {
     device_share,
     bot_share: share(bots, events),
@@ -170,12 +185,21 @@ function trafficMix(c: Record<string, number>, events: number, utmTopSources: nu
 }
 
 export function daySchema(s: DaySnapshot): DaySchema {
-  return { field_sets: withPrefix(s.counters, 'fieldset:'), schema_ids: withPrefix(s.counters, 'schema:') };
+  return {
+    field_sets: boundNames(withPrefix(s.counters, 'fieldset:'), {
+      looksLikeName: looksLikeFieldSet,
+      top: SENDER_NAMES_TOP,
+    }),
+    schema_ids: withPrefix(s.counters, 'schema:'),
+  };
 }
 
 /** Every field name seen on the day, across all field sets. */
 export function fieldNamesOf(schema: DaySchema): Set<string> {
   const names = new Set<string>();
-  for (const set of Object.keys(schema.field_sets)) for (const f of set.split(',')) if (f) names.add(f);
+  for (const set of Object.keys(schema.field_sets)) {
+    if (isOtherKey(set)) continue; // folded sets name no field
+    for (const f of set.split(',')) if (f) names.add(f);
+  }
   return names;
 }

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { CalendarDateSchema } from '../validation/day.ts';
 import { ConfigError, formatIssues } from './env.ts';
+import { didYouMean } from './suggest.ts';
 
 export const EVENT_NAMES = [
   'page_viewed',
@@ -26,10 +28,12 @@ export const EXPECTED_FIELDS = [
   'user_agent',
 ] as const;
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+const isoDate = CalendarDateSchema;
+/** The monitor creates topics that carry 16 MiB; a larger limit could never be met. */
+export const MAX_MESSAGE_BYTES_LIMIT = 16 * 1024 * 1024;
 const share = z.number().min(0).max(1);
 
-const IngestSchema = z.object({
+const IngestSchema = z.strictObject({
   knownEventNames: z
     .array(z.string().min(1))
     .min(1)
@@ -44,6 +48,7 @@ const IngestSchema = z.object({
     .number()
     .int()
     .min(1024)
+    .max(MAX_MESSAGE_BYTES_LIMIT)
     .default(1024 * 1024),
   maxFutureSkewSeconds: z.number().int().min(0).default(900),
   stateTtlDays: z.number().int().min(2).default(35),
@@ -51,9 +56,9 @@ const IngestSchema = z.object({
   duplicateLookbackDays: z.number().int().min(0).max(30).default(0),
 });
 
-const ChannelRulesSchema = z.object({
+const ChannelRulesSchema = z.strictObject({
   shopDomain: z.string().min(1).default('puffy.com'),
-  clickIds: z.array(z.object({ param: z.string().min(1), channel: z.string().min(1) })).default([
+  clickIds: z.array(z.strictObject({ param: z.string().min(1), channel: z.string().min(1) })).default([
     { param: 'gclid', channel: 'Paid Search' },
     { param: 'fbclid', channel: 'Paid Social' },
   ]),
@@ -70,7 +75,7 @@ const ChannelRulesSchema = z.object({
     })
     .prefault({}),
   referrers: z
-    .array(z.object({ contains: z.array(z.string().min(1)).min(1), channel: z.string().min(1) }))
+    .array(z.strictObject({ contains: z.array(z.string().min(1)).min(1), channel: z.string().min(1) }))
     .default([
       { contains: ['google', 'bing'], channel: 'Organic Search' },
       { contains: ['facebook', 'instagram'], channel: 'Organic Social' },
@@ -81,12 +86,13 @@ const ChannelRulesSchema = z.object({
 });
 
 /** Every threshold of the close-out checks; names match the check that uses them. */
-const ThresholdValues = z.object({
-  minDailyEvents: z.number(),
-  maxDailyEvents: z.number(),
+const count = z.number().int().min(0);
+const ThresholdValues = z.strictObject({
+  minDailyEvents: count,
+  maxDailyEvents: count,
   maxNullClientRate: share,
-  minDailyRevenue: z.number(),
-  minDailyConversions: z.number(),
+  minDailyRevenue: z.number().min(0),
+  minDailyConversions: count,
   maxDuplicateTransactions: z.number().int().min(0),
   revenueStdThreshold: z.number().positive(),
   aovStdThreshold: z.number().positive(),
@@ -135,7 +141,10 @@ export const DEFAULT_THRESHOLDS: z.infer<typeof ThresholdValues> = {
 
 // Overrides name only what they change, so the partial schema has no defaults.
 const ThresholdOverrides = ThresholdValues.partial();
-export const ThresholdsSchema = ThresholdOverrides.transform((t) => ({ ...DEFAULT_THRESHOLDS, ...t }));
+export const ThresholdsSchema = ThresholdOverrides.transform((t) => ({ ...DEFAULT_THRESHOLDS, ...t })).refine(
+  (t) => t.minDailyEvents <= t.maxDailyEvents,
+  'minDailyEvents must not exceed maxDailyEvents',
+);
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
 
 const OverrideSchema = z
@@ -149,13 +158,13 @@ const OverrideSchema = z
   })
   .refine((o) => o.weekdays || o.from || o.to, 'an override needs weekdays, from or to');
 
-const SnoozeSchema = z.object({
+const SnoozeSchema = z.strictObject({
   check: z.string().min(1),
   until: isoDate,
   reason: z.string().min(1),
 });
 
-export const MonitorConfigSchema = z.object({
+export const MonitorConfigSchema = z.strictObject({
   ingest: IngestSchema.prefault({}),
   channels: ChannelRulesSchema.prefault({}),
   traffic: z
@@ -197,14 +206,87 @@ export type ChannelRules = MonitorConfig['channels'];
 export type IngestRules = MonitorConfig['ingest'];
 export type TrafficRules = MonitorConfig['traffic'];
 
-export function parseMonitorConfig(input: unknown, origin = 'config'): MonitorConfig {
-  const result = MonitorConfigSchema.safeParse(input ?? {});
-  if (!result.success) throw new ConfigError(formatIssues(result.error.issues, `${origin}: `));
-  return result.data;
+export interface ConfigChecks {
+  /** The checks that exist: snoozes must name one of them. */
+  checkIds?: readonly string[];
 }
 
-export function loadMonitorConfig(file: string | undefined): MonitorConfig {
-  if (!file) return parseMonitorConfig({});
+export function parseMonitorConfig(
+  input: unknown,
+  origin = 'config',
+  checks: ConfigChecks = {},
+): MonitorConfig {
+  const result = MonitorConfigSchema.safeParse(input ?? {});
+  // checked on the raw input too, so that one run names every problem
+  const lines = snoozeCheckProblems(input, checks.checkIds, origin);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      if (issue.code !== 'unrecognized_keys') {
+        lines.push(...formatIssues([issue], `${origin}: `));
+        continue;
+      }
+      // one line per unknown key, with the nearest key valid at that place
+      const valid = keysAt(MonitorConfigSchema, issue.path);
+      for (const key of issue.keys) {
+        lines.push(`${origin}: ${[...issue.path, key].join('.')}: unknown key${didYouMean(key, valid)}`);
+      }
+    }
+  }
+  if (lines.length) throw new ConfigError(lines);
+  return result.data!;
+}
+
+function snoozeCheckProblems(
+  input: unknown,
+  checkIds: readonly string[] | undefined,
+  origin: string,
+): string[] {
+  const snoozes = (input as { snoozes?: unknown } | null)?.snoozes;
+  if (!checkIds || !Array.isArray(snoozes)) return [];
+  const lines: string[] = [];
+  snoozes.forEach((s, i) => {
+    const check = (s as { check?: unknown } | null)?.check;
+    if (typeof check === 'string' && check !== '' && !checkIds.includes(check)) {
+      lines.push(
+        `${origin}: snoozes.${i}.check: no check is called "${check}"${didYouMean(check, checkIds)}`,
+      );
+    }
+  });
+  return lines;
+}
+
+/** The keys an object schema accepts at `path` (through defaults, optionals, transforms and arrays). */
+function keysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
+  type Def = {
+    type: string;
+    innerType?: unknown;
+    in?: unknown;
+    shape?: Record<string, unknown>;
+    element?: unknown;
+  };
+  const defOf = (s: unknown) => (s as { _zod: { def: Def } })._zod.def;
+  const unwrap = (s: unknown): unknown => {
+    for (;;) {
+      const def = defOf(s);
+      if (def.innerType !== undefined) s = def.innerType;
+      else if (def.type === 'pipe') s = def.in;
+      else return s;
+    }
+  };
+  let current = unwrap(schema);
+  for (const key of path) {
+    const def = defOf(current);
+    const next =
+      def.type === 'object' ? def.shape?.[String(key)] : def.type === 'array' ? def.element : undefined;
+    if (next === undefined) return [];
+    current = unwrap(next);
+  }
+  const def = defOf(current);
+  return def.type === 'object' ? Object.keys(def.shape ?? {}) : [];
+}
+
+export function loadMonitorConfig(file: string | undefined, checks: ConfigChecks = {}): MonitorConfig {
+  if (!file) return parseMonitorConfig({}, 'config', checks);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -219,5 +301,5 @@ export function loadMonitorConfig(file: string | undefined): MonitorConfig {
   } catch (err) {
     throw new ConfigError([`${file}: not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`]);
   }
-  return parseMonitorConfig(data, file);
+  return parseMonitorConfig(data, file, checks);
 }

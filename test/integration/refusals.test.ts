@@ -1,0 +1,133 @@
+/**
+ * What the monitor refuses, through the real CLI: sender text that could be
+ * personal data in reports, closing out a day that is not over (or does not
+ * exist), and a configuration that would silently not do what was meant.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Message } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DayState } from '../../src/aggregation/day-state.ts';
+import { runCli } from '../helpers/monitor-process.ts';
+import { produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
+
+const DAY = '2025-03-01';
+const DISTINCT = 5_000;
+const dir = mkdtempSync(join(tmpdir(), 'em-refusals-'));
+const r = redis();
+let space: TestSpace;
+let state: DayState;
+
+const event = (i: number, name: string): Message => ({
+  key: `c-${i}`,
+  value: JSON.stringify({
+    client_id: `c-${i}`,
+    page_url: 'https://puffy.com/',
+    referrer: null,
+    timestamp: `${DAY}T10:00:00.000Z`,
+    event_name: name,
+    event_data: null,
+    user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36',
+  }),
+});
+const utcDay = (offsetDays: number) =>
+  new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+
+beforeAll(async () => {
+  space = await testSpace(import.meta.filename);
+  state = new DayState(r, space.namespace);
+  const messages: Message[] = [];
+  for (let i = 0; i < DISTINCT; i++) messages.push(event(i, `user${i}@example.com`));
+  for (let i = 0; i < 200; i++) messages.push(event(i, 'page_viewed'));
+  messages.push(event(1, 'wishlist_opened')); // unplanned, but it looks like an event name
+  await produce(space.topic, messages);
+  expect((await runCli(['consume', '--exit-when-idle', '2'], space.env)).code).toBe(0);
+}, 240_000);
+afterAll(async () => {
+  r.disconnect();
+  await space.cleanup();
+});
+
+describe('reports carry no sender text that could be personal data', () => {
+  it(`folds ${DISTINCT} e-mail-like event names into one line, and the report stays small`, async () => {
+    const json = join(dir, 'day.json');
+    const text = join(dir, 'day.txt');
+    const run = await runCli(
+      ['closeout', '--date', DAY, '--json', json, '--text', text, '--fail-on', 'never'],
+      space.env,
+    );
+    expect(run.code).toBe(0);
+    const stored = JSON.stringify(await state.readSummary(DAY));
+    for (const out of [readFileSync(json, 'utf8'), readFileSync(text, 'utf8'), stored, run.output]) {
+      expect(out).not.toContain('@');
+      expect(out).not.toContain('example.com');
+    }
+    const report = JSON.parse(readFileSync(json, 'utf8')) as {
+      metrics: { event_types: Record<string, number> };
+    };
+    expect(report.metrics.event_types).toEqual({
+      page_viewed: 200,
+      wishlist_opened: 1,
+      [`other (${DISTINCT} distinct)`]: DISTINCT,
+    });
+    expect(readFileSync(json).length).toBeLessThan(20_000);
+  });
+});
+
+describe('close-out dates', () => {
+  it('refuses tomorrow and a day that does not exist with exit 2, and stores nothing', async () => {
+    const tomorrow = utcDay(1);
+    for (const date of [tomorrow, '2025-02-30']) {
+      const run = await runCli(['closeout', '--date', date], space.env);
+      expect(run.code).toBe(2);
+      expect(run.output.trim().split('\n').length).toBeLessThanOrEqual(3);
+    }
+    expect(await state.readSummary(tomorrow)).toBeNull();
+  });
+
+  it('refuses today unless asked for a provisional report, which is neither stored nor sent', async () => {
+    const today = utcDay(0);
+    const refused = await runCli(['closeout', '--date', today], space.env);
+    expect(refused.code).toBe(2);
+    expect(refused.output).toContain('not over yet');
+    const provisional = await runCli(
+      ['closeout', '--date', today, '--provisional', '--fail-on', 'never'],
+      space.env,
+    );
+    expect(provisional.code).toBe(0);
+    expect(provisional.output).toContain('PROVISIONAL');
+    expect(await state.readSummary(today)).toBeNull();
+    // and the real close-out of a past day is unaffected by it
+    expect(await state.readSummary(DAY)).not.toBeNull();
+  });
+});
+
+describe('strict configuration', () => {
+  it('stops on a misspelt threshold, a negative threshold and an unknown snooze check: exit 2, one line each', async () => {
+    const file = join(dir, 'monitor.yml');
+    writeFileSync(
+      file,
+      [
+        'thresholds:',
+        '  minDailyEvent: 100',
+        '  minDailyRevenue: -5',
+        'snoozes:',
+        '  - check: aov_anomally',
+        '    until: 2025-03-31',
+        '    reason: known promo',
+      ].join('\n'),
+    );
+    const run = await runCli(['closeout', '--date', DAY], { ...space.env, MONITOR_CONFIG_FILE: file });
+    expect(run.code).toBe(2);
+    const lines = run.output.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(
+      lines.some((l) => l.includes('minDailyEvent') && l.includes('did you mean "minDailyEvents"')),
+    ).toBe(true);
+    expect(lines.some((l) => l.includes('thresholds.minDailyRevenue'))).toBe(true);
+    expect(lines.some((l) => l.includes('aov_anomally') && l.includes('did you mean "aov_anomaly"'))).toBe(
+      true,
+    );
+  });
+});

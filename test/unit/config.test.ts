@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/env.ts';
+import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { isCalendarDate } from '../../src/validation/day.ts';
+
+const problems = (input: unknown): string[] => {
+  try {
+    parseMonitorConfig(input);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+};
+
+describe('strict monitor configuration', () => {
+  it('names each unknown key, with the nearest valid key where one is near', () => {
+    expect(problems({ thresholds: { minDailyEvent: 10 }, tresholds: {}, colour: 'red' })).toEqual([
+      'config: thresholds.minDailyEvent: unknown key (did you mean "minDailyEvents"?)',
+      'config: tresholds: unknown key (did you mean "thresholds"?)',
+      'config: colour: unknown key',
+    ]);
+    expect(problems({ overrides: [{ weekdays: [0], thresholds: { maxNullClientRat: 0.1 } }] })).toEqual([
+      'config: overrides.0.thresholds.maxNullClientRat: unknown key (did you mean "maxNullClientRate"?)',
+    ]);
+  });
+
+  it('bounds thresholds and limits', () => {
+    const lines = problems({
+      thresholds: { minDailyEvents: -1, minDailyRevenue: -5, maxNullClientRate: 2 },
+      ingest: { maxMessageBytes: 64 * 1024 * 1024 },
+    });
+    expect(lines).toHaveLength(4);
+    expect(lines.join('\n')).toMatch(/thresholds\.minDailyEvents/);
+    expect(lines.join('\n')).toMatch(/thresholds\.minDailyRevenue/);
+    expect(lines.join('\n')).toMatch(/thresholds\.maxNullClientRate/);
+    expect(lines.join('\n')).toMatch(/ingest\.maxMessageBytes/);
+    expect(problems({ thresholds: { minDailyEvents: 9000 } })).toEqual([
+      'config: thresholds: minDailyEvents must not exceed maxDailyEvents',
+    ]);
+  });
+
+  it('takes only dates that exist', () => {
+    expect(problems({ snoozes: [{ check: 'aov_anomaly', until: '2025-02-30', reason: 'x' }] })).toEqual([
+      'config: snoozes.0.until: not a calendar date (YYYY-MM-DD, a day that exists)',
+    ]);
+    expect(isCalendarDate('2024-02-29')).toBe(true);
+    expect(isCalendarDate('2025-02-29')).toBe(false);
+    expect(isCalendarDate('2025-13-01')).toBe(false);
+    expect(isCalendarDate('2025-3-1')).toBe(false);
+  });
+
+  it('names a snooze of a check that does not exist, in the same run as every other problem', () => {
+    let lines: string[] = [];
+    try {
+      parseMonitorConfig(
+        {
+          thresholds: { minDailyRevenue: -1 },
+          snoozes: [{ check: 'aov_anomally', until: '2025-03-01', reason: 'x' }],
+        },
+        'monitor.yml',
+        { checkIds: ['aov_anomaly', 'revenue_anomaly'] },
+      );
+    } catch (err) {
+      lines = (err as ConfigError).problems;
+    }
+    expect(lines).toHaveLength(2);
+    expect(lines).toContain(
+      'monitor.yml: snoozes.0.check: no check is called "aov_anomally" (did you mean "aov_anomaly"?)',
+    );
+  });
+
+  it('accepts the defaults and a valid file as before', () => {
+    expect(problems({})).toEqual([]);
+    expect(problems({ thresholds: { minDailyEvents: 100 }, snoozes: [] })).toEqual([]);
+  });
+});
