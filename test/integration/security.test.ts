@@ -86,7 +86,7 @@ describe('security', () => {
       SLACK_WEBHOOK_URL: slack,
       PAGERDUTY_ROUTING_KEY: key,
       PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:1/v2/enqueue',
-      MONITOR_CONFIG_FILE: writeConfig('thresholds:\n  minDailyEvents: 100000\n'),
+      MONITOR_CONFIG_FILE: writeConfig('thresholds:\n  minDailyEvents: 100000\n  maxDailyEvents: 200000\n'),
     });
     expect(run.output).toContain('slack: delivery failed');
     expect(run.output).toContain('pagerduty: delivery failed');
