@@ -6,7 +6,7 @@
  * close-out time of a small and a large day, and the consumer's peak RSS early
  * and at the end. Ratios, not absolute thresholds, are what to compare.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -16,10 +16,10 @@ import { DayState } from '../src/aggregation/day-state.ts';
 import { createRedis } from '../src/aggregation/redis.ts';
 import { createContext } from '../src/cli/context.ts';
 import { closeOut } from '../src/closeout/closeout.ts';
+import { notifierOf } from '../src/delivery/notify.ts';
 import { createLogger } from '../src/log.ts';
 import { ensureTopics } from '../src/source/topics.ts';
 import { REPO_ROOT, stackEnv, up } from '../stack/services.ts';
-import { startMonitor } from '../test/helpers/monitor-process.ts';
 
 const opts = new Command('bench')
   .option('--quick', '200,000 events instead of 1,000,000')
@@ -128,17 +128,32 @@ const peakRssMb = (pid: number) => {
 
 /** The real monitor as a separate process; events/s from its own consumed counter. */
 async function monitorConsume(namespace: string, topic: string) {
-  const p = startMonitor(
-    ['consume'],
-    { ...env, MONITOR_NAMESPACE: namespace, KAFKA_TOPIC: topic, METRICS_PORT: '0', LOG_LEVEL: 'info' },
-    {
-      compiled: true, // as it runs in production: no transpiler in the measurement
-      nodeArgs: opts.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts.profile)] : [],
+  // the compiled CLI, as it runs in production: no transpiler in the measurement
+  const nodeArgs = opts.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts.profile)] : [];
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist/cli/main.js'), 'consume'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      ...env,
+      MONITOR_NAMESPACE: namespace,
+      KAFKA_TOPIC: topic,
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'info',
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
+  const exited = new Promise((r) => child.once('exit', r));
   let port = 0;
   while (!port) {
-    port = Number(/"metricsPort":(\d+)/.exec(p.output())?.[1] ?? 0);
+    if (child.exitCode !== null) throw new Error(`monitor exited early:\n${output}`);
+    port = Number(/"metricsPort":(\d+)/.exec(output)?.[1] ?? 0);
     await new Promise((r) => setTimeout(r, 50));
   }
   let first = 0;
@@ -148,14 +163,14 @@ async function monitorConsume(namespace: string, topic: string) {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const consumed = Number(/^em_messages_consumed_total\{[^}]*\} (\S+)$/m.exec(text)?.[1] ?? 0);
     if (consumed > 0 && !first) first = Date.now();
-    if (!rssSmall && consumed >= early) rssSmall = peakRssMb(p.child.pid!);
+    if (!rssSmall && consumed >= early) rssSmall = peakRssMb(child.pid!);
     if (consumed >= TOTAL) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const end = Date.now();
-  const rssLarge = peakRssMb(p.child.pid!);
-  p.kill('SIGTERM');
-  await p.exited;
+  const rssLarge = peakRssMb(child.pid!);
+  child.kill('SIGTERM');
+  await exited;
   return { eps: TOTAL / ((end - first) / 1000), rssSmall, rssLarge };
 }
 
@@ -185,7 +200,14 @@ async function main() {
   );
   const redis = createRedis(ctx.env);
   const state = new DayState(redis, namespace);
-  const deps = { state, config: ctx.config, timezone: 'UTC', sinks: {}, log: createLogger('silent') };
+  const log = createLogger('silent');
+  const deps = {
+    state,
+    config: ctx.config,
+    timezone: 'UTC',
+    notify: notifierOf({}, { alertTtlHours: 24, log }),
+    log,
+  };
   const small = (await closeOut(deps, SMALL_DAY)).durationMs;
   const large = (await closeOut(deps, LARGE_DAY)).durationMs;
   say(

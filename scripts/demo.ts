@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { createRedis } from '../src/aggregation/redis.ts';
-import { sinksOf } from '../src/cli/closeout.ts';
+import { notifierFor } from '../src/cli/closeout.ts';
 import { consume } from '../src/cli/consume.ts';
 import { createContext, stateOf } from '../src/cli/context.ts';
 import { replayCommand } from '../src/cli/replay.ts';
@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   const reports: Report[] = [];
   for (const day of days) {
     const { report, deliveryErrors } = await closeOut(
-      { state, config: ctx.config, timezone: ctx.days.timeZone, sinks: sinksOf(ctx), log: ctx.log },
+      { state, config: ctx.config, timezone: ctx.days.timeZone, notify: notifierFor(ctx), log: ctx.log },
       day,
     );
     reports.push(report);

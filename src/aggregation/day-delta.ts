@@ -3,7 +3,7 @@
  * written once per day per batch instead of once per event. Pure: no I/O.
  */
 import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
-import type { RejectReason } from '../source/decode.ts';
+import type { RejectReason } from '../outcome.ts';
 import type { AcceptedEvent } from '../validation/event.ts';
 import { classifyChannel, utmSourceOf } from './channel.ts';
 import { classifyDevice, type DeviceClass } from './device.ts';

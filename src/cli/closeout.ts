@@ -7,11 +7,12 @@ import { Cron } from 'croner';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { createRedis } from '../aggregation/redis.ts';
 import type { Severity } from '../closeout/checks.ts';
-import { type CloseoutResult, closeOut, type Sinks, storedReports } from '../closeout/closeout.ts';
+import { type CloseoutResult, closeOut, type Notifier, storedReports } from '../closeout/closeout.ts';
 import { writeHtmlReports } from '../closeout/html/write-html.ts';
 import { failsAt } from '../closeout/report.ts';
 import { compactReport, textReport } from '../closeout/text-report.ts';
 import { readSecret } from '../config/env.ts';
+import { notifierOf, type Sinks } from '../delivery/notify.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
 import { type Context, stateOf } from './context.ts';
@@ -39,6 +40,10 @@ export function sinksOf(ctx: Context): Sinks {
   };
 }
 
+/** The configured sinks as the close-out's notifier. */
+export const notifierFor = (ctx: Context): Notifier =>
+  notifierOf(sinksOf(ctx), { alertTtlHours: ctx.config.delivery.alertTtlHours, log: ctx.log });
+
 /** Close out one day; returns the process exit code (1 when an alert at or above --fail-on fired). */
 export async function closeoutOnce(
   ctx: Context,
@@ -53,7 +58,7 @@ export async function closeoutOnce(
         state,
         config: ctx.config,
         timezone: ctx.days.timeZone,
-        sinks: sinksOf(ctx),
+        notify: notifierFor(ctx),
         log: ctx.log,
       },
       day,

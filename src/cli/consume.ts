@@ -4,15 +4,16 @@
  */
 import { Partitioners } from 'kafkajs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { BatchProcessor } from '../aggregation/batch-processor.ts';
 import { createRedis } from '../aggregation/redis.ts';
+import { BatchProcessor } from '../ingest/batch-processor.ts';
 import { registerDayGauges } from '../metrics/day-gauges.ts';
 import { IngestMetrics } from '../metrics/ingest-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
+import { REJECT_REASONS } from '../outcome.ts';
 import { startConsumer } from '../source/consumer.ts';
 import { KafkaDeadLetterSink } from '../source/dead-letter.ts';
-import { MessageDecoder, REJECT_REASONS } from '../source/decode.ts';
+import { MessageDecoder } from '../source/decode.ts';
 import { ensureTopics } from '../source/topics.ts';
 import { EventValidator } from '../validation/event.ts';
 import { type Context, kafkaOf, registryOf, stateOf } from './context.ts';

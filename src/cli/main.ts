@@ -5,10 +5,10 @@
  * with one line per problem and exit code 2.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { isCalendarDate } from '../config/calendar-date.ts';
 import { ConfigError } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
 import { ensureTopics } from '../source/topics.ts';
-import { isCalendarDate } from '../validation/day.ts';
 import { closeoutOnce, closeoutSchedule } from './closeout.ts';
 import { consume } from './consume.ts';
 import { createContext, kafkaOf } from './context.ts';

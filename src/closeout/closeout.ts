@@ -5,29 +5,29 @@
  * notifies, never twice for the same alert.
  */
 import type { DayState } from '../aggregation/day-state.ts';
+import { isCalendarDate } from '../config/calendar-date.ts';
 import type { MonitorConfig } from '../config/monitor-config.ts';
-import { postAlerts, toAlertmanager } from '../delivery/alertmanager.ts';
-import { resolveEvent, sendPagerDuty, triggerEvent } from '../delivery/pagerduty.ts';
-import { sendSlack, slackMessage } from '../delivery/slack.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { DayResolver, isCalendarDate } from '../validation/day.ts';
+import { DayResolver } from '../validation/day.ts';
 import { type Baseline, baselineOf, lookbackWindow, zScore } from './baseline.ts';
 import { applySnoozes, leadingUtmSource, runChecks, type TrafficBaselines, thresholdsFor } from './checks.ts';
 import { type DayMetrics, dayMetrics, daySchema } from './day-metrics.ts';
 import { diffReports, REPORT_VERSION, type Report, ReportSchema, verdictOf } from './report.ts';
 
-export interface Sinks {
-  alertmanagerUrl?: string | undefined;
-  slackWebhookUrl?: string | undefined;
-  pagerduty?: { routingKey: string; eventsUrl: string } | undefined;
-}
+/**
+ * Delivery as the close-out sees it: given the report and the alerts firing,
+ * send what is new, resolve what stopped, record it on `report.notified`, and
+ * return the sinks that failed (retried by the next run). See delivery/notify.ts.
+ */
+export type Notifier = (report: Report, firing: Report['alerts'], now: Date) => Promise<string[]>;
 
 export interface CloseoutDeps {
   state: DayState;
   config: MonitorConfig;
   timezone: string;
-  sinks: Sinks;
+  /** Sends the day's alerts (and resolutions) and records on the report what was sent; returns failures. */
+  notify: Notifier;
   log: Logger;
   now?: () => Date;
 }
@@ -75,7 +75,7 @@ export async function closeOut(
     report = stored ? { ...fresh, changes: diffReports(stored, fresh) } : fresh;
     firing = report.alerts;
   }
-  const deliveryErrors = await notify(deps, report, firing, now);
+  const deliveryErrors = await deps.notify(report, firing, now);
   await deps.state.saveSummary(day, report);
   const durationMs = Date.now() - started;
   const live = report.alerts.filter((a) => !a.snoozed);
@@ -229,85 +229,3 @@ function trafficBaselines(
 }
 
 /** Send what was not sent before; resolve what stopped firing. Updates report.notified in place. */
-async function notify(
-  deps: CloseoutDeps,
-  report: Report,
-  alerts: Report['alerts'],
-  now: Date,
-): Promise<string[]> {
-  const { sinks, log } = deps;
-  const ns = report.namespace;
-  const live = alerts.filter((a) => !a.snoozed);
-  const errors: string[] = [];
-  const attempt = async (sink: string, send: () => Promise<void>) => {
-    try {
-      await send();
-    } catch (err) {
-      errors.push((err as Error).message);
-      log.warn(
-        { sink, err: (err as Error).message },
-        'notification failed; the next close-out run retries it',
-      );
-    }
-  };
-
-  if (sinks.alertmanagerUrl) {
-    const url = sinks.alertmanagerUrl;
-    const already = new Set(report.notified.alertmanager.map((a) => a.check));
-    const liveChecks = new Set(live.map((a) => a.check));
-    const context = { namespace: ns, date: report.date, now, ttlHours: deps.config.delivery.alertTtlHours };
-    const payload = [
-      ...live.filter((a) => !already.has(a.check)).map((a) => toAlertmanager(a, context)),
-      ...report.notified.alertmanager
-        .filter((a) => !liveChecks.has(a.check))
-        .map((a) => toAlertmanager({ ...a, message: `${a.check} resolved` }, { ...context, resolved: true })),
-    ];
-    await attempt('alertmanager', async () => {
-      await postAlerts(url, payload);
-      report.notified.alertmanager = live.map((a) => ({ check: a.check, severity: a.severity }));
-    });
-  }
-
-  if (sinks.slackWebhookUrl) {
-    const url = sinks.slackWebhookUrl;
-    // first run: every alert in one message; a re-run: only alerts not announced before
-    const fresh = report.notified.slack
-      ? live.filter((a) => report.changes?.alerts_added.includes(a.check))
-      : live;
-    const message = slackMessage(ns, report.date, fresh);
-    if (message) {
-      await attempt('slack', async () => {
-        await sendSlack(url, message);
-        report.notified.slack = true;
-      });
-    } else if (!report.notified.slack && live.length === 0) report.notified.slack = true;
-  }
-
-  if (sinks.pagerduty) {
-    const { routingKey, eventsUrl } = sinks.pagerduty;
-    const paged = new Set(report.notified.pagerduty);
-    const critical = live.filter((a) => a.severity === 'CRITICAL');
-    const stillPaged = new Set<string>();
-    for (const a of critical) {
-      if (paged.has(a.check)) {
-        stillPaged.add(a.check);
-        continue;
-      }
-      await attempt('pagerduty', async () => {
-        await sendPagerDuty(eventsUrl, triggerEvent(routingKey, ns, report.date, a, now));
-        stillPaged.add(a.check);
-      });
-    }
-    for (const check of paged) {
-      if (critical.some((a) => a.check === check)) continue;
-      let resolved = false;
-      await attempt('pagerduty', async () => {
-        await sendPagerDuty(eventsUrl, resolveEvent(routingKey, ns, report.date, check));
-        resolved = true;
-      });
-      if (!resolved) stillPaged.add(check); // keep it, so the next run resolves it
-    }
-    report.notified.pagerduty = [...stillPaged];
-  }
-  return errors;
-}

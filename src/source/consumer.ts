@@ -9,17 +9,28 @@
  * cost a broker round trip each.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { BatchProcessor } from '../aggregation/batch-processor.ts';
 import { systemOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { IngestMetrics } from '../metrics/ingest-metrics.ts';
 import { consumerGroupOf } from './kafka.ts';
+import type { IncomingMessage } from './messages.ts';
+
+/** What the consumer loop hands each batch to (the ingest pipeline), and tells about rebalances. */
+export interface BatchHandler {
+  processIsolatingPoison(
+    topic: string,
+    partition: number,
+    messages: IncomingMessage[],
+  ): Promise<{ accepted: number; rejected: number; skipped: number }>;
+  /** Partitions moved: what the handler remembers of other consumers' progress may be stale. */
+  forgetWatermarks(): void;
+}
 
 export interface ConsumerOptions {
   kafka: Kafka;
   namespace: string;
   topic: string;
-  processor: BatchProcessor;
+  processor: BatchHandler;
   log: Logger;
   metrics?: IngestMetrics;
   fromBeginning: boolean;

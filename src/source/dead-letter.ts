@@ -5,9 +5,10 @@
  * partition and offset headers let a reader drop repeats.
  */
 import { CompressionTypes, type Producer } from 'kafkajs';
-import type { DeadLetter, DeadLetterSink } from '../aggregation/batch-processor.ts';
+
 import { DependencyUnavailableError } from '../errors.ts';
 import { deadLetterTopicOf } from './kafka.ts';
+import type { DeadLetter, DeadLetterSink } from './messages.ts';
 
 export const DLQ_HEADERS = {
   reason: 'x-em-reject-reason',

@@ -6,36 +6,9 @@
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { DependencyUnavailableError } from '../errors.ts';
+import type { RejectReason } from '../outcome.ts';
 
 export type Encoding = 'json' | 'confluent';
-
-export type RejectReason =
-  | 'empty'
-  | 'too_large'
-  | 'not_utf8'
-  | 'not_json'
-  | 'bad_framing'
-  | 'unknown_schema'
-  | 'decode_error'
-  | 'not_object'
-  | 'timestamp_missing'
-  | 'timestamp_invalid'
-  /** Valid as far as validation can tell, but the state refused it twice on its own: poison. */
-  | 'apply_error';
-
-export const REJECT_REASONS: readonly RejectReason[] = [
-  'empty',
-  'too_large',
-  'not_utf8',
-  'not_json',
-  'bad_framing',
-  'unknown_schema',
-  'decode_error',
-  'not_object',
-  'timestamp_missing',
-  'timestamp_invalid',
-  'apply_error',
-];
 
 export type Decoded =
   | { ok: true; value: Record<string, unknown>; encoding: Encoding; schemaId: number | null }

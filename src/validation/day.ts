@@ -3,20 +3,7 @@
  * Formatting a date is slow per event, so results are cached per 15-minute slot:
  * every zone offset in use is a multiple of 15 minutes, so a slot never spans midnight.
  */
-import { z } from 'zod';
-
 const SLOT_MS = 15 * 60 * 1000;
-
-/** YYYY-MM-DD naming a day that exists (no 2025-02-30, no month 13). */
-export function isCalendarDate(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const ms = Date.parse(`${value}T00:00:00Z`);
-  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === value;
-}
-
-export const CalendarDateSchema = z
-  .string()
-  .refine(isCalendarDate, { message: 'not a calendar date (YYYY-MM-DD, a day that exists)' });
 const MAX_CACHED_SLOTS = 10_000;
 
 export class DayResolver {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { IngestRules } from '../config/monitor-config.ts';
-import type { RejectReason } from '../source/decode.ts';
+import type { RejectReason } from '../outcome.ts';
 import { safeText } from './safe-text.ts';
 
 /** ISO-8601 with a zone (Z or ±hh:mm), as the trackers send it. */

@@ -14,6 +14,7 @@ import { SEVERITY_RANK, type Severity } from '../../src/closeout/checks.ts';
 import { closeOut } from '../../src/closeout/closeout.ts';
 import type { Report } from '../../src/closeout/report.ts';
 import { textReport } from '../../src/closeout/text-report.ts';
+import { notifierOf } from '../../src/delivery/notify.ts';
 import { dedupKey } from '../../src/delivery/pagerduty.ts';
 import { createLogger } from '../../src/log.ts';
 import { launchChromium, openReport } from '../helpers/browser.ts';
@@ -33,14 +34,17 @@ const deps = () => ({
   config: space.ctx.config,
   timezone: 'UTC',
   log: createLogger('silent'),
-  sinks: {
-    alertmanagerUrl: env.ALERTMANAGER_URL,
-    slackWebhookUrl: sink.url('/slack/T000/B000/XXXX'),
-    pagerduty: {
-      routingKey: 'test-routing-key-0123456789abcdef',
-      eventsUrl: sink.url('/pagerduty/v2/enqueue'),
+  notify: notifierOf(
+    {
+      alertmanagerUrl: env.ALERTMANAGER_URL,
+      slackWebhookUrl: sink.url('/slack/T000/B000/XXXX'),
+      pagerduty: {
+        routingKey: 'test-routing-key-0123456789abcdef',
+        eventsUrl: sink.url('/pagerduty/v2/enqueue'),
+      },
     },
-  },
+    { alertTtlHours: space.ctx.config.delivery.alertTtlHours, log: createLogger('silent') },
+  ),
 });
 
 interface AmAlert {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DayState } from '../../src/aggregation/day-state.ts';
 import { closeOut } from '../../src/closeout/closeout.ts';
+import { notifierOf } from '../../src/delivery/notify.ts';
 import { createLogger } from '../../src/log.ts';
 import { REPO_ROOT } from '../../stack/services.ts';
 import { EXPECTED, EXPECTED_TOTAL, replayExport } from '../helpers/export.ts';
@@ -73,7 +74,13 @@ beforeAll(async () => {
   const state = new DayState(r, space.namespace);
   for (const day of [...EXPECTED.keys()].sort()) {
     await closeOut(
-      { state, config: space.ctx.config, timezone: 'UTC', sinks: {}, log: createLogger('silent') },
+      {
+        state,
+        config: space.ctx.config,
+        timezone: 'UTC',
+        notify: notifierOf({}, { alertTtlHours: 24, log: createLogger('silent') }),
+        log: createLogger('silent'),
+      },
       day,
     );
   }

@@ -5,13 +5,10 @@
  * reference computed straight from the CSV files.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  BatchProcessor,
-  type DeadLetter,
-  type IncomingMessage,
-} from '../../src/aggregation/batch-processor.ts';
 import { DayState } from '../../src/aggregation/day-state.ts';
+import { BatchProcessor } from '../../src/ingest/batch-processor.ts';
 import { MessageDecoder } from '../../src/source/decode.ts';
+import type { DeadLetter, IncomingMessage } from '../../src/source/messages.ts';
 import { EventValidator } from '../../src/validation/event.ts';
 import {
   EXPECTED_TOTAL,

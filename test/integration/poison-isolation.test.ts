@@ -9,15 +9,11 @@
  */
 import type { Message } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  BatchProcessor,
-  type DeadLetter,
-  type DeadLetterSink,
-  type IncomingMessage,
-} from '../../src/aggregation/batch-processor.ts';
 import { DayState } from '../../src/aggregation/day-state.ts';
 import { DependencyUnavailableError, isRetriable } from '../../src/errors.ts';
+import { BatchProcessor } from '../../src/ingest/batch-processor.ts';
 import { MessageDecoder } from '../../src/source/decode.ts';
+import type { DeadLetter, DeadLetterSink, IncomingMessage } from '../../src/source/messages.ts';
 import { EventValidator, type Validated } from '../../src/validation/event.ts';
 import { eventually, type MonitorProcess, startMonitor } from '../helpers/monitor-process.ts';
 import { produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';

@@ -3,35 +3,18 @@
  * applied to Redis exactly once. Every message ends as accepted or rejected;
  * rejected ones go to the dead-letter sink before the state is applied.
  */
+
+import { BatchDeltas, COUNTER, type DayDelta } from '../aggregation/day-delta.ts';
+import type { DayState } from '../aggregation/day-state.ts';
 import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
 import { DependencyUnavailableError, failureKind, isRetriable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { IngestMetrics } from '../metrics/ingest-metrics.ts';
-import { decodeJson, type MessageDecoder, type RejectReason } from '../source/decode.ts';
+import type { RejectReason } from '../outcome.ts';
+import { decodeJson, type MessageDecoder } from '../source/decode.ts';
+import type { DeadLetterSink, IncomingMessage } from '../source/messages.ts';
 import type { DayResolver } from '../validation/day.ts';
 import type { AcceptedEvent, EventValidator } from '../validation/event.ts';
-import { BatchDeltas, COUNTER, type DayDelta } from './day-delta.ts';
-import type { DayState } from './day-state.ts';
-
-export interface IncomingMessage {
-  offset: string;
-  timestamp: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
-}
-
-export interface DeadLetter {
-  message: IncomingMessage;
-  topic: string;
-  partition: number;
-  reason: RejectReason;
-  detail: string;
-}
-
-export interface DeadLetterSink {
-  send(records: DeadLetter[]): Promise<void>;
-}
 
 type Settled =
   | { offset: number; day: string; ok: true; event: AcceptedEvent; schemaId: number | null }

@@ -1,0 +1,63 @@
+/**
+ * The architecture on one page: which folder of src/ may import which. Data
+ * flows source → ingest → validation → aggregation → state → close-out →
+ * delivery; imports point the other way, down to config and the leaf modules.
+ * `npm test` fails on any import that breaks a rule here, and on any cycle.
+ *
+ *   cli ─┬─► ingest ──┬─► source ──► metrics ─┐
+ *        │            ├─► validation ◄────────┤
+ *        │            ├─► aggregation ◄───────┘
+ *        ├─► closeout ┘   (closeout reads aggregation's state, validation's days)
+ *        ├─► delivery ──► closeout (report types only)
+ *        ├─► replay ────► source
+ *        └─► config ◄── everything;   leaves (errors.ts, outcome.ts, log.ts) import nothing of ours
+ */
+const layer = (name, mayImport) => ({
+  name: `${name}-imports-only-${mayImport.join('-') || 'leaves'}`,
+  severity: 'error',
+  from: { path: `^src/${name}/` },
+  to: {
+    path: '^src/',
+    pathNot: [`^src/${name}/`, '^src/(errors|outcome|log)\\.ts$', ...mayImport.map((m) => `^src/${m}/`)],
+  },
+});
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Modules may not depend on themselves through others.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'leaves-import-nothing-of-ours',
+      severity: 'error',
+      from: { path: '^src/(errors|outcome|log)\\.ts$' },
+      to: { path: '^src/' },
+    },
+    layer('config', []),
+    layer('validation', ['config']),
+    layer('aggregation', ['validation', 'config']),
+    layer('metrics', ['aggregation', 'validation', 'config']),
+    layer('source', ['metrics', 'config']),
+    layer('ingest', ['source', 'validation', 'aggregation', 'metrics', 'config']),
+    layer('closeout', ['aggregation', 'validation', 'config']),
+    layer('delivery', ['closeout', 'config']),
+    layer('replay', ['source', 'config']),
+    {
+      name: 'bench-and-scripts-use-no-test-helpers',
+      severity: 'error',
+      from: { path: '^(bench|scripts|src)/' },
+      to: { path: '^test/' },
+    },
+  ],
+  options: {
+    // type-only imports count: a cycle through types is still a cycle of concepts
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)node_modules/' },
+  },
+};

@@ -1,0 +1,32 @@
+/**
+ * How a consumed message can end when it is not accepted: the reasons every
+ * layer names (decoding, validation, the state's refusal). A leaf: it imports
+ * nothing, so source, validation, aggregation and ingest all may use it.
+ */
+export type RejectReason =
+  | 'empty'
+  | 'too_large'
+  | 'not_utf8'
+  | 'not_json'
+  | 'bad_framing'
+  | 'unknown_schema'
+  | 'decode_error'
+  | 'not_object'
+  | 'timestamp_missing'
+  | 'timestamp_invalid'
+  /** Valid as far as validation can tell, but the state refused it twice on its own: poison. */
+  | 'apply_error';
+
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'empty',
+  'too_large',
+  'not_utf8',
+  'not_json',
+  'bad_framing',
+  'unknown_schema',
+  'decode_error',
+  'not_object',
+  'timestamp_missing',
+  'timestamp_invalid',
+  'apply_error',
+];

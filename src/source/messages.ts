@@ -1,0 +1,25 @@
+/**
+ * A consumed message as the pipeline sees it, and what becomes of a rejected
+ * one: the shapes the Kafka adapters and the ingest pipeline share.
+ */
+import type { RejectReason } from '../outcome.ts';
+
+export interface IncomingMessage {
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
+
+export interface DeadLetter {
+  message: IncomingMessage;
+  topic: string;
+  partition: number;
+  reason: RejectReason;
+  detail: string;
+}
+
+export interface DeadLetterSink {
+  send(records: DeadLetter[]): Promise<void>;
+}
