@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { utmSourceOf } from '../../src/aggregation/channel.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { decodeJson } from '../../src/source/decode.ts';
 import { EventValidator } from '../../src/validation/event.ts';
@@ -172,5 +173,37 @@ describe('event validation', () => {
     expect(v.ok && v.event.clientId).toBeNull();
     expect(v.ok && v.event.missingFields).toContain('client_id');
     expect(({} as Record<string, unknown>).client_id).toBeUndefined();
+  });
+});
+
+describe('sender text reaching the state', () => {
+  const wellFormed = (s: string) => s.isWellFormed() && JSON.parse(JSON.stringify(s)) === s;
+  const accepted = (over: Record<string, unknown>) => {
+    const v = validate(over);
+    if (!v.ok) throw new Error(`rejected: ${v.reason}`);
+    return v.event;
+  };
+
+  it('leaves no lone surrogate in any string that reaches the state', () => {
+    const e = accepted({
+      event_name: `${'e'.repeat(63)}😀`,
+      client_id: '\ud800',
+      page_url: `https://puffy.com/?utm_source=${'s'.repeat(39)}${encodeURIComponent('😀')}`,
+      user_agent: 'x\udc00',
+      [`${'f'.repeat(63)}😀`]: 1,
+    });
+    expect(e.eventName).toBe('e'.repeat(63));
+    expect(e.clientId).toBe('\ufffd');
+    for (const s of [e.eventName!, e.clientId!, e.userAgent!, e.fieldSet]) expect(wellFormed(s)).toBe(true);
+    expect(wellFormed(utmSourceOf(e.pageUrl)!)).toBe(true);
+    const tx = accepted({
+      event_name: 'checkout_completed',
+      event_data: JSON.stringify({ transaction_id: 'T\ud83d', revenue: 10 }),
+    });
+    expect(wellFormed(tx.purchase!.transactionId!)).toBe(true);
+  });
+
+  it('bounds client ids', () => {
+    expect(accepted({ client_id: 'c'.repeat(10_000) }).clientId).toHaveLength(256);
   });
 });
