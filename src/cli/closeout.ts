@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { Cron } from 'croner';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { createRedis } from '../aggregation/redis.ts';
-import type { Severity } from '../closeout/checks.ts';
+import type { Severity } from '../closeout/checks/declaration.ts';
 import { type CloseoutResult, closeOut, type Notifier, storedReports } from '../closeout/closeout.ts';
 import { writeHtmlReports } from '../closeout/html/write-html.ts';
 import { failsAt } from '../closeout/report.ts';

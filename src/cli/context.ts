@@ -6,7 +6,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Redis } from 'ioredis';
 import { DayState } from '../aggregation/day-state.ts';
 import { createRedis } from '../aggregation/redis.ts';
-import { PLAYBOOKS } from '../closeout/playbooks.ts';
+import { CHECK_IDS } from '../closeout/checks/registry.ts';
 import { ConfigError, type Env, loadEnv } from '../config/env.ts';
 import { loadMonitorConfig, type MonitorConfig } from '../config/monitor-config.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -32,7 +32,7 @@ export function createContext(overrides: Overrides = {}, source: NodeJS.ProcessE
   if (overrides.namespace) merged.MONITOR_NAMESPACE = overrides.namespace;
   if (overrides.topic) merged.KAFKA_TOPIC = overrides.topic;
   const env = loadEnv(merged);
-  const config = loadMonitorConfig(env.MONITOR_CONFIG_FILE, { checkIds: Object.keys(PLAYBOOKS) });
+  const config = loadMonitorConfig(env.MONITOR_CONFIG_FILE, { checkIds: CHECK_IDS });
   const problems = crossCheck(env, config);
   if (problems.length) throw new ConfigError(problems);
   return {

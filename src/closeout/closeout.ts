@@ -10,9 +10,10 @@ import type { MonitorConfig } from '../config/monitor-config.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { DayResolver } from '../validation/day.ts';
-import { type Baseline, baselineOf, lookbackWindow, zScore } from './baseline.ts';
-import { applySnoozes, leadingUtmSource, runChecks, type TrafficBaselines, thresholdsFor } from './checks.ts';
-import { type DayMetrics, dayMetrics, daySchema } from './day-metrics.ts';
+import { lookbackWindow, zScore } from './baseline.ts';
+import { applySnoozes, evaluateChecks, historyBaselines, thresholdsFor } from './checks/evaluate.ts';
+import { metricValue } from './checks/metric-refs.ts';
+import { dayMetrics, daySchema } from './day-metrics.ts';
 import { diffReports, REPORT_VERSION, type Report, ReportSchema, verdictOf } from './report.ts';
 
 /**
@@ -124,47 +125,23 @@ async function computeReport(
 
   const window = lookbackWindow(day, config.baseline);
   const history = await storedReports(state, window);
-  const series = (pick: (r: Report) => number | null) =>
-    new Map(window.map((d) => [d, history.has(d) ? pick(history.get(d)!) : undefined]));
-  const base = (pick: (r: Report) => number | null) => baselineOf(day, series(pick), config.baseline);
-
-  const eventBaseline = base((r) => r.metrics.event_count);
-  const zscores = {
-    revenue: zScore(
-      metrics.revenue,
-      base((r) => r.metrics.revenue),
-    ),
-    aov: zScore(
-      metrics.aov,
-      base((r) => r.metrics.aov),
-    ),
-    conversions: zScore(
-      metrics.conversions,
-      base((r) => r.metrics.conversions),
-    ),
-    event_count: zScore(metrics.event_count, eventBaseline),
-  };
-  const pageViewBaseline = base((r) => r.metrics.event_types.page_viewed ?? 0);
-  const traffic = trafficBaselines(metrics, [...history.values()], base);
   const previous = window.find((d) => history.has(d));
-
-  const alerts = applySnoozes(
-    runChecks({
-      day,
-      metrics,
-      schema,
-      previousSchema: previous ? history.get(previous)!.schema : null,
-      zscores,
-      baselines: { event_count: eventBaseline, page_views: pageViewBaseline },
-      traffic,
-      thresholds: thresholdsFor(day, config),
-      expectedFields: config.ingest.expectedFields,
-      fieldAliases: config.ingest.fieldAliases,
-      expectedChannels: config.expectedChannels,
-    }),
+  const evaluation = evaluateChecks({
     day,
-    config.snoozes,
-  );
+    metrics,
+    schema,
+    previousSchema: previous ? history.get(previous)!.schema : null,
+    thresholds: thresholdsFor(day, config),
+    expectedFields: config.ingest.expectedFields,
+    fieldAliases: config.ingest.fieldAliases,
+    expectedChannels: config.expectedChannels,
+    history: historyBaselines(day, new Map([...history].map(([d, r]) => [d, r.metrics])), config.baseline),
+  });
+  const alerts = applySnoozes(evaluation.alerts, day, config.snoozes);
+  const z = (metric: keyof Report['zscores']) => {
+    const b = evaluation.baselines[metric];
+    return zScore(metricValue(metrics, metric), b ? { mean: b.mean, std: b.std, n: b.n } : null);
+  };
 
   return {
     version: REPORT_VERSION,
@@ -175,57 +152,9 @@ async function computeReport(
     verdict: verdictOf(alerts),
     alerts,
     metrics,
-    zscores,
-    baselines: { page_views: pageViewBaseline },
+    zscores: { revenue: z('revenue'), aov: z('aov'), conversions: z('conversions'), event_count: z('event_count') },
+    baselines: evaluation.baselines,
     schema,
     notified: stored?.notified ?? { alertmanager: [], slack: false, pagerduty: [] },
   };
 }
-
-/**
- * Baselines of the traffic mix: bot share (as a z-score), each device class's
- * share, and the share today's leading utm_source had. Days closed before these
- * metrics existed do not count.
- */
-function trafficBaselines(
-  metrics: DayMetrics,
-  history: Report[],
-  base: (pick: (r: Report) => number | null) => Baseline | null,
-): TrafficBaselines {
-  const devices = new Set([
-    ...Object.keys(metrics.device_share ?? {}),
-    ...history.flatMap((r) => Object.keys(r.metrics.device_share ?? {})),
-  ]);
-  const device_share: Record<string, Baseline | null> = {};
-  for (const d of devices) {
-    device_share[d] = base((r) => (r.metrics.device_share ? (r.metrics.device_share[d] ?? 0) : null));
-  }
-  const top = leadingUtmSource(metrics);
-  return {
-    session_length: zScore(
-      metrics.session_length_mean_s ?? null,
-      base((r) => r.metrics.session_length_mean_s ?? null),
-    ),
-    page_depth: zScore(
-      metrics.page_depth_mean ?? null,
-      base((r) => r.metrics.page_depth_mean ?? null),
-    ),
-    bot_share: zScore(
-      metrics.bot_share ?? null,
-      base((r) => r.metrics.bot_share ?? null),
-    ),
-    device_share,
-    top_utm_source: top
-      ? {
-          source: top,
-          baseline: base((r) =>
-            r.metrics.utm_source_share && r.metrics.utm_landings
-              ? (r.metrics.utm_source_share[top] ?? 0)
-              : null,
-          ),
-        }
-      : null,
-  };
-}
-
-/** Send what was not sent before; resolve what stopped firing. Updates report.notified in place. */

@@ -3,7 +3,7 @@
  * type, and the validator for summaries read back from Redis. Pure.
  */
 import { z } from 'zod';
-import { type Alert, SEVERITY_RANK, type Severity } from './checks.ts';
+import { type Alert, SEVERITY_RANK, type Severity } from './checks/declaration.ts';
 import { DayMetricsSchema, DaySchemaSchema } from './day-metrics.ts';
 
 export const REPORT_VERSION = 1;
@@ -11,7 +11,15 @@ export const REPORT_VERSION = 1;
 const ZScoreSchema = z
   .object({ z: z.number(), mean: z.number(), std: z.number(), n: z.number().int() })
   .nullable();
-const BaselineSchema = z.object({ mean: z.number(), std: z.number(), n: z.number().int() }).nullable();
+/** A baseline a check used, with the threshold each check applied to it (reports before 0.2 lack those). */
+const BaselineSchema = z
+  .object({
+    mean: z.number(),
+    std: z.number(),
+    n: z.number().int(),
+    thresholds: z.record(z.string(), z.number()).optional(),
+  })
+  .nullable();
 
 export const AlertSchema = z.object({
   check: z.string(),
@@ -37,7 +45,8 @@ export const ReportSchema = z.object({
     conversions: ZScoreSchema,
     event_count: ZScoreSchema,
   }),
-  baselines: z.object({ page_views: BaselineSchema }),
+  /** Every baseline the checks used, by metric ("event_count", "device_share:mobile", …). */
+  baselines: z.record(z.string(), BaselineSchema),
   schema: DaySchemaSchema,
   /** On a re-run: what changed since the stored report. */
   changes: z

@@ -3,6 +3,7 @@
  * demo's terminal output. Pure. Severity is always spelled out, never carried
  * by a symbol alone.
  */
+import { zScoreCheckOf } from './checks/registry.ts';
 import { pct } from './format.ts';
 import type { Report } from './report.ts';
 
@@ -42,12 +43,9 @@ export function textReport(r: Report): string {
   const m = r.metrics;
   const z = (key: keyof Report['zscores']) => {
     const s = r.zscores[key];
-    const limit = r.alerts.find(
-      (a) =>
-        a.check ===
-        `${key === 'event_count' ? 'traffic' : key === 'conversions' ? 'conversion' : key}_anomaly`,
-    );
-    return s ? ` (z=${s.z.toFixed(2)})${limit ? ' ⚠️' : ''}` : '';
+    const check = zScoreCheckOf(key);
+    const fired = r.alerts.some((a) => a.check === check);
+    return s ? ` (z=${s.z.toFixed(2)})${fired ? ' ⚠️' : ''}` : '';
   };
   lines.push(
     THIN,

@@ -4,8 +4,7 @@
  * (the next close-out renews it); one that stops firing on a re-run is
  * resolved at once with endsAt = now.
  */
-import type { Alert } from '../closeout/checks.ts';
-import { runbookText } from '../closeout/playbooks.ts';
+import type { Alert } from '../closeout/checks/declaration.ts';
 import { postJson } from './http.ts';
 
 export interface AlertmanagerAlert {
@@ -17,7 +16,7 @@ export interface AlertmanagerAlert {
 
 export function toAlertmanager(
   alert: Pick<Alert, 'check' | 'severity' | 'message'>,
-  context: { namespace: string; date: string; now: Date; ttlHours: number; resolved?: boolean },
+  context: { namespace: string; date: string; now: Date; ttlHours: number; runbook: string; resolved?: boolean },
 ): AlertmanagerAlert {
   const endsAt = context.resolved
     ? context.now
@@ -31,7 +30,7 @@ export function toAlertmanager(
       namespace: context.namespace,
       source: 'closeout',
     },
-    annotations: { summary: alert.message, runbook: runbookText(alert.check) },
+    annotations: { summary: alert.message, runbook: context.runbook },
     startsAt: context.now.toISOString(),
     endsAt: endsAt.toISOString(),
   };

@@ -4,6 +4,7 @@
  * firing; what was sent is recorded on the report, so a re-run never repeats it.
  */
 import type { Notifier } from '../closeout/closeout.ts';
+import { runbookText } from '../closeout/checks/registry.ts';
 import type { Report } from '../closeout/report.ts';
 import type { Logger } from '../log.ts';
 import { postAlerts, toAlertmanager } from './alertmanager.ts';
@@ -48,10 +49,17 @@ async function notify(
     const liveChecks = new Set(live.map((a) => a.check));
     const context = { namespace: ns, date: report.date, now, ttlHours: alertTtlHours };
     const payload = [
-      ...live.filter((a) => !already.has(a.check)).map((a) => toAlertmanager(a, context)),
+      ...live
+        .filter((a) => !already.has(a.check))
+        .map((a) => toAlertmanager(a, { ...context, runbook: runbookText(a, report) })),
       ...report.notified.alertmanager
         .filter((a) => !liveChecks.has(a.check))
-        .map((a) => toAlertmanager({ ...a, message: `${a.check} resolved` }, { ...context, resolved: true })),
+        .map((a) =>
+          toAlertmanager(
+            { ...a, message: `${a.check} resolved` },
+            { ...context, runbook: runbookText({ check: a.check, threshold: null }, report), resolved: true },
+          ),
+        ),
     ];
     await attempt('alertmanager', async () => {
       await postAlerts(url, payload);
@@ -85,7 +93,7 @@ async function notify(
         continue;
       }
       await attempt('pagerduty', async () => {
-        await sendPagerDuty(eventsUrl, triggerEvent(routingKey, ns, report.date, a, now));
+        await sendPagerDuty(eventsUrl, triggerEvent(routingKey, ns, report.date, a, now, runbookText(a, report)));
         stillPaged.add(a.check);
       });
     }

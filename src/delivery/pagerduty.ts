@@ -3,8 +3,7 @@
  * namespace/date/check, so a re-run never pages twice, and a check that stops
  * firing on a re-run resolves its incident.
  */
-import type { Alert } from '../closeout/checks.ts';
-import { runbookText } from '../closeout/playbooks.ts';
+import type { Alert } from '../closeout/checks/declaration.ts';
 import { postJson } from './http.ts';
 
 export interface PagerDutyEvent {
@@ -31,6 +30,7 @@ export function triggerEvent(
   date: string,
   alert: Alert,
   now: Date,
+  runbook: string,
 ): PagerDutyEvent {
   return {
     routing_key: routingKey,
@@ -48,7 +48,7 @@ export function triggerEvent(
         date,
         value: alert.value,
         threshold: alert.threshold,
-        runbook: runbookText(alert.check),
+        runbook,
       },
     },
   };

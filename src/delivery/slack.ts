@@ -2,7 +2,7 @@
  * One consolidated Slack message per closed day (incoming webhook), WARNING
  * and up, snoozed alerts left out: the seed's "consolidate related alerts".
  */
-import type { Alert } from '../closeout/checks.ts';
+import type { Alert } from '../closeout/checks/declaration.ts';
 import { postJson } from './http.ts';
 
 export interface SlackMessage {

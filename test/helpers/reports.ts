@@ -1,7 +1,7 @@
 /**
  * Crafted day metrics and reports for the pure close-out tests.
  */
-import type { Alert } from '../../src/closeout/checks.ts';
+import type { Alert } from '../../src/closeout/checks/declaration.ts';
 import type { DayMetrics } from '../../src/closeout/day-metrics.ts';
 import { REPORT_VERSION, type Report, verdictOf } from '../../src/closeout/report.ts';
 

@@ -10,7 +10,7 @@ import type { Message } from 'kafkajs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayState } from '../../src/aggregation/day-state.ts';
-import { SEVERITY_RANK, type Severity } from '../../src/closeout/checks.ts';
+import { SEVERITY_RANK, type Severity } from '../../src/closeout/checks/declaration.ts';
 import { closeOut } from '../../src/closeout/closeout.ts';
 import type { Report } from '../../src/closeout/report.ts';
 import { textReport } from '../../src/closeout/text-report.ts';

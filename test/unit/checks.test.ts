@@ -5,12 +5,13 @@ import { describe, expect, it } from 'vitest';
 import type { Baseline } from '../../src/closeout/baseline.ts';
 import {
   applySnoozes,
+  type BaselineSource,
   type CheckInput,
-  leadingUtmSource,
-  runChecks,
-  type TrafficBaselines,
+  evaluateChecks,
   thresholdsFor,
-} from '../../src/closeout/checks.ts';
+} from '../../src/closeout/checks/evaluate.ts';
+import type { ShareMetric } from '../../src/closeout/checks/metric-refs.ts';
+import { leadingUtmSource } from '../../src/closeout/checks/traffic-mix.ts';
 import type { DayMetrics } from '../../src/closeout/day-metrics.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { healthyMetrics } from '../helpers/reports.ts';
@@ -21,33 +22,62 @@ const FIELDS = 'client_id,event_data,event_name,page_url,referrer,timestamp,user
 const healthy = healthyMetrics;
 
 const b = (mean: number, std = 0.02): Baseline => ({ mean, std, n: 7 });
-/** The healthy day's traffic mix as its own 7-day baseline. */
-function steadyTraffic(): TrafficBaselines {
+type Baselines = Record<string, Baseline | null>;
+
+/** The healthy day as its own 7-day baseline. */
+function steady(): Baselines {
   return {
-    session_length: { mean: 300, std: 30, n: 7, z: 0 },
-    page_depth: { mean: 2.1, std: 0.2, n: 7, z: 0 },
-    bot_share: { mean: 0.12, std: 0.02, n: 7, z: 0 },
-    device_share: { mobile: b(0.55), desktop: b(0.3), tablet: b(0.03), bot: b(0.12) },
-    top_utm_source: { source: 'google', baseline: b(0.4) },
+    event_count: { mean: 4000, std: 100, n: 7 },
+    page_views: { mean: 3800, std: 100, n: 7 },
+    session_length_mean_s: { mean: 300, std: 30, n: 7 },
+    page_depth_mean: { mean: 2.1, std: 0.2, n: 7 },
+    bot_share: { mean: 0.12, std: 0.02, n: 7 },
+    'device_share:mobile': b(0.55),
+    'device_share:desktop': b(0.3),
+    'device_share:tablet': b(0.03),
+    'device_share:bot': b(0.12),
+    'utm_source_share:google': b(0.4),
   };
 }
 
-function input(over: Partial<DayMetrics> = {}, extra: Partial<CheckInput> = {}): CheckInput {
+/** Crafted baselines by metric name, as the close-out would compute them from stored days. */
+function crafted(baselines: Baselines): BaselineSource {
+  return {
+    baseline: (metric) => baselines[metric] ?? null,
+    keysOf: (family: ShareMetric) =>
+      Object.keys(baselines)
+        .filter((k) => k.startsWith(`${family}:`) && baselines[k])
+        .map((k) => k.slice(family.length + 1)),
+  };
+}
+
+/** Every baseline of a share map removed, e.g. no device baseline yet. */
+const without = (family: ShareMetric): Baselines =>
+  Object.fromEntries(
+    Object.keys(steady())
+      .filter((k) => k.startsWith(`${family}:`))
+      .map((k) => [k, null]),
+  );
+
+function input(
+  over: Partial<DayMetrics> = {},
+  extra: Partial<Omit<CheckInput, 'history'>> & { baselines?: Baselines } = {},
+): CheckInput {
+  const { baselines, ...rest } = extra;
   return {
     day: '2025-03-05',
     metrics: { ...healthy(), ...over },
     schema: { field_sets: { [FIELDS]: 4000 }, schema_ids: {} },
     previousSchema: { field_sets: { [FIELDS]: 3900 }, schema_ids: {} },
-    zscores: { revenue: null, aov: null, conversions: null, event_count: null },
-    baselines: { event_count: { mean: 4000, std: 100, n: 7 }, page_views: { mean: 3800, std: 100, n: 7 } },
-    traffic: steadyTraffic(),
     thresholds: config.thresholds,
     expectedFields: config.ingest.expectedFields,
     fieldAliases: config.ingest.fieldAliases,
     expectedChannels: config.expectedChannels,
-    ...extra,
+    history: crafted({ ...steady(), ...baselines }),
+    ...rest,
   };
 }
+const runChecks = (i: CheckInput) => evaluateChecks(i).alerts;
 const fired = (i: CheckInput) => runChecks(i).map((a) => a.check);
 const fires = (check: string, i: CheckInput) => fired(i).includes(check);
 
@@ -142,19 +172,9 @@ describe('checks at and around their thresholds', () => {
     ['conversion_anomaly', 'conversions', 2.5],
     ['traffic_anomaly', 'event_count', 3.0],
   ] as const)('%s: |z| strictly beyond %s, both directions', (check, metric, limit) => {
+    // today's value z std from a baseline of mean 100, std 10
     const z = (value: number) =>
-      input(
-        {},
-        {
-          zscores: {
-            revenue: null,
-            aov: null,
-            conversions: null,
-            event_count: null,
-            [metric]: { z: value, mean: 100, std: 10, n: 7 },
-          },
-        },
-      );
+      input({ [metric]: 100 + value * 10 }, { baselines: { [metric]: { mean: 100, std: 10, n: 7 } } });
     expect(fires(check, z(limit + 0.01))).toBe(true);
     expect(fires(check, z(-(limit + 0.01)))).toBe(true);
     expect(fires(check, z(limit))).toBe(false);
@@ -202,23 +222,25 @@ describe('checks at and around their thresholds', () => {
 });
 
 describe('traffic mix checks', () => {
-  const traffic = (over: Partial<TrafficBaselines>) => ({ traffic: { ...steadyTraffic(), ...over } });
+  const traffic = (over: Baselines) => ({ baselines: over });
 
   it('session_length_shift and page_depth_shift: strictly beyond 2.5 std, either way', () => {
-    const z = (v: number) => ({ mean: 300, std: 30, n: 7, z: v }); // 2.5 std = 25% of the mean
+    const base = { mean: 300, std: 30, n: 7 }; // 2.5 std = 25% of the mean
     for (const check of ['session_length_shift', 'page_depth_shift'] as const) {
-      const key = check === 'session_length_shift' ? 'session_length' : 'page_depth';
-      expect(fires(check, input({}, traffic({ [key]: z(2.51) })))).toBe(true);
-      expect(fires(check, input({}, traffic({ [key]: z(-2.51) })))).toBe(true);
-      expect(fires(check, input({}, traffic({ [key]: z(2.5) })))).toBe(false);
-      expect(fires(check, input({}, traffic({ [key]: null })))).toBe(false);
+      const key = check === 'session_length_shift' ? 'session_length_mean_s' : 'page_depth_mean';
+      const z = (v: number) => input({ [key]: 300 + v * 30 }, traffic({ [key]: base }));
+      expect(fires(check, z(2.51))).toBe(true);
+      expect(fires(check, z(-2.51))).toBe(true);
+      expect(fires(check, z(2.5))).toBe(false);
+      expect(fires(check, input({ [key]: 375.3 }, traffic({ [key]: null })))).toBe(false);
     }
   });
 
   it('session shifts also need a 10% move from the mean: a steady metric has a tiny std', () => {
-    const steady = (v: number) => ({ mean: 1.14, std: 0.015, n: 7, z: v });
-    expect(fires('page_depth_shift', input({}, traffic({ page_depth: steady(-4) })))).toBe(false); // -5%
-    expect(fires('page_depth_shift', input({}, traffic({ page_depth: steady(-7.7) })))).toBe(true); // -10.1%
+    const depth = (z: number) =>
+      input({ page_depth_mean: 1.14 + z * 0.015 }, traffic({ page_depth_mean: { mean: 1.14, std: 0.015, n: 7 } }));
+    expect(fires('page_depth_shift', depth(-4))).toBe(false); // -5%
+    expect(fires('page_depth_shift', depth(-7.7))).toBe(true); // -10.1%
   });
 
   it('bot_spike: bot share strictly above 20%', () => {
@@ -227,9 +249,10 @@ describe('traffic mix checks', () => {
   });
 
   it('bot_spike: or strictly above 3 std of its baseline', () => {
-    const z = (v: number) => ({ mean: 0.05, std: 0.01, n: 7, z: v });
-    expect(fires('bot_spike', input({ bot_share: 0.081 }, traffic({ bot_share: z(3.1) })))).toBe(true);
-    expect(fires('bot_spike', input({ bot_share: 0.08 }, traffic({ bot_share: z(3) })))).toBe(false);
+    // binary-exact figures, so that "at 3 std" is exactly 3
+    const base = traffic({ bot_share: { mean: 0.0625, std: 0.015625, n: 7 } });
+    expect(fires('bot_spike', input({ bot_share: 0.111 }, base))).toBe(true); // z = 3.1
+    expect(fires('bot_spike', input({ bot_share: 0.109375 }, base))).toBe(false); // z = 3
   });
 
   it('device_mix_shift: a device share moves more than 15 points from its baseline mean', () => {
@@ -241,25 +264,24 @@ describe('traffic mix checks', () => {
     // a class absent today counts as 0% against its baseline
     expect(fires('device_mix_shift', input({ device_share: { desktop: 0.88, bot: 0.12 } }))).toBe(true);
     // no baseline yet: no alert
-    expect(fires('device_mix_shift', input({ device_share: shifted }, traffic({ device_share: {} })))).toBe(
+    expect(fires('device_mix_shift', input({ device_share: shifted }, traffic(without('device_share'))))).toBe(
       false,
     );
   });
 
   it('utm_source_skew: one source above 80% of UTM landings while its baseline share is under 50%', () => {
     const skewed = { utm_source_share: { google: 0.81, facebook: 0.19 } };
-    const top = (mean: number) => traffic({ top_utm_source: { source: 'google', baseline: b(mean) } });
+    const top = (mean: number) => traffic({ 'utm_source_share:google': b(mean) });
     expect(fires('utm_source_skew', input(skewed, top(0.4)))).toBe(true);
     expect(fires('utm_source_skew', input({ utm_source_share: { google: 0.8, x: 0.2 } }, top(0.4)))).toBe(
       false,
     );
     expect(fires('utm_source_skew', input(skewed, top(0.5)))).toBe(false); // it always led
-    expect(fires('utm_source_skew', input(skewed, traffic({ top_utm_source: null })))).toBe(false);
+    expect(fires('utm_source_skew', input(skewed, traffic(without('utm_source_share'))))).toBe(false);
   });
 
   it('the leading utm_source is never "other"', () => {
-    const m = { ...healthy(), utm_source_share: { other: 0.7, google: 0.2, bing: 0.1 } };
-    expect(leadingUtmSource(m)).toBe('google');
+    expect(leadingUtmSource({ other: 0.7, google: 0.2, bing: 0.1 })).toBe('google');
   });
 });
 

@@ -7,8 +7,9 @@
 import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
 import { DayResolver } from '../../validation/day.ts';
 import { baselineOf, lookbackWindow } from '../baseline.ts';
-import { SEVERITY_RANK, type Severity, thresholdsFor } from '../checks.ts';
-import { PLAYBOOKS, type Playbook } from '../playbooks.ts';
+import { SEVERITY_RANK, type Severity } from '../checks/declaration.ts';
+import { thresholdsFor } from '../checks/evaluate.ts';
+import { checksAbout, playbookFor, type RenderedPlaybook, zScoreCheckOf } from '../checks/registry.ts';
 import type { Report } from '../report.ts';
 
 /** The charts span at least this many days (empty where nothing was closed)… */
@@ -27,8 +28,6 @@ interface KeyMetric {
   stdThreshold?: keyof Thresholds;
   /** A fixed limit instead of a band. */
   limit?: { threshold: keyof Thresholds; label: string };
-  /** Checks about this metric: a day where one fired is marked on its chart. */
-  checks: string[];
 }
 
 export const KEY_METRICS: readonly KeyMetric[] = [
@@ -38,7 +37,6 @@ export const KEY_METRICS: readonly KeyMetric[] = [
     format: 'money',
     zscore: 'revenue',
     stdThreshold: 'revenueStdThreshold',
-    checks: ['revenue_anomaly', 'low_revenue'],
   },
   {
     key: 'conversions',
@@ -46,7 +44,6 @@ export const KEY_METRICS: readonly KeyMetric[] = [
     format: 'count',
     zscore: 'conversions',
     stdThreshold: 'conversionStdThreshold',
-    checks: ['conversion_anomaly', 'low_conversions', 'no_purchases'],
   },
   {
     key: 'aov',
@@ -54,14 +51,12 @@ export const KEY_METRICS: readonly KeyMetric[] = [
     format: 'money',
     zscore: 'aov',
     stdThreshold: 'aovStdThreshold',
-    checks: ['aov_anomaly'],
   },
   {
     key: 'null_client_rate',
     label: 'Events without a client id',
     format: 'share',
     limit: { threshold: 'maxNullClientRate', label: 'alert above' },
-    checks: ['high_null_client_rate'],
   },
   {
     key: 'event_count',
@@ -69,13 +64,6 @@ export const KEY_METRICS: readonly KeyMetric[] = [
     format: 'count',
     zscore: 'event_count',
     stdThreshold: 'trafficStdThreshold',
-    checks: [
-      'traffic_anomaly',
-      'event_volume_shift',
-      'event_volume_drop',
-      'low_event_volume',
-      'high_event_volume',
-    ],
   },
 ];
 
@@ -127,7 +115,7 @@ export interface AlertView {
   severity: Severity;
   message: string;
   snoozed: boolean;
-  playbook: Playbook | null;
+  playbook: RenderedPlaybook | null;
 }
 
 export interface DayPageModel {
@@ -168,7 +156,7 @@ export function alertViews(report: Report): AlertView[] {
       severity: a.severity,
       message: a.message,
       snoozed: a.snoozed,
-      playbook: PLAYBOOKS[a.check] ?? null,
+      playbook: playbookFor(a, report),
     }));
 }
 
@@ -202,7 +190,10 @@ export function metricSeries(
       const r = reports.get(date);
       const t = thresholdsFor(date, config);
       const z = r && metric.zscore ? r.zscores[metric.zscore] : null;
-      const k = metric.stdThreshold ? (t[metric.stdThreshold] as number) : 0;
+      // the threshold the close-out applied that day (stored with the baseline; older reports: the config's)
+      const zCheck = zScoreCheckOf(metric.key);
+      const applied = zCheck ? r?.baselines[metric.key]?.thresholds?.[zCheck] : undefined;
+      const k = applied ?? (metric.stdThreshold ? (t[metric.stdThreshold] as number) : 0);
       return {
         date,
         value: r ? r.metrics[metric.key] : null,
@@ -210,7 +201,7 @@ export function metricSeries(
         lower: z ? round(z.mean - k * z.std) : null,
         upper: z ? round(z.mean + k * z.std) : null,
         limit: metric.limit ? (t[metric.limit.threshold] as number) : null,
-        alert: worstAlert(r, metric.checks),
+        alert: worstAlert(r, checksAbout(metric.key)),
       };
     }),
   }));

@@ -1,0 +1,121 @@
+/**
+ * What a check is: a declaration over the shared engine in evaluate.ts, as in
+ * Elementary's anomaly tests. A declaration names its metric, its kind, the
+ * threshold key it reads and its playbook; the engine computes the value, the
+ * baseline and the verdict, so adding a check is one declaration and a test.
+ * Pure: no I/O.
+ */
+import type { Thresholds } from '../../config/monitor-config.ts';
+import type { Baseline } from '../baseline.ts';
+import type { DayMetrics, DaySchema } from '../day-metrics.ts';
+import type { MetricRef, ShareMetric } from './metric-refs.ts';
+
+export type Severity = 'CRITICAL' | 'WARNING' | 'INFO';
+export const SEVERITY_RANK: Record<Severity, number> = { CRITICAL: 3, WARNING: 2, INFO: 1 };
+
+export interface Alert {
+  check: string;
+  severity: Severity;
+  message: string;
+  value: number | string | null;
+  threshold: number | string | null;
+  snoozed: boolean;
+}
+
+export type Finding = Pick<Alert, 'message' | 'value' | 'threshold'>;
+export type ThresholdKey = keyof Thresholds;
+
+/** What every check sees of the day: its metrics and schema, the settings, and baselines on demand. */
+export interface CheckContext {
+  day: string;
+  metrics: DayMetrics;
+  schema: DaySchema;
+  /** The latest closed day before this one, for schema drift; null if none. */
+  previousSchema: DaySchema | null;
+  thresholds: Thresholds;
+  expectedFields: readonly string[];
+  fieldAliases: Readonly<Record<string, string>>;
+  expectedChannels: readonly string[];
+  /** The day's value of a metric (null where undefined). */
+  value(metric: MetricRef): number | null;
+  /** The metric's baseline over the closed days before this one; null with too few days. */
+  baseline(metric: MetricRef): Baseline | null;
+  /** The keys of a share map seen today or on any baseline day, e.g. every device class. */
+  keysOf(family: ShareMetric): string[];
+}
+
+/**
+ * The runbook that travels with an alert. The title renders the configured
+ * threshold the check applied (`limit`) and the baseline's length in days.
+ */
+export interface Playbook {
+  title: (p: { limit: number | null; days: number }) => string;
+  investigate: readonly string[];
+  resolution: string;
+}
+
+interface Common<Id extends string> {
+  id: Id;
+  severity: Severity;
+  playbook: Playbook;
+}
+
+/** value < threshold (or > for maximum). Alert value: the metric; threshold: the limit. */
+interface LimitCheck<Id extends string> extends Common<Id> {
+  kind: 'minimum' | 'maximum';
+  metric: MetricRef;
+  threshold: ThresholdKey;
+  message: (value: number, limit: number) => string;
+}
+
+/** |z| (or z, direction 'up') beyond the threshold, and, with minChange, a move of that share of the mean. */
+interface ZScoreCheck<Id extends string> extends Common<Id> {
+  kind: 'zscore';
+  metric: MetricRef;
+  threshold: ThresholdKey;
+  /** Which side fires: 'both' (the default), 'up' or 'down'. */
+  direction?: 'both' | 'up' | 'down';
+  minChange?: ThresholdKey;
+  /** The metric with today's value, e.g. "Daily revenue ($1,234.00)". */
+  label: (ctx: CheckContext) => string;
+  format: (v: number) => string;
+}
+
+/** |value − mean| / mean beyond the threshold. Alert value: that relative change. */
+interface ShiftCheck<Id extends string> extends Common<Id> {
+  kind: 'shift';
+  metric: MetricRef;
+  threshold: ThresholdKey;
+  message: (p: { value: number; change: number; mean: number; days: number }) => string;
+}
+
+/** value below threshold × mean. Alert value: the metric; threshold: that floor. */
+interface DropCheck<Id extends string> extends Common<Id> {
+  kind: 'drop';
+  metric: MetricRef;
+  threshold: ThresholdKey;
+  message: (p: { value: number; share: number; mean: number; days: number }) => string;
+}
+
+/** Anything else: a rule over the context. `metric` places its alerts on that metric's chart. */
+interface LogicalCheck<Id extends string> extends Common<Id> {
+  kind: 'logical';
+  metric?: MetricRef;
+  evaluate: (ctx: CheckContext) => Finding | null;
+}
+
+export type CheckDeclaration<Id extends string = string> =
+  | LimitCheck<Id>
+  | ZScoreCheck<Id>
+  | ShiftCheck<Id>
+  | DropCheck<Id>
+  | LogicalCheck<Id>;
+
+/** Declares one check, keeping its id as a literal type (the registry's CheckId union). */
+export const defineCheck = <const Id extends string>(d: CheckDeclaration<Id>): CheckDeclaration<Id> => d;
+
+/** "2.5 std above" / "1.3 std below". */
+export const stdDistance = (z: number) => `${Math.abs(z).toFixed(1)} std ${z < 0 ? 'below' : 'above'}`;
+
+/** A share as a whole percentage for titles: 0.2 → "20%". */
+export const wholePct = (v: number | null) => (v === null ? 'its limit' : `${Number((v * 100).toFixed(1))}%`);

@@ -1,0 +1,175 @@
+/**
+ * The one engine every check runs on: it reads each declaration's metric and
+ * threshold, asks for the baselines it needs, and returns the alerts and every
+ * baseline used (stored in the report, so text, HTML and gauges never
+ * recompute one). An alert fires strictly beyond its threshold; alerts come
+ * most severe first. Pure.
+ */
+import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
+import { DayResolver } from '../../validation/day.ts';
+import { type Baseline, type BaselineRules, baselineOf } from '../baseline.ts';
+import type { DayMetrics, DaySchema } from '../day-metrics.ts';
+import type { Alert, CheckContext, CheckDeclaration, Finding } from './declaration.ts';
+import { SEVERITY_RANK, stdDistance } from './declaration.ts';
+import { type MetricRef, metricValue, type ShareMetric } from './metric-refs.ts';
+import { CHECKS } from './registry.ts';
+
+/** Where baselines come from: the stored reports of earlier days, or crafted ones in tests. */
+export interface BaselineSource {
+  baseline(metric: MetricRef): Baseline | null;
+  keysOf(family: ShareMetric): string[];
+}
+
+export interface CheckInput {
+  day: string;
+  metrics: DayMetrics;
+  schema: DaySchema;
+  previousSchema: DaySchema | null;
+  thresholds: Thresholds;
+  expectedFields: readonly string[];
+  fieldAliases: Readonly<Record<string, string>>;
+  expectedChannels: readonly string[];
+  history: BaselineSource;
+}
+
+/** A baseline as the report stores it: with the threshold each check applied to it. */
+export interface StoredBaseline extends Baseline {
+  thresholds?: Record<string, number>;
+}
+
+export interface Evaluation {
+  alerts: Omit<Alert, 'snoozed'>[];
+  /** Every baseline a check asked for, by metric (null: too few closed days). */
+  baselines: Record<string, StoredBaseline | null>;
+}
+
+/** Baselines from earlier days' metrics, as the close-out picks those days; computed once per metric. */
+export function historyBaselines(
+  day: string,
+  history: ReadonlyMap<string, DayMetrics>,
+  rules: BaselineRules,
+): BaselineSource {
+  const memo = new Map<MetricRef, Baseline | null>();
+  return {
+    baseline(metric) {
+      if (!memo.has(metric)) {
+        const series = new Map([...history].map(([d, m]) => [d, metricValue(m, metric)]));
+        memo.set(metric, baselineOf(day, series, rules));
+      }
+      return memo.get(metric)!;
+    },
+    keysOf(family) {
+      return [...new Set([...history.values()].flatMap((m) => Object.keys(m[family] ?? {})))];
+    },
+  };
+}
+
+/** Thresholds for a day: defaults, then every matching override in order (later wins). */
+export function thresholdsFor(
+  day: string,
+  config: Pick<MonitorConfig, 'thresholds' | 'overrides'>,
+): Thresholds {
+  const weekday = DayResolver.weekday(day);
+  let t = { ...config.thresholds };
+  for (const o of config.overrides) {
+    if (o.weekdays && !o.weekdays.includes(weekday)) continue;
+    if (o.from && day < o.from) continue;
+    if (o.to && day > o.to) continue;
+    t = { ...t, ...o.thresholds };
+  }
+  return t;
+}
+
+const round = (v: number, digits: number) => Number(v.toFixed(digits));
+
+export function evaluateChecks(input: CheckInput, checks: readonly CheckDeclaration[] = CHECKS): Evaluation {
+  const baselines: Evaluation['baselines'] = {};
+  const ctx: CheckContext = {
+    ...input,
+    value: (metric) => metricValue(input.metrics, metric),
+    baseline(metric) {
+      const b = input.history.baseline(metric);
+      if (!(metric in baselines)) baselines[metric] = b && { mean: b.mean, std: b.std, n: b.n };
+      return b;
+    },
+    keysOf: (family) => [...new Set([...Object.keys(input.metrics[family] ?? {}), ...input.history.keysOf(family)])],
+  };
+  /** The baseline of a check's metric, noting the threshold the check applies to it. */
+  const judged = (c: CheckDeclaration & { metric: MetricRef; threshold: keyof Thresholds }) => {
+    const b = ctx.baseline(c.metric);
+    const stored = baselines[c.metric];
+    if (stored) stored.thresholds = { ...stored.thresholds, [c.id]: input.thresholds[c.threshold] as number };
+    return b;
+  };
+
+  const alerts: Evaluation['alerts'] = [];
+  for (const check of checks) {
+    const finding = evaluateOne(check, ctx, judged);
+    if (finding) alerts.push({ check: check.id, severity: check.severity, ...finding });
+  }
+  // most severe first, then in registry order (the sort is stable)
+  alerts.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+  return { alerts, baselines };
+}
+
+function evaluateOne(
+  c: CheckDeclaration,
+  ctx: CheckContext,
+  judged: (c: CheckDeclaration & { metric: MetricRef; threshold: keyof Thresholds }) => Baseline | null,
+): Finding | null {
+  if (c.kind === 'logical') return c.evaluate(ctx);
+  const limit = ctx.thresholds[c.threshold] as number;
+  const value = ctx.value(c.metric);
+  switch (c.kind) {
+    case 'minimum':
+    case 'maximum': {
+      if (value === null) return null;
+      const beyond = c.kind === 'minimum' ? value < limit : value > limit;
+      return beyond ? { message: c.message(value, limit), value, threshold: limit } : null;
+    }
+    case 'zscore': {
+      const b = judged(c);
+      if (value === null || !b) return null;
+      const z = b.std === 0 ? 0 : (value - b.mean) / b.std;
+      const direction = c.direction ?? 'both';
+      const beyond = direction === 'up' ? z > limit : direction === 'down' ? z < -limit : Math.abs(z) > limit;
+      if (!beyond) return null;
+      // a very steady metric has a tiny std: also require a move of this share of the mean
+      const minChange = c.minChange ? (ctx.thresholds[c.minChange] as number) : 0;
+      if (minChange > 0 && (b.mean === 0 || Math.abs(z * b.std) / Math.abs(b.mean) <= minChange)) return null;
+      return {
+        message: `${c.label(ctx)} is ${stdDistance(z)} average (${c.format(b.mean)}), z=${z.toFixed(2)}`,
+        value: round(z, 4),
+        threshold: limit,
+      };
+    }
+    case 'shift': {
+      const b = judged(c);
+      if (value === null || !b || b.mean <= 0) return null;
+      const change = (value - b.mean) / b.mean;
+      if (Math.abs(change) <= limit) return null;
+      return {
+        message: c.message({ value, change, mean: b.mean, days: b.n }),
+        value: round(change, 4),
+        threshold: limit,
+      };
+    }
+    case 'drop': {
+      const b = judged(c);
+      if (value === null || !b || b.mean <= 0 || value >= limit * b.mean) return null;
+      return {
+        message: c.message({ value, share: limit, mean: b.mean, days: b.n }),
+        value,
+        threshold: round(limit * b.mean, 2),
+      };
+    }
+  }
+}
+
+export function applySnoozes(
+  alerts: Omit<Alert, 'snoozed'>[],
+  day: string,
+  snoozes: MonitorConfig['snoozes'],
+): Alert[] {
+  return alerts.map((a) => ({ ...a, snoozed: snoozes.some((s) => s.check === a.check && day <= s.until) }));
+}

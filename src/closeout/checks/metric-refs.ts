@@ -1,0 +1,43 @@
+/**
+ * The metrics checks and baselines speak of, by name: a scalar of the day's
+ * metrics, or one key of a share map ("device_share:mobile"). The one place
+ * that knows how each is read from a day's metrics, so the close-out, the
+ * stored baselines and the reports agree on what a name means. Pure.
+ */
+import type { DayMetrics } from '../day-metrics.ts';
+
+const SCALARS = {
+  event_count: (m: DayMetrics) => m.event_count,
+  null_client_rate: (m: DayMetrics) => m.null_client_rate,
+  revenue: (m: DayMetrics) => m.revenue,
+  conversions: (m: DayMetrics) => m.conversions,
+  aov: (m: DayMetrics) => m.aov,
+  page_views: (m: DayMetrics) => m.event_types.page_viewed ?? 0,
+  duplicate_transactions: (m: DayMetrics) => m.duplicate_transactions,
+  session_length_mean_s: (m: DayMetrics) => m.session_length_mean_s ?? null,
+  page_depth_mean: (m: DayMetrics) => m.page_depth_mean ?? null,
+  bot_share: (m: DayMetrics) => m.bot_share ?? null,
+} satisfies Record<string, (m: DayMetrics) => number | null>;
+
+/**
+ * Share maps. A day that had the map counts a missing key as 0; a day closed
+ * before the map existed (or with no UTM landings) has no value.
+ */
+const SHARES = {
+  channel_share: (m: DayMetrics) => m.channel_share,
+  device_share: (m: DayMetrics) => m.device_share,
+  utm_source_share: (m: DayMetrics) => (m.utm_landings ? m.utm_source_share : undefined),
+} satisfies Record<string, (m: DayMetrics) => Record<string, number> | undefined>;
+
+export type ScalarMetric = keyof typeof SCALARS;
+export type ShareMetric = keyof typeof SHARES;
+export type MetricRef = ScalarMetric | `${ShareMetric}:${string}`;
+
+export const shareRef = (family: ShareMetric, key: string): MetricRef => `${family}:${key}`;
+
+export function metricValue(m: DayMetrics, ref: MetricRef): number | null {
+  const colon = ref.indexOf(':');
+  if (colon === -1) return SCALARS[ref as ScalarMetric](m);
+  const map = SHARES[ref.slice(0, colon) as ShareMetric](m);
+  return map ? (map[ref.slice(colon + 1)] ?? 0) : null;
+}

@@ -1,0 +1,70 @@
+/**
+ * Every close-out check, in report order: one declaration each, grouped by
+ * family. CheckId is the union of their ids; config validation, snoozes and
+ * playbooks all go through here. Pure.
+ */
+import type { Report } from '../report.ts';
+import { CHANNEL_CHECKS } from './channels.ts';
+import { COMMERCE_CHECKS } from './commerce.ts';
+import type { Alert, CheckDeclaration } from './declaration.ts';
+import { FIELD_CHECKS } from './fields.ts';
+import { FUNNEL_CHECKS } from './funnel.ts';
+import { TRAFFIC_MIX_CHECKS } from './traffic-mix.ts';
+import { VOLUME_CHECKS } from './volume.ts';
+
+export const CHECKS = [
+  ...VOLUME_CHECKS,
+  ...FIELD_CHECKS,
+  ...COMMERCE_CHECKS,
+  ...FUNNEL_CHECKS,
+  ...CHANNEL_CHECKS,
+  ...TRAFFIC_MIX_CHECKS,
+] as const;
+
+export type CheckId = (typeof CHECKS)[number]['id'];
+export const CHECK_IDS: readonly CheckId[] = CHECKS.map((c) => c.id);
+
+const BY_ID = new Map<string, CheckDeclaration>(CHECKS.map((c) => [c.id, c]));
+if (BY_ID.size !== CHECKS.length) throw new Error('two checks share an id');
+
+export const isCheckId = (id: string): id is CheckId => BY_ID.has(id);
+export const checkOf = (id: string): CheckDeclaration | undefined => BY_ID.get(id);
+
+/** The metric a check is about (its chart), if it has one. */
+export const metricOf = (id: string) => BY_ID.get(id)?.metric;
+
+/** Checks about a metric: the HTML report marks their alerts on its chart. */
+export const checksAbout = (metric: string): string[] =>
+  CHECKS.filter((c) => c.metric === metric).map((c) => c.id);
+
+/** The z-score check of a metric, if one is declared. */
+export const zScoreCheckOf = (metric: string): string | undefined =>
+  CHECKS.find((c) => c.kind === 'zscore' && c.metric === metric)?.id;
+
+export interface RenderedPlaybook {
+  title: string;
+  investigate: readonly string[];
+  resolution: string;
+}
+
+/**
+ * The alert's playbook, its title showing the threshold the check applied that
+ * day and the length of the baseline it was judged against (both from the report).
+ */
+export function playbookFor(alert: Pick<Alert, 'check' | 'threshold'>, report: Report): RenderedPlaybook | null {
+  const check = BY_ID.get(alert.check);
+  if (!check) return null;
+  const stored = check.metric ? report.baselines[check.metric] : undefined;
+  const configured = stored?.thresholds?.[check.id];
+  const limit = configured ?? (typeof alert.threshold === 'number' ? alert.threshold : null);
+  const days = stored?.n ?? Math.max(0, ...Object.values(report.baselines).map((b) => b?.n ?? 0));
+  const { title, investigate, resolution } = check.playbook;
+  return { title: title({ limit, days }), investigate, resolution };
+}
+
+/** The playbook as one line, for Alertmanager's and PagerDuty's runbook field. */
+export function runbookText(alert: Pick<Alert, 'check' | 'threshold'>, report: Report): string {
+  const p = playbookFor(alert, report);
+  if (!p) return '';
+  return `${p.title}. Investigate: ${p.investigate.map((s, i) => `(${i + 1}) ${s}`).join('; ')}. Resolution: ${p.resolution}.`;
+}

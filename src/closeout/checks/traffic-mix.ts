@@ -1,0 +1,154 @@
+/** Sessions, bots, device mix and UTM sources: the session-integrity seed's checks. */
+import { count as n, pct } from '../format.ts';
+import { defineCheck, stdDistance, wholePct } from './declaration.ts';
+import { shareRef } from './metric-refs.ts';
+
+const seconds = (v: number) => `${v.toFixed(1)} s`;
+
+/** The utm_source with the largest share of the day's UTM landings ("other" is not a source). */
+export function leadingUtmSource(shares: Record<string, number> | undefined): string | null {
+  const ranked = Object.entries(shares ?? {})
+    .filter(([source]) => source !== 'other')
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return ranked[0]?.[0] ?? null;
+}
+
+export const TRAFFIC_MIX_CHECKS = [
+  defineCheck({
+    id: 'session_length_shift',
+    severity: 'WARNING',
+    kind: 'zscore',
+    metric: 'session_length_mean_s',
+    threshold: 'sessionLengthStdThreshold',
+    minChange: 'sessionShiftMinChange',
+    label: (c) => `Mean session length (${seconds(c.metrics.session_length_mean_s ?? 0)})`,
+    format: seconds,
+    playbook: {
+      title: ({ limit, days }) => `Mean session length moved beyond ${limit} std of its ${days}-day baseline`,
+      investigate: [
+        'Check releases on that day: slower pages or broken navigation lengthen or cut sessions',
+        'Check that page_viewed still fires on every template (fewer events shorten sessions)',
+        'Check the client id: a new id per page makes every session one event long',
+      ],
+      resolution:
+        'A UX or tracking change: fix the release or the tracking script; dwell-time figures of the day are unreliable',
+    },
+  }),
+  defineCheck({
+    id: 'page_depth_shift',
+    severity: 'WARNING',
+    kind: 'zscore',
+    metric: 'page_depth_mean',
+    threshold: 'pageDepthStdThreshold',
+    minChange: 'sessionShiftMinChange',
+    label: (c) => `Mean page depth (${(c.metrics.page_depth_mean ?? 0).toFixed(2)} page views per session)`,
+    format: (v) => v.toFixed(2),
+    playbook: {
+      title: ({ limit, days }) => `Mean page depth moved beyond ${limit} std of its ${days}-day baseline`,
+      investigate: [
+        'Check page_viewed volume per template',
+        'Check single-page-app route changes still send page_viewed',
+        'Check for duplicate page_viewed events (double-loaded tag)',
+      ],
+      resolution: 'Restore one page_viewed per page view; engagement figures of the day are unreliable',
+    },
+  }),
+  defineCheck({
+    id: 'bot_spike',
+    severity: 'WARNING',
+    kind: 'logical',
+    evaluate: (c) => {
+      const bots = c.metrics.bot_share;
+      const t = c.thresholds;
+      if (bots === undefined) return null;
+      if (bots > t.maxBotShare) {
+        return {
+          message: `Bot share (${pct(bots)} of events) above limit (${pct(t.maxBotShare)})`,
+          value: bots,
+          threshold: t.maxBotShare,
+        };
+      }
+      const base = c.baseline('bot_share');
+      if (!base) return null;
+      const z = base.std === 0 ? 0 : (bots - base.mean) / base.std;
+      if (z <= t.botStdThreshold) return null;
+      return {
+        message: `Bot share (${pct(bots)} of events) is ${stdDistance(z)} average (${pct(base.mean)}), z=${z.toFixed(2)}`,
+        value: Number(z.toFixed(4)),
+        threshold: t.botStdThreshold,
+      };
+    },
+    playbook: {
+      title: () => 'Bot traffic above its limit share of events, or far above its usual share',
+      investigate: [
+        'Compare bot events with the day before in the device breakdown',
+        'Check the WAF or CDN logs for a crawler or scraper run',
+        'Check whether a monitoring or load-testing tool points at the live site',
+      ],
+      resolution:
+        'Block or rate-limit the crawler at the edge; volume checks on this day count its events, funnel rates do not',
+    },
+  }),
+  defineCheck({
+    id: 'device_mix_shift',
+    severity: 'WARNING',
+    kind: 'logical',
+    evaluate: (c) => {
+      const today = c.metrics.device_share;
+      if (!today) return null;
+      let worst: { device: string; change: number; mean: number } | null = null;
+      for (const device of c.keysOf('device_share')) {
+        const base = c.baseline(shareRef('device_share', device));
+        if (!base) continue;
+        const change = (today[device] ?? 0) - base.mean;
+        if (Math.abs(change) > c.thresholds.deviceMixShift && (!worst || Math.abs(change) > Math.abs(worst.change)))
+          worst = { device, change, mean: base.mean };
+      }
+      if (!worst) return null;
+      const share = today[worst.device] ?? 0;
+      const days = c.baseline(shareRef('device_share', worst.device))!.n;
+      return {
+        message: `${worst.device} share of events (${pct(share)}) moved ${(Math.abs(worst.change) * 100).toFixed(1)} points ${worst.change < 0 ? 'below' : 'above'} its ${days}-day average (${pct(worst.mean)})`,
+        value: Number(worst.change.toFixed(4)),
+        threshold: c.thresholds.deviceMixShift,
+      };
+    },
+    playbook: {
+      title: ({ limit }) =>
+        `A device class moved more than ${limit === null ? 'its limit' : `${Number((limit * 100).toFixed(1))} points`} from its usual share`,
+      investigate: [
+        'Check releases of the mobile or desktop site on that day',
+        'Check that the tracking script loads on every device template',
+        'Check the user_agent column for empty or truncated values',
+      ],
+      resolution: 'Tracking lost on one device type, or a UX problem there: fix the template or the release',
+    },
+  }),
+  defineCheck({
+    id: 'utm_source_skew',
+    severity: 'WARNING',
+    kind: 'logical',
+    evaluate: (c) => {
+      const m = c.metrics;
+      const top = leadingUtmSource(m.utm_source_share);
+      if (!top) return null;
+      const base = c.baseline(shareRef('utm_source_share', top));
+      const share = m.utm_source_share?.[top] ?? 0;
+      if (!base || share <= c.thresholds.maxUtmSourceShare || base.mean >= c.thresholds.utmSkewBaselineShare)
+        return null;
+      return {
+        message: `utm_source "${top}" holds ${pct(share)} of ${n(m.utm_landings ?? 0)} UTM landings; its ${base.n}-day average is ${pct(base.mean)}`,
+        value: share,
+        threshold: c.thresholds.maxUtmSourceShare,
+      };
+    },
+    playbook: {
+      title: ({ limit }) => `One utm_source holds more than ${wholePct(limit)} of UTM-tagged landings`,
+      investigate: [
+        'Check campaign links for a source hard-coded by a template',
+        'Check redirects that rewrite or drop UTM parameters',
+      ],
+      resolution: 'Broken UTM tagging: fix the campaign links; attribution for the day is unreliable',
+    },
+  }),
+] as const;
