@@ -152,7 +152,12 @@ async function computeReport(
     verdict: verdictOf(alerts),
     alerts,
     metrics,
-    zscores: { revenue: z('revenue'), aov: z('aov'), conversions: z('conversions'), event_count: z('event_count') },
+    zscores: {
+      revenue: z('revenue'),
+      aov: z('aov'),
+      conversions: z('conversions'),
+      event_count: z('event_count'),
+    },
     baselines: evaluation.baselines,
     schema,
     notified: stored?.notified ?? { alertmanager: [], slack: false, pagerduty: [] },

@@ -16,7 +16,14 @@ export interface AlertmanagerAlert {
 
 export function toAlertmanager(
   alert: Pick<Alert, 'check' | 'severity' | 'message'>,
-  context: { namespace: string; date: string; now: Date; ttlHours: number; runbook: string; resolved?: boolean },
+  context: {
+    namespace: string;
+    date: string;
+    now: Date;
+    ttlHours: number;
+    runbook: string;
+    resolved?: boolean;
+  },
 ): AlertmanagerAlert {
   const endsAt = context.resolved
     ? context.now

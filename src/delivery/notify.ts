@@ -3,8 +3,9 @@
  * what is new since the day's last run, with resolutions for what stopped
  * firing; what was sent is recorded on the report, so a re-run never repeats it.
  */
-import type { Notifier } from '../closeout/closeout.ts';
+
 import { runbookText } from '../closeout/checks/registry.ts';
+import type { Notifier } from '../closeout/closeout.ts';
 import type { Report } from '../closeout/report.ts';
 import type { Logger } from '../log.ts';
 import { postAlerts, toAlertmanager } from './alertmanager.ts';
@@ -93,7 +94,10 @@ async function notify(
         continue;
       }
       await attempt('pagerduty', async () => {
-        await sendPagerDuty(eventsUrl, triggerEvent(routingKey, ns, report.date, a, now, runbookText(a, report)));
+        await sendPagerDuty(
+          eventsUrl,
+          triggerEvent(routingKey, ns, report.date, a, now, runbookText(a, report)),
+        );
         stillPaged.add(a.check);
       });
     }

@@ -238,7 +238,10 @@ describe('traffic mix checks', () => {
 
   it('session shifts also need a 10% move from the mean: a steady metric has a tiny std', () => {
     const depth = (z: number) =>
-      input({ page_depth_mean: 1.14 + z * 0.015 }, traffic({ page_depth_mean: { mean: 1.14, std: 0.015, n: 7 } }));
+      input(
+        { page_depth_mean: 1.14 + z * 0.015 },
+        traffic({ page_depth_mean: { mean: 1.14, std: 0.015, n: 7 } }),
+      );
     expect(fires('page_depth_shift', depth(-4))).toBe(false); // -5%
     expect(fires('page_depth_shift', depth(-7.7))).toBe(true); // -10.1%
   });
@@ -264,9 +267,9 @@ describe('traffic mix checks', () => {
     // a class absent today counts as 0% against its baseline
     expect(fires('device_mix_shift', input({ device_share: { desktop: 0.88, bot: 0.12 } }))).toBe(true);
     // no baseline yet: no alert
-    expect(fires('device_mix_shift', input({ device_share: shifted }, traffic(without('device_share'))))).toBe(
-      false,
-    );
+    expect(
+      fires('device_mix_shift', input({ device_share: shifted }, traffic(without('device_share')))),
+    ).toBe(false);
   });
 
   it('utm_source_skew: one source above 80% of UTM landings while its baseline share is under 50%', () => {

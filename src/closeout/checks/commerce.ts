@@ -78,7 +78,10 @@ export const COMMERCE_CHECKS = [
     format: money,
     playbook: {
       title: ({ limit, days }) => `Average order value more than ${limit} std from its ${days}-day baseline`,
-      investigate: ['Check pricing and discount changes', 'Check the revenue field of checkout_completed events'],
+      investigate: [
+        'Check pricing and discount changes',
+        'Check the revenue field of checkout_completed events',
+      ],
       resolution: 'Pricing issue or data problem: correct the revenue field if the tracker is wrong',
     },
   }),

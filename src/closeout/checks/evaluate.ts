@@ -92,7 +92,9 @@ export function evaluateChecks(input: CheckInput, checks: readonly CheckDeclarat
       if (!(metric in baselines)) baselines[metric] = b && { mean: b.mean, std: b.std, n: b.n };
       return b;
     },
-    keysOf: (family) => [...new Set([...Object.keys(input.metrics[family] ?? {}), ...input.history.keysOf(family)])],
+    keysOf: (family) => [
+      ...new Set([...Object.keys(input.metrics[family] ?? {}), ...input.history.keysOf(family)]),
+    ],
   };
   /** The baseline of a check's metric, noting the threshold the check applies to it. */
   const judged = (c: CheckDeclaration & { metric: MetricRef; threshold: keyof Thresholds }) => {

@@ -86,7 +86,11 @@ export const FIELD_CHECKS = [
     evaluate: ({ metrics: m }) => {
       const bad = (m.rejected.timestamp_missing ?? 0) + (m.rejected.timestamp_invalid ?? 0);
       if (bad === 0) return null;
-      return { message: `${n(bad)} messages rejected for a missing or invalid timestamp`, value: bad, threshold: 0 };
+      return {
+        message: `${n(bad)} messages rejected for a missing or invalid timestamp`,
+        value: bad,
+        threshold: 0,
+      };
     },
     playbook: {
       title: () => 'Events rejected for their timestamp',
@@ -94,7 +98,8 @@ export const FIELD_CHECKS = [
         'Read the rejected messages on the dead-letter topic (reason timestamp_missing or timestamp_invalid)',
         'Check the tracker for a changed timestamp format or time zone',
       ],
-      resolution: 'Fix the tracker to send ISO-8601 timestamps with a zone; replay the dead letters once fixed',
+      resolution:
+        'Fix the tracker to send ISO-8601 timestamps with a zone; replay the dead letters once fixed',
     },
   }),
 ] as const;

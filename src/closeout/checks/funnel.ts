@@ -27,11 +27,18 @@ export const FUNNEL_CHECKS = [
     kind: 'logical',
     evaluate: ({ metrics: m }) =>
       m.atc_rate > 0 && m.purchase_rate === 0
-        ? { message: `Cart activity (${pct(m.atc_rate)} of clients) but no purchase`, value: m.atc_rate, threshold: 0 }
+        ? {
+            message: `Cart activity (${pct(m.atc_rate)} of clients) but no purchase`,
+            value: m.atc_rate,
+            threshold: 0,
+          }
         : null,
     playbook: {
       title: () => 'Cart activity without any conversion',
-      investigate: ['Check the checkout_completed event on the thank-you page', 'Check payment provider status'],
+      investigate: [
+        'Check the checkout_completed event on the thank-you page',
+        'Check payment provider status',
+      ],
       resolution: 'Checkout tracking broken: restore the purchase event',
     },
   }),

@@ -51,7 +51,10 @@ export interface RenderedPlaybook {
  * The alert's playbook, its title showing the threshold the check applied that
  * day and the length of the baseline it was judged against (both from the report).
  */
-export function playbookFor(alert: Pick<Alert, 'check' | 'threshold'>, report: Report): RenderedPlaybook | null {
+export function playbookFor(
+  alert: Pick<Alert, 'check' | 'threshold'>,
+  report: Report,
+): RenderedPlaybook | null {
   const check = BY_ID.get(alert.check);
   if (!check) return null;
   const stored = check.metric ? report.baselines[check.metric] : undefined;

@@ -101,7 +101,10 @@ export const TRAFFIC_MIX_CHECKS = [
         const base = c.baseline(shareRef('device_share', device));
         if (!base) continue;
         const change = (today[device] ?? 0) - base.mean;
-        if (Math.abs(change) > c.thresholds.deviceMixShift && (!worst || Math.abs(change) > Math.abs(worst.change)))
+        if (
+          Math.abs(change) > c.thresholds.deviceMixShift &&
+          (!worst || Math.abs(change) > Math.abs(worst.change))
+        )
           worst = { device, change, mean: base.mean };
       }
       if (!worst) return null;
