@@ -111,6 +111,10 @@ const ThresholdValues = z.strictObject({
   deviceMixShift: share,
   maxUtmSourceShare: share,
   utmSkewBaselineShare: share,
+  /** A channel collapsed: its share of clients fell below this fraction of its baseline share… */
+  channelCollapseShare: share,
+  /** …for channels whose baseline share is at least this (small channels swing on their own). */
+  channelCollapseMinShare: share,
 });
 
 /** The seed monitor's thresholds. */
@@ -137,6 +141,8 @@ export const DEFAULT_THRESHOLDS: z.infer<typeof ThresholdValues> = {
   deviceMixShift: 0.15,
   maxUtmSourceShare: 0.8,
   utmSkewBaselineShare: 0.5,
+  channelCollapseShare: 0.25,
+  channelCollapseMinShare: 0.05,
 };
 
 // Overrides name only what they change, so the partial schema has no defaults.

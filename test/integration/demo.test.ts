@@ -133,6 +133,12 @@ describe.each(['json', 'avro'] as const)('the demo on the real export (%s)', (fo
       '2025-03-08',
     ]);
     expect(result.reports.get('2025-03-04')!.metrics.missing_fields).toEqual({ referrer: 3538 });
+    // without referrers, search visits count as Direct: Organic Search collapses against its baseline
+    const collapse = result.reports.get('2025-03-04')!.alerts.find((a) => a.check === 'channel_collapse');
+    expect(collapse?.message).toMatch(
+      /^Channel Organic Search holds 0\.0% of clients, against 1\d\.\d% on its 7-day average$/,
+    );
+    expect(checksOn(result.reports, 'channel_collapse')[0]).toBe('2025-03-04');
   });
 
   it('classifies devices and bots on every day: bot share as in the CSV, bots kept out of clients', () => {

@@ -327,3 +327,39 @@ describe('threshold overrides and snoozes', () => {
     ).toThrowError(/thresholds\.maxNullClientRate[\s\S]*overrides\.0/);
   });
 });
+
+describe('channel_collapse', () => {
+  const usual = {
+    'channel_share:Direct': b(0.4),
+    'channel_share:Paid Search': b(0.3),
+    'channel_share:Organic Search': b(0.147),
+  };
+  const day = (shares: Record<string, number>, baselines: Baselines = usual) =>
+    input({ channel_share: shares }, { baselines });
+
+  it('fires when a channel falls below a quarter of its baseline share (Organic Search on 2025-03-04)', () => {
+    const alert = runChecks(day({ Direct: 0.6, 'Paid Search': 0.4 })).find(
+      (a) => a.check === 'channel_collapse',
+    );
+    expect(alert?.message).toBe(
+      'Channel Organic Search holds 0.0% of clients, against 14.7% on its 7-day average',
+    );
+    expect(alert?.severity).toBe('WARNING');
+    expect(alert?.threshold).toBeCloseTo(0.03675, 6);
+  });
+
+  it('stays quiet at a quarter of the baseline, for small channels, and without a baseline', () => {
+    // 0.03675 is exactly a quarter of 14.7%
+    expect(
+      fires('channel_collapse', day({ Direct: 0.5, 'Paid Search': 0.46325, 'Organic Search': 0.03675 })),
+    ).toBe(false);
+    expect(
+      fires('channel_collapse', day({ Direct: 0.5, 'Paid Search': 0.46, 'Organic Search': 0.036 })),
+    ).toBe(true);
+    const small = { ...usual, 'channel_share:Email': b(0.049) };
+    expect(
+      fires('channel_collapse', day({ Direct: 0.4, 'Paid Search': 0.3, 'Organic Search': 0.3 }, small)),
+    ).toBe(false);
+    expect(fires('channel_collapse', day({ Direct: 0.6, 'Paid Search': 0.4 }, {}))).toBe(false);
+  });
+});

@@ -1,6 +1,7 @@
 /** Attribution: one channel taking everything, expected channels gone, a channel collapsing. */
 import { pct } from '../format.ts';
 import { defineCheck, wholePct } from './declaration.ts';
+import { shareRef } from './metric-refs.ts';
 
 export const CHANNEL_CHECKS = [
   defineCheck({
@@ -43,6 +44,39 @@ export const CHANNEL_CHECKS = [
         'Check referrer capture',
       ],
       resolution: 'Attribution tracking may be broken: restore the parameters the channel rules need',
+    },
+  }),
+  defineCheck({
+    id: 'channel_collapse',
+    severity: 'WARNING',
+    kind: 'logical',
+    evaluate: (c) => {
+      const t = c.thresholds;
+      let worst: { channel: string; today: number; mean: number; days: number } | null = null;
+      for (const channel of c.keysOf('channel_share')) {
+        const base = c.baseline(shareRef('channel_share', channel));
+        if (!base || base.mean < t.channelCollapseMinShare) continue;
+        const today = c.metrics.channel_share[channel] ?? 0;
+        if (today >= t.channelCollapseShare * base.mean) continue;
+        if (!worst || today / base.mean < worst.today / worst.mean)
+          worst = { channel, today, mean: base.mean, days: base.n };
+      }
+      if (!worst) return null;
+      return {
+        message: `Channel ${worst.channel} holds ${pct(worst.today)} of clients, against ${pct(worst.mean)} on its ${worst.days}-day average`,
+        value: worst.today,
+        threshold: Number((t.channelCollapseShare * worst.mean).toFixed(6)),
+      };
+    },
+    playbook: {
+      title: () => 'A channel collapsed against its usual share of clients',
+      investigate: [
+        'Check the referrer column and the UTM and click-id parameters the channel rules read',
+        'Check redirects or consent banners that strip referrers or parameters',
+        'Compare with the channel in the ad platform or search console for the day',
+      ],
+      resolution:
+        'Attribution lost, not traffic: restore the field the channel rules need; channel figures of the day are unreliable',
     },
   }),
 ] as const;
