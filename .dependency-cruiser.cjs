@@ -4,11 +4,11 @@
  * delivery; imports point the other way, down to config and the leaf modules.
  * `npm test` fails on any import that breaks a rule here, and on any cycle.
  *
- *   cli ─┬─► ingest ──┬─► source ──► metrics ─┐
- *        │            ├─► validation ◄────────┤
- *        │            ├─► aggregation ◄───────┘
- *        ├─► closeout ┘   (closeout reads aggregation's state, validation's days)
- *        ├─► delivery ──► closeout (report types only)
+ *   cli ─┬─► ingest ──┬─► source ──► metrics ──► state ──► aggregation ──► validation
+ *        │            ├─► state (DayStore: keys, Lua scripts, counter codec)
+ *        │            └─► validation, aggregation
+ *        ├─► closeout ──► state, aggregation (typed counters), validation (days)
+ *        ├─► delivery ──► closeout (report types, check registry)
  *        ├─► replay ────► source
  *        └─► config ◄── everything;   leaves (errors.ts, outcome.ts, log.ts) import nothing of ours
  */
@@ -40,10 +40,11 @@ module.exports = {
     layer('config', []),
     layer('validation', ['config']),
     layer('aggregation', ['validation', 'config']),
-    layer('metrics', ['aggregation', 'validation', 'config']),
+    layer('state', ['aggregation', 'validation', 'config']),
+    layer('metrics', ['state', 'aggregation', 'validation', 'config']),
     layer('source', ['metrics', 'config']),
-    layer('ingest', ['source', 'validation', 'aggregation', 'metrics', 'config']),
-    layer('closeout', ['aggregation', 'validation', 'config']),
+    layer('ingest', ['source', 'validation', 'aggregation', 'state', 'metrics', 'config']),
+    layer('closeout', ['state', 'aggregation', 'validation', 'config']),
     layer('delivery', ['closeout', 'config']),
     layer('replay', ['source', 'config']),
     {

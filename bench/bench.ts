@@ -12,13 +12,13 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { DayState } from '../src/aggregation/day-state.ts';
-import { createRedis } from '../src/aggregation/redis.ts';
 import { createContext } from '../src/cli/context.ts';
 import { closeOut } from '../src/closeout/closeout.ts';
 import { notifierOf } from '../src/delivery/notify.ts';
 import { createLogger } from '../src/log.ts';
 import { ensureTopics } from '../src/source/topics.ts';
+import { DayStore } from '../src/state/day-store.ts';
+import { createRedis } from '../src/state/redis.ts';
 import { REPO_ROOT, stackEnv, up } from '../stack/services.ts';
 
 const opts = new Command('bench')
@@ -199,7 +199,7 @@ async function main() {
     { ...process.env, ...env, MONITOR_NAMESPACE: namespace, LOG_LEVEL: 'silent' },
   );
   const redis = createRedis(ctx.env);
-  const state = new DayState(redis, namespace);
+  const state = new DayStore(redis, namespace);
   const log = createLogger('silent');
   const deps = {
     state,

@@ -8,7 +8,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
-import { createRedis } from '../src/aggregation/redis.ts';
 import { notifierFor } from '../src/cli/closeout.ts';
 import { consume } from '../src/cli/consume.ts';
 import { createContext, stateOf } from '../src/cli/context.ts';
@@ -19,6 +18,7 @@ import type { Report } from '../src/closeout/report.ts';
 import { compactReport, summaryTable, textReport } from '../src/closeout/text-report.ts';
 import { ConfigError } from '../src/config/env.ts';
 import { listCsvFiles, readCsvEvents } from '../src/replay/csv-events.ts';
+import { createRedis } from '../src/state/redis.ts';
 import { PROMETHEUS_TARGETS_DIR, REPO_ROOT, StackError, stackEnv, up } from '../stack/services.ts';
 
 const program = new Command('demo')

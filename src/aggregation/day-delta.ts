@@ -2,41 +2,12 @@
  * Folds a batch's events into one delta per day, in memory, so that Redis is
  * written once per day per batch instead of once per event. Pure: no I/O.
  */
-import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
+import type { TrafficRules } from '../config/monitor-config.ts';
 import type { RejectReason } from '../outcome.ts';
 import type { AcceptedEvent } from '../validation/event.ts';
-import { classifyChannel, utmSourceOf } from './channel.ts';
-import { classifyDevice, type DeviceClass } from './device.ts';
-
-/** Names of the per-day counters, shared by the Lua scripts, the close-out and the metrics. */
-export const COUNTER = {
-  events: 'events',
-  nullClient: 'null_client',
-  purchases: 'purchases',
-  revenueCents: 'revenue_cents',
-  revenueDedupCents: 'revenue_dedup_cents',
-  duplicateTransactions: 'duplicate_transactions',
-  lateEvents: 'late_events',
-  sessions: 'sessions',
-  sessionMs: 'session_ms',
-  sessionPages: 'session_pages',
-  sessionBounces: 'session_bounces',
-  /** Runs of a client's events that arrived after it had started two newer sessions: left out. */
-  sessionStragglers: 'session_stragglers',
-  /** Sessions by length bucket (upper bound in seconds, or "inf"): the median comes from these. */
-  sessionLength: (bucket: string) => `session_len:${bucket}`,
-  eventName: (name: string) => `event:${name}`,
-  missing: (field: string) => `missing:${field}`,
-  alias: (alias: string) => `alias:${alias}`,
-  fieldSet: (set: string) => `fieldset:${set}`,
-  schemaId: (id: number) => `schema:${id}`,
-  problem: (kind: string, field: string) => `problem:${kind}:${field}`,
-  rejected: (reason: string) => `rejected:${reason}`,
-  channel: (channel: string) => `channel:${channel}`,
-  device: (device: DeviceClass) => `device:${device}`,
-  /** Landings (events whose page URL carries utm_source) by source, bots excluded. */
-  utmSource: (source: string) => `utm:${source}`,
-} as const;
+import { utmSourceOf } from './channel.ts';
+import { bump, type DayCounters, emptyCounters, problemKey } from './day-counters.ts';
+import { classifyDevice } from './device.ts';
 
 export const FUNNEL_STAGES = {
   product_added_to_cart: 'atc',
@@ -48,14 +19,14 @@ export type FunnelStage = (typeof FUNNEL_STAGES)[keyof typeof FUNNEL_STAGES];
 type SessionRules = Pick<TrafficRules, 'excludeBots' | 'sessionGapMinutes'>;
 const DEFAULT_SESSION_RULES: SessionRules = { excludeBots: true, sessionGapMinutes: 30 };
 
-interface Touch {
+export interface Touch {
   tsMs: number;
   pageUrl: string | null;
   referrer: string | null;
 }
 
 export class DayDelta {
-  readonly counters = new Map<string, number>();
+  readonly counters: DayCounters = emptyCounters();
   /** [transaction id, event time, revenue cents] in consumption order; duplicates are decided in Redis. */
   readonly transactions: [string, number, number][] = [];
   /** Each client's earliest event in this batch (equal timestamps: the first consumed wins). */
@@ -72,38 +43,35 @@ export class DayDelta {
 
   constructor(
     readonly day: string,
-    private readonly traffic: SessionRules = DEFAULT_SESSION_RULES,
+    readonly traffic: SessionRules = DEFAULT_SESSION_RULES,
   ) {}
 
-  add(name: string, by = 1) {
-    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
-  }
-
   addAccepted(e: AcceptedEvent, schemaId: number | null) {
+    const c = this.counters;
     this.accepted++;
-    this.add(COUNTER.events);
-    if (e.eventName !== null) this.add(COUNTER.eventName(e.eventName));
-    if (e.clientId === null) this.add(COUNTER.nullClient);
-    for (const f of e.missingFields) this.add(COUNTER.missing(f));
-    for (const a of e.aliasesUsed) this.add(COUNTER.alias(a));
-    for (const p of e.problems) this.add(COUNTER.problem(p.kind, p.field));
-    this.add(COUNTER.fieldSet(e.fieldSet));
-    if (schemaId !== null) this.add(COUNTER.schemaId(schemaId));
+    c.events++;
+    if (e.eventName !== null) bump(c.eventNames, e.eventName);
+    if (e.clientId === null) c.nullClient++;
+    for (const f of e.missingFields) bump(c.missingFields, f);
+    for (const a of e.aliasesUsed) bump(c.aliases, a);
+    for (const p of e.problems) bump(c.problems, problemKey(p.kind, p.field));
+    bump(c.fieldSets, e.fieldSet);
+    if (schemaId !== null) bump(c.schemaIds, String(schemaId));
 
     if (e.purchase) {
-      this.add(COUNTER.purchases);
-      this.add(COUNTER.revenueCents, e.purchase.revenueCents);
+      c.purchases++;
+      c.revenueCents += e.purchase.revenueCents;
       if (e.purchase.transactionId !== null) {
         this.transactions.push([e.purchase.transactionId, e.tsMs, e.purchase.revenueCents]);
-      } else this.add(COUNTER.revenueDedupCents, e.purchase.revenueCents);
+      } else c.revenueDedupCents += e.purchase.revenueCents;
     }
 
     const device = classifyDevice(e.userAgent);
-    this.add(COUNTER.device(device));
+    bump(c.devices, device);
     const bot = device === 'bot';
     if (!bot) {
       const utm = utmSourceOf(e.pageUrl);
-      if (utm !== null) this.add(COUNTER.utmSource(utm));
+      if (utm !== null) bump(c.utmSources, utm);
     }
 
     if (e.clientId !== null && !(bot && this.traffic.excludeBots)) {
@@ -125,31 +93,14 @@ export class DayDelta {
 
   addRejected(reason: RejectReason) {
     this.rejected++;
-    this.add(COUNTER.rejected(reason));
+    bump(this.counters.rejected, reason);
   }
 
-  /** The delta as the apply script reads it (see lua/apply-day-batch.lua). */
-  toPayload(rules: ChannelRules): string {
-    const firstTouch: [string, string, string][] = [];
-    for (const [client, t] of this.firstTouch) {
-      // one channel classification per client per batch, not per event
-      firstTouch.push([client, String(t.tsMs), classifyChannel(t.pageUrl, t.referrer, rules)]);
-    }
-    const gapMs = this.traffic.sessionGapMinutes * 60_000;
-    return JSON.stringify({
-      // integers as strings: Lua numbers are doubles and print large ones in exponent form
-      c: Object.fromEntries([...this.counters].map(([k, v]) => [k, String(v)])),
-      tx: this.transactions.map(([id, ts, cents]) => [id, String(ts), String(cents)]),
-      ft: firstTouch,
-      atc: [...this.funnel.atc],
-      checkout: [...this.funnel.checkout],
-      purchase: [...this.funnel.purchase],
-      gap: String(gapMs),
-      // flat, to spare the script a table per run: client, run count, then start, last, pages per run
-      ss: [...this.visits].flatMap(([client, visits]) => {
-        const runs = sessionRuns(visits, gapMs);
-        return [client, runs.length, ...runs.flat()];
-      }),
+  /** Each client's runs, flat: client, run count, then start, last, page views per run. */
+  sessionRuns(gapMs: number): (string | number)[] {
+    return [...this.visits].flatMap(([client, visits]) => {
+      const runs = sessionRuns(visits, gapMs);
+      return [client, runs.length, ...runs.flat()];
     });
   }
 }

@@ -5,7 +5,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Cron } from 'croner';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import { createRedis } from '../aggregation/redis.ts';
 import type { Severity } from '../closeout/checks/declaration.ts';
 import { type CloseoutResult, closeOut, type Notifier, storedReports } from '../closeout/closeout.ts';
 import { writeHtmlReports } from '../closeout/html/write-html.ts';
@@ -15,6 +14,7 @@ import { readSecret } from '../config/env.ts';
 import { notifierOf, type Sinks } from '../delivery/notify.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
+import { createRedis } from '../state/redis.ts';
 import { type Context, stateOf } from './context.ts';
 
 export interface CloseoutCliOptions {

@@ -4,7 +4,6 @@
  */
 import { Partitioners } from 'kafkajs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createRedis } from '../aggregation/redis.ts';
 import { BatchProcessor } from '../ingest/batch-processor.ts';
 import { registerDayGauges } from '../metrics/day-gauges.ts';
 import { IngestMetrics } from '../metrics/ingest-metrics.ts';
@@ -15,6 +14,7 @@ import { startConsumer } from '../source/consumer.ts';
 import { KafkaDeadLetterSink } from '../source/dead-letter.ts';
 import { MessageDecoder } from '../source/decode.ts';
 import { ensureTopics } from '../source/topics.ts';
+import { createRedis } from '../state/redis.ts';
 import { EventValidator } from '../validation/event.ts';
 import { type Context, kafkaOf, registryOf, stateOf } from './context.ts';
 

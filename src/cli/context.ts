@@ -4,13 +4,13 @@
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Redis } from 'ioredis';
-import { DayState } from '../aggregation/day-state.ts';
-import { createRedis } from '../aggregation/redis.ts';
 import { CHECK_IDS } from '../closeout/checks/registry.ts';
 import { ConfigError, type Env, loadEnv } from '../config/env.ts';
 import { loadMonitorConfig, type MonitorConfig } from '../config/monitor-config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createKafka } from '../source/kafka.ts';
+import { DayStore } from '../state/day-store.ts';
+import { createRedis } from '../state/redis.ts';
 import { DayResolver } from '../validation/day.ts';
 
 export interface Overrides {
@@ -73,8 +73,8 @@ export function registryOf(ctx: Context): SchemaRegistry {
   });
 }
 
-export function stateOf(ctx: Context, redis: Redis = createRedis(ctx.env)): DayState {
-  return new DayState(redis, ctx.namespace, {
+export function stateOf(ctx: Context, redis: Redis = createRedis(ctx.env)): DayStore {
+  return new DayStore(redis, ctx.namespace, {
     ttlDays: ctx.config.ingest.stateTtlDays,
     duplicateLookbackDays: ctx.config.ingest.duplicateLookbackDays,
   });

@@ -4,11 +4,12 @@
  * Stores the report as the day's summary (later baselines read it), then
  * notifies, never twice for the same alert.
  */
-import type { DayState } from '../aggregation/day-state.ts';
+
 import { isCalendarDate } from '../config/calendar-date.ts';
 import type { MonitorConfig } from '../config/monitor-config.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { DayStore } from '../state/day-store.ts';
 import { DayResolver } from '../validation/day.ts';
 import { lookbackWindow, zScore } from './baseline.ts';
 import { applySnoozes, evaluateChecks, historyBaselines, thresholdsFor } from './checks/evaluate.ts';
@@ -24,7 +25,7 @@ import { diffReports, REPORT_VERSION, type Report, ReportSchema, verdictOf } fro
 export type Notifier = (report: Report, firing: Report['alerts'], now: Date) => Promise<string[]>;
 
 export interface CloseoutDeps {
-  state: DayState;
+  state: DayStore;
   config: MonitorConfig;
   timezone: string;
   /** Sends the day's alerts (and resolutions) and records on the report what was sent; returns failures. */
@@ -103,7 +104,7 @@ async function readReport(deps: CloseoutDeps, day: string): Promise<Report | nul
 }
 
 /** The stored reports of `days` that parse as one; summaries of an unknown shape are left out. */
-export async function storedReports(state: DayState, days: string[]): Promise<Map<string, Report>> {
+export async function storedReports(state: DayStore, days: string[]): Promise<Map<string, Report>> {
   const out = new Map<string, Report>();
   for (const [day, raw] of await state.readSummaries<unknown>(days)) {
     const parsed = ReportSchema.safeParse(raw);

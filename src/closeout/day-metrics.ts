@@ -3,8 +3,8 @@
  * contract: they are the JSON report's `metrics` object. Pure.
  */
 import { z } from 'zod';
-import { COUNTER } from '../aggregation/day-delta.ts';
-import type { DaySnapshot } from '../aggregation/day-state.ts';
+import { type DayCounters, recordOf, SESSION_LENGTH_BUCKETS } from '../aggregation/day-counters.ts';
+import type { DaySnapshot } from '../state/day-store.ts';
 import { boundNames, EVENT_NAME, isOtherKey, looksLikeFieldSet, UTM_SOURCE } from './sender-names.ts';
 
 const countMap = z.record(z.string(), z.number());
@@ -64,14 +64,6 @@ export type DaySchema = z.infer<typeof DaySchemaSchema>;
 const round = (v: number, digits = 6) => Number(v.toFixed(digits));
 const share = (part: number, whole: number) => (whole > 0 ? round(part / whole) : 0);
 
-/** Counters whose field starts with `prefix`, keyed by the rest of the field name. */
-function withPrefix(counters: Record<string, number>, prefix: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(counters))
-    if (k.startsWith(prefix) && v !== 0) out[k.slice(prefix.length)] = v;
-  return out;
-}
-
 /** Shares of `counts` over their total: the `top` largest by name, the rest summed as "other". */
 function topShares(counts: Record<string, number>, top: number): Record<string, number> {
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -95,53 +87,49 @@ export function dayMetrics(
   knownEventNames: ReadonlySet<string> = new Set(),
 ): DayMetrics {
   const c = s.counters;
-  const events = c[COUNTER.events] ?? 0;
-  const conversions = c[COUNTER.purchases] ?? 0;
-  const revenue = (c[COUNTER.revenueCents] ?? 0) / 100;
-  const channelCounts = withPrefix(c, 'channel:');
+  const events = c.events;
+  const conversions = c.purchases;
+  const revenue = c.revenueCents / 100;
   const channel_share: Record<string, number> = {};
-  for (const [ch, n] of Object.entries(channelCounts)) channel_share[ch] = share(n, s.clients);
+  for (const [ch, n] of Object.entries(recordOf(c.channels))) channel_share[ch] = share(n, s.clients);
   return {
     event_count: events,
-    null_client_rate: share(c[COUNTER.nullClient] ?? 0, events),
+    null_client_rate: share(c.nullClient, events),
     conversions,
     revenue,
-    revenue_deduplicated: (c[COUNTER.revenueDedupCents] ?? 0) / 100,
+    revenue_deduplicated: c.revenueDedupCents / 100,
     aov: conversions > 0 ? round(revenue / conversions, 4) : null,
-    duplicate_transactions: c[COUNTER.duplicateTransactions] ?? 0,
+    duplicate_transactions: c.duplicateTransactions,
     clients: s.clients,
     atc_rate: share(s.funnel.atc, s.clients),
     checkout_rate: share(s.funnel.checkout, s.clients),
     purchase_rate: share(s.funnel.purchase, s.clients),
     channel_share,
-    event_types: boundNames(withPrefix(c, 'event:'), {
+    event_types: boundNames(recordOf(c.eventNames), {
       keep: knownEventNames,
       looksLikeName: (n) => EVENT_NAME.test(n),
       top: SENDER_NAMES_TOP,
     }),
-    missing_fields: withPrefix(c, 'missing:'),
-    field_aliases: withPrefix(c, 'alias:'),
-    rejected: withPrefix(c, 'rejected:'),
-    field_problems: withPrefix(c, 'problem:'),
-    late_events: c[COUNTER.lateEvents] ?? 0,
+    missing_fields: recordOf(c.missingFields),
+    field_aliases: recordOf(c.aliases),
+    rejected: recordOf(c.rejected),
+    field_problems: recordOf(c.problems),
+    late_events: c.lateEvents,
     ...trafficMix(c, events, utmTopSources),
     ...sessionMetrics(c),
   };
 }
 
-/** Upper bounds (seconds) of the session length buckets; the same list is in apply-day-batch.lua. */
-export const SESSION_LENGTH_BUCKETS = [0, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 'inf'] as const;
-
-function sessionMetrics(c: Record<string, number>) {
-  const sessions = c[COUNTER.sessions] ?? 0;
+function sessionMetrics(c: DayCounters) {
+  const sessions = c.sessions;
   const per = (v: number, digits = 3) => (sessions > 0 ? round(v / sessions, digits) : null);
   return {
     sessions,
-    session_length_mean_s: per((c[COUNTER.sessionMs] ?? 0) / 1000, 1),
-    session_length_median_s: medianFromBuckets(withPrefix(c, 'session_len:'), sessions),
-    page_depth_mean: per(c[COUNTER.sessionPages] ?? 0),
-    bounce_rate: sessions > 0 ? share(c[COUNTER.sessionBounces] ?? 0, sessions) : null,
-    session_stragglers: c[COUNTER.sessionStragglers] ?? 0,
+    session_length_mean_s: per(c.sessionMs / 1000, 1),
+    session_length_median_s: medianFromBuckets(recordOf(c.sessionLengths), sessions),
+    page_depth_mean: per(c.sessionPages),
+    bounce_rate: sessions > 0 ? share(c.sessionBounces, sessions) : null,
+    session_stragglers: c.sessionStragglers,
   };
 }
 
@@ -166,12 +154,12 @@ export function medianFromBuckets(buckets: Record<string, number>, total: number
   }
   return lower;
 }
-function trafficMix(c: Record<string, number>, events: number, utmTopSources: number) {
-  const devices = withPrefix(c, 'device:');
+function trafficMix(c: DayCounters, events: number, utmTopSources: number) {
+  const devices = recordOf(c.devices);
   const device_share: Record<string, number> = {};
   for (const [d, n] of Object.entries(devices)) device_share[d] = share(n, events);
   const bots = devices.bot ?? 0;
-  const utm = boundNames(withPrefix(c, 'utm:'), {
+  const utm = boundNames(recordOf(c.utmSources), {
     looksLikeName: (n) => UTM_SOURCE.test(n),
     top: Number.POSITIVE_INFINITY, // topShares keeps the top few
   });
@@ -186,11 +174,11 @@ function trafficMix(c: Record<string, number>, events: number, utmTopSources: nu
 
 export function daySchema(s: DaySnapshot): DaySchema {
   return {
-    field_sets: boundNames(withPrefix(s.counters, 'fieldset:'), {
+    field_sets: boundNames(recordOf(s.counters.fieldSets), {
       looksLikeName: looksLikeFieldSet,
       top: SENDER_NAMES_TOP,
     }),
-    schema_ids: withPrefix(s.counters, 'schema:'),
+    schema_ids: recordOf(s.counters.schemaIds),
   };
 }
 

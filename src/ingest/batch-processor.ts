@@ -4,8 +4,8 @@
  * rejected ones go to the dead-letter sink before the state is applied.
  */
 
-import { BatchDeltas, COUNTER, type DayDelta } from '../aggregation/day-delta.ts';
-import type { DayState } from '../aggregation/day-state.ts';
+import { problemOf } from '../aggregation/day-counters.ts';
+import { BatchDeltas, type DayDelta } from '../aggregation/day-delta.ts';
 import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
 import { DependencyUnavailableError, failureKind, isRetriable } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -13,6 +13,7 @@ import type { IngestMetrics } from '../metrics/ingest-metrics.ts';
 import type { RejectReason } from '../outcome.ts';
 import { decodeJson, type MessageDecoder } from '../source/decode.ts';
 import type { DeadLetterSink, IncomingMessage } from '../source/messages.ts';
+import type { DayStore } from '../state/day-store.ts';
 import type { DayResolver } from '../validation/day.ts';
 import type { AcceptedEvent, EventValidator } from '../validation/event.ts';
 
@@ -39,7 +40,7 @@ export interface BatchProcessorDeps {
   decoder: MessageDecoder;
   validator: EventValidator;
   days: DayResolver;
-  state: DayState;
+  state: DayStore;
   channels: ChannelRules;
   /** Bot handling; bots are excluded from clients and the funnel when absent. */
   traffic?: Pick<TrafficRules, 'excludeBots' | 'sessionGapMinutes'>;
@@ -191,13 +192,13 @@ export class BatchProcessor {
       if (slices.length === 0) break;
 
       const results = await this.deps.state.applyMany(
-        slices.map((d) => ({
-          day: d.day,
+        slices.map((delta) => ({
+          delta,
           partitionKey,
           lastOffset,
-          expectedWatermark: watermarks.get(d.day) ?? -1,
-          payload: d.toPayload(this.deps.channels),
+          expectedWatermark: watermarks.get(delta.day) ?? -1,
         })),
+        this.deps.channels,
       );
 
       const retry: string[] = [];
@@ -330,47 +331,24 @@ export class BatchProcessor {
     const m = this.deps.metrics;
     if (!m) return;
     const namespace = this.deps.namespace;
-    const counters = delta.counters;
+    const c = delta.counters;
     m.consumed.inc({ namespace }, delta.accepted + delta.rejected);
-    for (const [name, n] of counters) {
-      const sep = name.indexOf(':');
-      const kind = sep < 0 ? name : name.slice(0, sep);
-      const rest = sep < 0 ? '' : name.slice(sep + 1);
-      switch (kind) {
-        case 'event':
-          m.accepted.inc({ namespace, event_name: this.deps.knownEventNames.has(rest) ? rest : 'other' }, n);
-          break;
-        case 'rejected':
-          m.rejected.inc({ namespace, reason: rest }, n);
-          break;
-        case 'problem': {
-          const [problem, field] = rest.split(':');
-          m.fieldProblems.inc({ namespace, kind: problem!, field: field ?? '' }, n);
-          break;
-        }
-        case 'schema':
-          m.fieldSets.inc({ namespace, schema: rest }, n);
-          break;
-        case 'device':
-          m.eventsByDevice.inc({ namespace, device: rest }, n);
-          break;
-        case COUNTER.purchases:
-          m.purchases.inc({ namespace }, n);
-          break;
-        case COUNTER.revenueCents:
-          m.revenue.inc({ namespace }, n / 100);
-          break;
-      }
+    let named = 0;
+    for (const [name, n] of c.eventNames) {
+      named += n;
+      m.accepted.inc({ namespace, event_name: this.deps.knownEventNames.has(name) ? name : 'other' }, n);
     }
-    const missingName = (counters.get(COUNTER.events) ?? 0) - sumEventNames(counters);
-    if (missingName > 0) m.accepted.inc({ namespace, event_name: 'missing' }, missingName);
+    if (c.events > named) m.accepted.inc({ namespace, event_name: 'missing' }, c.events - named);
+    for (const [reason, n] of c.rejected) m.rejected.inc({ namespace, reason }, n);
+    for (const [key, n] of c.problems) {
+      const { kind, field } = problemOf(key);
+      m.fieldProblems.inc({ namespace, kind, field }, n);
+    }
+    for (const [schema, n] of c.schemaIds) m.fieldSets.inc({ namespace, schema }, n);
+    for (const [device, n] of c.devices) m.eventsByDevice.inc({ namespace, device }, n);
+    if (c.purchases > 0) m.purchases.inc({ namespace }, c.purchases);
+    if (c.revenueCents !== 0) m.revenue.inc({ namespace }, c.revenueCents / 100);
     if (duplicates > 0) m.duplicateTransactions.inc({ namespace }, duplicates);
     m.lastBatchTime.set({ namespace }, this.now() / 1000);
   }
-}
-
-function sumEventNames(counters: Map<string, number>) {
-  let n = 0;
-  for (const [k, v] of counters) if (k.startsWith('event:')) n += v;
-  return n;
 }

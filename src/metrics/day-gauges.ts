@@ -4,18 +4,18 @@
  * three consumers do not triple the revenue.
  */
 import { Gauge, type Registry } from 'prom-client';
-import { COUNTER } from '../aggregation/day-delta.ts';
-import type { DayState } from '../aggregation/day-state.ts';
+import type { DayCounters, ScalarCounter } from '../aggregation/day-counters.ts';
+import type { DayStore } from '../state/day-store.ts';
 import type { DayResolver } from '../validation/day.ts';
 
 export function registerDayGauges(
   registry: Registry,
-  state: DayState,
+  state: DayStore,
   days: DayResolver,
   channels: string[],
 ) {
   const namespace = state.namespace;
-  let snapshot: ReturnType<DayState['read']> | null = null;
+  let snapshot: ReturnType<DayStore['read']> | null = null;
   let takenAt = 0;
   // One Redis read serves all gauges of one scrape.
   const today = () => {
@@ -25,7 +25,7 @@ export function registerDayGauges(
     }
     return snapshot;
   };
-  const gauge = (name: string, help: string, value: (s: Awaited<ReturnType<DayState['read']>>) => number) =>
+  const gauge = (name: string, help: string, value: (s: Awaited<ReturnType<DayStore['read']>>) => number) =>
     new Gauge({
       name,
       help,
@@ -35,58 +35,55 @@ export function registerDayGauges(
         this.set({ namespace }, value(await today()));
       },
     });
-  const counter = (s: Awaited<ReturnType<DayState['read']>>, field: string) => s.counters[field] ?? 0;
-  const perSession = (s: Awaited<ReturnType<DayState['read']>>, field: string) => {
-    const sessions = counter(s, COUNTER.sessions);
-    return sessions > 0 ? counter(s, field) / sessions : 0;
-  };
-  const countPrefix = (s: Awaited<ReturnType<DayState['read']>>, prefix: string) =>
-    Object.keys(s.counters).filter((k) => k.startsWith(prefix)).length;
+  type Snapshot = Awaited<ReturnType<DayStore['read']>>;
+  const counter = (s: Snapshot, name: ScalarCounter) => s.counters[name];
+  const perSession = (s: Snapshot, name: ScalarCounter) =>
+    s.counters.sessions > 0 ? s.counters[name] / s.counters.sessions : 0;
+  const distinct = (s: Snapshot, family: keyof DayCounters & ('fieldSets' | 'schemaIds')) =>
+    s.counters[family].size;
 
   gauge('em_today_events', "Accepted events of today (monitor's zone), exact, from Redis", (s) =>
-    counter(s, COUNTER.events),
+    counter(s, 'events'),
   );
   gauge('em_today_null_client_events', 'Accepted events of today without a client id', (s) =>
-    counter(s, COUNTER.nullClient),
+    counter(s, 'nullClient'),
   );
-  gauge('em_today_purchases', 'Purchases of today, duplicates included', (s) =>
-    counter(s, COUNTER.purchases),
-  );
+  gauge('em_today_purchases', 'Purchases of today, duplicates included', (s) => counter(s, 'purchases'));
   gauge(
     'em_today_revenue',
     'Revenue of today as tracked, currency units',
-    (s) => counter(s, COUNTER.revenueCents) / 100,
+    (s) => counter(s, 'revenueCents') / 100,
   );
   gauge(
     'em_today_revenue_deduplicated',
     'Revenue of today, first occurrence of each transaction',
-    (s) => counter(s, COUNTER.revenueDedupCents) / 100,
+    (s) => counter(s, 'revenueDedupCents') / 100,
   );
   gauge('em_today_duplicate_transactions', 'Duplicate transactions of today', (s) =>
-    counter(s, COUNTER.duplicateTransactions),
+    counter(s, 'duplicateTransactions'),
   );
   gauge('em_today_clients', 'Distinct clients of today', (s) => s.clients);
   gauge(
     'em_today_field_sets',
     'Distinct top-level field sets seen today (schema drift shows as a rise)',
-    (s) => countPrefix(s, 'fieldset:'),
+    (s) => distinct(s, 'fieldSets'),
   );
-  gauge('em_today_schema_ids', 'Distinct registry schema ids seen today', (s) => countPrefix(s, 'schema:'));
+  gauge('em_today_schema_ids', 'Distinct registry schema ids seen today', (s) => distinct(s, 'schemaIds'));
   gauge(
     'em_today_sessions',
     'Sessions started today (bots excluded); deriv() of it is sessions per second',
-    (s) => counter(s, COUNTER.sessions),
+    (s) => counter(s, 'sessions'),
   );
   gauge(
     'em_today_session_length_mean_seconds',
     'Mean length of the sessions started today',
-    (s) => perSession(s, COUNTER.sessionMs) / 1000,
+    (s) => perSession(s, 'sessionMs') / 1000,
   );
   gauge('em_today_page_depth_mean', 'Mean page views per session started today', (s) =>
-    perSession(s, COUNTER.sessionPages),
+    perSession(s, 'sessionPages'),
   );
   gauge('em_today_late_events', 'Events applied after their day was closed out', (s) =>
-    counter(s, COUNTER.lateEvents),
+    counter(s, 'lateEvents'),
   );
 
   new Gauge({
@@ -118,7 +115,7 @@ export function registerDayGauges(
     registers: [registry],
     async collect() {
       const s = await today();
-      for (const channel of channels) this.set({ namespace, channel }, counter(s, COUNTER.channel(channel)));
+      for (const channel of channels) this.set({ namespace, channel }, s.counters.channels.get(channel) ?? 0);
     },
   });
 }

@@ -2,9 +2,10 @@
  * The real export (../shared/data/puffy) sent through the broker, and the
  * per-day state read back, for comparison with the reference figures.
  */
-import { DayState } from '../../src/aggregation/day-state.ts';
+
 import { registryOf } from '../../src/cli/context.ts';
 import { type ReplayFormat, replay } from '../../src/replay/replay.ts';
+import { DayStore } from '../../src/state/day-store.ts';
 import { expectedDays, PUFFY_DIR } from './reference.ts';
 import { kafka, redis, type TestSpace } from './stack.ts';
 
@@ -49,16 +50,16 @@ export interface DayFigures {
 export async function stateFigures(namespace: string, redisUrl?: string): Promise<Map<string, DayFigures>> {
   const r = redis(redisUrl);
   try {
-    const state = new DayState(r, namespace);
+    const state = new DayStore(r, namespace);
     const out = new Map<string, DayFigures>();
     for (const day of EXPECTED.keys()) {
       const s = await state.read(day);
       out.set(day, {
-        events: s.counters.events ?? 0,
-        revenueCents: s.counters.revenue_cents ?? 0,
-        purchases: s.counters.purchases ?? 0,
-        duplicateTransactions: s.counters.duplicate_transactions ?? 0,
-        nullClients: s.counters.null_client ?? 0,
+        events: s.counters.events,
+        revenueCents: s.counters.revenueCents,
+        purchases: s.counters.purchases,
+        duplicateTransactions: s.counters.duplicateTransactions,
+        nullClients: s.counters.nullClient,
         clients: s.clients,
       });
     }

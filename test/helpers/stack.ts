@@ -7,10 +7,10 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
-import { DayState } from '../../src/aggregation/day-state.ts';
 import { type Context, createContext } from '../../src/cli/context.ts';
 import { consumerGroupOf, deadLetterTopicOf } from '../../src/source/kafka.ts';
 import { deleteTopics, ensureTopics } from '../../src/source/topics.ts';
+import { DayStore } from '../../src/state/day-store.ts';
 import { PROMETHEUS_TARGETS_DIR, stackEnv } from '../../stack/services.ts';
 
 export const env = stackEnv();
@@ -76,7 +76,7 @@ export async function testSpace(
         }
       }
       const r = redis();
-      await new DayState(r, namespace).deleteNamespace();
+      await new DayStore(r, namespace).deleteNamespace();
       r.disconnect();
       await deleteTopics(k, [topic, deadLetterTopicOf(topic)]).catch(() => undefined);
       const admin = k.admin();

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DayState } from '../../src/aggregation/day-state.ts';
 import { SEVERITY_RANK, type Severity } from '../../src/closeout/checks/declaration.ts';
 import { closeOut } from '../../src/closeout/closeout.ts';
 import type { Report } from '../../src/closeout/report.ts';
@@ -17,6 +16,7 @@ import { textReport } from '../../src/closeout/text-report.ts';
 import { notifierOf } from '../../src/delivery/notify.ts';
 import { dedupKey } from '../../src/delivery/pagerduty.ts';
 import { createLogger } from '../../src/log.ts';
+import { DayStore } from '../../src/state/day-store.ts';
 import { launchChromium, openReport } from '../helpers/browser.ts';
 import { EXPECTED, replayExport } from '../helpers/export.ts';
 import { runCli } from '../helpers/monitor-process.ts';
@@ -30,7 +30,7 @@ const reports = new Map<string, Report>();
 const days = [...EXPECTED.keys()].sort();
 
 const deps = () => ({
-  state: new DayState(r, space.namespace),
+  state: new DayStore(r, space.namespace),
   config: space.ctx.config,
   timezone: 'UTC',
   log: createLogger('silent'),

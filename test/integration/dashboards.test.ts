@@ -8,10 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DayState } from '../../src/aggregation/day-state.ts';
 import { closeOut } from '../../src/closeout/closeout.ts';
 import { notifierOf } from '../../src/delivery/notify.ts';
 import { createLogger } from '../../src/log.ts';
+import { DayStore } from '../../src/state/day-store.ts';
 import { REPO_ROOT } from '../../stack/services.ts';
 import { EXPECTED, EXPECTED_TOTAL, replayExport } from '../helpers/export.ts';
 import {
@@ -71,7 +71,7 @@ beforeAll(async () => {
     (t) => metricValue(t, 'em_messages_consumed_total') === EXPECTED_TOTAL,
     120_000,
   );
-  const state = new DayState(r, space.namespace);
+  const state = new DayStore(r, space.namespace);
   for (const day of [...EXPECTED.keys()].sort()) {
     await closeOut(
       {

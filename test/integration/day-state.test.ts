@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayDelta } from '../../src/aggregation/day-delta.ts';
-import { DayState } from '../../src/aggregation/day-state.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { DayStore } from '../../src/state/day-store.ts';
 import { EventValidator } from '../../src/validation/event.ts';
 import { redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -44,20 +44,15 @@ const purchase = (client: string, ts: string, tx: string, revenue: number) =>
 /** Last offset applied per namespace and day, as the batch processor tracks it. */
 const watermarks = new Map<string, number>();
 
-async function apply(state: DayState, day: string, events: ReturnType<typeof event>[]) {
+async function apply(state: DayStore, day: string, events: ReturnType<typeof event>[]) {
   const delta = new DayDelta(day);
   for (const e of events) delta.addAccepted(e, null);
   offset += events.length;
   const key = `${state.namespace}|${day}`;
-  const [result] = await state.applyMany([
-    {
-      day,
-      partitionKey: 'p/0',
-      lastOffset: offset,
-      expectedWatermark: watermarks.get(key) ?? -1,
-      payload: delta.toPayload(config.channels),
-    },
-  ]);
+  const [result] = await state.applyMany(
+    [{ delta, partitionKey: 'p/0', lastOffset: offset, expectedWatermark: watermarks.get(key) ?? -1 }],
+    config.channels,
+  );
   expect(result?.status).toBe('applied');
   watermarks.set(key, offset);
 }
@@ -73,55 +68,55 @@ afterAll(async () => {
 describe('per-day state in Redis', () => {
   it('first touch is the earliest event by timestamp, even when it is consumed later', async () => {
     offset = 0;
-    const state = new DayState(r, `${space.namespace}-ft`);
+    const state = new DayStore(r, `${space.namespace}-ft`);
     await apply(state, '2025-03-01', [
       event('c1', '2025-03-01T12:00:00Z', { page_url: 'https://puffy.com/?gclid=x' }),
     ]);
     let c = (await state.read('2025-03-01')).counters;
-    expect(c['channel:Paid Search']).toBe(1);
+    expect(c.channels.get('Paid Search')).toBe(1);
     // an earlier event of the same client arrives late: its channel replaces the first one
     await apply(state, '2025-03-01', [
       event('c1', '2025-03-01T08:00:00Z', { referrer: 'https://www.bing.com/' }),
     ]);
     c = (await state.read('2025-03-01')).counters;
-    expect(c['channel:Paid Search']).toBe(0);
-    expect(c['channel:Organic Search']).toBe(1);
+    expect(c.channels.get('Paid Search')).toBe(0);
+    expect(c.channels.get('Organic Search')).toBe(1);
     await state.deleteNamespace();
   });
 
   it('deduplicated revenue takes each transaction at its earliest occurrence', async () => {
     offset = 0;
-    const state = new DayState(r, `${space.namespace}-tx`);
+    const state = new DayStore(r, `${space.namespace}-tx`);
     await apply(state, '2025-03-01', [purchase('a', '2025-03-01T12:00:00Z', 'T1', 100)]);
     await apply(state, '2025-03-01', [purchase('b', '2025-03-01T09:00:00Z', 'T1', 40)]);
     const c = (await state.read('2025-03-01')).counters;
-    expect(c.duplicate_transactions).toBe(1);
-    expect(c.revenue_cents).toBe(14_000);
-    expect(c.revenue_dedup_cents).toBe(4_000);
+    expect(c.duplicateTransactions).toBe(1);
+    expect(c.revenueCents).toBe(14_000);
+    expect(c.revenueDedupCents).toBe(4_000);
     await state.deleteNamespace();
   });
 
   it('counts a transaction seen on earlier days as a duplicate only with the look-back on', async () => {
     offset = 0;
-    const off = new DayState(r, `${space.namespace}-lb0`, { ttlDays: 35, duplicateLookbackDays: 0 });
+    const off = new DayStore(r, `${space.namespace}-lb0`, { ttlDays: 35, duplicateLookbackDays: 0 });
     await apply(off, '2025-03-01', [purchase('a', '2025-03-01T12:00:00Z', 'T9', 10)]);
     await apply(off, '2025-03-02', [purchase('a', '2025-03-02T12:00:00Z', 'T9', 10)]);
-    expect((await off.read('2025-03-02')).counters.duplicate_transactions).toBeUndefined();
+    expect((await off.read('2025-03-02')).counters.duplicateTransactions).toBe(0);
     await off.deleteNamespace();
 
     offset = 0;
-    const on = new DayState(r, `${space.namespace}-lb1`, { ttlDays: 35, duplicateLookbackDays: 1 });
+    const on = new DayStore(r, `${space.namespace}-lb1`, { ttlDays: 35, duplicateLookbackDays: 1 });
     await apply(on, '2025-03-01', [purchase('a', '2025-03-01T12:00:00Z', 'T9', 10)]);
     await apply(on, '2025-03-02', [purchase('a', '2025-03-02T12:00:00Z', 'T9', 10)]);
     const c = (await on.read('2025-03-02')).counters;
-    expect(c.duplicate_transactions).toBe(1);
-    expect(c.revenue_dedup_cents).toBeUndefined();
+    expect(c.duplicateTransactions).toBe(1);
+    expect(c.revenueDedupCents).toBe(0);
     await on.deleteNamespace();
   });
 
   it('counts events applied after the close-out as late', async () => {
     offset = 0;
-    const state = new DayState(r, `${space.namespace}-late`);
+    const state = new DayStore(r, `${space.namespace}-late`);
     await apply(state, '2025-03-01', [event('a', '2025-03-01T12:00:00Z')]);
     await state.saveSummary('2025-03-01', { closed: true });
     await apply(state, '2025-03-01', [
@@ -131,7 +126,7 @@ describe('per-day state in Redis', () => {
     const s = await state.read('2025-03-01');
     expect(s.closed).toBe(true);
     expect(s.counters.events).toBe(3);
-    expect(s.counters.late_events).toBe(2);
+    expect(s.counters.lateEvents).toBe(2);
     await state.deleteNamespace();
   });
 });

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DayState } from '../../src/aggregation/day-state.ts';
 import { type Report, ReportSchema } from '../../src/closeout/report.ts';
 import { consumerGroupOf } from '../../src/source/kafka.ts';
 import { deleteTopics } from '../../src/source/topics.ts';
+import { DayStore } from '../../src/state/day-store.ts';
 import { REPO_ROOT } from '../../stack/services.ts';
 import { launchChromium, openReport } from '../helpers/browser.ts';
 import { EXPECTED } from '../helpers/export.ts';
@@ -23,7 +23,7 @@ const runs: { namespace: string; dir: string }[] = [];
 afterAll(async () => {
   const r = redis();
   for (const { namespace, dir } of runs) {
-    await new DayState(r, namespace).deleteNamespace();
+    await new DayStore(r, namespace).deleteNamespace();
     await deleteTopics(kafka(), [`demo.${namespace}.events`, `demo.${namespace}.events.dlq`]).catch(
       () => undefined,
     );

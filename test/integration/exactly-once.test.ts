@@ -5,10 +5,10 @@
  * reference computed straight from the CSV files.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DayState } from '../../src/aggregation/day-state.ts';
 import { BatchProcessor } from '../../src/ingest/batch-processor.ts';
 import { MessageDecoder } from '../../src/source/decode.ts';
 import type { DeadLetter, IncomingMessage } from '../../src/source/messages.ts';
+import { DayStore } from '../../src/state/day-store.ts';
 import { EventValidator } from '../../src/validation/event.ts';
 import {
   EXPECTED_TOTAL,
@@ -187,7 +187,7 @@ describe('exactly once, at the batch level (deterministic zombie)', () => {
   it('skips a stale batch whether or not the zombie had seen the newer watermark', async () => {
     const s = await space('batch');
     const r = redis();
-    const state = new DayState(r, s.namespace);
+    const state = new DayStore(r, s.namespace);
     const config = s.ctx.config;
     const processor = () =>
       new BatchProcessor({
@@ -218,9 +218,9 @@ describe('exactly once, at the batch level (deterministic zombie)', () => {
     const c = (await state.read('2025-03-01')).counters;
     expect(c.events).toBe(8);
     expect(c.purchases).toBe(8);
-    expect(c.duplicate_transactions).toBe(1); // T0 again at offset 7: a real duplicate, counted once
-    expect(c.revenue_cents).toBe(8000);
-    expect(c.revenue_dedup_cents).toBe(7000);
+    expect(c.duplicateTransactions).toBe(1); // T0 again at offset 7: a real duplicate, counted once
+    expect(c.revenueCents).toBe(8000);
+    expect(c.revenueDedupCents).toBe(7000);
     r.disconnect();
   });
 });

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DaySnapshot, DayState } from '../../src/aggregation/day-state.ts';
 import { DLQ_HEADERS } from '../../src/source/dead-letter.ts';
+import { type DaySnapshot, DayStore } from '../../src/state/day-store.ts';
 import { eventually, metricsPortOf, metricValue, scrape, startMonitor } from '../helpers/monitor-process.ts';
 import { env, produce, readTopic, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -152,7 +152,7 @@ beforeAll(async () => {
   monitor.kill('SIGTERM');
   exitCode = await monitor.exited;
   const r = redis();
-  snapshot = await new DayState(r, space.namespace).read(DAY);
+  snapshot = await new DayStore(r, space.namespace).read(DAY);
   r.disconnect();
   dlq = await readTopic(space.dlq, expected.rejected);
 });
@@ -173,16 +173,16 @@ describe('every message ends accepted or rejected', () => {
 
   it('counts each rejection reason on the day of its record timestamp', () => {
     const c = snapshot.counters;
-    expect(c['rejected:empty']).toBe(1);
-    expect(c['rejected:not_utf8']).toBe(1);
-    expect(c['rejected:not_json']).toBe(1);
-    expect(c['rejected:bad_framing']).toBe(1);
-    expect(c['rejected:unknown_schema']).toBe(1);
-    expect(c['rejected:decode_error']).toBe(1);
-    expect(c['rejected:not_object']).toBe(1);
-    expect(c['rejected:too_large']).toBe(1);
-    expect(c['rejected:timestamp_missing']).toBe(1);
-    expect(c['rejected:timestamp_invalid']).toBe(1);
+    expect(c.rejected.get('empty')).toBe(1);
+    expect(c.rejected.get('not_utf8')).toBe(1);
+    expect(c.rejected.get('not_json')).toBe(1);
+    expect(c.rejected.get('bad_framing')).toBe(1);
+    expect(c.rejected.get('unknown_schema')).toBe(1);
+    expect(c.rejected.get('decode_error')).toBe(1);
+    expect(c.rejected.get('not_object')).toBe(1);
+    expect(c.rejected.get('too_large')).toBe(1);
+    expect(c.rejected.get('timestamp_missing')).toBe(1);
+    expect(c.rejected.get('timestamp_invalid')).toBe(1);
     expect(metricValue(metrics, 'em_messages_rejected_total', { reason: 'unknown_schema' })).toBe(1);
   });
 
@@ -220,41 +220,40 @@ describe('accepted events and their field problems', () => {
   it('counts accepted events and names', () => {
     const c = snapshot.counters;
     expect(c.events).toBe(expected.accepted);
-    expect(c['event:checkout_completed']).toBe(6);
-    expect(c['event:made_up']).toBe(1);
-    expect(c['problem:event_name_unknown:event_name']).toBe(1);
-    expect(c['problem:event_name_missing:event_name']).toBe(1);
+    expect(c.eventNames.get('checkout_completed')).toBe(6);
+    expect(c.eventNames.get('made_up')).toBe(1);
+    expect(c.problems.get('event_name_unknown:event_name')).toBe(1);
+    expect(c.problems.get('event_name_missing:event_name')).toBe(1);
     expect(metricValue(metrics, 'em_events_accepted_total', { event_name: 'other' })).toBe(1);
     expect(metricValue(metrics, 'em_events_accepted_total', { event_name: 'missing' })).toBe(1);
   });
 
   it('tells null from empty from absent, and records the alias', () => {
     const c = snapshot.counters;
-    expect(c.null_client).toBe(2);
-    expect(c['missing:referrer']).toBe(2); // the deleted one, and the JSON-Schema event that never had it
-    expect(c['alias:clientId']).toBe(2);
-    expect(c['problem:alias_used:clientId']).toBe(2);
-    expect(c['problem:event_data_invalid_json:event_data']).toBe(1);
+    expect(c.nullClient).toBe(2);
+    expect(c.missingFields.get('referrer')).toBe(2); // the deleted one, and the JSON-Schema event that never had it
+    expect(c.aliases.get('clientId')).toBe(2);
+    expect(c.problems.get('alias_used:clientId')).toBe(2);
+    expect(c.problems.get('event_data_invalid_json:event_data')).toBe(1);
   });
 
   it('tallies purchase problems and counts revenue in exact cents, duplicates once deduplicated', () => {
     const c = snapshot.counters;
-    expect(c['problem:transaction_id_missing:transaction_id']).toBe(1);
-    expect(c['problem:revenue_missing:revenue']).toBe(1);
-    expect(c['problem:revenue_invalid:revenue']).toBe(1);
-    expect(c['problem:revenue_negative:revenue']).toBe(1);
+    expect(c.problems.get('transaction_id_missing:transaction_id')).toBe(1);
+    expect(c.problems.get('revenue_missing:revenue')).toBe(1);
+    expect(c.problems.get('revenue_invalid:revenue')).toBe(1);
+    expect(c.problems.get('revenue_negative:revenue')).toBe(1);
     expect(c.purchases).toBe(6);
-    expect(c.revenue_cents).toBe(10_000 + 24_550 * 2);
-    expect(c.revenue_dedup_cents).toBe(10_000 + 24_550);
-    expect(c.duplicate_transactions).toBe(1);
+    expect(c.revenueCents).toBe(10_000 + 24_550 * 2);
+    expect(c.revenueDedupCents).toBe(10_000 + 24_550);
+    expect(c.duplicateTransactions).toBe(1);
     expect(metricValue(metrics, 'em_duplicate_transactions_total')).toBe(1);
     expect(metricValue(metrics, 'em_revenue_total')).toBeCloseTo(591, 6);
   });
 
   it('decodes Avro and JSON-Schema framed messages through the registry and records their schema ids', () => {
-    const schemaCounters = Object.keys(snapshot.counters).filter((k) => k.startsWith('schema:'));
-    expect(schemaCounters).toHaveLength(2);
-    expect(snapshot.counters['fieldset:clientId,event_name,timestamp']).toBe(1);
+    expect(snapshot.counters.schemaIds.size).toBe(2);
+    expect(snapshot.counters.fieldSets.get('clientId,event_name,timestamp')).toBe(1);
   });
 
   it('keeps exact funnel clients', () => {

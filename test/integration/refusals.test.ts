@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DayState } from '../../src/aggregation/day-state.ts';
+import { DayStore } from '../../src/state/day-store.ts';
 import { runCli } from '../helpers/monitor-process.ts';
 import { produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -17,7 +17,7 @@ const DISTINCT = 5_000;
 const dir = mkdtempSync(join(tmpdir(), 'em-refusals-'));
 const r = redis();
 let space: TestSpace;
-let state: DayState;
+let state: DayStore;
 
 const event = (i: number, name: string): Message => ({
   key: `c-${i}`,
@@ -36,7 +36,7 @@ const utcDay = (offsetDays: number) =>
 
 beforeAll(async () => {
   space = await testSpace(import.meta.filename);
-  state = new DayState(r, space.namespace);
+  state = new DayStore(r, space.namespace);
   const messages: Message[] = [];
   for (let i = 0; i < DISTINCT; i++) messages.push(event(i, `user${i}@example.com`));
   for (let i = 0; i < 200; i++) messages.push(event(i, 'page_viewed'));

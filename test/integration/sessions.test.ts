@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayDelta } from '../../src/aggregation/day-delta.ts';
-import { DayState } from '../../src/aggregation/day-state.ts';
 import { dayMetrics } from '../../src/closeout/day-metrics.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { DayStore } from '../../src/state/day-store.ts';
 import { EventValidator } from '../../src/validation/event.ts';
 import { redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -20,7 +20,7 @@ const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.co
 const GAP_MIN = 30;
 const r = redis();
 let space: TestSpace;
-let state: DayState;
+let state: DayStore;
 
 /** An event `minute` minutes after 10:00 UTC on `day`. */
 const at = (client: string, day: string, minute: number, over: Record<string, unknown> = {}) => {
@@ -48,15 +48,17 @@ async function apply(day: string, events: ReturnType<typeof at>[], redeliver = f
   for (const e of events) delta.addAccepted(e, null);
   const before = offsets.get(day) ?? -1;
   const last = redeliver ? before : before + events.length;
-  const [result] = await state.applyMany([
-    {
-      day,
-      partitionKey: 'p/0',
-      lastOffset: last,
-      expectedWatermark: redeliver ? before - events.length : before,
-      payload: delta.toPayload(config.channels),
-    },
-  ]);
+  const [result] = await state.applyMany(
+    [
+      {
+        delta,
+        partitionKey: 'p/0',
+        lastOffset: last,
+        expectedWatermark: redeliver ? before - events.length : before,
+      },
+    ],
+    config.channels,
+  );
   offsets.set(day, last);
   return result;
 }
@@ -64,7 +66,7 @@ const metricsOf = async (day: string) => dayMetrics(await state.read(day));
 
 beforeAll(async () => {
   space = await testSpace(import.meta.filename, { createTopic: false });
-  state = new DayState(r, space.namespace);
+  state = new DayStore(r, space.namespace);
 });
 afterAll(async () => {
   r.disconnect();

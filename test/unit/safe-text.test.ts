@@ -1,6 +1,5 @@
 import { ReplyError } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { stateErrorOf } from '../../src/aggregation/day-state.ts';
 import {
   DependencyUnavailableError,
   failureKind,
@@ -8,6 +7,7 @@ import {
   StateRejectedError,
   systemOf,
 } from '../../src/errors.ts';
+import { stateErrorOf } from '../../src/state/day-store.ts';
 import { cutAtCodePoint, safeText } from '../../src/validation/safe-text.ts';
 
 describe('sender text made safe for the state', () => {

@@ -5,8 +5,8 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DayState } from '../../aggregation/day-state.ts';
 import type { MonitorConfig } from '../../config/monitor-config.ts';
+import type { DayStore } from '../../state/day-store.ts';
 import { DayResolver } from '../../validation/day.ts';
 import { storedReports } from '../closeout.ts';
 import { htmlAssets } from './assets.ts';
@@ -25,7 +25,7 @@ export interface HtmlWritten {
 const pageName = (day: string) => `${day}.html`;
 
 export async function writeHtmlReports(
-  state: DayState,
+  state: DayStore,
   config: MonitorConfig,
   dir: string,
   days: string[],

@@ -1,20 +1,21 @@
 /**
- * The per-day state in Redis, behind a typed wrapper: the only module that
- * knows the key layout. Each atomic operation is a Lua script in ./lua,
- * loaded once and called by name (EVALSHA, reloaded if Redis restarted).
- *
- * Every key of one day shares the hash tag {namespace:day}, so one script can
- * update a day atomically and the layout works unchanged on Redis Cluster.
+ * The per-day state in Redis, behind one typed store. Each atomic operation
+ * is a Lua script in ./lua (scripts.ts), loaded once and called by name
+ * (EVALSHA, reloaded if Redis restarted); keys come from keys.ts and counters
+ * go through counter-codec.ts, so this class names no key and no counter.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Redis, ReplyError } from 'ioredis';
+import { type DayCounters, SESSION_LENGTH_BUCKETS } from '../aggregation/day-counters.ts';
+import type { DayDelta } from '../aggregation/day-delta.ts';
+import type { ChannelRules } from '../config/monitor-config.ts';
 import { DependencyUnavailableError, StateRejectedError } from '../errors.ts';
 import { DayResolver } from '../validation/day.ts';
+import { decodeCounters, encodeDelta } from './counter-codec.ts';
+import { APPLY_DAY_BATCH_KEYS, READ_DAY_KEYS, StateKeys } from './keys.ts';
+import { loadScript } from './scripts.ts';
 
-const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
-const lua = (name: string) => readFileSync(join(LUA_DIR, `${name}.lua`), 'utf8');
+/** The apply script's length buckets: finite upper bounds, ascending ("inf" is the rest). */
+const BUCKET_BOUNDS = SESSION_LENGTH_BUCKETS.filter((b) => b !== 'inf').join(',');
 
 /** Close-out summaries outlive the raw state: later baselines read them. */
 const SUMMARY_TTL_SECONDS = 400 * 86_400;
@@ -59,7 +60,7 @@ export type ApplyResult =
 
 export interface DaySnapshot {
   day: string;
-  counters: Record<string, number>;
+  counters: DayCounters;
   clients: number;
   funnel: { atc: number; checkout: number; purchase: number };
   closed: boolean;
@@ -70,48 +71,43 @@ interface DayScripts {
   readDay(...args: string[]): Promise<[string[], number, number, number, number, number]>;
 }
 
-export interface DayStateOptions {
+export interface DayStoreOptions {
   ttlDays: number;
   duplicateLookbackDays: number;
 }
 
-export class DayState {
+/** One day's slice of a batch, to be applied under the partition's watermark. */
+export interface DaySlice {
+  delta: DayDelta;
+  partitionKey: string;
+  lastOffset: number;
+  expectedWatermark: number;
+}
+
+export class DayStore {
   private readonly redis: Redis & DayScripts;
+  private readonly keys: StateKeys;
 
   constructor(
     redis: Redis,
     readonly namespace: string,
-    private readonly options: DayStateOptions = { ttlDays: 35, duplicateLookbackDays: 0 },
+    private readonly options: DayStoreOptions = { ttlDays: 35, duplicateLookbackDays: 0 },
   ) {
     if (!('applyDayBatch' in redis)) {
-      redis.defineCommand('applyDayBatch', { lua: lua('apply-day-batch') });
-      redis.defineCommand('readDay', { numberOfKeys: 6, lua: lua('read-day') });
+      redis.defineCommand('applyDayBatch', { lua: loadScript('apply-day-batch', APPLY_DAY_BATCH_KEYS) });
+      redis.defineCommand('readDay', {
+        numberOfKeys: READ_DAY_KEYS.length,
+        lua: loadScript('read-day', READ_DAY_KEYS),
+      });
     }
     this.redis = redis as Redis & DayScripts;
-  }
-
-  private key(day: string, part: string) {
-    return `em:{${this.namespace}:${day}}:${part}`;
-  }
-
-  private dayKeys(day: string) {
-    return {
-      counters: this.key(day, 'counters'),
-      applied: this.key(day, 'applied'),
-      tx: this.key(day, 'tx'),
-      firstTouch: this.key(day, 'first_touch'),
-      atc: this.key(day, 'funnel:atc'),
-      checkout: this.key(day, 'funnel:checkout'),
-      purchase: this.key(day, 'funnel:purchase'),
-      summary: this.key(day, 'summary'),
-      sessions: this.key(day, 'sessions'),
-    };
+    this.keys = new StateKeys(namespace);
   }
 
   /** The last offset of `partitionKey` applied to each day (-1: none). One round trip. */
   async watermarks(days: string[], partitionKey: string): Promise<Map<string, number>> {
     const pipeline = this.redis.pipeline();
-    for (const day of days) pipeline.hget(this.dayKeys(day).applied, partitionKey);
+    for (const day of days) pipeline.hget(this.keys.dayKey(day, 'applied'), partitionKey);
     const replies =
       (await pipeline.exec().catch((err: unknown) => {
         throw stateErrorOf(err);
@@ -125,45 +121,30 @@ export class DayState {
     return out;
   }
 
-  /** Apply one day's slice of a batch (see lua/apply-day-batch.lua). Many days go in one pipeline. */
-  async applyMany(
-    slices: {
-      day: string;
-      partitionKey: string;
-      lastOffset: number;
-      expectedWatermark: number;
-      payload: string;
-    }[],
-  ): Promise<ApplyResult[]> {
+  /**
+   * Apply each day's slice of a batch (see lua/apply-day-batch.lua), all in one
+   * pipeline; `channels` classifies each client's first touch.
+   */
+  async applyMany(slices: DaySlice[], channels: ChannelRules): Promise<ApplyResult[]> {
     const pipeline = this.redis.pipeline() as unknown as DayScripts & {
       exec(): Promise<[Error | null, unknown][]>;
     };
     for (const s of slices) {
-      const k = this.dayKeys(s.day);
+      const day = s.delta.day;
       const lookback: string[] = [];
       for (let i = 1; i <= this.options.duplicateLookbackDays; i++) {
-        lookback.push(this.dayKeys(DayResolver.previous(s.day, i)).tx);
+        lookback.push(this.keys.dayKey(DayResolver.previous(day, i), 'tx'));
       }
-      const keys = [
-        k.counters,
-        k.applied,
-        k.tx,
-        k.firstTouch,
-        k.atc,
-        k.checkout,
-        k.purchase,
-        k.summary,
-        k.sessions,
-        ...lookback,
-      ];
+      const keys = [...this.keys.forScript(APPLY_DAY_BATCH_KEYS, day), ...lookback];
       pipeline.applyDayBatch(
         keys.length,
         ...keys,
         s.partitionKey,
         s.lastOffset,
         s.expectedWatermark,
-        s.payload,
+        encodeDelta(s.delta, channels),
         this.options.ttlDays * 86_400,
+        BUCKET_BOUNDS,
       );
     }
     const replies = await pipeline.exec().catch((err: unknown) => {
@@ -182,33 +163,36 @@ export class DayState {
   }
 
   async read(day: string): Promise<DaySnapshot> {
-    const k = this.dayKeys(day);
     const [flat, clients, atc, checkout, purchase, closed] = await this.redis.readDay(
-      k.counters,
-      k.firstTouch,
-      k.atc,
-      k.checkout,
-      k.purchase,
-      k.summary,
+      ...this.keys.forScript(READ_DAY_KEYS, day),
     );
-    const counters: Record<string, number> = {};
-    for (let i = 0; i < flat.length; i += 2) counters[flat[i]!] = Number(flat[i + 1]);
-    return { day, counters, clients, funnel: { atc, checkout, purchase }, closed: closed === 1 };
+    return {
+      day,
+      counters: decodeCounters(flat),
+      clients,
+      funnel: { atc, checkout, purchase },
+      closed: closed === 1,
+    };
   }
 
   async saveSummary(day: string, summary: unknown): Promise<void> {
-    await this.redis.set(this.dayKeys(day).summary, JSON.stringify(summary), 'EX', SUMMARY_TTL_SECONDS);
+    await this.redis.set(
+      this.keys.dayKey(day, 'summary'),
+      JSON.stringify(summary),
+      'EX',
+      SUMMARY_TTL_SECONDS,
+    );
   }
 
   async readSummary<T = unknown>(day: string): Promise<T | null> {
-    const text = await this.redis.get(this.dayKeys(day).summary);
+    const text = await this.redis.get(this.keys.dayKey(day, 'summary'));
     return text === null ? null : (JSON.parse(text) as T);
   }
 
   /** Summaries of several days in one round trip (baselines). */
   async readSummaries<T = unknown>(days: string[]): Promise<Map<string, T>> {
     if (days.length === 0) return new Map();
-    const texts = await this.redis.mget(...days.map((d) => this.dayKeys(d).summary));
+    const texts = await this.redis.mget(...days.map((d) => this.keys.dayKey(d, 'summary')));
     const out = new Map<string, T>();
     texts.forEach((t, i) => {
       if (t !== null) out.set(days[i]!, JSON.parse(t) as T);
@@ -223,7 +207,7 @@ export class DayState {
    */
   async rememberShapes(shapes: string[]): Promise<string[]> {
     if (shapes.length === 0) return [];
-    const key = `em:{${this.namespace}}:shapes`;
+    const key = this.keys.shapes();
     const pipeline = this.redis.pipeline();
     pipeline.exists(key);
     for (const s of shapes) pipeline.sadd(key, s);
@@ -237,10 +221,6 @@ export class DayState {
     return firstEver ? [] : shapes.filter((_, i) => replies[i + 1]?.[1] === 1);
   }
 
-  private closeoutKey() {
-    return `em:{${this.namespace}}:closeout`;
-  }
-
   /** The monitor's record of its own close-outs: exported as gauges, alerted on when stale. */
   async recordCloseout(
     day: string,
@@ -248,8 +228,8 @@ export class DayState {
     durationMs: number,
     alerts: { critical: number; warning: number },
   ) {
-    await this.redis.zadd(this.closedDaysKey(), Date.parse(`${day}T00:00:00Z`) / 86_400_000, day);
-    await this.redis.hset(this.closeoutKey(), {
+    await this.redis.zadd(this.keys.closedDays(), Date.parse(`${day}T00:00:00Z`) / 86_400_000, day);
+    await this.redis.hset(this.keys.closeout(), {
       last_day: day,
       last_success_ms: String(atMs),
       last_duration_ms: String(durationMs),
@@ -258,13 +238,9 @@ export class DayState {
     });
   }
 
-  private closedDaysKey() {
-    return `em:{${this.namespace}}:closed_days`;
-  }
-
   /** The `n` latest days that were closed out, newest first. */
   async recentClosedDays(n: number): Promise<string[]> {
-    return this.redis.zrevrange(this.closedDaysKey(), 0, n - 1);
+    return this.redis.zrevrange(this.keys.closedDays(), 0, n - 1);
   }
 
   async lastCloseout(): Promise<{
@@ -274,7 +250,7 @@ export class DayState {
     critical: number;
     warning: number;
   } | null> {
-    const h = await this.redis.hgetall(this.closeoutKey());
+    const h = await this.redis.hgetall(this.keys.closeout());
     if (!h.last_success_ms) return null;
     return {
       day: h.last_day ?? '',
@@ -285,20 +261,16 @@ export class DayState {
     };
   }
 
-  /** Every key of this namespace (tests, and `event-monitor reset`). */
+  /** Every key of this namespace (the tests' clean-up). */
   async deleteNamespace(): Promise<number> {
     let deleted = 0;
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `em:{${this.namespace}:*`, 'COUNT', 1000);
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.dayKeysPattern(), 'COUNT', 1000);
       cursor = next;
       if (keys.length) deleted += await this.redis.unlink(...keys);
     } while (cursor !== '0');
-    deleted += await this.redis.unlink(
-      this.closeoutKey(),
-      this.closedDaysKey(),
-      `em:{${this.namespace}}:shapes`,
-    );
+    deleted += await this.redis.unlink(...this.keys.namespaceKeys());
     return deleted;
   }
 }

@@ -1,0 +1,77 @@
+/**
+ * What a day counts, as one typed object: totals, and counts per name (event
+ * name, channel, device class, …). Batches fold into it, the state layer
+ * stores it (src/state/counter-codec.ts names each counter in Redis and is
+ * the only place that does), and the close-out and the gauges read it back.
+ * Pure.
+ */
+
+/** Totals of the day. */
+export const SCALAR_COUNTERS = [
+  'events',
+  'nullClient',
+  'purchases',
+  'revenueCents',
+  'revenueDedupCents',
+  'duplicateTransactions',
+  /** Events applied after the day was closed out. */
+  'lateEvents',
+  'sessions',
+  'sessionMs',
+  'sessionPages',
+  'sessionBounces',
+  /** Runs of a client's events that arrived after it had started two newer sessions: left out. */
+  'sessionStragglers',
+] as const;
+
+/** Counts per name. */
+export const COUNTER_FAMILIES = [
+  'eventNames',
+  'missingFields',
+  /** Events that carried a field under an alias (clientId for client_id). */
+  'aliases',
+  /** Events per field set (sorted field names, comma-separated). */
+  'fieldSets',
+  'schemaIds',
+  /** Field problems on accepted events, by problemKey(kind, field). */
+  'problems',
+  'rejected',
+  /** Clients by first-touch channel. */
+  'channels',
+  'devices',
+  /** Landings (events whose page URL carries utm_source) by source, bots excluded. */
+  'utmSources',
+  /** Sessions by length bucket: upper bound in seconds (SESSION_LENGTH_BUCKETS), or "inf". */
+  'sessionLengths',
+] as const;
+
+export type ScalarCounter = (typeof SCALAR_COUNTERS)[number];
+export type CounterFamily = (typeof COUNTER_FAMILIES)[number];
+export type DayCounters = Record<ScalarCounter, number> & Record<CounterFamily, Map<string, number>>;
+
+/** Upper bounds (seconds) of the session length buckets; the apply script is given the same list. */
+export const SESSION_LENGTH_BUCKETS = [0, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 'inf'] as const;
+
+export function emptyCounters(): DayCounters {
+  const c = {} as DayCounters;
+  for (const s of SCALAR_COUNTERS) c[s] = 0;
+  for (const f of COUNTER_FAMILIES) c[f] = new Map();
+  return c;
+}
+
+export function bump(family: Map<string, number>, name: string, by = 1) {
+  family.set(name, (family.get(name) ?? 0) + by);
+}
+
+/** The key of a field problem, as the report's `field_problems` names it. */
+export const problemKey = (kind: string, field: string) => `${kind}:${field}`;
+
+export function problemOf(key: string): { kind: string; field: string } {
+  const sep = key.indexOf(':');
+  return sep < 0 ? { kind: key, field: '' } : { kind: key.slice(0, sep), field: key.slice(sep + 1) };
+}
+
+/** A family as a plain record, zero counts left out (fromEntries: a name such as "__proto__" stays a key). */
+export function recordOf(family: Map<string, number>): Record<string, number> {
+  return Object.fromEntries([...family].filter(([, v]) => v !== 0));
+}

@@ -1,0 +1,101 @@
+/**
+ * The one place that names the day's counters in Redis: a field of the day's
+ * counters hash per total ("events"), and "<prefix>:<name>" per counted name
+ * ("event:page_viewed"). Encodes a batch's delta into the apply script's
+ * arguments and decodes HGETALL back into typed DayCounters; nothing else
+ * parses counter names. The Lua scripts write the names marked "Lua" below.
+ */
+import { classifyChannel } from '../aggregation/channel.ts';
+import {
+  COUNTER_FAMILIES,
+  type CounterFamily,
+  type DayCounters,
+  emptyCounters,
+  SCALAR_COUNTERS,
+  type ScalarCounter,
+} from '../aggregation/day-counters.ts';
+import type { DayDelta } from '../aggregation/day-delta.ts';
+import type { ChannelRules } from '../config/monitor-config.ts';
+
+const SCALAR_FIELDS: Record<ScalarCounter, string> = {
+  events: 'events',
+  nullClient: 'null_client',
+  purchases: 'purchases',
+  revenueCents: 'revenue_cents',
+  revenueDedupCents: 'revenue_dedup_cents', // Lua: transactions
+  duplicateTransactions: 'duplicate_transactions', // Lua: transactions
+  lateEvents: 'late_events', // Lua: apply
+  sessions: 'sessions', // Lua: sessions
+  sessionMs: 'session_ms', // Lua: sessions
+  sessionPages: 'session_pages', // Lua: sessions
+  sessionBounces: 'session_bounces', // Lua: sessions
+  sessionStragglers: 'session_stragglers', // Lua: sessions
+};
+
+const FAMILY_PREFIXES: Record<CounterFamily, string> = {
+  eventNames: 'event:',
+  missingFields: 'missing:',
+  aliases: 'alias:',
+  fieldSets: 'fieldset:',
+  schemaIds: 'schema:',
+  problems: 'problem:',
+  rejected: 'rejected:',
+  channels: 'channel:', // Lua: first touch
+  devices: 'device:',
+  utmSources: 'utm:',
+  sessionLengths: 'session_len:', // Lua: sessions
+};
+
+const SCALAR_BY_FIELD = new Map(SCALAR_COUNTERS.map((s) => [SCALAR_FIELDS[s], s]));
+
+/** Counters as hash fields and increments; integers as strings (Lua prints large doubles in exponent form). */
+export function encodeCounters(c: DayCounters): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of SCALAR_COUNTERS) if (c[s] !== 0) out[SCALAR_FIELDS[s]] = String(c[s]);
+  for (const f of COUNTER_FAMILIES) {
+    const prefix = FAMILY_PREFIXES[f];
+    for (const [name, n] of c[f]) if (n !== 0) out[prefix + name] = String(n);
+  }
+  return out;
+}
+
+/** HGETALL of the counters hash (a flat field/value list) as typed counters; unknown fields are ignored. */
+export function decodeCounters(flat: readonly string[]): DayCounters {
+  const c = emptyCounters();
+  for (let i = 0; i < flat.length; i += 2) {
+    const field = flat[i]!;
+    const n = Number(flat[i + 1]);
+    const scalar = SCALAR_BY_FIELD.get(field);
+    if (scalar) {
+      c[scalar] = n;
+      continue;
+    }
+    const sep = field.indexOf(':');
+    if (sep < 0) continue;
+    const family = FAMILY_BY_PREFIX.get(field.slice(0, sep + 1));
+    if (family) c[family].set(field.slice(sep + 1), n);
+  }
+  return c;
+}
+const FAMILY_BY_PREFIX = new Map(COUNTER_FAMILIES.map((f) => [FAMILY_PREFIXES[f], f]));
+
+/** A batch's delta for one day as the apply script reads it (see lua/apply-day-batch.lua). */
+export function encodeDelta(delta: DayDelta, channels: ChannelRules): string {
+  const firstTouch: [string, string, string][] = [];
+  for (const [client, t] of delta.firstTouch) {
+    // one channel classification per client per batch, not per event
+    firstTouch.push([client, String(t.tsMs), classifyChannel(t.pageUrl, t.referrer, channels)]);
+  }
+  const gapMs = delta.traffic.sessionGapMinutes * 60_000;
+  return JSON.stringify({
+    c: encodeCounters(delta.counters),
+    tx: delta.transactions.map(([id, ts, cents]) => [id, String(ts), String(cents)]),
+    ft: firstTouch,
+    atc: [...delta.funnel.atc],
+    checkout: [...delta.funnel.checkout],
+    purchase: [...delta.funnel.purchase],
+    gap: String(gapMs),
+    // flat, to spare the script a table per run: client, run count, then start, last, pages per run
+    ss: delta.sessionRuns(gapMs),
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The key layout, and the only place that knows it. Every key of one day
+ * shares the hash tag {namespace:day}, so one script can update a day
+ * atomically and the layout works on Redis Cluster; namespace-wide keys
+ * share {namespace}. Each script's KEYS order is fixed here and handed to the
+ * script by name (scripts.ts), so no script addresses a key by position.
+ */
+
+/** The keys of one day. */
+export const DAY_KEYS = {
+  /** hash: counter name → count (counter-codec.ts names them) */
+  counters: 'counters',
+  /** hash: "topic/partition" → last Kafka offset folded into this day (the exactly-once watermark) */
+  applied: 'applied',
+  /** hash: transaction id → "ts|cents" of its earliest occurrence */
+  tx: 'tx',
+  /** hash: client → "ts|channel" of its earliest event of the day */
+  firstTouch: 'first_touch',
+  /** sets of clients that reached each funnel stage */
+  atc: 'funnel:atc',
+  checkout: 'funnel:checkout',
+  purchase: 'funnel:purchase',
+  /** string: the close-out report; exists once the day was closed out */
+  summary: 'summary',
+  /** hash: client → its latest two sessions */
+  sessions: 'sessions',
+} as const;
+export type DayKey = keyof typeof DAY_KEYS;
+
+/** KEYS of apply-day-batch.lua, in order; the duplicate look-back's transaction hashes follow. */
+export const APPLY_DAY_BATCH_KEYS = [
+  'counters',
+  'applied',
+  'tx',
+  'firstTouch',
+  'atc',
+  'checkout',
+  'purchase',
+  'summary',
+  'sessions',
+] as const satisfies readonly DayKey[];
+
+/** KEYS of read-day.lua, in order. */
+export const READ_DAY_KEYS = [
+  'counters',
+  'firstTouch',
+  'atc',
+  'checkout',
+  'purchase',
+  'summary',
+] as const satisfies readonly DayKey[];
+
+export class StateKeys {
+  constructor(readonly namespace: string) {}
+
+  dayKey(day: string, key: DayKey): string {
+    return `em:{${this.namespace}:${day}}:${DAY_KEYS[key]}`;
+  }
+
+  /** The keys a script takes for `day`, in the script's order. */
+  forScript(names: readonly DayKey[], day: string): string[] {
+    return names.map((k) => this.dayKey(day, k));
+  }
+
+  /** Field sets and schema ids ever seen in this namespace (set). */
+  shapes(): string {
+    return `em:{${this.namespace}}:shapes`;
+  }
+
+  /** The last close-out's outcome (hash). */
+  closeout(): string {
+    return `em:{${this.namespace}}:closeout`;
+  }
+
+  /** Closed days, scored by day number (sorted set). */
+  closedDays(): string {
+    return `em:{${this.namespace}}:closed_days`;
+  }
+
+  /** SCAN pattern of every per-day key of the namespace. */
+  dayKeysPattern(): string {
+    return `em:{${this.namespace}:*`;
+  }
+
+  /** The namespace-wide keys. */
+  namespaceKeys(): string[] {
+    return [this.closeout(), this.closedDays(), this.shapes()];
+  }
+}

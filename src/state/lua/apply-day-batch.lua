@@ -1,0 +1,86 @@
+--[[
+  Applies one batch's delta for one day, exactly once.
+
+  The day's `applied` hash records, per source partition, the last Kafka offset
+  already folded into this day. A slice whose last offset is at or below it was
+  applied before (a redelivery after a crash, a rebalance, or a zombie consumer)
+  and is skipped. The caller filtered its messages against `expected`; if the
+  watermark moved since, the caller re-reads it and filters again.
+
+  KEYS: by name in K (see src/state/keys.ts, APPLY_DAY_BATCH_KEYS), followed by
+  the transaction hashes of earlier days (the optional duplicate look-back).
+
+  ARGV[1] partition key ("topic/partition")
+  ARGV[2] last offset of the slice
+  ARGV[3] expected watermark (-1: none yet)
+  ARGV[4] delta (JSON, see src/state/counter-codec.ts)
+  ARGV[5] ttl in seconds
+  ARGV[6] session length buckets: upper bounds in seconds, comma-separated
+
+  Returns {1, watermark, duplicates} applied, {0, watermark} already applied,
+  {-1, watermark} watermark moved.
+]]
+--- @include "includes/counters"
+--- @include "includes/transactions"
+--- @include "includes/first-touch"
+--- @include "includes/sessions"
+
+local stored = redis.call('HGET', K.applied, ARGV[1])
+local current = stored and tonumber(stored) or -1
+local last = tonumber(ARGV[2])
+if current >= last then
+  return {0, tostring(current)}
+end
+if current ~= tonumber(ARGV[3]) then
+  return {-1, tostring(current)}
+end
+
+local delta = cjson.decode(ARGV[4])
+local counters = K.counters
+
+for field, by in pairs(delta.c) do
+  redis.call('HINCRBY', counters, field, by)
+end
+
+local lookback = {}
+for i = NAMED_KEYS + 1, #KEYS do
+  lookback[#lookback + 1] = KEYS[i]
+end
+local duplicates, dedupCents = applyTransactions(K.tx, lookback, delta.tx)
+incrCounter(counters, 'revenue_dedup_cents', dedupCents)
+incrCounter(counters, 'duplicate_transactions', duplicates)
+
+for channel, by in pairs(applyFirstTouch(K.firstTouch, delta.ft)) do
+  incrCounter(counters, 'channel:' .. channel, by)
+end
+
+addAll(K.atc, delta.atc)
+addAll(K.checkout, delta.checkout)
+addAll(K.purchase, delta.purchase)
+
+local buckets = {}
+for upper in string.gmatch(ARGV[6], '[^,]+') do
+  buckets[#buckets + 1] = tonumber(upper)
+end
+local sums, lengths = applySessions(K.sessions, delta.ss, tonumber(delta.gap), buckets)
+incrCounter(counters, 'sessions', sums.sessions)
+incrCounter(counters, 'session_ms', sums.ms)
+incrCounter(counters, 'session_pages', sums.pages)
+incrCounter(counters, 'session_bounces', sums.bounces)
+incrCounter(counters, 'session_stragglers', sums.stragglers)
+for bucket, by in pairs(lengths) do
+  incrCounter(counters, 'session_len:' .. bucket, by)
+end
+
+if redis.call('EXISTS', K.summary) == 1 and delta.c.events then
+  redis.call('HINCRBY', counters, 'late_events', delta.c.events)
+end
+
+redis.call('HSET', K.applied, ARGV[1], ARGV[2])
+local ttl = tonumber(ARGV[5])
+for name, key in pairs(K) do
+  if name ~= 'summary' then
+    redis.call('EXPIRE', key, ttl)
+  end
+end
+return {1, ARGV[2], duplicates}

@@ -1,0 +1,17 @@
+--[[
+  One consistent snapshot of a day's state for the close-out and the gauges.
+  Its cost does not depend on the day's event count: counters are one small
+  hash, and the set sizes are O(1).
+
+  KEYS: by name in K (see src/state/keys.ts, READ_DAY_KEYS).
+
+  Returns {counters as a flat field/value list, clients, atc, checkout, purchase, closed}
+]]
+return {
+  redis.call('HGETALL', K.counters),
+  redis.call('HLEN', K.firstTouch),
+  redis.call('SCARD', K.atc),
+  redis.call('SCARD', K.checkout),
+  redis.call('SCARD', K.purchase),
+  redis.call('EXISTS', K.summary),
+}

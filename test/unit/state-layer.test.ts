@@ -1,0 +1,87 @@
+/**
+ * The state layer's pure parts: the script loader (includes, keys by name) and
+ * the counter codec (the one place that names counters in Redis).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bump, emptyCounters } from '../../src/aggregation/day-counters.ts';
+import { decodeCounters, encodeCounters } from '../../src/state/counter-codec.ts';
+import { APPLY_DAY_BATCH_KEYS, READ_DAY_KEYS, StateKeys } from '../../src/state/keys.ts';
+import { loadScript } from '../../src/state/scripts.ts';
+
+const LUA = join(import.meta.dirname, '../../src/state/lua');
+const flat = (record: Record<string, string>) => Object.entries(record).flat();
+
+describe('script loader', () => {
+  it('expands every include once and names the keys in the order keys.ts fixes', () => {
+    const script = loadScript('apply-day-batch', APPLY_DAY_BATCH_KEYS);
+    expect(script).not.toContain('@include');
+    for (const part of readdirSync(join(LUA, 'includes'))) {
+      const fn = /^local function \w+\(/m.exec(readFileSync(join(LUA, 'includes', part), 'utf8'))![0];
+      expect(script.split(fn).length - 1, part).toBe(1);
+    }
+    expect(script.split('\n')[0]).toBe(
+      'local K, NAMED_KEYS = {counters = KEYS[1], applied = KEYS[2], tx = KEYS[3], firstTouch = KEYS[4], ' +
+        'atc = KEYS[5], checkout = KEYS[6], purchase = KEYS[7], summary = KEYS[8], sessions = KEYS[9]}, 9',
+    );
+  });
+
+  it('no script addresses a key by position, and every key a script uses is one it is given', () => {
+    for (const [name, keys] of [
+      ['apply-day-batch', APPLY_DAY_BATCH_KEYS],
+      ['read-day', READ_DAY_KEYS],
+    ] as const) {
+      const body = loadScript(name).replace(/--\[\[[\s\S]*?\]\]/g, '');
+      expect(body, name).not.toMatch(/KEYS\[\d+\]/);
+      const used = new Set([...body.matchAll(/\bK\.(\w+)/g)].map((m) => m[1]));
+      for (const k of used) expect(keys as readonly string[], `${name} uses K.${k}`).toContain(k);
+    }
+  });
+
+  it('keeps a day in one hash slot: every key of a day shares its {namespace:day} tag', () => {
+    const keys = new StateKeys('shop');
+    const tags = keys.forScript(APPLY_DAY_BATCH_KEYS, '2025-03-01').map((k) => /\{[^}]+\}/.exec(k)?.[0]);
+    expect(new Set(tags)).toEqual(new Set(['{shop:2025-03-01}']));
+  });
+});
+
+describe('counter codec', () => {
+  it('round-trips every counter through the hash fields Redis keeps', () => {
+    const c = emptyCounters();
+    c.events = 12;
+    c.revenueCents = 123_456_789_012;
+    c.sessionStragglers = 1;
+    bump(c.eventNames, 'page_viewed', 10);
+    bump(c.eventNames, 'odd:name', 2); // a colon in a sender's name stays in the name
+    bump(c.problems, 'revenue_invalid:revenue');
+    bump(c.channels, 'Organic Search', 3);
+    bump(c.sessionLengths, 'inf');
+    bump(c.eventNames, '__proto__');
+    const fields = encodeCounters(c);
+    expect(fields.revenue_cents).toBe('123456789012');
+    expect(fields['event:odd:name']).toBe('2');
+    expect(decodeCounters(flat(fields))).toEqual(c);
+  });
+
+  it('reads every counter name the Lua scripts write', () => {
+    const lua = readdirSync(join(LUA, 'includes'))
+      .map((f) => readFileSync(join(LUA, 'includes', f), 'utf8'))
+      .concat(readFileSync(join(LUA, 'apply-day-batch.lua'), 'utf8'))
+      .join('\n');
+    const written = [...lua.matchAll(/(?:incrCounter\(counters|HINCRBY', counters), '([\w:]+)'/g)].map(
+      (m) => m[1]!,
+    );
+    expect(written.length).toBeGreaterThan(8);
+    for (const field of written) {
+      const name = field.endsWith(':') ? `${field}x` : field; // a prefix: try one name under it
+      expect(encodeCounters(decodeCounters([name, '1'])), field).toEqual({ [name]: '1' });
+    }
+  });
+
+  it('ignores fields it does not know, and keeps zero counts out of the encoding', () => {
+    const c = decodeCounters(['events', '3', 'something_else', '9', 'channel:Direct', '0']);
+    expect(c.events).toBe(3);
+    expect(encodeCounters(c)).toEqual({ events: '3' });
+  });
+});
