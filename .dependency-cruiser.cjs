@@ -41,7 +41,7 @@ module.exports = {
     layer('validation', ['config']),
     layer('aggregation', ['validation', 'config']),
     layer('state', ['aggregation', 'validation', 'config']),
-    layer('metrics', ['state', 'aggregation', 'validation', 'config']),
+    layer('metrics', ['closeout', 'state', 'aggregation', 'validation', 'config']),
     layer('source', ['metrics', 'config']),
     layer('ingest', ['source', 'validation', 'aggregation', 'state', 'metrics', 'config']),
     layer('closeout', ['state', 'aggregation', 'validation', 'config']),

@@ -4,14 +4,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Cron } from 'croner';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Severity } from '../closeout/checks/declaration.ts';
-import { type CloseoutResult, closeOut, type Notifier, storedReports } from '../closeout/closeout.ts';
+import { type CloseoutResult, closeOut, type Notifier } from '../closeout/closeout.ts';
 import { writeHtmlReports } from '../closeout/html/write-html.ts';
 import { failsAt } from '../closeout/report.ts';
 import { compactReport, textReport } from '../closeout/text-report.ts';
 import { readSecret } from '../config/env.ts';
 import { notifierOf, type Sinks } from '../delivery/notify.ts';
+import { registerCloseoutMetrics } from '../metrics/closeout-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
 import { createRedis } from '../state/redis.ts';
@@ -96,45 +97,17 @@ function writeOutputs({ report }: CloseoutResult, o: CloseoutCliOptions) {
 export async function closeoutSchedule(ctx: Context, pattern: string, html?: string): Promise<number> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'em_process_' });
-  const labels = { namespace: ctx.namespace };
-  const runs = new Counter({
-    name: 'em_closeout_runs_total',
-    help: 'Close-out runs by result',
-    labelNames: ['namespace', 'result'],
-    registers: [registry],
-  });
-  const alerts = new Counter({
-    name: 'em_closeout_alerts_total',
-    help: 'Alerts raised by close-outs, by check and severity',
-    labelNames: ['namespace', 'check', 'severity'],
-    registers: [registry],
-  });
-  const duration = new Gauge({
-    name: 'em_closeout_duration_seconds',
-    help: 'Duration of the last close-out',
-    labelNames: ['namespace'],
-    registers: [registry],
-  });
-  const lastSuccess = new Gauge({
-    name: 'em_closeout_last_success_timestamp_seconds',
-    help: 'When the last close-out succeeded',
-    labelNames: ['namespace'],
-    registers: [registry],
-  });
-  const historyRedis = registerHistoryGauges(registry, ctx);
+  const historyRedis = createRedis(ctx.env, `event-monitor:closeout-history:${ctx.namespace}`);
+  const metrics = registerCloseoutMetrics(registry, stateOf(ctx, historyRedis));
   const server = await startMetricsServer(registry, ctx.env.METRICS_HOST, ctx.env.METRICS_PORT);
   const target = registerScrapeTarget(server.port, ctx.namespace, 'closeout');
 
   const run = async () => {
     try {
       const { result } = await closeoutOnce(ctx, { failOn: 'never', quiet: true, ...(html ? { html } : {}) });
-      runs.inc({ ...labels, result: 'ok' });
-      for (const a of result.report.alerts)
-        if (!a.snoozed) alerts.inc({ ...labels, check: a.check, severity: a.severity });
-      duration.set(labels, result.durationMs / 1000);
-      lastSuccess.set(labels, Date.now() / 1000);
+      metrics.succeeded(result);
     } catch (err) {
-      runs.inc({ ...labels, result: 'error' });
+      metrics.failed();
       ctx.log.error({ err: (err as Error).message }, 'close-out failed; the next scheduled run tries again');
     }
   };
@@ -160,54 +133,4 @@ export async function closeoutSchedule(ctx: Context, pattern: string, html?: str
   await server.close();
   historyRedis.disconnect();
   return 0;
-}
-
-/** The 14 latest closed days, read from their stored reports at scrape time: the close-out history dashboard. */
-function registerHistoryGauges(registry: Registry, ctx: Context) {
-  const redis = createRedis(ctx.env, `event-monitor:closeout-history:${ctx.namespace}`);
-  const state = stateOf(ctx, redis);
-  const namespace = ctx.namespace;
-  const recent = async () => {
-    return [...(await storedReports(state, await state.recentClosedDays(14))).values()];
-  };
-  new Gauge({
-    name: 'em_closeout_day_alerts',
-    help: 'Unsnoozed alerts of each of the last 14 closed days (1 per alert), by date, check and severity',
-    labelNames: ['namespace', 'date', 'check', 'severity'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const r of await recent()) {
-        for (const a of r.alerts)
-          if (!a.snoozed) this.set({ namespace, date: r.date, check: a.check, severity: a.severity }, 1);
-      }
-    },
-  });
-  new Gauge({
-    name: 'em_closeout_channel_share_baseline',
-    help: "Each channel's share of clients, averaged over the 7 latest closed days: the dashboards' baseline",
-    labelNames: ['namespace', 'channel'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const last7 = (await recent()).sort((a, b) => b.date.localeCompare(a.date)).slice(0, 7);
-      const channels = new Set(last7.flatMap((r) => Object.keys(r.metrics.channel_share)));
-      for (const channel of channels) {
-        const mean =
-          last7.reduce((sum, r) => sum + (r.metrics.channel_share[channel] ?? 0), 0) / last7.length;
-        this.set({ namespace, channel }, mean);
-      }
-    },
-  });
-  new Gauge({
-    name: 'em_closeout_day_revenue',
-    help: 'Revenue as tracked of each of the last 14 closed days',
-    labelNames: ['namespace', 'date'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const r of await recent()) this.set({ namespace, date: r.date }, r.metrics.revenue);
-    },
-  });
-  return redis;
 }

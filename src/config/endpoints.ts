@@ -11,5 +11,3 @@ export const LOCAL_ENDPOINTS = {
   PROMETHEUS_URL: 'http://127.0.0.1:19090',
   ALERTMANAGER_URL: 'http://127.0.0.1:19093',
 } as const;
-
-export type EndpointName = keyof typeof LOCAL_ENDPOINTS;

@@ -5,7 +5,9 @@
  * resolved at once with endsAt = now.
  */
 import type { Alert } from '../closeout/checks/declaration.ts';
+import { runbookText } from '../closeout/checks/registry.ts';
 import { postJson } from './http.ts';
+import type { NotificationSink } from './sink.ts';
 
 export interface AlertmanagerAlert {
   labels: Record<string, string>;
@@ -45,4 +47,38 @@ export function toAlertmanager(
 
 export async function postAlerts(baseUrl: string, alerts: AlertmanagerAlert[]): Promise<void> {
   if (alerts.length) await postJson('alertmanager', `${baseUrl.replace(/\/$/, '')}/api/v2/alerts`, alerts);
+}
+
+/** Posts new alerts and resolutions in one call; records the alerts still active there. */
+export function alertmanagerSink(baseUrl: string, ttlHours: number): NotificationSink {
+  return {
+    name: 'alertmanager',
+    async sync(report, live, now, attempt) {
+      const already = new Set(report.notified.alertmanager.map((a) => a.check));
+      const liveChecks = new Set(live.map((a) => a.check));
+      const context = { namespace: report.namespace, date: report.date, now, ttlHours };
+      const payload = [
+        ...live
+          .filter((a) => !already.has(a.check))
+          .map((a) => toAlertmanager(a, { ...context, runbook: runbookText(a, report) })),
+        // resolving needs the exact labels it was posted with, severity included
+        ...report.notified.alertmanager
+          .filter((a) => !liveChecks.has(a.check))
+          .map((a) =>
+            toAlertmanager(
+              { ...a, message: `${a.check} resolved` },
+              {
+                ...context,
+                runbook: runbookText({ check: a.check, threshold: null }, report),
+                resolved: true,
+              },
+            ),
+          ),
+      ];
+      await attempt(async () => {
+        await postAlerts(baseUrl, payload);
+        report.notified.alertmanager = live.map((a) => ({ check: a.check, severity: a.severity }));
+      });
+    },
+  };
 }

@@ -4,7 +4,9 @@
  * firing on a re-run resolves its incident.
  */
 import type { Alert } from '../closeout/checks/declaration.ts';
+import { runbookText } from '../closeout/checks/registry.ts';
 import { postJson } from './http.ts';
+import type { NotificationSink } from './sink.ts';
 
 export interface PagerDutyEvent {
   routing_key: string;
@@ -65,4 +67,35 @@ export function resolveEvent(
 
 export async function sendPagerDuty(eventsUrl: string, event: PagerDutyEvent): Promise<void> {
   await postJson('pagerduty', eventsUrl, event);
+}
+
+/** Pages each CRITICAL alert once; resolves the incidents of checks that stopped firing. */
+export function pagerDutySink(routingKey: string, eventsUrl: string): NotificationSink {
+  return {
+    name: 'pagerduty',
+    async sync(report, live, now, attempt) {
+      const ns = report.namespace;
+      const paged = new Set(report.notified.pagerduty);
+      const critical = live.filter((a) => a.severity === 'CRITICAL');
+      const stillPaged = new Set<string>();
+      for (const a of critical) {
+        if (paged.has(a.check)) {
+          stillPaged.add(a.check);
+          continue;
+        }
+        const sent = await attempt(() =>
+          sendPagerDuty(eventsUrl, triggerEvent(routingKey, ns, report.date, a, now, runbookText(a, report))),
+        );
+        if (sent) stillPaged.add(a.check);
+      }
+      for (const check of paged) {
+        if (critical.some((a) => a.check === check)) continue;
+        const resolved = await attempt(() =>
+          sendPagerDuty(eventsUrl, resolveEvent(routingKey, ns, report.date, check)),
+        );
+        if (!resolved) stillPaged.add(check); // keep it, so the next run resolves it
+      }
+      report.notified.pagerduty = [...stillPaged];
+    },
+  };
 }

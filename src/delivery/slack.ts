@@ -4,6 +4,7 @@
  */
 import type { Alert } from '../closeout/checks/declaration.ts';
 import { postJson } from './http.ts';
+import type { NotificationSink } from './sink.ts';
 
 export interface SlackMessage {
   text: string;
@@ -49,4 +50,23 @@ export function slackMessage(namespace: string, date: string, alerts: Alert[]): 
 
 export async function sendSlack(webhookUrl: string, message: SlackMessage): Promise<void> {
   await postJson('slack', webhookUrl, message);
+}
+
+/** First run: every alert in one message; a re-run: only alerts not announced before. */
+export function slackSink(webhookUrl: string): NotificationSink {
+  return {
+    name: 'slack',
+    async sync(report, live, _now, attempt) {
+      const fresh = report.notified.slack
+        ? live.filter((a) => report.changes?.alerts_added.includes(a.check))
+        : live;
+      const message = slackMessage(report.namespace, report.date, fresh);
+      if (message) {
+        await attempt(async () => {
+          await sendSlack(webhookUrl, message);
+          report.notified.slack = true;
+        });
+      } else if (!report.notified.slack && live.length === 0) report.notified.slack = true;
+    },
+  };
 }

@@ -7,6 +7,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { DayCounters, ScalarCounter } from '../aggregation/day-counters.ts';
 import type { DayStore } from '../state/day-store.ts';
 import type { DayResolver } from '../validation/day.ts';
+import { registerLastCloseoutGauge } from './closeout-metrics.ts';
 
 export function registerDayGauges(
   registry: Registry,
@@ -86,16 +87,7 @@ export function registerDayGauges(
     counter(s, 'lateEvents'),
   );
 
-  new Gauge({
-    name: 'em_closeout_last_success_timestamp_seconds',
-    help: 'When the last close-out of this namespace succeeded (from Redis, so any replica can tell)',
-    labelNames: ['namespace'],
-    registers: [registry],
-    async collect() {
-      const last = await state.lastCloseout();
-      if (last) this.set({ namespace }, last.atMs / 1000);
-    },
-  });
+  registerLastCloseoutGauge(registry, state);
 
   new Gauge({
     name: 'em_today_funnel_clients',

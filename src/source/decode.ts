@@ -8,11 +8,9 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { DependencyUnavailableError } from '../errors.ts';
 import type { RejectReason } from '../outcome.ts';
 
-export type Encoding = 'json' | 'confluent';
-
 export type Decoded =
-  | { ok: true; value: Record<string, unknown>; encoding: Encoding; schemaId: number | null }
-  | { ok: false; reason: RejectReason; detail: string; encoding: Encoding | null };
+  | { ok: true; value: Record<string, unknown>; schemaId: number | null }
+  | { ok: false; reason: RejectReason; detail: string };
 
 /** The registry could not be asked (down, 5xx): retry the batch, never reject the message. */
 export class RegistryUnavailableError extends DependencyUnavailableError {
@@ -36,14 +34,12 @@ export class MessageDecoder {
   ) {}
 
   async decode(value: Buffer | null): Promise<Decoded> {
-    if (!value || value.length === 0)
-      return { ok: false, reason: 'empty', detail: 'empty message', encoding: null };
+    if (!value || value.length === 0) return { ok: false, reason: 'empty', detail: 'empty message' };
     if (value.length > this.maxBytes) {
       return {
         ok: false,
         reason: 'too_large',
         detail: `${value.length} bytes, limit ${this.maxBytes}`,
-        encoding: null,
       };
     }
     return value[0] === 0 ? this.decodeConfluent(value) : decodeJson(value);
@@ -55,7 +51,6 @@ export class MessageDecoder {
         ok: false,
         reason: 'bad_framing',
         detail: 'wire format needs 5 header bytes and a payload',
-        encoding: 'confluent',
       };
     }
     const schemaId = value.readInt32BE(1);
@@ -64,7 +59,6 @@ export class MessageDecoder {
         ok: false,
         reason: 'unknown_schema',
         detail: 'no schema registry configured',
-        encoding: 'confluent',
       };
     }
     const knownMissingAt = this.unknownIds.get(schemaId);
@@ -73,7 +67,6 @@ export class MessageDecoder {
         ok: false,
         reason: 'unknown_schema',
         detail: `schema id ${schemaId} not in the registry`,
-        encoding: 'confluent',
       };
     }
     try {
@@ -86,7 +79,6 @@ export class MessageDecoder {
           ok: false,
           reason: 'unknown_schema',
           detail: `schema id ${schemaId} not in the registry`,
-          encoding: 'confluent',
         };
       }
       throw new RegistryUnavailableError(`schema registry unavailable (${status ?? (err as Error).message})`);
@@ -100,7 +92,6 @@ export class MessageDecoder {
         ok: false,
         reason: 'decode_error',
         detail: `payload does not decode with schema id ${schemaId}`,
-        encoding: 'confluent',
       };
     }
     if (!isPlainObject(decoded)) {
@@ -108,10 +99,9 @@ export class MessageDecoder {
         ok: false,
         reason: 'not_object',
         detail: `payload is ${describe(decoded)}`,
-        encoding: 'confluent',
       };
     }
-    return { ok: true, value: decoded, encoding: 'confluent', schemaId };
+    return { ok: true, value: decoded, schemaId };
   }
 }
 
@@ -120,19 +110,19 @@ export function decodeJson(value: Buffer): Decoded {
   try {
     text = utf8.decode(value);
   } catch {
-    return { ok: false, reason: 'not_utf8', detail: 'value is not valid UTF-8', encoding: 'json' };
+    return { ok: false, reason: 'not_utf8', detail: 'value is not valid UTF-8' };
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     // JSON.parse's message quotes the input, which may hold personal data
-    return { ok: false, reason: 'not_json', detail: 'value is not valid JSON', encoding: 'json' };
+    return { ok: false, reason: 'not_json', detail: 'value is not valid JSON' };
   }
   if (!isPlainObject(parsed)) {
-    return { ok: false, reason: 'not_object', detail: `JSON ${describe(parsed)}`, encoding: 'json' };
+    return { ok: false, reason: 'not_object', detail: `JSON ${describe(parsed)}` };
   }
-  return { ok: true, value: parsed, encoding: 'json', schemaId: null };
+  return { ok: true, value: parsed, schemaId: null };
 }
 
 const describe = (v: unknown) => (Array.isArray(v) ? 'an array' : v === null ? 'null' : `a ${typeof v}`);

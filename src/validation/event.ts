@@ -47,7 +47,6 @@ export interface AcceptedEvent {
   clientId: string | null;
   /** The name as sent, or null when missing; capped in length. */
   eventName: string | null;
-  knownEventName: boolean;
   pageUrl: string | null;
   referrer: string | null;
   userAgent: string | null;
@@ -141,9 +140,8 @@ export class EventValidator {
       values.has('event_name') ? values.get('event_name') : field('event_name').value,
       MAX_NAME,
     );
-    const knownEventName = eventName !== null && this.known.has(eventName);
     if (eventName === null) problems.push({ kind: 'event_name_missing', field: 'event_name' });
-    else if (!knownEventName) problems.push({ kind: 'event_name_unknown', field: 'event_name' });
+    else if (!this.known.has(eventName)) problems.push({ kind: 'event_name_unknown', field: 'event_name' });
 
     const data = parseEventData(
       values.has('event_data') ? values.get('event_data') : field('event_data').value,
@@ -161,7 +159,6 @@ export class EventValidator {
         tsMs,
         clientId,
         eventName,
-        knownEventName,
         pageUrl: str(values.get('page_url')),
         referrer: str(values.get('referrer')),
         userAgent: str(values.get('user_agent')),
