@@ -150,6 +150,16 @@ describe('funnel and channels against the baseline', () => {
     ]);
   });
 
+  it('shows the channel baseline the close-out stored, where it stored one', () => {
+    const reports = closedDays('2025-03-08', 8, (date) =>
+      reportOf(date, { metrics: { channel_share: { Direct: 0.5, Email: 0.5 } } }),
+    );
+    const day = reports.get('2025-03-08')!;
+    day.baselines = { 'channel_share:Direct': { mean: 0.42, std: 0.01, n: 7 }, 'channel_share:Email': null };
+    const byName = Object.fromEntries(channelRows(day, reports, config).map((r) => [r.name, r.baseline]));
+    expect(byName).toEqual({ Direct: 0.42, Email: null, 'Paid Search': 0 });
+  });
+
   it('has no baseline with fewer closed days before it than the baseline needs', () => {
     const reports = closedDays('2025-03-08', 3);
     expect(funnelRows(reports.get('2025-03-08')!, reports, config).map((r) => r.baseline)).toEqual([

@@ -9,6 +9,7 @@ import { DayResolver } from '../../validation/day.ts';
 import { baselineOf, lookbackWindow } from '../baseline.ts';
 import { SEVERITY_RANK, type Severity } from '../checks/declaration.ts';
 import { thresholdsFor } from '../checks/evaluate.ts';
+import { shareRef } from '../checks/metric-refs.ts';
 import { checksAbout, playbookFor, type RenderedPlaybook, zScoreCheckOf } from '../checks/registry.ts';
 import type { Report } from '../report.ts';
 
@@ -254,7 +255,11 @@ export function channelRows(
     (r) => r.metrics.channel_share,
     config,
     names,
-  );
+  ).map((row) => {
+    // the baseline the close-out judged the channel against, where it stored one (reports since 0.2)
+    const stored = report.baselines[shareRef('channel_share', row.name)];
+    return stored === undefined ? row : { ...row, baseline: stored === null ? null : round(stored.mean) };
+  });
   return rows.sort(
     (a, b) => b.today - a.today || (b.baseline ?? 0) - (a.baseline ?? 0) || a.name.localeCompare(b.name),
   );
