@@ -4,10 +4,9 @@
  * delivery; imports point the other way, down to config and the leaf modules.
  * `npm test` fails on any import that breaks a rule here, and on any cycle.
  *
- *   cli ─┬─► ingest ──┬─► source ──► metrics ──► state ──► aggregation ──► validation
- *        │            ├─► state (DayStore: keys, Lua scripts, counter codec)
- *        │            └─► validation, aggregation
- *        ├─► closeout ──► state, aggregation (typed counters), validation (days)
+ *   cli ─┬─► ingest ──┬─► source ──► metrics ──► closeout (stored reports), state
+ *        │            └─► validation, aggregation, state   (its ports: ingest/ports.ts)
+ *        ├─► closeout ──► state ──► aggregation ──► validation
  *        ├─► delivery ──► closeout (report types, check registry)
  *        ├─► replay ────► source
  *        └─► config ◄── everything;   leaves (errors.ts, outcome.ts, log.ts) import nothing of ours
@@ -43,7 +42,7 @@ module.exports = {
     layer('state', ['aggregation', 'validation', 'config']),
     layer('metrics', ['closeout', 'state', 'aggregation', 'validation', 'config']),
     layer('source', ['metrics', 'config']),
-    layer('ingest', ['source', 'validation', 'aggregation', 'state', 'metrics', 'config']),
+    layer('ingest', ['source', 'validation', 'aggregation', 'state', 'config']),
     layer('closeout', ['state', 'aggregation', 'validation', 'config']),
     layer('delivery', ['closeout', 'config']),
     layer('replay', ['source', 'config']),

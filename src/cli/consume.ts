@@ -6,7 +6,7 @@ import { Partitioners } from 'kafkajs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BatchProcessor } from '../ingest/batch-processor.ts';
 import { registerDayGauges } from '../metrics/day-gauges.ts';
-import { IngestMetrics } from '../metrics/ingest-metrics.ts';
+import { IngestMetrics, ingestObserver } from '../metrics/ingest-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
 import { REJECT_REASONS } from '../outcome.ts';
@@ -64,8 +64,7 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
     channels: config.channels,
     traffic: config.traffic,
     deadLetters: new KafkaDeadLetterSink(producer),
-    metrics,
-    knownEventNames: new Set(config.ingest.knownEventNames),
+    observer: ingestObserver(metrics, namespace, new Set(config.ingest.knownEventNames)),
     log,
   });
 

@@ -4,18 +4,22 @@
  * rejected ones go to the dead-letter sink before the state is applied.
  */
 
-import { problemOf } from '../aggregation/day-counters.ts';
-import { BatchDeltas, type DayDelta } from '../aggregation/day-delta.ts';
+import { BatchDeltas } from '../aggregation/day-delta.ts';
 import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
 import { DependencyUnavailableError, failureKind, isRetriable } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { IngestMetrics } from '../metrics/ingest-metrics.ts';
 import type { RejectReason } from '../outcome.ts';
-import { decodeJson, type MessageDecoder } from '../source/decode.ts';
+import { decodeJson } from '../source/decode.ts';
 import type { DeadLetterSink, IncomingMessage } from '../source/messages.ts';
-import type { DayStore } from '../state/day-store.ts';
 import type { DayResolver } from '../validation/day.ts';
-import type { AcceptedEvent, EventValidator } from '../validation/event.ts';
+import type { AcceptedEvent } from '../validation/event.ts';
+import {
+  type DayStatePort,
+  type Decoder,
+  type IngestObserver,
+  NO_OBSERVER,
+  type Validator,
+} from './ports.ts';
 
 type Settled =
   | { offset: number; day: string; ok: true; event: AcceptedEvent; schemaId: number | null }
@@ -37,16 +41,15 @@ export interface BatchOutcome {
 
 export interface BatchProcessorDeps {
   namespace: string;
-  decoder: MessageDecoder;
-  validator: EventValidator;
+  decoder: Decoder;
+  validator: Validator;
   days: DayResolver;
-  state: DayStore;
+  state: DayStatePort;
   channels: ChannelRules;
   /** Bot handling; bots are excluded from clients and the funnel when absent. */
   traffic?: Pick<TrafficRules, 'excludeBots' | 'sessionGapMinutes'>;
   deadLetters: DeadLetterSink;
-  metrics?: IngestMetrics;
-  knownEventNames: ReadonlySet<string>;
+  observer?: IngestObserver;
   log?: Logger;
   now?: () => number;
 }
@@ -59,9 +62,11 @@ export class BatchProcessor {
   /** Last offset this process knows applied per "partitionKey|day": saves the watermark read in steady state. */
   private readonly watermarkCache = new Map<string, number>();
   private readonly now: () => number;
+  private readonly observer: IngestObserver;
 
   constructor(private readonly deps: BatchProcessorDeps) {
     this.now = deps.now ?? Date.now;
+    this.observer = deps.observer ?? NO_OBSERVER;
   }
 
   /** Forget cached watermarks (on rebalance): the next batch reads them from Redis. */
@@ -95,7 +100,7 @@ export class BatchProcessor {
       return await this.process(topic, partition, messages);
     } catch (second) {
       if (isRetriable(second) || failureKind(second) !== failureKind(first)) throw second;
-      this.deps.metrics?.poisonIsolations.inc({ namespace: this.deps.namespace });
+      this.observer.poisonIsolated();
       this.deps.log?.warn(
         { partition, messages: messages.length, failure: failureKind(second) },
         'batch failed twice the same way; isolating the message at fault',
@@ -162,8 +167,7 @@ export class BatchProcessor {
       await this.deps.deadLetters.send(
         dead.map((d) => ({ message: d.message, topic, partition, reason: d.reason, detail: d.detail })),
       );
-      for (const d of dead)
-        this.deps.metrics?.deadLettered.inc({ namespace: this.deps.namespace, reason: d.reason });
+      for (const d of dead) this.observer.deadLettered(d.reason);
     }
 
     const outcome: BatchOutcome = { accepted: 0, rejected: 0, skipped: 0 };
@@ -210,10 +214,10 @@ export class BatchProcessor {
           outcome.accepted += delta.accepted;
           outcome.rejected += delta.rejected;
           outcome.skipped += alreadyApplied.get(delta.day) ?? 0;
-          this.record(delta, r.duplicates);
+          this.observer.applied(delta, r.duplicates);
         } else if (r.status === 'already_applied') {
           outcome.skipped += delta.accepted + delta.rejected + (alreadyApplied.get(delta.day) ?? 0);
-          this.deps.metrics?.slicesSkipped.inc({ namespace: this.deps.namespace });
+          this.observer.sliceSkipped();
         } else retry.push(delta.day);
       });
       pending = retry;
@@ -246,7 +250,7 @@ export class BatchProcessor {
     for (const shape of fresh) this.knownShapes.add(shape);
     for (const shape of added) {
       const kind = shape.startsWith('schema:') ? 'schema_id' : 'field_set';
-      this.deps.metrics?.schemaChanges.inc({ namespace: this.deps.namespace, kind });
+      this.observer.newShape(kind);
       // the shape itself stays out of the log: field names are sender-controlled text
       this.deps.log?.warn({ kind }, 'new event shape seen; see the day report for the field sets');
     }
@@ -324,31 +328,5 @@ export class BatchProcessor {
           };
     }
     return out;
-  }
-
-  /** Metrics for a slice Redis applied: derived from the same counters that went to Redis. */
-  private record(delta: DayDelta, duplicates: number) {
-    const m = this.deps.metrics;
-    if (!m) return;
-    const namespace = this.deps.namespace;
-    const c = delta.counters;
-    m.consumed.inc({ namespace }, delta.accepted + delta.rejected);
-    let named = 0;
-    for (const [name, n] of c.eventNames) {
-      named += n;
-      m.accepted.inc({ namespace, event_name: this.deps.knownEventNames.has(name) ? name : 'other' }, n);
-    }
-    if (c.events > named) m.accepted.inc({ namespace, event_name: 'missing' }, c.events - named);
-    for (const [reason, n] of c.rejected) m.rejected.inc({ namespace, reason }, n);
-    for (const [key, n] of c.problems) {
-      const { kind, field } = problemOf(key);
-      m.fieldProblems.inc({ namespace, kind, field }, n);
-    }
-    for (const [schema, n] of c.schemaIds) m.fieldSets.inc({ namespace, schema }, n);
-    for (const [device, n] of c.devices) m.eventsByDevice.inc({ namespace, device }, n);
-    if (c.purchases > 0) m.purchases.inc({ namespace }, c.purchases);
-    if (c.revenueCents !== 0) m.revenue.inc({ namespace }, c.revenueCents / 100);
-    if (duplicates > 0) m.duplicateTransactions.inc({ namespace }, duplicates);
-    m.lastBatchTime.set({ namespace }, this.now() / 1000);
   }
 }

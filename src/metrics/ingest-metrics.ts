@@ -6,7 +6,10 @@
  * email, transaction id or URL.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { problemOf } from '../aggregation/day-counters.ts';
+import type { DayDelta } from '../aggregation/day-delta.ts';
 import { DEVICE_CLASSES } from '../aggregation/device.ts';
+import type { RejectReason } from '../outcome.ts';
 
 export class IngestMetrics {
   readonly consumed: Counter<'namespace'>;
@@ -175,4 +178,39 @@ export class IngestMetrics {
       registers,
     });
   }
+}
+
+/**
+ * The pipeline's observer (ingest/ports.ts) as metrics: what Redis applied is
+ * counted from the same counters that went to Redis. Event names outside the
+ * configured set are labelled `other`, events without one `missing`.
+ */
+export function ingestObserver(m: IngestMetrics, namespace: string, knownEventNames: ReadonlySet<string>) {
+  return {
+    applied(delta: DayDelta, duplicates: number) {
+      const c = delta.counters;
+      m.consumed.inc({ namespace }, delta.accepted + delta.rejected);
+      let named = 0;
+      for (const [name, n] of c.eventNames) {
+        named += n;
+        m.accepted.inc({ namespace, event_name: knownEventNames.has(name) ? name : 'other' }, n);
+      }
+      if (c.events > named) m.accepted.inc({ namespace, event_name: 'missing' }, c.events - named);
+      for (const [reason, n] of c.rejected) m.rejected.inc({ namespace, reason }, n);
+      for (const [key, n] of c.problems) {
+        const { kind, field } = problemOf(key);
+        m.fieldProblems.inc({ namespace, kind, field }, n);
+      }
+      for (const [schema, n] of c.schemaIds) m.fieldSets.inc({ namespace, schema }, n);
+      for (const [device, n] of c.devices) m.eventsByDevice.inc({ namespace, device }, n);
+      if (c.purchases > 0) m.purchases.inc({ namespace }, c.purchases);
+      if (c.revenueCents !== 0) m.revenue.inc({ namespace }, c.revenueCents / 100);
+      if (duplicates > 0) m.duplicateTransactions.inc({ namespace }, duplicates);
+      m.lastBatchTime.set({ namespace }, Date.now() / 1000);
+    },
+    sliceSkipped: () => m.slicesSkipped.inc({ namespace }),
+    deadLettered: (reason: RejectReason) => m.deadLettered.inc({ namespace, reason }),
+    poisonIsolated: () => m.poisonIsolations.inc({ namespace }),
+    newShape: (kind: 'field_set' | 'schema_id') => m.schemaChanges.inc({ namespace, kind }),
+  };
 }

@@ -198,7 +198,6 @@ describe('exactly once, at the batch level (deterministic zombie)', () => {
         state,
         channels: config.channels,
         deadLetters: { send: async (_: DeadLetter[]) => {} },
-        knownEventNames: new Set(config.ingest.knownEventNames),
       });
     const zombie = processor();
     const heir = processor();

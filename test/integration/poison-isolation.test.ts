@@ -145,7 +145,6 @@ describe('poison isolation at the batch level, on real Redis', () => {
         state: redisState,
         channels: s.ctx.config.channels,
         deadLetters: sink,
-        knownEventNames: new Set(s.ctx.config.ingest.knownEventNames),
       });
     return { s, r, state, processor };
   }

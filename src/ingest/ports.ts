@@ -1,0 +1,38 @@
+/**
+ * What the pipeline needs from the rest of the system, as small interfaces:
+ * a decoder, a validator, the day store, a dead-letter sink and an observer.
+ * The consumer wires the Kafka, Redis and Prometheus implementations; the
+ * pipeline knows none of them.
+ */
+import type { DayDelta } from '../aggregation/day-delta.ts';
+import type { RejectReason } from '../outcome.ts';
+import type { MessageDecoder } from '../source/decode.ts';
+import type { DayStore } from '../state/day-store.ts';
+import type { EventValidator } from '../validation/event.ts';
+
+export type Decoder = Pick<MessageDecoder, 'decode' | 'maxBytes'>;
+export type Validator = Pick<EventValidator, 'validate'>;
+/** The exactly-once protocol: watermarks read, slices applied under them, shapes remembered. */
+export type DayStatePort = Pick<DayStore, 'watermarks' | 'applyMany' | 'rememberShapes'>;
+
+export type ShapeKind = 'field_set' | 'schema_id';
+
+/** What the pipeline reports as it goes: metrics implement it (metrics/ingest-metrics.ts). */
+export interface IngestObserver {
+  /** A day's slice Redis applied: the same counters that went to Redis. */
+  applied(delta: DayDelta, duplicates: number): void;
+  /** A slice Redis had applied before (a redelivery). */
+  sliceSkipped(): void;
+  deadLettered(reason: RejectReason): void;
+  poisonIsolated(): void;
+  /** A field set or schema id never seen before in the namespace. */
+  newShape(kind: ShapeKind): void;
+}
+
+export const NO_OBSERVER: IngestObserver = {
+  applied() {},
+  sliceSkipped() {},
+  deadLettered() {},
+  poisonIsolated() {},
+  newShape() {},
+};
