@@ -13,7 +13,7 @@ import { REJECT_REASONS } from '../outcome.ts';
 import { startConsumer } from '../source/consumer.ts';
 import { KafkaDeadLetterSink } from '../source/dead-letter.ts';
 import { MessageDecoder } from '../source/decode.ts';
-import { ensureTopics } from '../source/topics.ts';
+import { ensureTopics, topicMessageLimit } from '../source/topics.ts';
 import { createRedis } from '../state/redis.ts';
 import { EventValidator } from '../validation/event.ts';
 import { type Context, kafkaOf, registryOf, stateOf } from './context.ts';
@@ -42,6 +42,14 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
   const state = stateOf(ctx, redis);
   const kafka = kafkaOf(ctx);
   if (options.ensureTopic) await ensureTopics(kafka, topic);
+  const topicLimit = await topicMessageLimit(kafka, topic);
+  if (topicLimit !== null && topicLimit > env.KAFKA_MAX_BYTES_PER_PARTITION) {
+    // kafkajs skips a record batch larger than the fetch size without a word
+    log.warn(
+      { fetchBytes: env.KAFKA_MAX_BYTES_PER_PARTITION, topicMaxMessageBytes: topicLimit },
+      "KAFKA_MAX_BYTES_PER_PARTITION is below the topic's max.message.bytes: a record batch larger than the fetch size would be skipped; raise it to the topic's limit",
+    );
+  }
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'em_process_' });

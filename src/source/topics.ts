@@ -2,7 +2,7 @@
  * Creates the events topic and its dead-letter topic when missing. Brokers run
  * with auto-creation off, as in production.
  */
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
 import { deadLetterTopicOf } from './kafka.ts';
 
 /** Large enough for the monitor's own size limit plus headers, so a too-large message still reaches the DLQ. */
@@ -86,4 +86,31 @@ async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
 function retriable(err: unknown): boolean {
   const e = err as { retriable?: boolean; cause?: unknown } | undefined;
   return e?.retriable === true || (e?.cause !== undefined && retriable(e.cause));
+}
+
+/**
+ * The largest record batch the topic accepts (its max.message.bytes), or
+ * null where that cannot be known. kafkajs skips, without a word, a record
+ * batch larger than the fetch size per partition: the consumer checks its
+ * fetch size against this at start.
+ */
+/** ConfigResourceTypes.TOPIC: kafkajs's CommonJS exports do not reach ES modules by name. */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
+export async function topicMessageLimit(kafka: Kafka, topic: string): Promise<number | null> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['max.message.bytes'] }],
+    });
+    const value = resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
+    const n = Number(value);
+    return value !== undefined && Number.isFinite(n) ? n : null;
+  } catch {
+    return null; // not to be known here (no such topic yet, no DescribeConfigs permission)
+  } finally {
+    await admin.disconnect();
+  }
 }

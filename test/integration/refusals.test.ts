@@ -136,3 +136,18 @@ describe('strict configuration', () => {
     );
   });
 });
+
+describe('fetch size against the topic', () => {
+  it('warns when a record batch the topic accepts could be larger than the fetch size (kafkajs would skip it)', async () => {
+    const small = await runCli(['consume', '--exit-when-idle', '1'], {
+      ...space.env,
+      KAFKA_MAX_BYTES_PER_PARTITION: '1048576',
+    });
+    expect(small.code).toBe(0);
+    expect(small.output).toContain('"topicMaxMessageBytes":16777216');
+    expect(small.output).toContain("below the topic's max.message.bytes");
+    const enough = await runCli(['consume', '--exit-when-idle', '1'], space.env);
+    expect(enough.code).toBe(0);
+    expect(enough.output).not.toContain("below the topic's max.message.bytes");
+  });
+});
