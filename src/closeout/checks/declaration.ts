@@ -25,8 +25,8 @@ export interface Alert {
 export type Finding = Pick<Alert, 'message' | 'value' | 'threshold'>;
 export type ThresholdKey = keyof Thresholds;
 
-/** What every check sees of the day: its metrics and schema, the settings, and baselines on demand. */
-export interface CheckContext {
+/** The day as the checks judge it: its metrics and schema, and the settings that apply to it. */
+export interface DayFacts {
   day: string;
   metrics: DayMetrics;
   schema: DaySchema;
@@ -36,6 +36,10 @@ export interface CheckContext {
   expectedFields: readonly string[];
   fieldAliases: Readonly<Record<string, string>>;
   expectedChannels: readonly string[];
+}
+
+/** What every check sees: the day's facts, and values and baselines on demand. */
+export interface CheckContext extends DayFacts {
   /** The day's value of a metric (null where undefined). */
   value(metric: MetricRef): number | null;
   /** The metric's baseline over the closed days before this one; null with too few days. */

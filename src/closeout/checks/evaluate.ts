@@ -8,8 +8,8 @@
 import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
 import { DayResolver } from '../../validation/day.ts';
 import { type Baseline, type BaselineRules, baselineOf } from '../baseline.ts';
-import type { DayMetrics, DaySchema } from '../day-metrics.ts';
-import type { Alert, CheckContext, CheckDeclaration, Finding } from './declaration.ts';
+import type { DayMetrics } from '../day-metrics.ts';
+import type { Alert, CheckContext, CheckDeclaration, DayFacts, Finding } from './declaration.ts';
 import { SEVERITY_RANK, stdDistance } from './declaration.ts';
 import { type MetricRef, metricValue, type ShareMetric } from './metric-refs.ts';
 import { CHECKS } from './registry.ts';
@@ -20,15 +20,7 @@ export interface BaselineSource {
   keysOf(family: ShareMetric): string[];
 }
 
-export interface CheckInput {
-  day: string;
-  metrics: DayMetrics;
-  schema: DaySchema;
-  previousSchema: DaySchema | null;
-  thresholds: Thresholds;
-  expectedFields: readonly string[];
-  fieldAliases: Readonly<Record<string, string>>;
-  expectedChannels: readonly string[];
+export interface CheckInput extends DayFacts {
   history: BaselineSource;
 }
 
