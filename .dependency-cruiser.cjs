@@ -9,15 +9,18 @@
  *        ├─► closeout ──► state ──► aggregation ──► validation
  *        ├─► delivery ──► closeout (report types, check registry)
  *        ├─► replay ────► source
- *        └─► config ◄── everything;   leaves (errors.ts, outcome.ts, log.ts) import nothing of ours
+ *        └─► config ◄── everything;   leaves (errors.ts, outcome.ts, log.ts, calendar/) import nothing of ours
  */
+/** Imported by anyone, importing nothing of ours: typed errors, reject reasons, the logger, calendar days. */
+const LEAVES = '^src/((errors|outcome|log)\\.ts$|calendar/)';
+
 const layer = (name, mayImport) => ({
   name: `${name}-imports-only-${mayImport.join('-') || 'leaves'}`,
   severity: 'error',
   from: { path: `^src/${name}/` },
   to: {
     path: '^src/',
-    pathNot: [`^src/${name}/`, '^src/(errors|outcome|log)\\.ts$', ...mayImport.map((m) => `^src/${m}/`)],
+    pathNot: [`^src/${name}/`, LEAVES, ...mayImport.map((m) => `^src/${m}/`)],
   },
 });
 
@@ -33,7 +36,7 @@ module.exports = {
     {
       name: 'leaves-import-nothing-of-ours',
       severity: 'error',
-      from: { path: '^src/(errors|outcome|log)\\.ts$' },
+      from: { path: LEAVES },
       to: { path: '^src/' },
     },
     layer('config', []),

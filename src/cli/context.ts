@@ -4,6 +4,7 @@
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Redis } from 'ioredis';
+import { DayResolver } from '../calendar/day-resolver.ts';
 import { CHECK_IDS } from '../closeout/checks/registry.ts';
 import { ConfigError, type Env, loadEnv } from '../config/env.ts';
 import { loadMonitorConfig, type MonitorConfig } from '../config/monitor-config.ts';
@@ -11,7 +12,6 @@ import { createLogger, type Logger } from '../log.ts';
 import { createKafka } from '../source/kafka.ts';
 import { DayStore } from '../state/day-store.ts';
 import { createRedis } from '../state/redis.ts';
-import { DayResolver } from '../validation/day.ts';
 
 export interface Overrides {
   namespace?: string;

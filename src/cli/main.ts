@@ -5,7 +5,7 @@
  * with one line per problem and exit code 2.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { isCalendarDate } from '../config/calendar-date.ts';
+import { isCalendarDate } from '../calendar/calendar-date.ts';
 import { ConfigError } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
 import { ensureTopics } from '../source/topics.ts';

@@ -4,7 +4,7 @@
  * `lookbackDays`. With fewer than `minDays` values there is no baseline.
  * Mean and sample standard deviation (n − 1); z = 0 when std is 0. Pure.
  */
-import { DayResolver } from '../validation/day.ts';
+import { DayResolver } from '../calendar/day-resolver.ts';
 
 export interface BaselineRules {
   days: number;

@@ -5,12 +5,12 @@
  * notifies, never twice for the same alert.
  */
 
-import { isCalendarDate } from '../config/calendar-date.ts';
+import { isCalendarDate } from '../calendar/calendar-date.ts';
+import { DayResolver } from '../calendar/day-resolver.ts';
 import type { MonitorConfig } from '../config/monitor-config.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { DayStore } from '../state/day-store.ts';
-import { DayResolver } from '../validation/day.ts';
 import { lookbackWindow, zScore } from './baseline.ts';
 import { applySnoozes, evaluateChecks, historyBaselines, thresholdsFor } from './checks/evaluate.ts';
 import { metricValue } from './checks/metric-refs.ts';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { CalendarDateSchema } from './calendar-date.ts';
+import { CalendarDateSchema } from '../calendar/calendar-date.ts';
 import { ConfigError, formatIssues } from './env.ts';
 import { didYouMean } from './suggest.ts';
 

@@ -5,13 +5,13 @@
  */
 
 import { BatchDeltas } from '../aggregation/day-delta.ts';
+import type { DayResolver } from '../calendar/day-resolver.ts';
 import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
 import { DependencyUnavailableError, failureKind, isRetriable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RejectReason } from '../outcome.ts';
 import { decodeJson } from '../source/decode.ts';
 import type { DeadLetterSink, IncomingMessage } from '../source/messages.ts';
-import type { DayResolver } from '../validation/day.ts';
 import type { AcceptedEvent } from '../validation/event.ts';
 import {
   type DayStatePort,

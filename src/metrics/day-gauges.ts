@@ -5,8 +5,8 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { DayCounters, ScalarCounter } from '../aggregation/day-counters.ts';
+import type { DayResolver } from '../calendar/day-resolver.ts';
 import type { DayStore } from '../state/day-store.ts';
-import type { DayResolver } from '../validation/day.ts';
 import { registerLastCloseoutGauge } from './closeout-metrics.ts';
 
 export function registerDayGauges(

@@ -7,9 +7,9 @@
 import { type Redis, ReplyError } from 'ioredis';
 import { type DayCounters, SESSION_LENGTH_BUCKETS } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
+import { DayResolver } from '../calendar/day-resolver.ts';
 import type { ChannelRules } from '../config/monitor-config.ts';
 import { DependencyUnavailableError, StateRejectedError } from '../errors.ts';
-import { DayResolver } from '../validation/day.ts';
 import { decodeCounters, encodeDelta } from './counter-codec.ts';
 import { APPLY_DAY_BATCH_KEYS, READ_DAY_KEYS, StateKeys } from './keys.ts';
 import { loadScript } from './scripts.ts';

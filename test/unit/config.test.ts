@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isCalendarDate } from '../../src/config/calendar-date.ts';
+import { isCalendarDate } from '../../src/calendar/calendar-date.ts';
 import { ConfigError } from '../../src/config/env.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DayResolver } from '../../src/validation/day.ts';
+import { DayResolver } from '../../src/calendar/day-resolver.ts';
 
 describe('DayResolver', () => {
   it('UTC days', () => {

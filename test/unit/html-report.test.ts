@@ -5,6 +5,7 @@
  * page unescaped. The browser side is in the integration tests.
  */
 import { describe, expect, it } from 'vitest';
+import { DayResolver } from '../../src/calendar/day-resolver.ts';
 import { renderDayPage } from '../../src/closeout/html/day-page.ts';
 import { renderIndexPage } from '../../src/closeout/html/index-page.ts';
 import {
@@ -19,7 +20,6 @@ import {
 } from '../../src/closeout/html/page-model.ts';
 import type { Report } from '../../src/closeout/report.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
-import { DayResolver } from '../../src/validation/day.ts';
 import { reportOf } from '../helpers/reports.ts';
 
 const config = parseMonitorConfig({});

@@ -5,8 +5,9 @@
  * recompute one). An alert fires strictly beyond its threshold; alerts come
  * most severe first. Pure.
  */
+
+import { DayResolver } from '../../calendar/day-resolver.ts';
 import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
-import { DayResolver } from '../../validation/day.ts';
 import { type Baseline, type BaselineRules, baselineOf } from '../baseline.ts';
 import type { DayMetrics } from '../day-metrics.ts';
 import type { Alert, CheckContext, CheckDeclaration, DayFacts, Finding } from './declaration.ts';

@@ -4,8 +4,9 @@
  * the funnel and channel shares against their baseline, and the field health.
  * Pure: reports and config in, plain data out (the page embeds it as JSON).
  */
+
+import { DayResolver } from '../../calendar/day-resolver.ts';
 import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
-import { DayResolver } from '../../validation/day.ts';
 import { baselineOf, lookbackWindow } from '../baseline.ts';
 import { SEVERITY_RANK, type Severity } from '../checks/declaration.ts';
 import { thresholdsFor } from '../checks/evaluate.ts';

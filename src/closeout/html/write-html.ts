@@ -5,9 +5,9 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DayResolver } from '../../calendar/day-resolver.ts';
 import type { MonitorConfig } from '../../config/monitor-config.ts';
 import type { DayStore } from '../../state/day-store.ts';
-import { DayResolver } from '../../validation/day.ts';
 import { storedReports } from '../closeout.ts';
 import { htmlAssets } from './assets.ts';
 import { renderDayPage } from './day-page.ts';
