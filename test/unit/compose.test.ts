@@ -1,9 +1,13 @@
 /**
- * No Docker engine runs here, so docker-compose.yml is checked against the
- * app itself: every variable a service sets is one the app reads, with a value
- * its config schema accepts; the monitor can scale; images are pinned.
+ * No Docker engine runs here, so docker-compose.yml is checked by the Compose
+ * tool's own validator (`docker-compose config`, which needs no engine) and
+ * against the app itself: every variable a service sets is one the app reads,
+ * with a value its config schema accepts; the monitor can scale; images are
+ * pinned.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -88,5 +92,24 @@ describe('docker-compose.yml', () => {
       expect(sd?.names).toEqual([job]);
       expect(sd?.port).toBe(port);
     }
+  });
+
+  it("passes the Compose tool's own validation, which rejects a broken file", () => {
+    const validate = (file: string) =>
+      spawnSync('docker-compose', ['-f', file, 'config', '--quiet'], { encoding: 'utf8', cwd: REPO_ROOT });
+    const ours = validate(join(REPO_ROOT, 'docker-compose.yml'));
+    expect(ours.error).toBeUndefined(); // the tool ran (scripts/bootstrap.sh installs it)
+    expect(`${ours.stdout}${ours.stderr}`).toBe('');
+    expect(ours.status).toBe(0);
+    // the same file with one service's ports as a number instead of a list
+    const broken = join(mkdtempSync(join(tmpdir(), 'em-compose-')), 'docker-compose.yml');
+    const text = readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
+    writeFileSync(
+      broken,
+      text.replace(/^services:\n/m, 'services:\n  broken:\n    image: nginx:1.27\n    ports: 5\n'),
+    );
+    const rejected = validate(broken);
+    expect(rejected.status).not.toBe(0);
+    expect(rejected.stderr).toContain('services.broken.ports');
   });
 });
