@@ -8,10 +8,12 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isCalendarDate } from '../calendar/calendar-date.ts';
 import { ConfigError } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
+import { parseDuration } from '../source/dlq-summary.ts';
 import { ensureTopics } from '../source/topics.ts';
 import { closeoutOnce, closeoutSchedule } from './closeout.ts';
 import { consume } from './consume.ts';
 import { createContext, kafkaOf } from './context.ts';
+import { dlqSummary } from './dlq.ts';
 import { replayCommand } from './replay.ts';
 
 const positiveInt = (name: string) => (v: string) => {
@@ -124,6 +126,38 @@ export function buildProgram(): Command {
         process.exitCode = code;
       },
     );
+
+  const dlq = program.command('dlq').description('the dead-letter topic <topic>.dlq');
+  dlq
+    .command('summary')
+    .description(
+      'what the dead-letter topic holds: counts by reason, day and source partition (never values)',
+    )
+    .option(
+      '--since <duration>',
+      "only dead letters of messages from the last 90m, 24h, 7d, ... (a dead letter keeps its message's timestamp)",
+      (v) => {
+        const ms = parseDuration(v);
+        if (ms === null) throw new InvalidArgumentError('use a number and m, h or d, e.g. 24h');
+        return ms;
+      },
+    )
+    .option('--from <ISO time>', 'only dead letters of messages from this time on', (v) => {
+      const ms = Date.parse(v);
+      if (!Number.isFinite(ms))
+        throw new InvalidArgumentError('use an ISO 8601 time, e.g. 2025-03-01T00:00:00Z');
+      return ms;
+    })
+    .option('--json <file>', 'also write the summary as JSON')
+    .action(async (opts: { since?: number; from?: number; json?: string }) => {
+      if (opts.since !== undefined && opts.from !== undefined)
+        throw new UsageError('give --since or --from, not both');
+      const fromMs = opts.from ?? (opts.since !== undefined ? Date.now() - opts.since : undefined);
+      await dlqSummary(ctx(), {
+        ...(fromMs !== undefined ? { fromMs } : {}),
+        ...(opts.json ? { json: opts.json } : {}),
+      });
+    });
 
   program
     .command('replay')

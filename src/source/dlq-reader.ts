@@ -1,0 +1,87 @@
+/**
+ * Reads a dead-letter topic once, from the beginning or from a point in time,
+ * up to the end offsets it had when the read started: a bounded read that
+ * never waits for records that may not come. A throwaway consumer group with
+ * no offset commits, deleted afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { DeadLetterHeaders } from './dlq-summary.ts';
+
+export interface DlqReadOptions {
+  /** Read records from this time on (epoch ms); from the beginning when absent. */
+  fromMs?: number;
+  /** Told how many records the read will cover, then each record's arrival. */
+  progress?: { start(total: number): void; advance(n: number): void };
+}
+
+export async function readDeadLetters(
+  kafka: Kafka,
+  topic: string,
+  onRecord: (headers: DeadLetterHeaders) => void,
+  options: DlqReadOptions = {},
+): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupId = `event-monitor.dlq-reader.${randomBytes(4).toString('hex')}`;
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const starts =
+      options.fromMs === undefined
+        ? ends.map((p) => ({ partition: p.partition, offset: p.low }))
+        : await admin.fetchTopicOffsetsByTimestamp(topic, options.fromMs);
+    const startOf = new Map(starts.map((p) => [p.partition, Number(p.offset)]));
+    // next offset to read per partition, and where the read ends
+    const pending = new Map<number, { next: number; end: number }>();
+    for (const p of ends) {
+      const start = Math.max(Number(p.low), startOf.get(p.partition) ?? Number(p.high));
+      if (start < Number(p.high)) pending.set(p.partition, { next: start, end: Number(p.high) });
+    }
+    const total = [...pending.values()].reduce((n, p) => n + p.end - p.next, 0);
+    options.progress?.start(total);
+    if (total === 0) return 0;
+
+    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    await consumer.connect();
+    let read = 0;
+    try {
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+        consumer
+          .run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              const range = pending.get(batch.partition);
+              if (!range) return;
+              let n = 0;
+              for (const m of batch.messages) {
+                const offset = Number(m.offset);
+                if (offset < range.next || offset >= range.end) continue;
+                const headers: DeadLetterHeaders = {};
+                for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = v?.toString();
+                onRecord(headers);
+                range.next = offset + 1;
+                n++;
+              }
+              read += n;
+              options.progress?.advance(n);
+              // compaction or transaction markers can leave gaps: done once the batch passed the end
+              if (range.next >= range.end || Number(batch.lastOffset()) + 1 >= range.end)
+                pending.delete(batch.partition);
+              if (pending.size === 0) resolve();
+            },
+          })
+          .catch(reject);
+        for (const [partition, range] of pending)
+          consumer.seek({ topic, partition, offset: String(range.next) });
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return read;
+  } finally {
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * `dlq summary` through the real broker: the consumer dead-letters what it
+ * rejects; the summary counts it by reason, day and source partition, counts
+ * a dead letter written twice once, and prints no value.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Message, Partitioners } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/monitor-process.ts';
+import { kafka, produce, readTopic, type TestSpace, testSpace } from '../helpers/stack.ts';
+
+const TS = Date.parse('2025-03-01T10:00:00.000Z');
+const SECRET = 'person@example.com';
+const good = (i: number): Message => ({
+  key: `c-${i}`,
+  value: JSON.stringify({
+    client_id: `c-${i}`,
+    page_url: 'https://puffy.com/',
+    referrer: null,
+    timestamp: new Date(TS).toISOString(),
+    event_name: 'page_viewed',
+    event_data: null,
+    user_agent: 'ua',
+  }),
+  timestamp: String(TS),
+});
+const bad = (i: number, value: string | null, day = TS): Message => ({
+  key: `c-${i}`,
+  value,
+  timestamp: String(day),
+});
+const NEXT_DAY = TS + 86_400_000;
+const corpus: Message[] = [
+  good(1),
+  bad(2, `not json ${SECRET}`),
+  bad(3, `{"oops": "${SECRET}"`),
+  bad(4, ''),
+  good(5),
+  bad(6, JSON.stringify({ client_id: SECRET, event_name: 'page_viewed' }), NEXT_DAY), // no timestamp
+  bad(7, '[1,2,3]'),
+  good(8),
+];
+const EXPECTED = { not_json: 2, empty: 1, timestamp_missing: 1, not_object: 1 };
+
+const dir = mkdtempSync(join(tmpdir(), 'em-dlq-'));
+let space: TestSpace;
+
+beforeAll(async () => {
+  space = await testSpace(import.meta.filename, { partitions: 2 });
+  await produce(space.topic, corpus);
+  expect((await runCli(['consume', '--exit-when-idle', '1'], space.env)).code).toBe(0);
+  // a crash between the dead-letter write and the offset commit writes a dead letter again
+  const [first] = await readTopic(space.dlq, 1);
+  const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  await producer.send({
+    topic: space.dlq,
+    messages: [{ key: first!.key, value: first!.value, headers: first!.headers }],
+  });
+  await producer.disconnect();
+}, 120_000);
+afterAll(async () => space.cleanup());
+
+describe('dlq summary', () => {
+  it('counts the dead letters by reason, day and source partition, a repeat once, and prints no value', async () => {
+    const json = join(dir, 'summary.json');
+    const run = await runCli(['dlq', 'summary', '--json', json], space.env);
+    expect(run.code).toBe(0);
+    const s = JSON.parse(readFileSync(json, 'utf8'));
+    expect(s.topic).toBe(space.dlq);
+    expect(s.by_reason).toEqual(EXPECTED);
+    expect(s.total).toBe(5);
+    expect(s.repeats).toBe(1);
+    expect(s.by_day).toEqual({ '2025-03-01': 4, '2025-03-02': 1 });
+    const partitions = Object.keys(s.by_partition);
+    expect(partitions.every((p) => p.startsWith(`${space.topic}/`))).toBe(true);
+    expect(Object.values(s.by_partition).reduce((a: number, b) => a + (b as number), 0)).toBe(5);
+    expect(s.first_seen).toBe('2025-03-01T10:00:00.000Z');
+    expect(s.last_seen).toBe('2025-03-02T10:00:00.000Z');
+    for (const out of [run.output, readFileSync(json, 'utf8')]) {
+      expect(out).not.toContain(SECRET);
+      expect(out).not.toContain('oops');
+    }
+    expect(run.output).toContain('5 dead letters (1 repeated records counted once)');
+  });
+
+  it('reads from a point in time: nothing written since a moment in the future', async () => {
+    const json = join(dir, 'later.json');
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const run = await runCli(['dlq', 'summary', '--from', later, '--json', json], space.env);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ total: 0, by_reason: {} });
+  });
+
+  it('refuses a duration it cannot read, and both --since and --from, with exit 2', async () => {
+    expect((await runCli(['dlq', 'summary', '--since', '7 days'], space.env)).code).toBe(2);
+    expect(
+      (await runCli(['dlq', 'summary', '--since', '1h', '--from', '2025-03-01T00:00:00Z'], space.env)).code,
+    ).toBe(2);
+  });
+});
