@@ -5,13 +5,9 @@
  * Confluent wire format with one registered schema per distinct header.
  */
 import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import type { ConfigResourceTypes } from 'kafkajs';
 import { type Kafka, type Message, Partitioners } from 'kafkajs';
-import { ensureTopics } from '../source/topics.ts';
+import { ensureTopics, topicConfig } from '../source/topics.ts';
 import { type CsvEvent, listCsvFiles, readCsvEvents, type SkippedRow } from './csv-events.ts';
-
-// kafkajs's ESM face does not export ConfigResourceTypes (its index spreads the errors object)
-const TOPIC_RESOURCE = 2 as ConfigResourceTypes; // ConfigResourceTypes.TOPIC
 
 export type ReplayFormat = 'json' | 'avro';
 
@@ -139,18 +135,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
 
 /** The topic's effective retention.ms (-1: kept forever). */
 async function topicRetentionMs(kafka: Kafka, topic: string): Promise<number | undefined> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const { resources } = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['retention.ms'] }],
-    });
-    const value = resources[0]?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue;
-    return value === undefined ? undefined : Number(value);
-  } finally {
-    await admin.disconnect();
-  }
+  const value = await topicConfig(kafka, topic, 'retention.ms');
+  return value === undefined ? undefined : Number(value);
 }
 
 async function toMessage(row: CsvEvent, o: ReplayOptions, schemas: Map<string, number>): Promise<Message> {

@@ -88,29 +88,32 @@ function retriable(err: unknown): boolean {
   return e?.retriable === true || (e?.cause !== undefined && retriable(e.cause));
 }
 
-/**
- * The largest record batch the topic accepts (its max.message.bytes), or
- * null where that cannot be known. kafkajs skips, without a word, a record
- * batch larger than the fetch size per partition: the consumer checks its
- * fetch size against this at start.
- */
-/** ConfigResourceTypes.TOPIC: kafkajs's CommonJS exports do not reach ES modules by name. */
-const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+// kafkajs's ES module face does not export ConfigResourceTypes by name (its index spreads the errors object)
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes; // ConfigResourceTypes.TOPIC
 
-export async function topicMessageLimit(kafka: Kafka, topic: string): Promise<number | null> {
+/** One setting of a topic as the broker reports it (its default included); undefined if not reported. */
+export async function topicConfig(kafka: Kafka, topic: string, name: string): Promise<string | undefined> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const { resources } = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['max.message.bytes'] }],
+      resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: [name] }],
     });
-    const value = resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
-    const n = Number(value);
-    return value !== undefined && Number.isFinite(n) ? n : null;
-  } catch {
-    return null; // not to be known here (no such topic yet, no DescribeConfigs permission)
+    return resources[0]?.configEntries.find((e) => e.configName === name)?.configValue;
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * The largest record batch the topic accepts (its max.message.bytes), or
+ * null where that cannot be known (no such topic yet, no DescribeConfigs
+ * permission). kafkajs skips, without a word, a record batch larger than the
+ * fetch size per partition: the consumer checks its fetch size against this.
+ */
+export async function topicMessageLimit(kafka: Kafka, topic: string): Promise<number | null> {
+  const value = await topicConfig(kafka, topic, 'max.message.bytes').catch(() => undefined);
+  const n = Number(value);
+  return value !== undefined && Number.isFinite(n) ? n : null;
 }

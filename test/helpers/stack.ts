@@ -87,10 +87,17 @@ export async function testSpace(
   };
 }
 
+/**
+ * Writes `messages` once each: idempotent, as the replay command, so a send
+ * retried under load (its first attempt written, its answer lost) never
+ * duplicates a record and the tests' exact counts stay exact.
+ */
 export async function produce(topic: string, messages: Message[]): Promise<void> {
   const producer = kafka().producer({
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
   });
   await producer.connect();
   try {

@@ -6,10 +6,10 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Message, Partitioners } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/monitor-process.ts';
-import { kafka, produce, readTopic, type TestSpace, testSpace } from '../helpers/stack.ts';
+import { produce, readTopic, type TestSpace, testSpace } from '../helpers/stack.ts';
 
 const TS = Date.parse('2025-03-01T10:00:00.000Z');
 const SECRET = 'person@example.com';
@@ -53,13 +53,7 @@ beforeAll(async () => {
   expect((await runCli(['consume', '--exit-when-idle', '1'], space.env)).code).toBe(0);
   // a crash between the dead-letter write and the offset commit writes a dead letter again
   const [first] = await readTopic(space.dlq, 1);
-  const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  await producer.send({
-    topic: space.dlq,
-    messages: [{ key: first!.key, value: first!.value, headers: first!.headers }],
-  });
-  await producer.disconnect();
+  await produce(space.dlq, [{ key: first!.key, value: first!.value, headers: first!.headers }]);
 }, 120_000);
 afterAll(async () => space.cleanup());
 
