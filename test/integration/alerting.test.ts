@@ -100,7 +100,14 @@ describe('Alertmanager routing, end to end', () => {
     );
   });
   afterAll(async () => {
-    am?.kill('SIGTERM');
+    // Alertmanager writes its state snapshots as it shuts down: remove its folder once it has exited
+    if (am && am.exitCode === null && am.signalCode === null) {
+      const exited = new Promise((resolve) => am.once('exit', resolve));
+      am.kill('SIGTERM');
+      const stuck = setTimeout(() => am.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(stuck);
+    }
     await sink?.close();
     rmSync(dir, { recursive: true, force: true });
   });
