@@ -30,8 +30,7 @@ import {
 } from './process.ts';
 import { findJava, maven } from './tools.ts';
 
-export { REPO_ROOT, STACK_DIR, StackError, sleep } from './process.ts';
-export { findJava } from './tools.ts';
+export { REPO_ROOT, STACK_DIR, StackError } from './process.ts';
 
 export const KAFKA_VERSION = '3.9.1';
 export const APICURIO_VERSION = '3.3.3';

@@ -27,12 +27,6 @@ export const CHECK_IDS: readonly CheckId[] = CHECKS.map((c) => c.id);
 const BY_ID = new Map<string, CheckDeclaration>(CHECKS.map((c) => [c.id, c]));
 if (BY_ID.size !== CHECKS.length) throw new Error('two checks share an id');
 
-export const isCheckId = (id: string): id is CheckId => BY_ID.has(id);
-export const checkOf = (id: string): CheckDeclaration | undefined => BY_ID.get(id);
-
-/** The metric a check is about (its chart), if it has one. */
-export const metricOf = (id: string) => BY_ID.get(id)?.metric;
-
 /** Checks about a metric: the HTML report marks their alerts on its chart. */
 export const checksAbout = (metric: string): string[] =>
   CHECKS.filter((c) => c.metric === metric).map((c) => c.id);
