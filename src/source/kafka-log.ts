@@ -18,7 +18,13 @@ const LEVELS: Record<number, Level> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** Error responses a healthy consumer group meets while it forms and rebalances. */
+/**
+ * Error responses a healthy client meets while a group forms and rebalances,
+ * and while a topic it just created is still being announced (a KRaft broker
+ * answers UNKNOWN_TOPIC_OR_PARTITION for a moment). kafkajs retries them; if
+ * one persists (a topic that really is missing), the command still fails with
+ * that error, so nothing real is hidden by saying them at info.
+ */
 export const TRANSIENT_GROUP_ERRORS = [
   'GROUP_LOAD_IN_PROGRESS',
   'GROUP_COORDINATOR_NOT_AVAILABLE',
@@ -26,6 +32,7 @@ export const TRANSIENT_GROUP_ERRORS = [
   'REBALANCE_IN_PROGRESS',
   'LEADER_NOT_AVAILABLE',
   'NOT_LEADER_FOR_PARTITION',
+  'UNKNOWN_TOPIC_OR_PARTITION',
 ] as const;
 export type TransientGroupError = (typeof TRANSIENT_GROUP_ERRORS)[number];
 

@@ -21,6 +21,12 @@ describe('kafkajs log levels', () => {
     });
     const rebalancing = response('The group is rebalancing, so a rejoin is needed');
     expect(kafkaLogLevel(logLevel.WARN, rebalancing, seen).transient).toBe('REBALANCE_IN_PROGRESS');
+    // a topic just created, not yet announced (the demo's replay met it at start)
+    const announcing = response('This server does not host this topic-partition');
+    expect(kafkaLogLevel(logLevel.ERROR, announcing, seen)).toEqual({
+      level: 'info',
+      transient: 'UNKNOWN_TOPIC_OR_PARTITION',
+    });
   });
 
   it('keeps real errors at error, and leaves every other level as kafkajs gave it', () => {
