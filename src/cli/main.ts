@@ -14,6 +14,7 @@ import { closeoutOnce, closeoutSchedule } from './closeout.ts';
 import { consume } from './consume.ts';
 import { createContext, kafkaOf } from './context.ts';
 import { dlqSummary } from './dlq.ts';
+import { planCheck, planInfer } from './plan.ts';
 import { replayCommand } from './replay.ts';
 
 const positiveInt = (name: string) => (v: string) => {
@@ -126,6 +127,31 @@ export function buildProgram(): Command {
         process.exitCode = code;
       },
     );
+
+  const plan = program.command('plan').description('the tracking plan: what each event must carry');
+  plan
+    .command('check <file>')
+    .description('validate a tracking plan (YAML or JSON) without starting anything; one line per problem')
+    .action((file: string) => {
+      process.stdout.write(planCheck(file));
+    });
+  plan
+    .command('infer <paths...>')
+    .description('draft a plan from CSV exports (files or folders) that their events satisfy; YAML on stdout')
+    .option(
+      '--version <version>',
+      "the draft's plan version",
+      `inferred-${new Date().toISOString().slice(0, 10)}`,
+    )
+    .action(async (paths: string[], opts: { version: string }) => {
+      const r = await planInfer(paths, opts.version);
+      process.stdout.write(r.yaml);
+      console.error(
+        `plan infer: drafted from ${r.events} events` +
+          (r.eventsWithoutName ? ` (${r.eventsWithoutName} without an event name, left out)` : '') +
+          (r.skippedRows ? `; ${r.skippedRows} unreadable rows skipped` : ''),
+      );
+    });
 
   const dlq = program.command('dlq').description('the dead-letter topic <topic>.dlq');
   dlq

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { IngestRules } from '../config/monitor-config.ts';
 import type { RejectReason } from '../outcome.ts';
 import { safeText } from './safe-text.ts';
+import type { PlanVerdict, TrackingPlan } from './tracking-plan.ts';
 
 /** ISO-8601 with a zone (Z or ±hh:mm), as the trackers send it. */
 export const TimestampSchema = z.iso.datetime({ offset: true });
@@ -57,11 +58,15 @@ export interface AcceptedEvent {
   problems: FieldProblem[];
   /** Present on checkout_completed with parseable event_data. */
   purchase: { transactionId: string | null; revenueCents: number } | null;
+  /** The tracking plan's verdict when the event broke it (and was marked, not rejected); else null. */
+  contract: PlanVerdict | null;
 }
 
 export type Validated =
   | { ok: true; event: AcceptedEvent }
-  | { ok: false; reason: RejectReason; detail: string };
+  | { ok: false; reason: Exclude<RejectReason, 'contract_violation'>; detail: string }
+  /** The tracking plan rejects the event: it is dead-lettered, and its violations still count on its day. */
+  | { ok: false; reason: 'contract_violation'; detail: string; tsMs: number; contract: PlanVerdict };
 
 const MAX_NAME = 64;
 const MAX_FIELDS_IN_SET = 40;
@@ -79,7 +84,11 @@ export class EventValidator {
   /** canonical field → the aliases that may stand for it */
   private readonly aliasesOf = new Map<string, string[]>();
 
-  constructor(private readonly rules: IngestRules) {
+  constructor(
+    private readonly rules: IngestRules,
+    /** Absent: no plan, no contract checks. */
+    private readonly plan: TrackingPlan | null = null,
+  ) {
     this.known = new Set(rules.knownEventNames);
     for (const [alias, canonical] of Object.entries(rules.fieldAliases)) {
       const list = this.aliasesOf.get(canonical) ?? [];
@@ -148,6 +157,24 @@ export class EventValidator {
     );
     if (data === 'invalid') problems.push({ kind: 'event_data_invalid_json', field: 'event_data' });
 
+    let contract: PlanVerdict | null = null;
+    if (this.plan) {
+      const verdict = this.plan.check(eventName, planView(raw, data));
+      if (verdict.violations.length > 0) {
+        if (verdict.action === 'reject') {
+          const first = verdict.violations[0]!;
+          return {
+            ok: false,
+            reason: 'contract_violation',
+            detail: `breaks the tracking plan at ${first.path} (${first.rule})`,
+            tsMs,
+            contract: verdict,
+          };
+        }
+        contract = verdict;
+      }
+    }
+
     let purchase: AcceptedEvent['purchase'] = null;
     if (eventName === 'checkout_completed' && data !== 'invalid' && data !== null) {
       purchase = checkPurchase(data, problems);
@@ -167,13 +194,25 @@ export class EventValidator {
         aliasesUsed,
         problems,
         purchase,
+        contract,
       },
     };
   }
 }
 
+/**
+ * The event as the tracking plan judges it: as sent, with event_data parsed
+ * into an object when it is one, so the plan's rules reach inside it.
+ */
+export function planView(
+  raw: Record<string, unknown>,
+  data: ReturnType<typeof parseEventData> = parseEventData(raw.event_data),
+): Record<string, unknown> {
+  return data !== null && data !== 'invalid' ? { ...raw, event_data: data } : raw;
+}
+
 /** event_data arrives as JSON text (as in the export) or as an object. */
-function parseEventData(value: unknown): Record<string, unknown> | null | 'invalid' {
+export function parseEventData(value: unknown): Record<string, unknown> | null | 'invalid' {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value === 'object') return Array.isArray(value) ? 'invalid' : (value as Record<string, unknown>);
   if (typeof value !== 'string') return 'invalid';

@@ -1,0 +1,68 @@
+/**
+ * `event-monitor plan check FILE` and `plan infer PATH...`: validate a
+ * tracking plan without starting anything, and draft one from CSV exports.
+ */
+import { Document, visit } from 'yaml';
+import { listCsvFiles, readCsvEvents } from '../replay/csv-events.ts';
+import { planView } from '../validation/event.ts';
+import { type DraftPlan, PlanInferrer } from '../validation/plan-inference.ts';
+import { TrackingPlan } from '../validation/tracking-plan.ts';
+
+/** Compiles the plan (a ConfigError, one line per problem, when it is bad) and says what it plans. */
+export function planCheck(file: string): string {
+  const plan = TrackingPlan.load(file);
+  const names = plan.plannedNames;
+  return [
+    `${file}: a valid tracking plan, version ${plan.version}`,
+    `  ${names.length} planned events: ${names.join(', ')}`,
+    `  unplanned events: ${plan.unplannedAction}`,
+    '',
+  ].join('\n');
+}
+
+export interface InferResult {
+  yaml: string;
+  events: number;
+  skippedRows: number;
+  eventsWithoutName: number;
+}
+
+/** Reads the CSV exports as the replay would send them and drafts a plan they satisfy. */
+export async function planInfer(paths: string[], version: string): Promise<InferResult> {
+  const inferrer = new PlanInferrer();
+  let events = 0;
+  let skippedRows = 0;
+  for (const file of listCsvFiles(paths)) {
+    for await (const row of readCsvEvents(file, () => skippedRows++)) {
+      inferrer.add(planView(row.fields));
+      events++;
+    }
+  }
+  const draft = inferrer.result(version);
+  return {
+    yaml: draftYaml(draft, paths),
+    events,
+    skippedRows,
+    eventsWithoutName: inferrer.eventsWithoutName,
+  };
+}
+
+function draftYaml(draft: DraftPlan, paths: string[]): string {
+  const doc = new Document(draft.plan);
+  doc.commentBefore = [
+    ` A tracking plan drafted by event-monitor plan infer from ${paths.join(', ')}.`,
+    ' The events read satisfy it. Tighten it (types, enums, ranges), check it with',
+    ' `event-monitor plan check FILE`, roll it out with action: mark, and reject later.',
+  ].join('\n');
+  // short lists (types, enums, required) on one line each
+  visit(doc, {
+    Seq(_, node) {
+      node.flow = true;
+    },
+  });
+  for (const note of draft.notes) {
+    const node = doc.getIn(note.path, true) as { comment?: string } | undefined;
+    if (node && typeof node === 'object') node.comment = ` ${note.text}`;
+  }
+  return doc.toString({ lineWidth: 0 });
+}
