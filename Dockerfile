@@ -13,6 +13,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+COPY config ./config
 RUN ln -s /app/dist/cli/main.js /usr/local/bin/event-monitor && chmod +x /app/dist/cli/main.js \
   && mkdir /reports && chown node:node /reports
 USER node

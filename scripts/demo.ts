@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
-import { notifierFor } from '../src/cli/closeout.ts';
+import { closeoutDepsOf } from '../src/cli/closeout.ts';
 import { consume } from '../src/cli/consume.ts';
 import { createContext, stateOf } from '../src/cli/context.ts';
 import { replayCommand } from '../src/cli/replay.ts';
@@ -82,10 +82,7 @@ async function main(): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const reports: Report[] = [];
   for (const day of days) {
-    const { report, deliveryErrors } = await closeOut(
-      { state, config: ctx.config, timezone: ctx.days.timeZone, notify: notifierFor(ctx), log: ctx.log },
-      day,
-    );
+    const { report, deliveryErrors } = await closeOut(closeoutDepsOf(ctx, state), day);
     reports.push(report);
     writeFileSync(join(dir, `${day}.json`), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(dir, `${day}.txt`), textReport(report));

@@ -14,6 +14,8 @@ export type RejectReason =
   | 'not_object'
   | 'timestamp_missing'
   | 'timestamp_invalid'
+  /** The tracking plan rejects it (an event set to `action: reject`, or unplanned under `unplannedEvents: reject`). */
+  | 'contract_violation'
   /** Valid as far as validation can tell, but the state refused it twice on its own: poison. */
   | 'apply_error';
 
@@ -28,5 +30,6 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'not_object',
   'timestamp_missing',
   'timestamp_invalid',
+  'contract_violation',
   'apply_error',
 ];

@@ -36,6 +36,8 @@ export const COUNTER_FAMILIES = [
   /** Field problems on accepted events, by problemKey(kind, field). */
   'problems',
   'rejected',
+  /** Events the tracking plan rejected, by event name (accepted ones are in eventNames). */
+  'planRejected',
   /** Clients by first-touch channel. */
   'channels',
   'devices',

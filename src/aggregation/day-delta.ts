@@ -5,9 +5,11 @@
 import type { TrafficRules } from '../config/monitor-config.ts';
 import type { RejectReason } from '../outcome.ts';
 import type { AcceptedEvent } from '../validation/event.ts';
+import type { PlanVerdict } from '../validation/tracking-plan.ts';
 import { utmSourceOf } from './channel.ts';
 import { bump, type DayCounters, emptyCounters, problemKey } from './day-counters.ts';
 import { classifyDevice } from './device.ts';
+import { type Coordinate, ViolationTallies } from './violations.ts';
 
 export const FUNNEL_STAGES = {
   product_added_to_cart: 'atc',
@@ -38,6 +40,8 @@ export class DayDelta {
   };
   /** Each client's events of this batch as [event time, 1 if a page view], for sessions. */
   readonly visits = new Map<string, [number, number][]>();
+  /** Tracking-plan violations of marked and rejected events. */
+  readonly violations = new ViolationTallies();
   accepted = 0;
   rejected = 0;
 
@@ -46,8 +50,10 @@ export class DayDelta {
     readonly traffic: SessionRules = DEFAULT_SESSION_RULES,
   ) {}
 
-  addAccepted(e: AcceptedEvent, schemaId: number | null) {
+  /** `at`: the event's Kafka coordinates, kept as a sample when it broke the tracking plan. */
+  addAccepted(e: AcceptedEvent, schemaId: number | null, at?: Coordinate) {
     const c = this.counters;
+    if (e.contract && at) this.violations.add(e.contract.eventName, e.contract.violations, e.tsMs, at);
     this.accepted++;
     c.events++;
     if (e.eventName !== null) bump(c.eventNames, e.eventName);
@@ -94,6 +100,13 @@ export class DayDelta {
   addRejected(reason: RejectReason) {
     this.rejected++;
     bump(this.counters.rejected, reason);
+  }
+
+  /** An event the tracking plan rejects: not in the business figures, but its violations count. */
+  addPlanRejected(contract: PlanVerdict, tsMs: number, at: Coordinate) {
+    this.addRejected('contract_violation');
+    bump(this.counters.planRejected, contract.eventName);
+    this.violations.add(contract.eventName, contract.violations, tsMs, at);
   }
 
   /** Each client's runs, flat: client, run count, then start, last, page views per run. */

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { Cron } from 'croner';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Severity } from '../closeout/checks/declaration.ts';
-import { type CloseoutResult, closeOut, type Notifier } from '../closeout/closeout.ts';
+import { type CloseoutDeps, type CloseoutResult, closeOut, type Notifier } from '../closeout/closeout.ts';
 import { writeHtmlReports } from '../closeout/html/write-html.ts';
 import { failsAt } from '../closeout/report.ts';
 import { compactReport, textReport } from '../closeout/text-report.ts';
@@ -15,6 +15,7 @@ import { notifierOf, type Sinks } from '../delivery/notify.ts';
 import { registerCloseoutMetrics } from '../metrics/closeout-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
+import type { DayStore } from '../state/day-store.ts';
 import { createRedis } from '../state/redis.ts';
 import { type Context, stateOf } from './context.ts';
 
@@ -45,6 +46,16 @@ export function sinksOf(ctx: Context): Sinks {
 export const notifierFor = (ctx: Context): Notifier =>
   notifierOf(sinksOf(ctx), { alertTtlHours: ctx.config.delivery.alertTtlHours, log: ctx.log });
 
+/** What the close-out needs, from the context: config, time zone, delivery, the plan's version. */
+export const closeoutDepsOf = (ctx: Context, state: DayStore): CloseoutDeps => ({
+  state,
+  config: ctx.config,
+  timezone: ctx.days.timeZone,
+  notify: notifierFor(ctx),
+  log: ctx.log,
+  planVersion: ctx.plan?.version ?? null,
+});
+
 /** Close out one day; returns the process exit code (1 when an alert at or above --fail-on fired). */
 export async function closeoutOnce(
   ctx: Context,
@@ -54,17 +65,10 @@ export async function closeoutOnce(
   try {
     const day = o.date ?? ctx.days.yesterday();
     const state = stateOf(ctx, redis);
-    const result = await closeOut(
-      {
-        state,
-        config: ctx.config,
-        timezone: ctx.days.timeZone,
-        notify: notifierFor(ctx),
-        log: ctx.log,
-      },
-      day,
-      { rerun: o.rerun ?? false, provisional: o.provisional ?? false },
-    );
+    const result = await closeOut(closeoutDepsOf(ctx, state), day, {
+      rerun: o.rerun ?? false,
+      provisional: o.provisional ?? false,
+    });
     if (result.provisional && !o.quiet) {
       process.stdout.write(`PROVISIONAL: ${day} is not over; this report is neither stored nor sent\n`);
     }

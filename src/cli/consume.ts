@@ -66,13 +66,18 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
   const processor = new BatchProcessor({
     namespace,
     decoder: new MessageDecoder(registryOf(ctx), config.ingest.maxMessageBytes),
-    validator: new EventValidator(config.ingest),
+    validator: new EventValidator(config.ingest, ctx.plan),
     days: ctx.days,
     state,
     channels: config.channels,
     traffic: config.traffic,
     deadLetters: new KafkaDeadLetterSink(producer),
-    observer: ingestObserver(metrics, namespace, new Set(config.ingest.knownEventNames)),
+    observer: ingestObserver(
+      metrics,
+      namespace,
+      new Set(config.ingest.knownEventNames),
+      new Set(ctx.plan?.plannedNames ?? []),
+    ),
     log,
   });
 

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { createKafka } from '../source/kafka.ts';
 import { DayStore } from '../state/day-store.ts';
 import { createRedis } from '../state/redis.ts';
+import { DEFAULT_PLAN_FILE, TrackingPlan } from '../validation/tracking-plan.ts';
 
 export interface Overrides {
   namespace?: string;
@@ -25,6 +26,8 @@ export interface Context {
   days: DayResolver;
   namespace: string;
   topic: string;
+  /** The tracking plan every event is checked against; null when turned off. */
+  plan: TrackingPlan | null;
 }
 
 export function createContext(overrides: Overrides = {}, source: NodeJS.ProcessEnv = process.env): Context {
@@ -35,7 +38,11 @@ export function createContext(overrides: Overrides = {}, source: NodeJS.ProcessE
   const config = loadMonitorConfig(env.MONITOR_CONFIG_FILE, { checkIds: CHECK_IDS });
   const problems = crossCheck(env, config);
   if (problems.length) throw new ConfigError(problems);
+  const plan = config.trackingPlan.enabled
+    ? TrackingPlan.load(env.TRACKING_PLAN_FILE ?? config.trackingPlan.file ?? DEFAULT_PLAN_FILE)
+    : null;
   return {
+    plan,
     env,
     config,
     log: createLogger(env.LOG_LEVEL),
@@ -77,5 +84,6 @@ export function stateOf(ctx: Context, redis: Redis = createRedis(ctx.env)): DayS
   return new DayStore(redis, ctx.namespace, {
     ttlDays: ctx.config.ingest.stateTtlDays,
     duplicateLookbackDays: ctx.config.ingest.duplicateLookbackDays,
+    maxViolationTriples: ctx.config.trackingPlan.maxViolationTriples,
   });
 }

@@ -14,6 +14,7 @@ import type { DayStore } from '../state/day-store.ts';
 import { lookbackWindow, zScore } from './baseline.ts';
 import { applySnoozes, evaluateChecks, historyBaselines, thresholdsFor } from './checks/evaluate.ts';
 import { metricValue } from './checks/metric-refs.ts';
+import { contractSection } from './contract.ts';
 import { dayMetrics, daySchema } from './day-metrics.ts';
 import { diffReports, REPORT_VERSION, type Report, ReportSchema, verdictOf } from './report.ts';
 
@@ -31,6 +32,8 @@ export interface CloseoutDeps {
   /** Sends the day's alerts (and resolutions) and records on the report what was sent; returns failures. */
   notify: Notifier;
   log: Logger;
+  /** The tracking plan's version, named in the report; null: no plan, no contract section. */
+  planVersion?: string | null;
   now?: () => Date;
 }
 
@@ -127,11 +130,22 @@ async function computeReport(
   const window = lookbackWindow(day, config.baseline);
   const history = await storedReports(state, window);
   const previous = window.find((d) => history.has(d));
+  const previousReport = previous ? history.get(previous)! : null;
+  const contract =
+    deps.planVersion == null
+      ? null
+      : contractSection(
+          deps.planVersion,
+          snapshot.violations,
+          snapshot.counters,
+          previousReport?.contract ?? null,
+        );
   const evaluation = evaluateChecks({
     day,
     metrics,
     schema,
-    previousSchema: previous ? history.get(previous)!.schema : null,
+    previousSchema: previousReport?.schema ?? null,
+    contract,
     thresholds: thresholdsFor(day, config),
     expectedFields: config.ingest.expectedFields,
     fieldAliases: config.ingest.fieldAliases,
@@ -161,6 +175,7 @@ async function computeReport(
     },
     baselines: evaluation.baselines,
     schema,
+    ...(contract ? { contract } : {}),
     notified: stored?.notified ?? { alertmanager: [], slack: false, pagerduty: [] },
   };
 }

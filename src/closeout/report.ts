@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { type Alert, SEVERITY_RANK, type Severity } from './checks/declaration.ts';
+import { ContractSectionSchema } from './contract.ts';
 import { DayMetricsSchema, DaySchemaSchema } from './day-metrics.ts';
 
 export const REPORT_VERSION = 1;
@@ -48,6 +49,8 @@ export const ReportSchema = z.object({
   /** Every baseline the checks used, by metric ("event_count", "device_share:mobile", …). */
   baselines: z.record(z.string(), BaselineSchema),
   schema: DaySchemaSchema,
+  /** The tracking plan's verdict on the day; absent when no plan was on. */
+  contract: ContractSectionSchema.optional(),
   /** On a re-run: what changed since the stored report. */
   changes: z
     .object({

@@ -82,11 +82,41 @@ export function textReport(r: Report): string {
   if (Object.keys(m.field_aliases).length) lines.push(`field aliases: ${counts(m.field_aliases)}`);
   if (Object.keys(m.rejected).length) lines.push(`rejected messages: ${counts(m.rejected)}`);
   if (m.late_events) lines.push(`late events (after close-out): ${num(m.late_events, 0)}`);
+  if (r.contract) lines.push('', ...contractTable(r.contract));
   const snoozed = r.alerts.filter((a) => a.snoozed);
   if (snoozed.length)
     lines.push('', `snoozed (reported, not notified): ${snoozed.map((a) => a.check).join(', ')}`);
   lines.push('');
   return lines.join('\n');
+}
+
+/** Violations most frequent first, as the HTML page orders them; samples are Kafka coordinates. */
+const MAX_CONTRACT_ROWS = 30;
+
+function contractTable(c: NonNullable<Report['contract']>): string[] {
+  const head = [THIN, `TRACKING PLAN (${c.plan_version}):`, THIN];
+  if (!c.violations.length) return [...head, 'no violations'];
+  const rows = c.violations
+    .slice(0, MAX_CONTRACT_ROWS)
+    .map((v) => [
+      v.new ? 'NEW' : '',
+      v.event_name,
+      v.path,
+      v.rule,
+      v.count.toLocaleString('en-US'),
+      v.share === null ? '' : pct(v.share),
+      `${v.first_seen.slice(11, 19)}..${v.last_seen.slice(11, 19)}`,
+      v.samples.map((s) => `${s.partition}/${s.offset}`).join(' '),
+    ]);
+  const header = ['', 'event', 'path', 'rule', 'events', 'share', 'seen (UTC)', 'samples (partition/offset)'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 4 || i === 5 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const more = c.violations.length - rows.length;
+  return [...head, fmt(header), ...rows.map(fmt), ...(more > 0 ? [`(${more} more in the JSON report)`] : [])];
 }
 
 const counts = (m: Record<string, number>) =>

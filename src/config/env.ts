@@ -37,6 +37,8 @@ export const EnvSchema = z.object({
     .refine(isTimeZone, 'not an IANA time zone (e.g. UTC, Europe/Berlin)')
     .default('UTC'),
   MONITOR_CONFIG_FILE: z.string().optional(),
+  /** The tracking plan (YAML or JSON); overrides trackingPlan.file of the monitoring config. */
+  TRACKING_PLAN_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   KAFKA_BROKERS: list

@@ -115,6 +115,8 @@ const ThresholdValues = z.strictObject({
   channelCollapseShare: share,
   /** …for channels whose baseline share is at least this (small channels swing on their own). */
   channelCollapseMinShare: share,
+  /** A required property missing, or an unplanned event, on more than this share of its event type: CRITICAL. */
+  contractRequiredShare: share,
 });
 
 /** The seed monitor's thresholds. */
@@ -143,6 +145,7 @@ export const DEFAULT_THRESHOLDS: z.infer<typeof ThresholdValues> = {
   utmSkewBaselineShare: 0.5,
   channelCollapseShare: 0.25,
   channelCollapseMinShare: 0.05,
+  contractRequiredShare: 0.05,
 };
 
 // Overrides name only what they change, so the partial schema has no defaults.
@@ -199,6 +202,16 @@ export const MonitorConfigSchema = z.strictObject({
   overrides: z.array(OverrideSchema).default([]),
   expectedChannels: z.array(z.string()).default(['Direct', 'Paid Search']),
   snoozes: z.array(SnoozeSchema).default([]),
+  trackingPlan: z
+    .strictObject({
+      /** false: no plan, no contract checks. */
+      enabled: z.boolean().default(true),
+      /** The plan (YAML or JSON); TRACKING_PLAN_FILE overrides it. Absent: the shop's default plan in config/. */
+      file: z.string().min(1).optional(),
+      /** Distinct (event, path, rule) violations a day keeps; the rest count as one overflow entry. */
+      maxViolationTriples: z.number().int().min(1).max(10_000).default(200),
+    })
+    .prefault({}),
   delivery: z
     .object({
       /** A close-out alert stays active in Alertmanager this long unless the next close-out renews it. */

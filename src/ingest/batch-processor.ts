@@ -13,6 +13,7 @@ import type { RejectReason } from '../outcome.ts';
 import { decodeJson } from '../source/decode.ts';
 import type { DeadLetterSink, IncomingMessage } from '../source/messages.ts';
 import type { AcceptedEvent } from '../validation/event.ts';
+import type { PlanVerdict } from '../validation/tracking-plan.ts';
 import {
   type DayStatePort,
   type Decoder,
@@ -30,6 +31,8 @@ type Settled =
       reason: RejectReason;
       detail: string;
       message: IncomingMessage;
+      /** A tracking-plan rejection: the event's verdict and time (its day is the event's). */
+      contract?: { verdict: PlanVerdict; tsMs: number };
     };
 
 export interface BatchOutcome {
@@ -165,7 +168,14 @@ export class BatchProcessor {
     );
     if (dead.length) {
       await this.deps.deadLetters.send(
-        dead.map((d) => ({ message: d.message, topic, partition, reason: d.reason, detail: d.detail })),
+        dead.map((d) => ({
+          message: d.message,
+          topic,
+          partition,
+          reason: d.reason,
+          detail: d.detail,
+          ...(d.contract ? { contract: d.contract.verdict } : {}),
+        })),
       );
       for (const d of dead) this.observer.deadLettered(d.reason);
     }
@@ -188,7 +198,10 @@ export class BatchProcessor {
           continue;
         }
         const delta = deltas.for(s.day);
-        if (s.ok) delta.addAccepted(s.event, s.schemaId);
+        // coordinates only for events that broke the plan: they are its samples
+        const at = () => ({ topic, partition, offset: String(s.offset) });
+        if (s.ok) delta.addAccepted(s.event, s.schemaId, s.event.contract ? at() : undefined);
+        else if (s.contract) delta.addPlanRejected(s.contract.verdict, s.contract.tsMs, at());
         else delta.addRejected(s.reason);
       }
       for (const day of pending) if (!deltas.byDay.has(day)) outcome.skipped += alreadyApplied.get(day) ?? 0;
@@ -310,22 +323,34 @@ export class BatchProcessor {
         continue;
       }
       const v = validator.validate(decoded.value, now);
-      out[i] = v.ok
-        ? {
-            offset,
-            day: days.dayOf(v.event.tsMs),
-            ok: true,
-            event: v.event,
-            schemaId: decoded.schemaId,
-          }
-        : {
-            offset,
-            day: days.dayOf(Number(m.timestamp) || now),
-            ok: false,
-            reason: v.reason,
-            detail: v.detail,
-            message: m,
-          };
+      if (v.ok) {
+        out[i] = {
+          offset,
+          day: days.dayOf(v.event.tsMs),
+          ok: true,
+          event: v.event,
+          schemaId: decoded.schemaId,
+        };
+      } else if (v.reason === 'contract_violation') {
+        out[i] = {
+          offset,
+          day: days.dayOf(v.tsMs),
+          ok: false,
+          reason: v.reason,
+          detail: v.detail,
+          message: m,
+          contract: { verdict: v.contract, tsMs: v.tsMs },
+        };
+      } else {
+        out[i] = {
+          offset,
+          day: days.dayOf(Number(m.timestamp) || now),
+          ok: false,
+          reason: v.reason,
+          detail: v.detail,
+          message: m,
+        };
+      }
     }
     return out;
   }

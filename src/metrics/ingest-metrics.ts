@@ -2,20 +2,24 @@
  * The consumer's Prometheus metrics. Counters count what this process applied
  * (a redelivered slice that Redis skips is not counted again), so sum() over
  * replicas is exact. Label values come from closed sets: configured event
- * names, reasons, problem kinds, configured field names. Never a client id,
+ * names, reasons, problem kinds, configured field names, planned event names
+ * and the plan's JSON Schema keywords. Never a client id,
  * email, transaction id or URL.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { problemOf } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
 import { DEVICE_CLASSES } from '../aggregation/device.ts';
+import { tripleOf } from '../aggregation/violations.ts';
 import type { RejectReason } from '../outcome.ts';
+import { UNPLANNED_LABEL } from '../validation/tracking-plan.ts';
 
 export class IngestMetrics {
   readonly consumed: Counter<'namespace'>;
   readonly accepted: Counter<'namespace' | 'event_name'>;
   readonly rejected: Counter<'namespace' | 'reason'>;
   readonly fieldProblems: Counter<'namespace' | 'kind' | 'field'>;
+  readonly contractViolations: Counter<'namespace' | 'event_name' | 'rule'>;
   readonly purchases: Counter<'namespace'>;
   readonly revenue: Counter<'namespace'>;
   readonly duplicateTransactions: Counter<'namespace'>;
@@ -83,6 +87,12 @@ export class IngestMetrics {
       name: 'em_field_problems_total',
       help: 'Field problems on accepted events, by kind and field',
       labelNames: ['namespace', 'kind', 'field'],
+      registers,
+    });
+    this.contractViolations = new Counter({
+      name: 'em_contract_violations_total',
+      help: 'Events breaking the tracking plan, once per (path, rule) each breaks, by planned event name ("unplanned" for the rest) and JSON Schema keyword (or unplanned_event)',
+      labelNames: ['namespace', 'event_name', 'rule'],
       registers,
     });
     this.purchases = new Counter({
@@ -185,7 +195,13 @@ export class IngestMetrics {
  * counted from the same counters that went to Redis. Event names outside the
  * configured set are labelled `other`, events without one `missing`.
  */
-export function ingestObserver(m: IngestMetrics, namespace: string, knownEventNames: ReadonlySet<string>) {
+export function ingestObserver(
+  m: IngestMetrics,
+  namespace: string,
+  knownEventNames: ReadonlySet<string>,
+  /** The tracking plan's event names; the rest are labelled `unplanned`. */
+  plannedEventNames: ReadonlySet<string> = new Set(),
+) {
   return {
     applied(delta: DayDelta, duplicates: number) {
       const c = delta.counters;
@@ -200,6 +216,11 @@ export function ingestObserver(m: IngestMetrics, namespace: string, knownEventNa
       for (const [key, n] of c.problems) {
         const { kind, field } = problemOf(key);
         m.fieldProblems.inc({ namespace, kind, field }, n);
+      }
+      for (const [triple, t] of delta.violations.byTriple) {
+        const { eventName, rule } = tripleOf(triple);
+        const event_name = plannedEventNames.has(eventName) ? eventName : UNPLANNED_LABEL;
+        m.contractViolations.inc({ namespace, event_name, rule }, t.count);
       }
       for (const [schema, n] of c.schemaIds) m.fieldSets.inc({ namespace, schema }, n);
       for (const [device, n] of c.devices) m.eventsByDevice.inc({ namespace, device }, n);

@@ -17,7 +17,29 @@ export const DLQ_HEADERS = {
   partition: 'x-em-source-partition',
   offset: 'x-em-source-offset',
   timestamp: 'x-em-source-timestamp',
+  /** contract_violation: the event name, and the first violation's path and rule */
+  contractEvent: 'x-em-contract-event',
+  contractPath: 'x-em-contract-path',
+  contractRule: 'x-em-contract-rule',
+  /** contract_violation: every violation, as a JSON array of [path, rule] */
+  contractViolations: 'x-em-contract-violations',
 } as const;
+
+/** Violations named in one dead letter's headers; more are cut (the count is in the day's report). */
+const MAX_HEADER_VIOLATIONS = 20;
+
+function contractHeaders(c: DeadLetter['contract']): Record<string, string> {
+  if (!c || c.violations.length === 0) return {};
+  const first = c.violations[0]!;
+  return {
+    [DLQ_HEADERS.contractEvent]: c.eventName,
+    [DLQ_HEADERS.contractPath]: first.path,
+    [DLQ_HEADERS.contractRule]: first.rule,
+    [DLQ_HEADERS.contractViolations]: JSON.stringify(
+      c.violations.slice(0, MAX_HEADER_VIOLATIONS).map((v) => [v.path, v.rule]),
+    ),
+  };
+}
 
 export class KafkaDeadLetterSink implements DeadLetterSink {
   constructor(private readonly producer: Producer) {}
@@ -47,6 +69,7 @@ export class KafkaDeadLetterSink implements DeadLetterSink {
               [DLQ_HEADERS.partition]: String(r.partition),
               [DLQ_HEADERS.offset]: r.message.offset,
               [DLQ_HEADERS.timestamp]: r.message.timestamp,
+              ...contractHeaders(r.contract),
             },
           })),
         })),

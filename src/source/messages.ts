@@ -18,6 +18,8 @@ export interface DeadLetter {
   partition: number;
   reason: RejectReason;
   detail: string;
+  /** For `contract_violation`: the event's name and what it broke (paths and rules, never values). */
+  contract?: { eventName: string; violations: readonly { path: string; rule: string }[] };
 }
 
 export interface DeadLetterSink {

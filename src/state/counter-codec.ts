@@ -40,6 +40,7 @@ const FAMILY_PREFIXES: Record<CounterFamily, string> = {
   schemaIds: 'schema:',
   problems: 'problem:',
   rejected: 'rejected:',
+  planRejected: 'plan_rejected:',
   channels: 'channel:', // Lua: first touch
   devices: 'device:',
   utmSources: 'utm:',
@@ -97,5 +98,13 @@ export function encodeDelta(delta: DayDelta, channels: ChannelRules): string {
     gap: String(gapMs),
     // flat, to spare the script a table per run: client, run count, then start, last, pages per run
     ss: delta.sessionRuns(gapMs),
+    // tracking-plan violations: triple, events, first ms, last ms, sample coordinates
+    cv: [...delta.violations.byTriple].map(([triple, t]) => [
+      triple,
+      t.count,
+      String(t.firstMs),
+      String(t.lastMs),
+      t.samples,
+    ]),
   });
 }

@@ -7,12 +7,14 @@
 import { type Redis, ReplyError } from 'ioredis';
 import { type DayCounters, SESSION_LENGTH_BUCKETS } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
+import { MAX_SAMPLES } from '../aggregation/violations.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import type { ChannelRules } from '../config/monitor-config.ts';
 import { DependencyUnavailableError, StateRejectedError } from '../errors.ts';
 import { decodeCounters, encodeDelta } from './counter-codec.ts';
 import { APPLY_DAY_BATCH_KEYS, READ_DAY_KEYS, StateKeys } from './keys.ts';
 import { loadScript } from './scripts.ts';
+import { decodeViolations, type ViolationRecord } from './violation-codec.ts';
 
 /** The apply script's length buckets: finite upper bounds, ascending ("inf" is the rest). */
 const BUCKET_BOUNDS = SESSION_LENGTH_BUCKETS.filter((b) => b !== 'inf').join(',');
@@ -64,17 +66,27 @@ export interface DaySnapshot {
   clients: number;
   funnel: { atc: number; checkout: number; purchase: number };
   closed: boolean;
+  /** Tracking-plan violations of the day, most frequent first. */
+  violations: ViolationRecord[];
 }
 
 interface DayScripts {
   applyDayBatch(...args: (string | number)[]): Promise<[number, string]>;
-  readDay(...args: string[]): Promise<[string[], number, number, number, number, number]>;
+  readDay(...args: string[]): Promise<[string[], number, number, number, number, number, string[]]>;
 }
 
 export interface DayStoreOptions {
   ttlDays: number;
   duplicateLookbackDays: number;
+  /** Distinct tracking-plan violation triples a day keeps; the rest count as one overflow entry. */
+  maxViolationTriples: number;
 }
+
+export const DEFAULT_DAY_STORE_OPTIONS: DayStoreOptions = {
+  ttlDays: 35,
+  duplicateLookbackDays: 0,
+  maxViolationTriples: 200,
+};
 
 /** One day's slice of a batch, to be applied under the partition's watermark. */
 export interface DaySlice {
@@ -91,7 +103,7 @@ export class DayStore {
   constructor(
     redis: Redis,
     readonly namespace: string,
-    private readonly options: DayStoreOptions = { ttlDays: 35, duplicateLookbackDays: 0 },
+    private readonly options: DayStoreOptions = DEFAULT_DAY_STORE_OPTIONS,
   ) {
     if (!('applyDayBatch' in redis)) {
       redis.defineCommand('applyDayBatch', { lua: loadScript('apply-day-batch', APPLY_DAY_BATCH_KEYS) });
@@ -145,6 +157,8 @@ export class DayStore {
         encodeDelta(s.delta, channels),
         this.options.ttlDays * 86_400,
         BUCKET_BOUNDS,
+        this.options.maxViolationTriples,
+        MAX_SAMPLES,
       );
     }
     const replies = await pipeline.exec().catch((err: unknown) => {
@@ -163,7 +177,7 @@ export class DayStore {
   }
 
   async read(day: string): Promise<DaySnapshot> {
-    const [flat, clients, atc, checkout, purchase, closed] = await this.redis.readDay(
+    const [flat, clients, atc, checkout, purchase, closed, contract] = await this.redis.readDay(
       ...this.keys.forScript(READ_DAY_KEYS, day),
     );
     return {
@@ -172,6 +186,7 @@ export class DayStore {
       clients,
       funnel: { atc, checkout, purchase },
       closed: closed === 1,
+      violations: decodeViolations(contract),
     };
   }
 

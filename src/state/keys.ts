@@ -24,6 +24,8 @@ export const DAY_KEYS = {
   summary: 'summary',
   /** hash: client → its latest two sessions */
   sessions: 'sessions',
+  /** hash: tracking-plan violations per (event, path, rule) (lua/includes/violations.lua) */
+  contract: 'contract',
 } as const;
 export type DayKey = keyof typeof DAY_KEYS;
 
@@ -38,6 +40,7 @@ export const APPLY_DAY_BATCH_KEYS = [
   'purchase',
   'summary',
   'sessions',
+  'contract',
 ] as const satisfies readonly DayKey[];
 
 /** KEYS of read-day.lua, in order. */
@@ -48,6 +51,7 @@ export const READ_DAY_KEYS = [
   'checkout',
   'purchase',
   'summary',
+  'contract',
 ] as const satisfies readonly DayKey[];
 
 export class StateKeys {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayDelta } from '../../src/aggregation/day-delta.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { DayStore, DEFAULT_DAY_STORE_OPTIONS } from '../../src/state/day-store.ts';
 import { EventValidator } from '../../src/validation/event.ts';
 import { redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -98,14 +98,20 @@ describe('per-day state in Redis', () => {
 
   it('counts a transaction seen on earlier days as a duplicate only with the look-back on', async () => {
     offset = 0;
-    const off = new DayStore(r, `${space.namespace}-lb0`, { ttlDays: 35, duplicateLookbackDays: 0 });
+    const off = new DayStore(r, `${space.namespace}-lb0`, {
+      ...DEFAULT_DAY_STORE_OPTIONS,
+      duplicateLookbackDays: 0,
+    });
     await apply(off, '2025-03-01', [purchase('a', '2025-03-01T12:00:00Z', 'T9', 10)]);
     await apply(off, '2025-03-02', [purchase('a', '2025-03-02T12:00:00Z', 'T9', 10)]);
     expect((await off.read('2025-03-02')).counters.duplicateTransactions).toBe(0);
     await off.deleteNamespace();
 
     offset = 0;
-    const on = new DayStore(r, `${space.namespace}-lb1`, { ttlDays: 35, duplicateLookbackDays: 1 });
+    const on = new DayStore(r, `${space.namespace}-lb1`, {
+      ...DEFAULT_DAY_STORE_OPTIONS,
+      duplicateLookbackDays: 1,
+    });
     await apply(on, '2025-03-01', [purchase('a', '2025-03-01T12:00:00Z', 'T9', 10)]);
     await apply(on, '2025-03-02', [purchase('a', '2025-03-02T12:00:00Z', 'T9', 10)]);
     const c = (await on.read('2025-03-02')).counters;

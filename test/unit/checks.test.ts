@@ -73,6 +73,7 @@ function input(
     expectedFields: config.ingest.expectedFields,
     fieldAliases: config.ingest.fieldAliases,
     expectedChannels: config.expectedChannels,
+    contract: null,
     history: crafted({ ...steady(), ...baselines }),
     ...rest,
   };

@@ -7,6 +7,7 @@
  */
 import type { Thresholds } from '../../config/monitor-config.ts';
 import type { Baseline } from '../baseline.ts';
+import type { ContractSection } from '../contract.ts';
 import type { DayMetrics, DaySchema } from '../day-metrics.ts';
 import type { MetricRef, ShareMetric } from './metric-refs.ts';
 
@@ -36,6 +37,8 @@ export interface DayFacts {
   expectedFields: readonly string[];
   fieldAliases: Readonly<Record<string, string>>;
   expectedChannels: readonly string[];
+  /** The day's tracking-plan violations; null when no plan judged the day. */
+  contract: ContractSection | null;
 }
 
 /** What every check sees: the day's facts, and values and baselines on demand. */

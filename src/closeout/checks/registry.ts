@@ -6,6 +6,7 @@
 import type { Report } from '../report.ts';
 import { CHANNEL_CHECKS } from './channels.ts';
 import { COMMERCE_CHECKS } from './commerce.ts';
+import { CONTRACT_CHECKS } from './contract.ts';
 import type { Alert, CheckDeclaration } from './declaration.ts';
 import { FIELD_CHECKS } from './fields.ts';
 import { FUNNEL_CHECKS } from './funnel.ts';
@@ -15,6 +16,7 @@ import { VOLUME_CHECKS } from './volume.ts';
 export const CHECKS = [
   ...VOLUME_CHECKS,
   ...FIELD_CHECKS,
+  ...CONTRACT_CHECKS,
   ...COMMERCE_CHECKS,
   ...FUNNEL_CHECKS,
   ...CHANNEL_CHECKS,

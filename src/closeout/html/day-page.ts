@@ -44,6 +44,7 @@ ${chartsSection(model)}
 ${funnelSection(model)}
 ${channelSection(model)}
 ${fieldSection(model)}
+${contractSectionHtml(model)}
 ${trafficSection(model)}
 <footer>Written by event-monitor from the stored close-out reports. Bands are the 7-day baselines the close-out judged each day against; a triangle marks a day where an alert about the metric fired.</footer>
 </main>`;
@@ -239,6 +240,41 @@ ${
 <tbody>${rejected.map(([k, v]) => `<tr><th scope="row">${esc(k.replace(/_/g, ' '))}</th><td class="num">${count(v)}</td></tr>`).join('')}</tbody></table></div>`
     : '<p class="note">No message was rejected on this day.</p>'
 }
+</section>`;
+}
+
+/** The tracking plan's verdict: per event type (worst share first), its broken properties, worst first. */
+function contractSectionHtml(model: DayPageModel): string {
+  const c = model.report.contract;
+  if (!c) return '';
+  const head = `<section aria-labelledby="contract-h">
+<h2 id="contract-h">Tracking plan</h2>
+<p class="meta">Plan ${esc(c.plan_version)}. Samples are Kafka coordinates (partition/offset): read one with <code>kcat -C -t TOPIC -p PARTITION -o OFFSET -c 1</code>.</p>`;
+  if (!c.violations.length)
+    return `${head}
+<p class="note">Every event kept the plan.</p>
+</section>`;
+  const byType = new Map<string, typeof c.violations>();
+  for (const v of c.violations) byType.set(v.event_name, [...(byType.get(v.event_name) ?? []), v]);
+  const worst = (vs: typeof c.violations) => Math.max(...vs.map((v) => v.share ?? 0));
+  const groups = [...byType].sort((a, b) => worst(b[1]) - worst(a[1]) || a[0].localeCompare(b[0]));
+  const rows = groups.flatMap(([event, vs]) =>
+    [...vs]
+      .sort((a, b) => b.count - a.count)
+      .map(
+        (
+          v,
+          i,
+        ) => `<tr${v.new ? ' class="row-new"' : ''}>${i === 0 ? `<th scope="rowgroup" rowspan="${vs.length}"><code>${esc(event)}</code></th>` : ''}
+<td><code>${esc(v.path)}</code></td><td>${esc(v.rule)}</td><td class="num">${count(v.count)}</td><td class="num">${v.share === null ? 'n/a' : pct(v.share)}</td>
+<td>${esc(v.first_seen.slice(11, 19))}–${esc(v.last_seen.slice(11, 19))}</td><td>${esc(v.samples.map((s) => `${s.partition}/${s.offset}`).join(' '))}</td><td>${v.new ? '<strong>new</strong>' : ''}</td></tr>`,
+      ),
+  );
+  return `${head}
+<div class="table-wrap" role="region" tabindex="0" aria-label="Tracking plan violations"><table>
+<caption>Events breaking the plan, once per property and rule</caption>
+<thead><tr><th scope="col">Event</th><th scope="col">Property</th><th scope="col">Rule</th><th scope="col" class="num">Events</th><th scope="col" class="num">Share of type</th><th scope="col">Seen (UTC)</th><th scope="col">Samples</th><th scope="col">Since yesterday</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table></div>
 </section>`;
 }
 

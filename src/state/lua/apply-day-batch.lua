@@ -16,6 +16,8 @@
   ARGV[4] delta (JSON, see src/state/counter-codec.ts)
   ARGV[5] ttl in seconds
   ARGV[6] session length buckets: upper bounds in seconds, comma-separated
+  ARGV[7] most distinct tracking-plan violation triples a day keeps
+  ARGV[8] samples kept per violation triple
 
   Returns {1, watermark, duplicates} applied, {0, watermark} already applied,
   {-1, watermark} watermark moved.
@@ -24,6 +26,7 @@
 --- @include "includes/transactions"
 --- @include "includes/first-touch"
 --- @include "includes/sessions"
+--- @include "includes/violations"
 
 local stored = redis.call('HGET', K.applied, ARGV[1])
 local current = stored and tonumber(stored) or -1
@@ -71,6 +74,8 @@ incrCounter(counters, 'session_stragglers', sums.stragglers)
 for bucket, by in pairs(lengths) do
   incrCounter(counters, 'session_len:' .. bucket, by)
 end
+
+applyViolations(K.contract, delta.cv, tonumber(ARGV[7]), tonumber(ARGV[8]))
 
 if redis.call('EXISTS', K.summary) == 1 and delta.c.events then
   redis.call('HINCRBY', counters, 'late_events', delta.c.events)

@@ -5,7 +5,8 @@
 
   KEYS: by name in K (see src/state/keys.ts, READ_DAY_KEYS).
 
-  Returns {counters as a flat field/value list, clients, atc, checkout, purchase, closed}
+  Returns {counters as a flat field/value list, clients, atc, checkout, purchase, closed,
+  tracking-plan violations as a flat field/value list}
 ]]
 return {
   redis.call('HGETALL', K.counters),
@@ -14,4 +15,5 @@ return {
   redis.call('SCARD', K.checkout),
   redis.call('SCARD', K.purchase),
   redis.call('EXISTS', K.summary),
+  redis.call('HGETALL', K.contract),
 }
