@@ -44,6 +44,8 @@ export interface DayFigures {
   duplicateTransactions: number;
   nullClients: number;
   clients: number;
+  /** Default-plan violations, "event path rule" → events. */
+  planViolations: Record<string, number>;
 }
 
 /** What Redis holds for every day of the export, in the reference's shape. */
@@ -61,6 +63,9 @@ export async function stateFigures(namespace: string, redisUrl?: string): Promis
         duplicateTransactions: s.counters.duplicateTransactions,
         nullClients: s.counters.nullClient,
         clients: s.clients,
+        planViolations: Object.fromEntries(
+          s.violations.map((v) => [`${v.eventName} ${v.path} ${v.rule}`, v.count]),
+        ),
       });
     }
     return out;
@@ -79,6 +84,7 @@ export function expectedFigures(): Map<string, DayFigures> {
       duplicateTransactions: d.duplicateTransactions,
       nullClients: d.nullClients,
       clients: d.clients,
+      planViolations: d.planViolations,
     });
   }
   return out;

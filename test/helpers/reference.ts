@@ -10,6 +10,17 @@ import { REPO_ROOT } from '../../stack/services.ts';
 
 export const PUFFY_DIR = resolve(REPO_ROOT, '..', 'shared', 'data', 'puffy');
 
+/** The fields config/tracking-plan.yml requires of every event. */
+const DEFAULT_PLAN_REQUIRED = [
+  'client_id',
+  'page_url',
+  'referrer',
+  'timestamp',
+  'event_name',
+  'event_data',
+  'user_agent',
+];
+
 export interface ExpectedDay {
   rows: number;
   revenueCents: number;
@@ -22,6 +33,12 @@ export interface ExpectedDay {
   clients: number;
   /** Events whose user agent is a bot's. */
   botEvents: number;
+  /**
+   * Violations of the shop's default tracking plan ("event path rule" → events):
+   * every field it requires is an export column, so a column missing from a
+   * day's header is missing from every event of that day.
+   */
+  planViolations: Record<string, number>;
   header: string[];
 }
 
@@ -50,6 +67,7 @@ export function expectedDays(dir = PUFFY_DIR): Map<string, ExpectedDay> {
           nullClients: 0,
           clients: 0,
           botEvents: 0,
+          planViolations: {},
           header,
         });
         seenTx.set(day, new Set());
@@ -58,6 +76,12 @@ export function expectedDays(dir = PUFFY_DIR): Map<string, ExpectedDay> {
       }
       const d = out.get(day)!;
       d.rows++;
+      for (const column of DEFAULT_PLAN_REQUIRED) {
+        if (!(column in row)) {
+          const triple = `${row.event_name} /${column} required`;
+          d.planViolations[triple] = (d.planViolations[triple] ?? 0) + 1;
+        }
+      }
       const client = row.client_id ?? row.clientId ?? '';
       const bot = isbot(row.user_agent ?? '');
       if (bot) d.botEvents++;
