@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import type { DayCounters } from '../aggregation/day-counters.ts';
 import { OVERFLOW_RULE, type ViolationRecord } from '../state/violation-codec.ts';
-import { MISSING_NAME } from '../validation/tracking-plan.ts';
+import { EVENT_NAME } from '../validation/name-shapes.ts';
+import { MISSING_NAME, OTHER_NAME } from '../validation/tracking-plan.ts';
 
 export const ContractViolationSchema = z.object({
   event_name: z.string(),
@@ -38,10 +39,18 @@ export const tripleId = (v: Pick<ContractViolation, 'event_name' | 'path' | 'rul
 /** Events of a type on the day: accepted under that name, plus those the plan rejected. */
 function eventsOfType(c: DayCounters, eventName: string): number {
   const rejected = c.planRejected.get(eventName) ?? 0;
-  if (eventName !== MISSING_NAME) return (c.eventNames.get(eventName) ?? 0) + rejected;
-  let named = 0;
-  for (const n of c.eventNames.values()) named += n;
-  return Math.max(0, c.events - named) + rejected;
+  if (eventName === MISSING_NAME) {
+    let named = 0;
+    for (const n of c.eventNames.values()) named += n;
+    return Math.max(0, c.events - named) + rejected;
+  }
+  if (eventName === OTHER_NAME) {
+    // names that do not look like one are recorded as (other): so are their events
+    let others = 0;
+    for (const [name, n] of c.eventNames) if (!EVENT_NAME.test(name)) others += n;
+    return others + rejected;
+  }
+  return (c.eventNames.get(eventName) ?? 0) + rejected;
 }
 
 export function contractSection(

@@ -5,9 +5,9 @@
  * must not put them in a report, nor grow it without bound. The rest is summed
  * under `other (N distinct)`. Pure.
  */
-export const EVENT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
-/** Field names: camelCase too (clientId is a real alias). */
-export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+import { EVENT_NAME, FIELD_NAME } from '../validation/name-shapes.ts';
+
+export { EVENT_NAME, FIELD_NAME };
 /** utm_source values, as the channel rules lower-case them. */
 export const UTM_SOURCE = /^[a-z0-9][a-z0-9_.-]{0,39}$/;
 

@@ -16,7 +16,7 @@ import addFormatsPlugin from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatIssues } from '../config/env.ts';
-import { safeText } from './safe-text.ts';
+import { EVENT_NAME, FIELD_NAME } from './name-shapes.ts';
 
 /** The shop's default plan, shipped beside src/ (and dist/ in the image). */
 export const DEFAULT_PLAN_FILE = fileURLToPath(new URL('../../config/tracking-plan.yml', import.meta.url));
@@ -65,12 +65,14 @@ export interface PlanVerdict {
   violations: Violation[];
 }
 
-/** Longest pointer segment kept: property names past the plan come from the sender. */
-const MAX_SEGMENT = 64;
 const MAX_PATH = 256;
-const MAX_NAME = 64;
-/** The event's name as the plan and the metrics key it when the sender sent none. */
+/** The event's name as recorded when the sender sent none. */
 export const MISSING_NAME = '(missing)';
+/**
+ * An unplanned event name, or a property name past the plan, that does not look
+ * like a name (an e-mail address, a URL): recorded as this, never as sent.
+ */
+export const OTHER_NAME = '(other)';
 
 interface CompiledEvent {
   action: PlanAction;
@@ -157,7 +159,7 @@ export class TrackingPlan {
     const planned = eventName === null ? undefined : this.events.get(eventName);
     if (!planned) {
       return {
-        eventName: eventName === null ? MISSING_NAME : safeText(eventName, MAX_NAME),
+        eventName: eventName === null ? MISSING_NAME : EVENT_NAME.test(eventName) ? eventName : OTHER_NAME,
         planned: false,
         action: this.unplannedAction,
         violations: [{ path: '/event_name', rule: UNPLANNED_RULE }],
@@ -225,7 +227,7 @@ function pointerSegments(pointer: string): string[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-/** Segments back into a pointer: indexes into arrays of `event` become `*`, names are made safe and capped. */
+/** Segments back into a pointer: indexes into arrays of `event` become `*`; names that do not look like one, (other). */
 function normalizedPath(segments: string[], event: unknown): string {
   let node: unknown = event;
   let path = '';
@@ -235,7 +237,7 @@ function normalizedPath(segments: string[], event: unknown): string {
       part = '*';
       node = node[Number(segment)];
     } else {
-      part = safeText(segment, MAX_SEGMENT).replace(/~/g, '~0').replace(/\//g, '~1');
+      part = FIELD_NAME.test(segment) ? segment : OTHER_NAME;
       node =
         node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
     }

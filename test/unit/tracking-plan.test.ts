@@ -90,6 +90,15 @@ describe('tracking plan', () => {
     expect(strict.labelOf('checkout_completed')).toBe('checkout_completed');
   });
 
+  it('records a sender name that does not look like one as (other), never as sent', () => {
+    expect(strict.check('someone@example.com', base).eventName).toBe('(other)');
+    const v = strict.check('checkout_completed', {
+      ...base,
+      event_data: { transaction_id: 't1', 'someone@example.com': 1 },
+    });
+    expect(v.violations).toEqual([{ path: '/event_data/(other)', rule: 'additionalProperties' }]);
+  });
+
   it('stops on a bad plan with one line per problem, all of them in one run', () => {
     let problems: string[] = [];
     try {
