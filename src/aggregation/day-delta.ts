@@ -102,6 +102,16 @@ export class DayDelta {
     bump(this.counters.rejected, reason);
   }
 
+  /**
+   * A rejection counted before, taken back: its dead letter was replayed and
+   * settles again (accepted, or rejected anew with its new reason).
+   */
+  retractRejected(reason: RejectReason, planRejectedEvent?: string) {
+    this.rejected--;
+    bump(this.counters.rejected, reason, -1);
+    if (planRejectedEvent !== undefined) bump(this.counters.planRejected, planRejectedEvent, -1);
+  }
+
   /** An event the tracking plan rejects: not in the business figures, but its violations count. */
   addPlanRejected(contract: PlanVerdict, tsMs: number, at: Coordinate) {
     this.addRejected('contract_violation');

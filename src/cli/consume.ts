@@ -5,6 +5,7 @@
 import { Partitioners } from 'kafkajs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BatchProcessor } from '../ingest/batch-processor.ts';
+import type { IngestObserver } from '../ingest/ports.ts';
 import { registerDayGauges } from '../metrics/day-gauges.ts';
 import { IngestMetrics, ingestObserver } from '../metrics/ingest-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
@@ -13,10 +14,34 @@ import { REJECT_REASONS } from '../outcome.ts';
 import { startConsumer } from '../source/consumer.ts';
 import { KafkaDeadLetterSink } from '../source/dead-letter.ts';
 import { MessageDecoder } from '../source/decode.ts';
+import type { DeadLetterSink } from '../source/messages.ts';
 import { ensureTopics, topicMessageLimit } from '../source/topics.ts';
+import type { DayStore } from '../state/day-store.ts';
 import { createRedis } from '../state/redis.ts';
 import { EventValidator } from '../validation/event.ts';
 import { type Context, kafkaOf, registryOf, stateOf } from './context.ts';
+
+/** The pipeline as configured: the consumer's, and the dead-letter replay's. */
+export function processorOf(
+  ctx: Context,
+  state: DayStore,
+  deadLetters: DeadLetterSink,
+  observer?: IngestObserver,
+): BatchProcessor {
+  const { config } = ctx;
+  return new BatchProcessor({
+    namespace: ctx.namespace,
+    decoder: new MessageDecoder(registryOf(ctx), config.ingest.maxMessageBytes),
+    validator: new EventValidator(config.ingest, ctx.plan),
+    days: ctx.days,
+    state,
+    channels: config.channels,
+    traffic: config.traffic,
+    deadLetters,
+    ...(observer ? { observer } : {}),
+    log: ctx.log,
+  });
+}
 
 export interface ConsumeOptions {
   exitWhenIdleSeconds?: number;
@@ -63,23 +88,17 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
   });
   await producer.connect();
 
-  const processor = new BatchProcessor({
-    namespace,
-    decoder: new MessageDecoder(registryOf(ctx), config.ingest.maxMessageBytes),
-    validator: new EventValidator(config.ingest, ctx.plan),
-    days: ctx.days,
+  const processor = processorOf(
+    ctx,
     state,
-    channels: config.channels,
-    traffic: config.traffic,
-    deadLetters: new KafkaDeadLetterSink(producer),
-    observer: ingestObserver(
+    new KafkaDeadLetterSink(producer),
+    ingestObserver(
       metrics,
       namespace,
       new Set(config.ingest.knownEventNames),
       new Set(ctx.plan?.plannedNames ?? []),
     ),
-    log,
-  });
+  );
 
   const consumer = await startConsumer({
     kafka,

@@ -4,16 +4,18 @@
  * (environment, optional MONITOR_CONFIG_FILE); a configuration problem stops it
  * with one line per problem and exit code 2.
  */
+import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isCalendarDate } from '../calendar/calendar-date.ts';
 import { ConfigError } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
+import { REJECT_REASONS } from '../outcome.ts';
 import { parseDuration } from '../source/dlq-summary.ts';
 import { ensureTopics } from '../source/topics.ts';
 import { closeoutOnce, closeoutSchedule } from './closeout.ts';
 import { consume } from './consume.ts';
 import { createContext, kafkaOf } from './context.ts';
-import { dlqSummary } from './dlq.ts';
+import { dlqReplay, dlqSummary, replayText } from './dlq.ts';
 import { planCheck, planInfer } from './plan.ts';
 import { replayCommand } from './replay.ts';
 
@@ -22,6 +24,26 @@ const positiveInt = (name: string) => (v: string) => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number >= 0`);
   return n;
 };
+
+const SINCE_OPTION = [
+  '--since <duration>',
+  "only dead letters of messages from the last 90m, 24h, 7d, ... (a dead letter keeps its message's timestamp)",
+  (v: string) => {
+    const ms = parseDuration(v);
+    if (ms === null) throw new InvalidArgumentError('use a number and m, h or d, e.g. 24h');
+    return ms;
+  },
+] as const;
+const FROM_OPTION = [
+  '--from <ISO time>',
+  'only dead letters of messages from this time on',
+  (v: string) => {
+    const ms = Date.parse(v);
+    if (!Number.isFinite(ms))
+      throw new InvalidArgumentError('use an ISO 8601 time, e.g. 2025-03-01T00:00:00Z');
+    return ms;
+  },
+] as const;
 
 export function buildProgram(): Command {
   const program = new Command('event-monitor')
@@ -154,36 +176,54 @@ export function buildProgram(): Command {
     });
 
   const dlq = program.command('dlq').description('the dead-letter topic <topic>.dlq');
+  /** --since or --from as one start time (epoch ms), or none. */
+  const startOf = (opts: { since?: number; from?: number }): number | undefined => {
+    if (opts.since !== undefined && opts.from !== undefined)
+      throw new UsageError('give --since or --from, not both');
+    return opts.from ?? (opts.since !== undefined ? Date.now() - opts.since : undefined);
+  };
   dlq
     .command('summary')
     .description(
       'what the dead-letter topic holds: counts by reason, day and source partition (never values)',
     )
-    .option(
-      '--since <duration>',
-      "only dead letters of messages from the last 90m, 24h, 7d, ... (a dead letter keeps its message's timestamp)",
-      (v) => {
-        const ms = parseDuration(v);
-        if (ms === null) throw new InvalidArgumentError('use a number and m, h or d, e.g. 24h');
-        return ms;
-      },
-    )
-    .option('--from <ISO time>', 'only dead letters of messages from this time on', (v) => {
-      const ms = Date.parse(v);
-      if (!Number.isFinite(ms))
-        throw new InvalidArgumentError('use an ISO 8601 time, e.g. 2025-03-01T00:00:00Z');
-      return ms;
-    })
+    .option(...SINCE_OPTION)
+    .option(...FROM_OPTION)
     .option('--json <file>', 'also write the summary as JSON')
     .action(async (opts: { since?: number; from?: number; json?: string }) => {
-      if (opts.since !== undefined && opts.from !== undefined)
-        throw new UsageError('give --since or --from, not both');
-      const fromMs = opts.from ?? (opts.since !== undefined ? Date.now() - opts.since : undefined);
+      const fromMs = startOf(opts);
       await dlqSummary(ctx(), {
         ...(fromMs !== undefined ? { fromMs } : {}),
         ...(opts.json ? { json: opts.json } : {}),
       });
     });
+  dlq
+    .command('replay')
+    .description(
+      'put dead letters back through validation into their days, exactly once each; what still fails is dead-lettered again with its new reason',
+    )
+    .option('--reason <reason...>', 'only dead letters of these reasons (e.g. contract_violation)')
+    .option(...SINCE_OPTION)
+    .option(...FROM_OPTION)
+    .option('--dry-run', 'say what would be accepted and what would fail, and write nothing')
+    .option('--json <file>', 'also write the outcome as JSON')
+    .action(
+      async (opts: { reason?: string[]; since?: number; from?: number; dryRun?: boolean; json?: string }) => {
+        const unknown = (opts.reason ?? []).filter((r) => !(REJECT_REASONS as readonly string[]).includes(r));
+        if (unknown.length)
+          throw new InvalidArgumentError(
+            `unknown reason ${unknown.join(', ')}; one of ${REJECT_REASONS.join(', ')}`,
+          );
+        const fromMs = startOf(opts);
+        const result = await dlqReplay(ctx(), {
+          reasons: opts.reason ?? [],
+          ...(fromMs !== undefined ? { fromMs } : {}),
+          dryRun: opts.dryRun ?? false,
+        });
+        if (opts.json) writeFileSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);
+        process.stdout.write(replayText(result));
+      },
+    );
 
   program
     .command('replay')

@@ -59,6 +59,14 @@ export interface BatchProcessorDeps {
 
 const MAX_APPLY_ATTEMPTS = 5;
 
+/** A dead letter put back: the rejection its day counted, taken back as the message settles anew. */
+export interface Retraction {
+  day: string;
+  reason: RejectReason;
+  /** For contract_violation: the event name the day counted among those the plan rejected. */
+  planRejectedEvent?: string;
+}
+
 export class BatchProcessor {
   /** Field sets and schema ids this process already reported (saves the Redis check). */
   private readonly knownShapes = new Set<string>();
@@ -121,7 +129,7 @@ export class BatchProcessor {
     if (messages.length === 1) {
       const kind = failureKind(failure);
       try {
-        return await this.process(topic, partition, messages, kind);
+        return await this.process(topic, partition, messages, { poison: kind });
       } catch (err) {
         // The message, taken out, still fails: the fault is not in it. Retry, never dead-letter.
         if (isRetriable(err)) throw err;
@@ -145,20 +153,26 @@ export class BatchProcessor {
     return outcome;
   }
 
-  /** `poison`: the batch is that one message, which the state refused; it is rejected with this failure. */
+  /**
+   * `poison`: the batch is that one message, which the state refused; it is rejected with this failure.
+   * `replayOf`: the batch is one dead letter put back (see replayDeadLetter).
+   */
   async process(
     topic: string,
     partition: number,
     messages: IncomingMessage[],
-    poison?: string,
+    options: { poison?: string; replayOf?: Retraction } = {},
   ): Promise<BatchOutcome> {
     if (messages.length === 0) return { accepted: 0, rejected: 0, skipped: 0 };
-    const partitionKey = `${topic}/${partition}`;
+    const { poison, replayOf } = options;
     const lastOffset = Number(messages[messages.length - 1]!.offset);
+    // a replayed dead letter is applied under a watermark of its own: once, whatever else was replayed
+    const partitionKey =
+      replayOf === undefined ? `${topic}/${partition}` : `replay:${topic}/${partition}/${lastOffset}`;
     const settled =
       poison === undefined ? await this.settle(messages) : this.settlePoison(messages[0]!, poison);
 
-    const days = [...new Set(settled.map((s) => s.day))];
+    const days = [...new Set([...settled.map((s) => s.day), ...(replayOf ? [replayOf.day] : [])])];
     const watermarks = await this.currentWatermarks(partitionKey, days);
 
     // Dead letters first: if we crash after this, the redelivery writes them again
@@ -174,6 +188,7 @@ export class BatchProcessor {
           partition,
           reason: d.reason,
           detail: d.detail,
+          day: d.day,
           ...(d.contract ? { contract: d.contract.verdict } : {}),
         })),
       );
@@ -191,6 +206,9 @@ export class BatchProcessor {
       }
       const deltas = new BatchDeltas(this.deps.traffic);
       const alreadyApplied = new Map<string, number>(); // per day: messages at or below its watermark
+      if (replayOf && pending.includes(replayOf.day) && lastOffset > (watermarks.get(replayOf.day) ?? -1)) {
+        deltas.for(replayOf.day).retractRejected(replayOf.reason, replayOf.planRejectedEvent);
+      }
       for (const s of settled) {
         if (!pending.includes(s.day)) continue;
         if (s.offset <= (watermarks.get(s.day) ?? -1)) {
@@ -237,6 +255,12 @@ export class BatchProcessor {
     }
     await this.noticeNewShapes(settled);
     return outcome;
+  }
+
+  /** How one message would settle (decoded, validated), with nothing written: a dry run. */
+  async judge(message: IncomingMessage): Promise<{ ok: true } | { ok: false; reason: RejectReason }> {
+    const [s] = await this.settle([message]);
+    return s!.ok ? { ok: true } : { ok: false, reason: s!.reason };
   }
 
   /** A field set or schema id never seen before in the namespace is schema drift, live. */

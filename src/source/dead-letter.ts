@@ -17,6 +17,8 @@ export const DLQ_HEADERS = {
   partition: 'x-em-source-partition',
   offset: 'x-em-source-offset',
   timestamp: 'x-em-source-timestamp',
+  /** the day the rejection was counted on, in the monitor's time zone */
+  day: 'x-em-counted-day',
   /** contract_violation: the event name, and the first violation's path and rule */
   contractEvent: 'x-em-contract-event',
   contractPath: 'x-em-contract-path',
@@ -69,6 +71,7 @@ export class KafkaDeadLetterSink implements DeadLetterSink {
               [DLQ_HEADERS.partition]: String(r.partition),
               [DLQ_HEADERS.offset]: r.message.offset,
               [DLQ_HEADERS.timestamp]: r.message.timestamp,
+              [DLQ_HEADERS.day]: r.day,
               ...contractHeaders(r.contract),
             },
           })),

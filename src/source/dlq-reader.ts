@@ -8,6 +8,14 @@ import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { DeadLetterHeaders } from './dlq-summary.ts';
 
+/** A record of the dead-letter topic as read: the original key, value and timestamp, and every header. */
+export interface DeadLetterRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: string;
+  headers: DeadLetterHeaders;
+}
+
 export interface DlqReadOptions {
   /** Read records from this time on (epoch ms); from the beginning when absent. */
   fromMs?: number;
@@ -18,7 +26,7 @@ export interface DlqReadOptions {
 export async function readDeadLetters(
   kafka: Kafka,
   topic: string,
-  onRecord: (headers: DeadLetterHeaders) => void,
+  onRecord: (record: DeadLetterRecord) => void | Promise<void>,
   options: DlqReadOptions = {},
 ): Promise<number> {
   const admin = kafka.admin();
@@ -51,7 +59,7 @@ export async function readDeadLetters(
         consumer
           .run({
             autoCommit: false,
-            eachBatch: async ({ batch }) => {
+            eachBatch: async ({ batch, heartbeat }) => {
               const range = pending.get(batch.partition);
               if (!range) return;
               let n = 0;
@@ -60,9 +68,10 @@ export async function readDeadLetters(
                 if (offset < range.next || offset >= range.end) continue;
                 const headers: DeadLetterHeaders = {};
                 for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = v?.toString();
-                onRecord(headers);
+                await onRecord({ key: m.key, value: m.value, timestamp: m.timestamp, headers });
                 range.next = offset + 1;
-                n++;
+                // a slow onRecord (a replay) must not cost the reader its group membership
+                if (++n % 100 === 0) await heartbeat();
               }
               read += n;
               options.progress?.advance(n);

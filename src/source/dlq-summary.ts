@@ -20,6 +20,8 @@ export interface DlqSummary {
   by_day: Record<string, number>;
   /** By "topic/partition" of the source message. */
   by_partition: Record<string, number>;
+  /** contract_violation dead letters by "event path rule" (each dead letter once per triple it broke). */
+  contract_triples: Record<string, number>;
   first_seen: string | null;
   last_seen: string | null;
 }
@@ -32,6 +34,7 @@ export class DlqSummarizer {
     by_reason: {},
     by_day: {},
     by_partition: {},
+    contract_triples: {},
     first_seen: null,
     last_seen: null,
   };
@@ -52,6 +55,9 @@ export class DlqSummarizer {
     s.total++;
     bump(s.by_reason, headers[DLQ_HEADERS.reason] ?? 'unknown');
     bump(s.by_partition, source);
+    if (headers[DLQ_HEADERS.reason] === 'contract_violation') {
+      for (const triple of contractTriples(headers)) bump(s.contract_triples, triple);
+    }
     const ts = Number(headers[DLQ_HEADERS.timestamp]);
     if (Number.isFinite(ts) && ts > 0) {
       bump(s.by_day, this.days.dayOf(ts));
@@ -67,6 +73,26 @@ export class DlqSummarizer {
       last_seen: Number.isFinite(this.last) ? new Date(this.last).toISOString() : null,
     };
   }
+}
+
+/** The triples a contract_violation dead letter names; a header that does not parse names its event alone. */
+function contractTriples(headers: DeadLetterHeaders): string[] {
+  const event = headers[DLQ_HEADERS.contractEvent] ?? 'unknown';
+  try {
+    const pairs: unknown = JSON.parse(headers[DLQ_HEADERS.contractViolations] ?? '');
+    if (Array.isArray(pairs)) {
+      const triples = pairs
+        .filter(
+          (p): p is [string, string] =>
+            Array.isArray(p) && typeof p[0] === 'string' && typeof p[1] === 'string',
+        )
+        .map(([path, rule]) => `${event} ${path} ${rule}`);
+      if (triples.length) return [...new Set(triples)];
+    }
+  } catch {
+    // fall through: the first violation's headers
+  }
+  return [`${event} ${headers[DLQ_HEADERS.contractPath] ?? '?'} ${headers[DLQ_HEADERS.contractRule] ?? '?'}`];
 }
 
 function bump(counts: Record<string, number>, key: string) {

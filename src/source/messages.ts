@@ -18,6 +18,8 @@ export interface DeadLetter {
   partition: number;
   reason: RejectReason;
   detail: string;
+  /** The day the rejection was counted on (a replay takes it back there). */
+  day: string;
   /** For `contract_violation`: the event's name and what it broke (paths and rules, never values). */
   contract?: { eventName: string; violations: readonly { path: string; rule: string }[] };
 }

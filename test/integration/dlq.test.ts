@@ -3,7 +3,7 @@
  * rejects; the summary counts it by reason, day and source partition, counts
  * a dead letter written twice once, and prints no value.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
@@ -41,14 +41,22 @@ const corpus: Message[] = [
   bad(6, JSON.stringify({ client_id: SECRET, event_name: 'page_viewed' }), NEXT_DAY), // no timestamp
   bad(7, '[1,2,3]'),
   good(8),
+  // the plan rejects event names it lacks
+  bad(
+    9,
+    JSON.stringify({ client_id: 'c-9', timestamp: new Date(TS).toISOString(), event_name: 'coupon_applied' }),
+  ),
 ];
-const EXPECTED = { not_json: 2, empty: 1, timestamp_missing: 1, not_object: 1 };
+const EXPECTED = { not_json: 2, empty: 1, timestamp_missing: 1, not_object: 1, contract_violation: 1 };
+const PLAN = 'unplannedEvents: reject\nevents:\n  page_viewed:\n    schema: { type: object }\n';
 
 const dir = mkdtempSync(join(tmpdir(), 'em-dlq-'));
 let space: TestSpace;
 
 beforeAll(async () => {
   space = await testSpace(import.meta.filename, { partitions: 2 });
+  writeFileSync(join(dir, 'plan.yml'), PLAN);
+  space.env.TRACKING_PLAN_FILE = join(dir, 'plan.yml');
   await produce(space.topic, corpus);
   expect((await runCli(['consume', '--exit-when-idle', '1'], space.env)).code).toBe(0);
   // a crash between the dead-letter write and the offset commit writes a dead letter again
@@ -65,19 +73,20 @@ describe('dlq summary', () => {
     const s = JSON.parse(readFileSync(json, 'utf8'));
     expect(s.topic).toBe(space.dlq);
     expect(s.by_reason).toEqual(EXPECTED);
-    expect(s.total).toBe(5);
+    expect(s.total).toBe(6);
     expect(s.repeats).toBe(1);
-    expect(s.by_day).toEqual({ '2025-03-01': 4, '2025-03-02': 1 });
+    expect(s.by_day).toEqual({ '2025-03-01': 5, '2025-03-02': 1 });
+    expect(s.contract_triples).toEqual({ 'coupon_applied /event_name unplanned_event': 1 });
     const partitions = Object.keys(s.by_partition);
     expect(partitions.every((p) => p.startsWith(`${space.topic}/`))).toBe(true);
-    expect(Object.values(s.by_partition).reduce((a: number, b) => a + (b as number), 0)).toBe(5);
+    expect(Object.values(s.by_partition).reduce((a: number, b) => a + (b as number), 0)).toBe(6);
     expect(s.first_seen).toBe('2025-03-01T10:00:00.000Z');
     expect(s.last_seen).toBe('2025-03-02T10:00:00.000Z');
     for (const out of [run.output, readFileSync(json, 'utf8')]) {
       expect(out).not.toContain(SECRET);
       expect(out).not.toContain('oops');
     }
-    expect(run.output).toContain('5 dead letters (1 repeated records counted once)');
+    expect(run.output).toContain('6 dead letters (1 repeated records counted once)');
   });
 
   it('reads from a point in time: nothing written since a moment in the future', async () => {

@@ -23,6 +23,7 @@ describe('dead-letter summary', () => {
       by_reason: { not_json: 2, timestamp_missing: 1 },
       by_day: { '2025-03-01': 2, '2025-03-02': 1 },
       by_partition: { 'events.raw/0': 2, 'events.raw/2': 1 },
+      contract_triples: {},
       first_seen: '2025-03-01T08:00:00.000Z',
       last_seen: '2025-03-01T23:30:00.000Z',
     });
@@ -34,6 +35,30 @@ describe('dead-letter summary', () => {
     s.add(record(1, 'empty', '2025-03-01T10:00:00Z'));
     s.add(record(1, 'empty', '2025-03-01T10:00:00Z', 1)); // same offset, other partition: another message
     expect(s.result()).toMatchObject({ total: 2, repeats: 1, by_reason: { empty: 2 } });
+  });
+
+  it('counts contract_violation dead letters by the (event, path, rule) triples they broke', () => {
+    const s = new DlqSummarizer(new DayResolver('UTC'));
+    const contract = (offset: number, violations: [string, string][]) => ({
+      ...record(offset, 'contract_violation', '2025-03-01T10:00:00Z'),
+      [DLQ_HEADERS.contractEvent]: 'checkout_completed',
+      [DLQ_HEADERS.contractPath]: violations[0]![0],
+      [DLQ_HEADERS.contractRule]: violations[0]![1],
+      [DLQ_HEADERS.contractViolations]: JSON.stringify(violations),
+    });
+    s.add(contract(1, [['/event_data/items/*/quantity', 'type']]));
+    s.add(
+      contract(2, [
+        ['/event_data/items/*/quantity', 'type'],
+        ['/event_data/coupon', 'additionalProperties'],
+      ]),
+    );
+    s.add({ ...contract(3, [['/event_data/revenue', 'minimum']]), [DLQ_HEADERS.contractViolations]: 'cut' });
+    expect(s.result().contract_triples).toEqual({
+      'checkout_completed /event_data/items/*/quantity type': 2,
+      'checkout_completed /event_data/coupon additionalProperties': 1,
+      'checkout_completed /event_data/revenue minimum': 1,
+    });
   });
 
   it('keeps any reason text a header carries as a plain key', () => {
