@@ -19,6 +19,7 @@ import { createLogger } from '../src/log.ts';
 import { ensureTopics } from '../src/source/topics.ts';
 import { DayStore } from '../src/state/day-store.ts';
 import { createRedis } from '../src/state/redis.ts';
+import { EventValidator } from '../src/validation/event.ts';
 import { REPO_ROOT, stackEnv, up } from '../stack/services.ts';
 
 const opts = new Command('bench')
@@ -126,8 +127,84 @@ const peakRssMb = (pid: number) => {
   return m ? Number(m[1]) / 1024 : 0;
 };
 
+/**
+ * The decode floor: kafkajs, UTF-8 decoding and JSON.parse of each value and of
+ * its event_data, nothing else. What a consumer that only reads events costs.
+ */
+async function decodeFloorConsume(kafka: Kafka, topic: string): Promise<number> {
+  const consumer = kafka.consumer({
+    groupId: `bench-floor-${Date.now()}`,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  let sink = 0;
+  const done = new Promise<number>((resolveDone) => {
+    void consumer.run({
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        if (!first) first = Date.now();
+        for (const m of batch.messages) {
+          const event = JSON.parse(m.value!.toString('utf8')) as { event_data?: string | null };
+          if (typeof event.event_data === 'string' && event.event_data)
+            sink += Object.keys(JSON.parse(event.event_data)).length;
+        }
+        resolveOffset(batch.lastOffset());
+        seen += batch.messages.length;
+        if (seen >= TOTAL) resolveDone(Date.now());
+      },
+    });
+  });
+  const end = await done;
+  await consumer.disconnect();
+  if (sink < 0) say('unreachable'); // keeps the parse from being optimised away
+  return TOTAL / ((end - first) / 1000);
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+const processCpuSeconds = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux)
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
+/** Redis's own CPU seconds (user + system), from INFO cpu. */
+async function redisCpuSeconds(redis: ReturnType<typeof createRedis>): Promise<number> {
+  const info = await redis.info('cpu');
+  const value = (k: string) => Number(new RegExp(`^${k}:(\\S+)`, 'm').exec(info)?.[1] ?? 0);
+  return value('used_cpu_user') + value('used_cpu_sys');
+}
+
+/**
+ * Validation alone, in this process: each sample event validated without and
+ * with the default tracking plan; CPU µs per event of each.
+ */
+function validationCost(rows: Record<string, string>[]) {
+  const ctx = createContext({}, { ...process.env, ...env, LOG_LEVEL: 'silent' });
+  const events = rows.map(
+    (r) =>
+      JSON.parse(JSON.stringify({ ...r, client_id: r.client_id ?? r.clientId })) as Record<string, unknown>,
+  );
+  const time = (validator: EventValidator) => {
+    const now = Date.now();
+    for (const e of events) validator.validate(e, now); // warm-up
+    const rounds = 5;
+    const start = process.cpuUsage();
+    for (let i = 0; i < rounds; i++) for (const e of events) validator.validate(e, now);
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / (rounds * events.length);
+  };
+  const without = time(new EventValidator(ctx.config.ingest));
+  const withPlan = time(new EventValidator(ctx.config.ingest, ctx.plan));
+  return { without, withPlan, plan: ctx.plan?.version ?? 'none' };
+}
+
 /** The real monitor as a separate process; events/s from its own consumed counter. */
-async function monitorConsume(namespace: string, topic: string) {
+async function monitorConsume(namespace: string, topic: string, redis: ReturnType<typeof createRedis>) {
   // the compiled CLI, as it runs in production: no transpiler in the measurement
   const nodeArgs = opts.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts.profile)] : [];
   const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist/cli/main.js'), 'consume'], {
@@ -158,20 +235,32 @@ async function monitorConsume(namespace: string, topic: string) {
   }
   let first = 0;
   let rssSmall = 0;
+  let cpuAtFirst = 0;
+  let redisCpuAtFirst = 0;
+  let consumedAtFirst = 0;
   const early = Math.min(200_000, Math.floor(TOTAL / 5));
   for (;;) {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const consumed = Number(/^em_messages_consumed_total\{[^}]*\} (\S+)$/m.exec(text)?.[1] ?? 0);
-    if (consumed > 0 && !first) first = Date.now();
+    if (consumed > 0 && !first) {
+      first = Date.now();
+      cpuAtFirst = processCpuSeconds(child.pid!);
+      redisCpuAtFirst = await redisCpuSeconds(redis);
+      consumedAtFirst = consumed;
+    }
     if (!rssSmall && consumed >= early) rssSmall = peakRssMb(child.pid!);
     if (consumed >= TOTAL) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const end = Date.now();
   const rssLarge = peakRssMb(child.pid!);
+  // per event of those consumed while measured (start-up and connecting excluded)
+  const measured = TOTAL - consumedAtFirst;
+  const cpuUsPerEvent = ((processCpuSeconds(child.pid!) - cpuAtFirst) * 1e6) / measured;
+  const redisCpuUsPerEvent = (((await redisCpuSeconds(redis)) - redisCpuAtFirst) * 1e6) / measured;
   child.kill('SIGTERM');
   await exited;
-  return { eps: TOTAL / ((end - first) / 1000), rssSmall, rssLarge };
+  return { eps: TOTAL / ((end - first) / 1000), rssSmall, rssLarge, cpuUsPerEvent, redisCpuUsPerEvent };
 }
 
 async function main() {
@@ -189,16 +278,27 @@ async function main() {
 
   const raw = await rawConsume(kafka, topic);
   say(`raw kafkajs consume:   ${Math.round(raw).toLocaleString('en-US')} events/s`);
-  const monitor = await monitorConsume(namespace, topic);
+  const floor = await decodeFloorConsume(kafka, topic);
   say(
-    `monitor (full path):   ${Math.round(monitor.eps).toLocaleString('en-US')} events/s   monitor ÷ raw = ${(monitor.eps / raw).toFixed(2)}`,
+    `decode floor:          ${Math.round(floor).toLocaleString('en-US')} events/s (kafkajs + UTF-8 + JSON.parse of value and event_data)`,
   );
-
   const ctx = createContext(
     {},
     { ...process.env, ...env, MONITOR_NAMESPACE: namespace, LOG_LEVEL: 'silent' },
   );
   const redis = createRedis(ctx.env);
+  const monitor = await monitorConsume(namespace, topic, redis);
+  say(
+    `monitor (full path):   ${Math.round(monitor.eps).toLocaleString('en-US')} events/s   monitor ÷ raw = ${(monitor.eps / raw).toFixed(2)}, monitor ÷ decode floor = ${(monitor.eps / floor).toFixed(2)}`,
+  );
+  say(
+    `CPU per event:         monitor ${monitor.cpuUsPerEvent.toFixed(1)} µs, Redis ${monitor.redisCpuUsPerEvent.toFixed(1)} µs`,
+  );
+  const validation = validationCost(sampleRows());
+  say(
+    `validation alone:      ${validation.without.toFixed(2)} µs/event without a plan, ${validation.withPlan.toFixed(2)} µs/event with the default plan (${validation.plan}): the plan costs ${(validation.withPlan - validation.without).toFixed(2)} µs/event`,
+  );
+
   const state = new DayStore(redis, namespace);
   const log = createLogger('silent');
   const deps = {
@@ -207,6 +307,7 @@ async function main() {
     timezone: 'UTC',
     notify: notifierOf({}, { alertTtlHours: 24, log }),
     log,
+    planVersion: ctx.plan?.version ?? null,
   };
   const small = (await closeOut(deps, SMALL_DAY)).durationMs;
   const large = (await closeOut(deps, LARGE_DAY)).durationMs;
@@ -220,8 +321,15 @@ async function main() {
   const figures = {
     events: TOTAL,
     raw_consume_eps: Math.round(raw),
+    decode_floor_eps: Math.round(floor),
     monitor_eps: Math.round(monitor.eps),
     monitor_over_raw: Number((monitor.eps / raw).toFixed(3)),
+    monitor_over_decode_floor: Number((monitor.eps / floor).toFixed(3)),
+    monitor_cpu_us_per_event: Number(monitor.cpuUsPerEvent.toFixed(2)),
+    redis_cpu_us_per_event: Number(monitor.redisCpuUsPerEvent.toFixed(2)),
+    validation_us_per_event_without_plan: Number(validation.without.toFixed(3)),
+    validation_us_per_event_with_plan: Number(validation.withPlan.toFixed(3)),
+    tracking_plan: validation.plan,
     closeout_ms_small: small,
     closeout_ms_large: large,
     large_over_small: Number((large / small).toFixed(3)),

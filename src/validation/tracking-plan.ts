@@ -95,14 +95,18 @@ export class TrackingPlan {
     const parsed = TrackingPlanFileSchema.safeParse(input ?? {});
     const lines = parsed.success ? [] : formatIssues(parsed.error.issues, `${origin}: `);
     // every schema is compiled even when the plan's frame is wrong, so one run names every problem
-    const ajv = new Ajv2020({
+    const options = {
       allErrors: true,
       // unknown keywords are errors (a typo is not a rule); type-coupling rules stay off: plans are hand-written
       strictSchema: true,
       strictTypes: false,
       strictTuples: false,
       strictRequired: false,
-    });
+    } as const;
+    // the meta-schema check explains itself to people; events are judged by keyword and path alone
+    const meta = new Ajv2020(options);
+    const ajv = new Ajv2020({ ...options, messages: false });
+    addFormats(meta);
     addFormats(ajv);
     const compiled = new Map<string, CompiledEvent>();
     const events = (input as { events?: unknown } | null)?.events;
@@ -110,8 +114,8 @@ export class TrackingPlan {
       const schema = isRecord(event) ? event.schema : undefined;
       if (!isRecord(schema) && typeof schema !== 'boolean') continue; // the frame's check named it
       const where = `${origin}: events.${name}.schema`;
-      if (!ajv.validateSchema(schema)) {
-        lines.push(...schemaProblems(ajv.errors ?? [], where));
+      if (!meta.validateSchema(schema)) {
+        lines.push(...schemaProblems(meta.errors ?? [], where));
         continue;
       }
       try {
