@@ -4,8 +4,11 @@
  * `system`), never by message text. Messages carry no payload values.
  */
 
-/** Label values of em_errors_total{system}: "message" means the input itself, not a dependency. */
-export type FailingSystem = 'redis' | 'registry' | 'kafka' | 'message' | 'other';
+/**
+ * Label values of em_errors_total{system}: "message" means the input itself, not a dependency;
+ * "guard" a batch held because most messages were being rejected (ingest/reject-guard.ts).
+ */
+export type FailingSystem = 'redis' | 'registry' | 'kafka' | 'message' | 'guard' | 'other';
 
 export class MonitorError extends Error {
   readonly retriable: boolean;

@@ -256,11 +256,23 @@ function installApicurio(log: Log) {
   rmSync(join(apicurioHome(), archive));
 }
 
-const registryService = (): ServiceDefinition => {
-  const endpoint = LOCAL_ENDPOINTS.SCHEMA_REGISTRY_URL;
+export interface RegistryInstance {
+  name: string;
+  /** Its Confluent-compatible endpoint, e.g. http://127.0.0.1:18081/apis/ccompat/v7 */
+  endpoint: string;
+}
+
+export const MAIN_REGISTRY: RegistryInstance = {
+  name: 'registry',
+  endpoint: LOCAL_ENDPOINTS.SCHEMA_REGISTRY_URL,
+};
+
+/** An Apicurio Registry kept in memory: a fresh instance holds no schemas (the guard test starts its own). */
+const registryService = (instance: RegistryInstance = MAIN_REGISTRY): ServiceDefinition => {
+  const endpoint = instance.endpoint;
   const port = new URL(endpoint).port;
   return {
-    name: 'registry',
+    name: instance.name,
     endpoint,
     label: `Apicurio Registry ${APICURIO_VERSION}`,
     ready: httpOk(`${endpoint}/subjects`),
@@ -273,7 +285,7 @@ const registryService = (): ServiceDefinition => {
           `registry: Apicurio Registry ${APICURIO_VERSION} needs Java 21+; none found (JAVA_HOME, PATH, /usr/lib/jvm): install a JDK 21 and set JAVA_HOME`,
         );
       }
-      return startDetached('registry', java, [
+      return startDetached(instance.name, java, [
         '-Xms128m',
         '-Xmx512m',
         `-Dquarkus.http.host=127.0.0.1`,
@@ -503,6 +515,10 @@ export async function up(log: Log = console.error): Promise<ServiceStatus[]> {
 export async function down(log: Log = console.error): Promise<void> {
   for (const s of STACK().reverse()) await stopPid(s.name, log);
 }
+
+/** A registry of ours, unless one already answers on its port (used either way). */
+export const startRegistry = (instance: RegistryInstance, log: Log) =>
+  ensureRunning(registryService(instance), log);
 
 /** Stop one named instance we started (chaos tests start their own Kafka and Redis). */
 export async function stop(name: string, log: Log = () => {}): Promise<void> {

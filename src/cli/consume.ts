@@ -6,6 +6,7 @@ import { Partitioners } from 'kafkajs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BatchProcessor } from '../ingest/batch-processor.ts';
 import type { IngestObserver } from '../ingest/ports.ts';
+import { RejectGuard } from '../ingest/reject-guard.ts';
 import { registerDayGauges } from '../metrics/day-gauges.ts';
 import { IngestMetrics, ingestObserver } from '../metrics/ingest-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
@@ -27,6 +28,8 @@ export function processorOf(
   state: DayStore,
   deadLetters: DeadLetterSink,
   observer?: IngestObserver,
+  /** The consumer's guard; a replay has none (it puts back what was already rejected). */
+  guard?: RejectGuard,
 ): BatchProcessor {
   const { config } = ctx;
   return new BatchProcessor({
@@ -39,6 +42,7 @@ export function processorOf(
     traffic: config.traffic,
     deadLetters,
     ...(observer ? { observer } : {}),
+    ...(guard ? { guard } : {}),
     log: ctx.log,
   });
 }
@@ -98,6 +102,7 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
       new Set(config.ingest.knownEventNames),
       new Set(ctx.plan?.plannedNames ?? []),
     ),
+    new RejectGuard(config.ingest.rejectGuard),
   );
 
   const consumer = await startConsumer({

@@ -54,6 +54,19 @@ const IngestSchema = z.strictObject({
   stateTtlDays: z.number().int().min(2).default(35),
   /** 0: a transaction id is a duplicate only within its day. N: also against the N previous days (not Redis Cluster safe). */
   duplicateLookbackDays: z.number().int().min(0).max(30).default(0),
+  /** Hold batches instead of dead-lettering the stream when most recent messages are rejected. */
+  rejectGuard: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      windowMessages: z.number().int().min(10).default(2000),
+      /** unknown_schema, bad_framing, decode_error: the monitor's setup, not one sender */
+      setupShare: share.default(0.5),
+      setupMinMessages: z.number().int().min(1).default(20),
+      /** any one reason */
+      anyShare: share.default(0.98),
+      anyMinMessages: z.number().int().min(1).default(500),
+    })
+    .prefault({}),
 });
 
 const ChannelRulesSchema = z.strictObject({

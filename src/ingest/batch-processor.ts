@@ -21,6 +21,7 @@ import {
   NO_OBSERVER,
   type Validator,
 } from './ports.ts';
+import { type RejectGuard, RejectGuardHoldError } from './reject-guard.ts';
 
 type Settled =
   | { offset: number; day: string; ok: true; event: AcceptedEvent; schemaId: number | null }
@@ -53,6 +54,8 @@ export interface BatchProcessorDeps {
   traffic?: Pick<TrafficRules, 'excludeBots' | 'sessionGapMinutes'>;
   deadLetters: DeadLetterSink;
   observer?: IngestObserver;
+  /** Holds batches instead of dead-lettering the stream when most messages are rejected. */
+  guard?: RejectGuard;
   log?: Logger;
   now?: () => number;
 }
@@ -175,6 +178,8 @@ export class BatchProcessor {
     const days = [...new Set([...settled.map((s) => s.day), ...(replayOf ? [replayOf.day] : [])])];
     const watermarks = await this.currentWatermarks(partitionKey, days);
 
+    if (replayOf === undefined && poison === undefined) this.guardBatch(partitionKey, settled, watermarks);
+
     // Dead letters first: if we crash after this, the redelivery writes them again
     // (at least once, with source offsets in the headers), and Redis still applies once.
     const dead = settled.filter(
@@ -255,6 +260,34 @@ export class BatchProcessor {
     }
     await this.noticeNewShapes(settled);
     return outcome;
+  }
+
+  /** Whether the reject guard holds batches right now: the consumer is then not ready. */
+  get holding(): boolean {
+    return this.deps.guard?.holding ?? false;
+  }
+
+  /** The guard judges what this batch would newly reject; a hold throws, before anything is written. */
+  private guardBatch(partitionKey: string, settled: Settled[], watermarks: Map<string, number>) {
+    const guard = this.deps.guard;
+    if (!guard) return;
+    let fresh = 0;
+    const rejected = new Map<RejectReason, number>();
+    for (const s of settled) {
+      if (s.offset <= (watermarks.get(s.day) ?? -1)) continue; // applied before: judged before
+      fresh++;
+      if (!s.ok) rejected.set(s.reason, (rejected.get(s.reason) ?? 0) + 1);
+    }
+    const wasHolding = guard.holding;
+    const verdict = guard.judge(partitionKey, fresh, rejected);
+    if (verdict.hold) {
+      if (!wasHolding) this.observer.guardHolding(true);
+      throw new RejectGuardHoldError(verdict);
+    }
+    if (wasHolding && !guard.holding) {
+      this.observer.guardHolding(false);
+      this.deps.log?.warn('reject guard released: batches are applied again');
+    }
   }
 
   /** How one message would settle (decoded, validated), with nothing written: a dry run. */

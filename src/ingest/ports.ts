@@ -27,6 +27,8 @@ export interface IngestObserver {
   poisonIsolated(): void;
   /** A field set or schema id never seen before in the namespace. */
   newShape(kind: ShapeKind): void;
+  /** The reject guard started (true) or stopped (false) holding batches. */
+  guardHolding(holding: boolean): void;
 }
 
 export const NO_OBSERVER: IngestObserver = {
@@ -35,4 +37,5 @@ export const NO_OBSERVER: IngestObserver = {
   deadLettered() {},
   poisonIsolated() {},
   newShape() {},
+  guardHolding() {},
 };

@@ -35,6 +35,7 @@ export class IngestMetrics {
   readonly errors: Counter<'namespace' | 'system'>;
   readonly assignedPartitions: Gauge<'namespace'>;
   readonly lastBatchTime: Gauge<'namespace'>;
+  readonly guardHolding: Gauge<'namespace'>;
 
   /**
    * Start every series of a closed label set at 0, so dashboards and rules see
@@ -51,6 +52,7 @@ export class IngestMetrics {
       this.poisonIsolations,
     ])
       c.inc(ns, 0);
+    this.guardHolding.set(ns, 0);
     for (const event_name of [...eventNames, 'other', 'missing'])
       this.accepted.inc({ namespace, event_name }, 0);
     for (const reason of rejectReasons) {
@@ -59,7 +61,7 @@ export class IngestMetrics {
     }
     for (const kind of ['field_set', 'schema_id']) this.schemaChanges.inc({ namespace, kind }, 0);
     for (const device of DEVICE_CLASSES) this.eventsByDevice.inc({ namespace, device }, 0);
-    for (const system of ['redis', 'kafka', 'registry', 'message', 'other'])
+    for (const system of ['redis', 'kafka', 'registry', 'message', 'guard', 'other'])
       this.errors.inc({ namespace, system }, 0);
   }
 
@@ -181,6 +183,12 @@ export class IngestMetrics {
       labelNames: ['namespace'],
       registers,
     });
+    this.guardHolding = new Gauge({
+      name: 'em_reject_guard_holding',
+      help: '1 while this instance holds a batch instead of dead-lettering it (most recent messages rejected, see ingest.rejectGuard)',
+      labelNames: ['namespace'],
+      registers,
+    });
     this.lastBatchTime = new Gauge({
       name: 'em_last_batch_timestamp_seconds',
       help: 'When this instance last applied a batch',
@@ -233,5 +241,6 @@ export function ingestObserver(
     deadLettered: (reason: RejectReason) => m.deadLettered.inc({ namespace, reason }),
     poisonIsolated: () => m.poisonIsolations.inc({ namespace }),
     newShape: (kind: 'field_set' | 'schema_id') => m.schemaChanges.inc({ namespace, kind }),
+    guardHolding: (holding: boolean) => m.guardHolding.set({ namespace }, holding ? 1 : 0),
   };
 }

@@ -24,6 +24,8 @@ export interface BatchHandler {
   ): Promise<{ accepted: number; rejected: number; skipped: number }>;
   /** Partitions moved: what the handler remembers of other consumers' progress may be stale. */
   forgetWatermarks(): void;
+  /** Holding batches back on purpose (the reject guard): not ready, and not stalled. */
+  readonly holding?: boolean;
 }
 
 export interface ConsumerOptions {
@@ -318,6 +320,8 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
       return;
     }
     if (Date.now() - Math.max(lastActivity, joinedAt) < STALL_MS) return;
+    // a batch held by the reject guard is retried on purpose: not a stall
+    if (o.processor.holding) return;
     restarting = true;
     behind('owned')
       .then((lagging) => {
@@ -339,7 +343,7 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
   return {
     done,
     stop,
-    ready: () => joinedAt > 0 && assignedPartitions.length > 0 && !stopping,
+    ready: () => joinedAt > 0 && assignedPartitions.length > 0 && !stopping && !o.processor.holding,
     stats: () => ({ ...stats }),
   };
 }

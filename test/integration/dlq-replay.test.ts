@@ -38,19 +38,20 @@ const poison = (i: number, value: string | null): Message => ({
   timestamp: String(TS),
 });
 
-const GOOD = 40;
+const GOOD = 750;
 const COUPONS = 1500; // purchases carrying a property the strict plan forbids
 const UNPLANNED = 30;
+// good events between the rejected ones: a stream of nothing but rejections would (rightly) be held by the reject guard
 const corpus: Message[] = [
-  ...Array.from({ length: GOOD }, (_, i) => event(i, 'page_viewed', null)),
-  ...Array.from({ length: COUPONS }, (_, i) =>
+  ...Array.from({ length: COUPONS }, (_, i) => [
     event(1000 + i, 'checkout_completed', {
       transaction_id: `T-${i}`,
       revenue: 10,
       user_email: HASH,
       coupon: 'X',
     }),
-  ),
+    ...(i % 2 === 0 ? [event(i / 2, 'page_viewed', null)] : []),
+  ]).flat(),
   ...Array.from({ length: UNPLANNED }, (_, i) => event(5000 + i, 'coupon_applied', null)),
   poison(1, 'not json'),
   poison(2, ''),
