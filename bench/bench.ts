@@ -94,10 +94,15 @@ async function produce(kafka: Kafka, topic: string) {
   return (Date.now() - started) / 1000;
 }
 
-/** Consume-only: an eachBatch that resolves offsets and nothing else. */
-async function rawConsume(kafka: Kafka, topic: string): Promise<number> {
+/** Events/s of a consumer group of its own whose eachBatch does `work` on each batch's messages. */
+async function timedConsume(
+  kafka: Kafka,
+  topic: string,
+  group: string,
+  work: (messages: { value: Buffer | null }[]) => void,
+): Promise<number> {
   const consumer = kafka.consumer({
-    groupId: `bench-raw-${Date.now()}`,
+    groupId: `bench-${group}-${Date.now()}`,
     maxBytesPerPartition: 4 * 1024 * 1024,
     maxBytes: 32 * 1024 * 1024,
   });
@@ -111,6 +116,7 @@ async function rawConsume(kafka: Kafka, topic: string): Promise<number> {
       partitionsConsumedConcurrently: 3,
       eachBatch: async ({ batch, resolveOffset }) => {
         if (!first) first = Date.now();
+        work(batch.messages);
         resolveOffset(batch.lastOffset());
         seen += batch.messages.length;
         if (seen >= TOTAL) resolveDone(Date.now());
@@ -122,48 +128,30 @@ async function rawConsume(kafka: Kafka, topic: string): Promise<number> {
   return TOTAL / ((end - first) / 1000);
 }
 
-const peakRssMb = (pid: number) => {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-};
+/** Consume-only: an eachBatch that resolves offsets and nothing else. */
+const rawConsume = (kafka: Kafka, topic: string) => timedConsume(kafka, topic, 'raw', () => {});
 
 /**
  * The decode floor: kafkajs, UTF-8 decoding and JSON.parse of each value and of
  * its event_data, nothing else. What a consumer that only reads events costs.
  */
 async function decodeFloorConsume(kafka: Kafka, topic: string): Promise<number> {
-  const consumer = kafka.consumer({
-    groupId: `bench-floor-${Date.now()}`,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    maxBytes: 32 * 1024 * 1024,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let seen = 0;
-  let first = 0;
   let sink = 0;
-  const done = new Promise<number>((resolveDone) => {
-    void consumer.run({
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
-      eachBatch: async ({ batch, resolveOffset }) => {
-        if (!first) first = Date.now();
-        for (const m of batch.messages) {
-          const event = JSON.parse(m.value!.toString('utf8')) as { event_data?: string | null };
-          if (typeof event.event_data === 'string' && event.event_data)
-            sink += Object.keys(JSON.parse(event.event_data)).length;
-        }
-        resolveOffset(batch.lastOffset());
-        seen += batch.messages.length;
-        if (seen >= TOTAL) resolveDone(Date.now());
-      },
-    });
+  const eps = await timedConsume(kafka, topic, 'floor', (messages) => {
+    for (const m of messages) {
+      const event = JSON.parse(m.value!.toString('utf8')) as { event_data?: string | null };
+      if (typeof event.event_data === 'string' && event.event_data)
+        sink += Object.keys(JSON.parse(event.event_data)).length;
+    }
   });
-  const end = await done;
-  await consumer.disconnect();
-  if (sink < 0) say('unreachable'); // keeps the parse from being optimised away
-  return TOTAL / ((end - first) / 1000);
+  if (sink < 0) say('unreachable'); // keeps the parsing from being optimised away
+  return eps;
 }
+
+const peakRssMb = (pid: number) => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+};
 
 /** CPU seconds (user + system) a process has used, from /proc. */
 const processCpuSeconds = (pid: number) => {

@@ -62,6 +62,20 @@ export interface BatchProcessorDeps {
 
 const MAX_APPLY_ATTEMPTS = 5;
 
+const rejectedAt = (
+  message: IncomingMessage,
+  day: string,
+  reason: RejectReason,
+  detail: string,
+): Extract<Settled, { ok: false }> => ({
+  offset: Number(message.offset),
+  day,
+  ok: false,
+  reason,
+  detail,
+  message,
+});
+
 /** A dead letter put back: the rejection its day counted, taken back as the message settles anew. */
 export interface Retraction {
   day: string;
@@ -344,16 +358,8 @@ export class BatchProcessor {
   }
 
   private settlePoison(m: IncomingMessage, failure: string): Settled[] {
-    return [
-      {
-        offset: Number(m.offset),
-        day: this.deps.days.dayOf(Number(m.timestamp) || this.now()),
-        ok: false,
-        reason: 'apply_error',
-        detail: `the state refused this message twice (${failure})`,
-        message: m,
-      },
-    ];
+    const day = this.deps.days.dayOf(Number(m.timestamp) || this.now());
+    return [rejectedAt(m, day, 'apply_error', `the state refused this message twice (${failure})`)];
   }
 
   private async settle(messages: IncomingMessage[]): Promise<Settled[]> {
@@ -368,15 +374,9 @@ export class BatchProcessor {
         m.value && m.value.length > 0 && m.value[0] !== 0 && m.value.length <= decoder.maxBytes
           ? decodeJson(m.value)
           : await decoder.decode(m.value);
+      // a message that is not an event belongs to the day of its record timestamp
       if (!decoded.ok) {
-        out[i] = {
-          offset,
-          day: days.dayOf(Number(m.timestamp) || now),
-          ok: false,
-          reason: decoded.reason,
-          detail: decoded.detail,
-          message: m,
-        };
+        out[i] = rejectedAt(m, days.dayOf(Number(m.timestamp) || now), decoded.reason, decoded.detail);
         continue;
       }
       const v = validator.validate(decoded.value, now);
@@ -389,25 +389,12 @@ export class BatchProcessor {
           schemaId: decoded.schemaId,
         };
       } else if (v.reason === 'contract_violation') {
+        // an event the plan rejects belongs to its event's day, where its violations count
         out[i] = {
-          offset,
-          day: days.dayOf(v.tsMs),
-          ok: false,
-          reason: v.reason,
-          detail: v.detail,
-          message: m,
+          ...rejectedAt(m, days.dayOf(v.tsMs), v.reason, v.detail),
           contract: { verdict: v.contract, tsMs: v.tsMs },
         };
-      } else {
-        out[i] = {
-          offset,
-          day: days.dayOf(Number(m.timestamp) || now),
-          ok: false,
-          reason: v.reason,
-          detail: v.detail,
-          message: m,
-        };
-      }
+      } else out[i] = rejectedAt(m, days.dayOf(Number(m.timestamp) || now), v.reason, v.detail);
     }
     return out;
   }

@@ -6,20 +6,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { isbot } from 'isbot';
+import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from '../../stack/services.ts';
 
 export const PUFFY_DIR = resolve(REPO_ROOT, '..', 'shared', 'data', 'puffy');
 
-/** The fields config/tracking-plan.yml requires of every event. */
-const DEFAULT_PLAN_REQUIRED = [
-  'client_id',
-  'page_url',
-  'referrer',
-  'timestamp',
-  'event_name',
-  'event_data',
-  'user_agent',
-];
+/** The fields the shop's default plan requires of every event (each planned event requires the same). */
+const DEFAULT_PLAN_REQUIRED = (
+  parseYaml(readFileSync(join(REPO_ROOT, 'config', 'tracking-plan.yml'), 'utf8')) as {
+    events: { page_viewed: { schema: { required: string[] } } };
+  }
+).events.page_viewed.schema.required;
 
 export interface ExpectedDay {
   rows: number;
