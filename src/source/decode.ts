@@ -21,6 +21,13 @@ export class RegistryUnavailableError extends DependencyUnavailableError {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * How long an id the registry did not know is taken as unknown before asking
+ * again: it spares the registry a request per message of a flood, and lets a
+ * batch the reject guard holds go on soon after the schema is registered.
+ */
+const UNKNOWN_ID_RECHECK_MS = 15_000;
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 
@@ -62,7 +69,7 @@ export class MessageDecoder {
       };
     }
     const knownMissingAt = this.unknownIds.get(schemaId);
-    if (knownMissingAt !== undefined && Date.now() - knownMissingAt < 60_000) {
+    if (knownMissingAt !== undefined && Date.now() - knownMissingAt < UNKNOWN_ID_RECHECK_MS) {
       return {
         ok: false,
         reason: 'unknown_schema',
