@@ -236,10 +236,16 @@ export class BatchProcessor {
         }
         const delta = deltas.for(s.day);
         // coordinates only for events that broke the plan: they are its samples
-        const at = () => ({ topic, partition, offset: String(s.offset) });
-        if (s.ok) delta.addAccepted(s.event, s.schemaId, s.event.contract ? at() : undefined);
-        else if (s.contract) delta.addPlanRejected(s.contract.verdict, s.contract.tsMs, at());
-        else delta.addRejected(s.reason);
+        if (s.ok) {
+          const at = s.event.contract ? { topic, partition, offset: String(s.offset) } : undefined;
+          delta.addAccepted(s.event, s.schemaId, at);
+        } else if (s.contract) {
+          delta.addPlanRejected(s.contract.verdict, s.contract.tsMs, {
+            topic,
+            partition,
+            offset: String(s.offset),
+          });
+        } else delta.addRejected(s.reason);
       }
       for (const day of pending) if (!deltas.byDay.has(day)) outcome.skipped += alreadyApplied.get(day) ?? 0;
       const slices = [...deltas.byDay.values()];

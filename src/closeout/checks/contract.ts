@@ -4,7 +4,7 @@
  * (missing_columns, schema_drift with its alias hint), which already judges
  * exactly that, so one broken field does not alert twice.
  */
-import type { ContractViolation } from '../contract.ts';
+import { type ContractViolation, tripleId } from '../contract.ts';
 import { count as n, pct } from '../format.ts';
 import { type CheckContext, defineCheck, wholePct } from './declaration.ts';
 
@@ -32,7 +32,7 @@ export const CONTRACT_CHECKS = [
       if (!hit.length) return null;
       return {
         message: `Tracking plan broken on more than ${pct(limit)} of an event type: ${listed(hit)}`,
-        value: hit.map((v) => `${v.event_name} ${v.path} ${v.rule}`).join(', '),
+        value: hit.map(tripleId).join(', '),
         threshold: limit,
       };
     },
