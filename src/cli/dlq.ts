@@ -9,6 +9,7 @@ import { DeadLetterReplayer, replayTargetOf } from '../ingest/dead-letter-replay
 import { DLQ_HEADERS, KafkaDeadLetterSink } from '../source/dead-letter.ts';
 import { readDeadLetters } from '../source/dlq-reader.ts';
 import { DlqSummarizer, type DlqSummary } from '../source/dlq-summary.ts';
+import { DeadLetterValueFile } from '../source/dlq-values.ts';
 import { deadLetterTopicOf } from '../source/kafka.ts';
 import { createRedis } from '../state/redis.ts';
 import { processorOf } from './consume.ts';
@@ -17,12 +18,11 @@ import { type Context, kafkaOf, stateOf } from './context.ts';
 export interface DlqSummaryOptions {
   fromMs?: number;
   json?: string;
+  /** Also write every dead letter's key and value to this file (owner-only), never to the terminal. */
+  showValues?: string;
 }
 
-export async function dlqSummary(
-  ctx: Context,
-  o: DlqSummaryOptions,
-): Promise<DlqSummary & { topic: string }> {
+export async function dlqSummary(ctx: Context, o: DlqSummaryOptions): Promise<SummaryOutput> {
   const topic = deadLetterTopicOf(ctx.topic);
   const summarizer = new DlqSummarizer(ctx.days);
   const bar = process.stderr.isTTY
@@ -32,18 +32,39 @@ export async function dlqSummary(
         stream: process.stderr,
       })
     : undefined;
-  await readDeadLetters(kafkaOf(ctx), topic, (r) => summarizer.add(r.headers), {
-    ...(o.fromMs !== undefined ? { fromMs: o.fromMs } : {}),
-    ...(bar ? { progress: { start: (total) => bar.start(total, 0), advance: (n) => bar.increment(n) } } : {}),
-  });
-  bar?.stop();
-  const summary = { topic, ...summarizer.result() };
+  const values = o.showValues ? new DeadLetterValueFile(o.showValues) : undefined;
+  try {
+    await readDeadLetters(
+      kafkaOf(ctx),
+      topic,
+      (r) => {
+        summarizer.add(r.headers);
+        values?.add(r);
+      },
+      {
+        ...(o.fromMs !== undefined ? { fromMs: o.fromMs } : {}),
+        ...(bar
+          ? { progress: { start: (total) => bar.start(total, 0), advance: (n) => bar.increment(n) } }
+          : {}),
+      },
+    );
+  } finally {
+    bar?.stop();
+    values?.close();
+  }
+  const summary = {
+    topic,
+    ...summarizer.result(),
+    ...(values ? { values_file: values.path, values_written: values.written } : {}),
+  };
   if (o.json) writeFileSync(o.json, `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(summaryText(summary));
   return summary;
 }
 
-function summaryText(s: DlqSummary & { topic: string }): string {
+type SummaryOutput = DlqSummary & { topic: string; values_file?: string; values_written?: number };
+
+function summaryText(s: SummaryOutput): string {
   const rows = (counts: Record<string, number>) =>
     Object.entries(counts)
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
@@ -57,6 +78,7 @@ function summaryText(s: DlqSummary & { topic: string }): string {
     ...rows(s.by_day),
     'by source partition:',
     ...rows(s.by_partition),
+    ...(s.values_file ? [`keys and values of ${s.values_written} records written to ${s.values_file}`] : []),
     ...(Object.keys(s.contract_triples).length
       ? ['contract_violation by event, path and rule:', ...rows(s.contract_triples)]
       : []),

@@ -190,11 +190,18 @@ export function buildProgram(): Command {
     .option(...SINCE_OPTION)
     .option(...FROM_OPTION)
     .option('--json <file>', 'also write the summary as JSON')
-    .action(async (opts: { since?: number; from?: number; json?: string }) => {
+    .option(
+      '--show-values <file>',
+      "also write each dead letter's key and value (personal data) to this file, readable by you alone; never to the terminal",
+    )
+    .action(async (opts: { since?: number; from?: number; json?: string; showValues?: string }) => {
       const fromMs = startOf(opts);
+      if (opts.showValues === '-' || opts.showValues?.startsWith('/dev/'))
+        throw new UsageError('--show-values writes to a file, never to the terminal');
       await dlqSummary(ctx(), {
         ...(fromMs !== undefined ? { fromMs } : {}),
         ...(opts.json ? { json: opts.json } : {}),
+        ...(opts.showValues ? { showValues: opts.showValues } : {}),
       });
     });
   dlq

@@ -14,7 +14,7 @@ import { BatchProcessor } from '../../src/ingest/batch-processor.ts';
 import { MessageDecoder } from '../../src/source/decode.ts';
 import type { DeadLetter, DeadLetterSink, IncomingMessage } from '../../src/source/messages.ts';
 import { DayStore } from '../../src/state/day-store.ts';
-import { EventValidator, type Validated } from '../../src/validation/event.ts';
+import { LeakyValidator } from '../helpers/leaky-validator.ts';
 import { eventually, type MonitorProcess, startMonitor } from '../helpers/monitor-process.ts';
 import { produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -104,14 +104,6 @@ describe('poison through the real broker', () => {
 });
 
 describe('poison isolation at the batch level, on real Redis', () => {
-  /** A validator that lets one value through unmade-safe: the apply script's JSON decoder refuses it. */
-  class LeakyValidator extends EventValidator {
-    override validate(raw: Record<string, unknown>, nowMs: number): Validated {
-      const v = super.validate(raw, nowMs);
-      if (v.ok && raw.event_name === 'poison') v.event.eventName = '\ud83d';
-      return v;
-    }
-  }
   class RecordingSink implements DeadLetterSink {
     readonly records: DeadLetter[] = [];
     failAfter = Number.POSITIVE_INFINITY;

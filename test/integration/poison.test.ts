@@ -3,11 +3,22 @@
  * message ends accepted or rejected, and the dead-letter topic holds every
  * rejected one with its reason.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REJECT_REASONS } from '../../src/outcome.ts';
 import { DLQ_HEADERS } from '../../src/source/dead-letter.ts';
-import { eventually, metricsPortOf, metricValue, scrape, startMonitor } from '../helpers/monitor-process.ts';
+import {
+  eventually,
+  metricsPortOf,
+  metricValue,
+  runCli,
+  scrape,
+  startMonitor,
+} from '../helpers/monitor-process.ts';
 import { env, produce, readTopic, type TestSpace, testSpace } from '../helpers/stack.ts';
 
 const TS = '2025-03-01T10:00:00.000Z';
@@ -69,6 +80,8 @@ beforeAll(async () => {
     msg(`{"timestamp":"${TS}","deep":${'['.repeat(50_000)}${']'.repeat(50_000)}}`),
     json({ event_data: `${'['.repeat(100_000)}${']'.repeat(100_000)}` }),
     msg(Buffer.concat([Buffer.from([0, 0x7f, 0x00, 0x00, 0x01]), Buffer.from('payload')])),
+    msg(Buffer.from([0, 0, 0, 1])), // wire format cut inside its header
+    msg(JSON.stringify({ client_id: 'c-no-ts', event_name: 'page_viewed' })),
     msg(avro.subarray(0, avro.length - 3)),
     msg(avro),
     purchase('"12.50"'),
@@ -130,6 +143,22 @@ describe('poison input', () => {
     expect(r('unknown_schema')).toBe(1);
     expect(r('decode_error')).toBe(1);
     expect(r('timestamp_invalid')).toBe(1);
+    expect(r('bad_framing')).toBe(1);
+    expect(r('timestamp_missing')).toBe(1);
+  });
+
+  it('dlq summary counts each reason exactly as the consumer rejected it', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'em-poison-')), 'summary.json');
+    expect((await runCli(['dlq', 'summary', '--json', file], space.env)).code).toBe(0);
+    const summary = JSON.parse(readFileSync(file, 'utf8'));
+    const byReason: Record<string, number> = {};
+    for (const reason of REJECT_REASONS) {
+      const n = metricValue(metrics, 'em_messages_rejected_total', { reason });
+      if (n > 0) byReason[reason] = n;
+    }
+    expect(Object.keys(byReason)).toHaveLength(10); // all but contract_violation and apply_error (dlq.test.ts)
+    expect(summary.by_reason).toEqual(byReason);
+    expect(summary.total).toBe(metricValue(metrics, 'em_messages_rejected_total'));
   });
 
   it('puts every rejected message on the dead-letter topic with its reason, the 10 MB one included', () => {
