@@ -7,6 +7,8 @@
  * launch); `up`, `down` and `status` iterate the list, and one function
  * (ensureRunning) is the start-a-service template for all of them.
  */
+
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
@@ -373,6 +375,101 @@ export const startRedis = (instance: RedisInstance, log: Log, reuseExisting = tr
 
 const mainRedis = (): RedisInstance => ({ name: 'redis', port: hostPort(stackEnv().REDIS_URL).port });
 
+// ---------------------------------------------------------------- Redis Cluster
+
+/** Three masters and three replicas on fixed loopback ports (cluster bus: port + 10000). */
+export const REDIS_CLUSTER_PORTS = [17001, 17002, 17003, 17004, 17005, 17006] as const;
+export const REDIS_CLUSTER_NODES = REDIS_CLUSTER_PORTS.map((p) => `127.0.0.1:${p}`).join(',');
+export const redisClusterNodeName = (port: number) => `redis-cluster-${port}`;
+
+/**
+ * One node of the local cluster. A replica takes over 2 s after its master
+ * stops answering, whatever its replication lag (validity factor 0), as the
+ * failover tests need; a node restarted from its nodes.conf rejoins.
+ */
+export function redisClusterNodeService(port: number): ServiceDefinition {
+  const name = redisClusterNodeName(port);
+  return {
+    name,
+    endpoint: `127.0.0.1:${port}`,
+    label: 'Redis Cluster node (appendonly yes)',
+    ready: () => redisPing(port),
+    readyTimeoutMs: 20_000,
+    foreign: 'refuse',
+    launch() {
+      const bin = which('redis-server');
+      if (!bin)
+        throw new StackError('redis: redis-server not found: install it with `apt-get install redis-server`');
+      const dir = join(STACK_DIR, name);
+      mkdirSync(dir, { recursive: true });
+      return startDetached(name, bin, [
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--save',
+        '',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        '2000',
+        '--cluster-replica-validity-factor',
+        '0',
+        '--daemonize',
+        'no',
+      ]);
+    },
+  };
+}
+
+const redisCli = (port: number, ...args: string[]) =>
+  spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' });
+
+const clusterStateOk = (port: number) => /cluster_state:ok/.test(redisCli(port, 'cluster', 'info').stdout);
+
+/**
+ * Starts the six nodes (each unless already running) and, the first time,
+ * makes them one cluster with `redis-cli --cluster create`; waits until every
+ * node sees every slot served. Returns REDIS_CLUSTER_NODES.
+ */
+export async function startRedisCluster(log: Log = console.error): Promise<string> {
+  if (!which('redis-cli'))
+    throw new StackError('redis-cluster: redis-cli not found: install it with `apt-get install redis-tools`');
+  await Promise.all(REDIS_CLUSTER_PORTS.map((p) => ensureRunning(redisClusterNodeService(p), log)));
+  const assigned = /cluster_slots_assigned:(\d+)/.exec(
+    redisCli(REDIS_CLUSTER_PORTS[0], 'cluster', 'info').stdout,
+  )?.[1];
+  if (assigned === '0') {
+    run(
+      'redis-cli',
+      ['--cluster', 'create', ...REDIS_CLUSTER_NODES.split(','), '--cluster-replicas', '1', '--cluster-yes'],
+      'redis-cluster: create',
+    );
+    log(`redis-cluster: created 3 masters and 3 replicas on ${REDIS_CLUSTER_NODES}`);
+  }
+  await waitFor(
+    'redis-cluster: every node serving every slot',
+    async () =>
+      REDIS_CLUSTER_PORTS.every(clusterStateOk) &&
+      redisCli(REDIS_CLUSTER_PORTS[0], '--cluster', 'check', `127.0.0.1:${REDIS_CLUSTER_PORTS[0]}`).status ===
+        0,
+    60_000,
+  );
+  return REDIS_CLUSTER_NODES;
+}
+
+export async function stopRedisCluster(log: Log = console.error): Promise<void> {
+  for (const p of REDIS_CLUSTER_PORTS) await stopPid(redisClusterNodeName(p), log);
+}
+
 // ---------------------------------------------------------------- Prometheus and Alertmanager
 
 /** Where a process that serves /metrics registers itself for the local Prometheus (file_sd). */
@@ -513,6 +610,7 @@ export async function up(log: Log = console.error): Promise<ServiceStatus[]> {
 }
 
 export async function down(log: Log = console.error): Promise<void> {
+  await stopRedisCluster(log);
   for (const s of STACK().reverse()) await stopPid(s.name, log);
 }
 

@@ -3,7 +3,15 @@
  * The local stack of real services the tests and the demo run against.
  */
 import { Command } from 'commander';
-import { down, StackError, stackEnv, status, up } from './services.ts';
+import {
+  down,
+  REDIS_CLUSTER_NODES,
+  StackError,
+  stackEnv,
+  startRedisCluster,
+  status,
+  up,
+} from './services.ts';
 
 const program = new Command('stack').description(
   'the local Kafka / registry / Redis / Prometheus / Alertmanager stack',
@@ -12,9 +20,11 @@ const program = new Command('stack').description(
 program
   .command('up')
   .description('install on first use, then start everything not already running (idempotent)')
-  .action(async () => {
+  .option('--redis-cluster', 'also a Redis Cluster of 3 masters and 3 replicas (append-only on)')
+  .action(async (opts: { redisCluster?: boolean }) => {
     const services = await up();
     for (const s of services) console.error(`${s.name.padEnd(13)} ${s.state.padEnd(9)} ${s.endpoint}`);
+    if (opts.redisCluster) console.error(`redis-cluster running   ${await startRedisCluster()}`);
   });
 
 program
@@ -38,8 +48,10 @@ program
 program
   .command('env')
   .description('the endpoints as KEY=value lines: eval "$(npm run -s stack:env)"')
-  .action(() => {
+  .option('--redis-cluster', 'the state on the local Redis Cluster: REDIS_CLUSTER_NODES too')
+  .action((opts: { redisCluster?: boolean }) => {
     for (const [k, v] of Object.entries(stackEnv())) console.log(`${k}=${v}`);
+    if (opts.redisCluster) console.log(`REDIS_CLUSTER_NODES=${REDIS_CLUSTER_NODES}`);
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -3,7 +3,6 @@
  * so a configuration problem stops every command the same way.
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Redis } from 'ioredis';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import { CHECK_IDS } from '../closeout/checks/registry.ts';
 import { ConfigError, type Env, loadEnv } from '../config/env.ts';
@@ -11,7 +10,7 @@ import { loadMonitorConfig, type MonitorConfig } from '../config/monitor-config.
 import { createLogger, type Logger } from '../log.ts';
 import { createKafka } from '../source/kafka.ts';
 import { DayStore } from '../state/day-store.ts';
-import { createRedis } from '../state/redis.ts';
+import { createRedis, type RedisClient } from '../state/redis.ts';
 import { DEFAULT_PLAN_FILE, TrackingPlan } from '../validation/tracking-plan.ts';
 
 export interface Overrides {
@@ -80,10 +79,13 @@ export function registryOf(ctx: Context): SchemaRegistry {
   });
 }
 
-export function stateOf(ctx: Context, redis: Redis = createRedis(ctx.env)): DayStore {
+export function stateOf(ctx: Context, redis: RedisClient = createRedis(ctx.env)): DayStore {
   return new DayStore(redis, ctx.namespace, {
     ttlDays: ctx.config.ingest.stateTtlDays,
     duplicateLookbackDays: ctx.config.ingest.duplicateLookbackDays,
     maxViolationTriples: ctx.config.trackingPlan.maxViolationTriples,
+    // a cluster is run for availability: by default no offset is committed before a replica holds the writes
+    minReplicas: ctx.env.REDIS_MIN_REPLICAS ?? (ctx.env.REDIS_CLUSTER_NODES ? 1 : 0),
+    replicaTimeoutMs: ctx.env.REDIS_REPLICA_TIMEOUT_MS,
   });
 }

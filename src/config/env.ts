@@ -76,6 +76,18 @@ export const EnvSchema = z.object({
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .default(LOCAL_ENDPOINTS.REDIS_URL),
   REDIS_PASSWORD_FILE: z.string().optional(),
+  /**
+   * Seed nodes of a Redis Cluster (host:port,host:port,...): the state goes to
+   * the cluster instead of REDIS_URL (whose password and TLS scheme still apply).
+   */
+  REDIS_CLUSTER_NODES: list.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1)).optional(),
+  /**
+   * Replicas that must hold a batch's writes (Redis WAIT) before its offsets
+   * may be committed; default 1 on a cluster, 0 on a single Redis.
+   */
+  REDIS_MIN_REPLICAS: int(0, 16).optional(),
+  /** How long a batch waits for those replicas before it is retried (and its offsets not committed). */
+  REDIS_REPLICA_TIMEOUT_MS: int(10, 60_000).default(2000),
 
   PROMETHEUS_URL: z.url().default(LOCAL_ENDPOINTS.PROMETHEUS_URL),
   ALERTMANAGER_URL: z

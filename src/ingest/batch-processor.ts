@@ -265,7 +265,6 @@ export class BatchProcessor {
       results.forEach((r, i) => {
         const delta = slices[i]!;
         watermarks.set(delta.day, r.watermark);
-        this.watermarkCache.set(`${partitionKey}|${delta.day}`, r.watermark);
         if (r.status === 'applied') {
           outcome.accepted += delta.accepted;
           outcome.rejected += delta.rejected;
@@ -278,6 +277,10 @@ export class BatchProcessor {
       });
       pending = retry;
     }
+    // Done only once replicas hold the writes (when required): a failover must not lose what is committed.
+    // Until then the cache keeps the old watermarks, so a retry after a lossy failover applies again.
+    await this.deps.state.awaitReplicas(days);
+    for (const day of days) this.watermarkCache.set(`${partitionKey}|${day}`, watermarks.get(day) ?? -1);
     await this.noticeNewShapes(settled);
     return outcome;
   }

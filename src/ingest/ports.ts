@@ -12,8 +12,8 @@ import type { EventValidator } from '../validation/event.ts';
 
 export type Decoder = Pick<MessageDecoder, 'decode' | 'maxBytes'>;
 export type Validator = Pick<EventValidator, 'validate'>;
-/** The exactly-once protocol: watermarks read, slices applied under them, shapes remembered. */
-export type DayStatePort = Pick<DayStore, 'watermarks' | 'applyMany' | 'rememberShapes'>;
+/** The exactly-once protocol: watermarks read, slices applied under them and replicated, shapes remembered. */
+export type DayStatePort = Pick<DayStore, 'watermarks' | 'applyMany' | 'awaitReplicas' | 'rememberShapes'>;
 
 export type ShapeKind = 'field_set' | 'schema_id';
 

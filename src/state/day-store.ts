@@ -3,7 +3,11 @@
  * is a Lua script in ./lua (scripts.ts), loaded once and called by name
  * (EVALSHA, reloaded if Redis restarted); keys come from keys.ts and counters
  * go through counter-codec.ts, so this class names no key and no counter.
+ *
+ * The same on one Redis and on a Redis Cluster: each command touches one day
+ * (one hash slot); what spans days is one command per day, sent together.
  */
+import calculateSlot from 'cluster-key-slot';
 import { type Redis, ReplyError } from 'ioredis';
 import { type DayCounters, SESSION_LENGTH_BUCKETS } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
@@ -13,6 +17,7 @@ import type { ChannelRules } from '../config/monitor-config.ts';
 import { DependencyUnavailableError, StateRejectedError } from '../errors.ts';
 import { decodeCounters, encodeDelta } from './counter-codec.ts';
 import { APPLY_DAY_BATCH_KEYS, READ_DAY_KEYS, StateKeys } from './keys.ts';
+import { isCluster, type RedisClient } from './redis.ts';
 import { loadScript } from './scripts.ts';
 import { decodeViolations, type ViolationRecord } from './violation-codec.ts';
 
@@ -80,13 +85,37 @@ export interface DayStoreOptions {
   duplicateLookbackDays: number;
   /** Distinct tracking-plan violation triples a day keeps; the rest count as one overflow entry. */
   maxViolationTriples: number;
+  /** Replicas that must hold a batch's writes before it counts as done (Redis WAIT); 0: none. */
+  minReplicas: number;
+  /** How long to wait for them before the batch fails (retriable) and its offsets stay uncommitted. */
+  replicaTimeoutMs: number;
 }
 
 export const DEFAULT_DAY_STORE_OPTIONS: DayStoreOptions = {
   ttlDays: 35,
   duplicateLookbackDays: 0,
   maxViolationTriples: 200,
+  minReplicas: 0,
+  replicaTimeoutMs: 2000,
 };
+
+/** Too few replicas acknowledged a batch's writes in time: retry it, and commit nothing until they do. */
+export class ReplicasBehindError extends DependencyUnavailableError {
+  constructor(acknowledged: number, required: number, timeoutMs: number) {
+    super(
+      'redis',
+      `writes reached ${acknowledged} of ${required} required replicas within ${timeoutMs} ms; the batch is retried before its offsets are committed`,
+    );
+  }
+}
+
+/** Every promise settled; then the first failure, as a typed state error. */
+async function allSettledOrThrow<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw stateErrorOf((failed as PromiseRejectedResult).reason);
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
 
 /** One day's slice of a batch, to be applied under the partition's watermark. */
 export interface DaySlice {
@@ -97,75 +126,62 @@ export interface DaySlice {
 }
 
 export class DayStore {
-  private readonly redis: Redis & DayScripts;
+  private readonly redis: RedisClient & DayScripts;
   private readonly keys: StateKeys;
+  private readonly options: DayStoreOptions;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     readonly namespace: string,
-    private readonly options: DayStoreOptions = DEFAULT_DAY_STORE_OPTIONS,
+    options: Partial<DayStoreOptions> = {},
   ) {
+    this.options = { ...DEFAULT_DAY_STORE_OPTIONS, ...options };
     if (!('applyDayBatch' in redis)) {
-      redis.defineCommand('applyDayBatch', { lua: loadScript('apply-day-batch', APPLY_DAY_BATCH_KEYS) });
+      redis.defineCommand('applyDayBatch', {
+        numberOfKeys: APPLY_DAY_BATCH_KEYS.length,
+        lua: loadScript('apply-day-batch', APPLY_DAY_BATCH_KEYS),
+      });
       redis.defineCommand('readDay', {
         numberOfKeys: READ_DAY_KEYS.length,
         lua: loadScript('read-day', READ_DAY_KEYS),
       });
     }
-    this.redis = redis as Redis & DayScripts;
+    this.redis = redis as RedisClient & DayScripts;
     this.keys = new StateKeys(namespace);
   }
 
-  /** The last offset of `partitionKey` applied to each day (-1: none). One round trip. */
+  /** The last offset of `partitionKey` applied to each day (-1: none). One command per day, sent together. */
   async watermarks(days: string[], partitionKey: string): Promise<Map<string, number>> {
-    const pipeline = this.redis.pipeline();
-    for (const day of days) pipeline.hget(this.keys.dayKey(day, 'applied'), partitionKey);
-    const replies =
-      (await pipeline.exec().catch((err: unknown) => {
-        throw stateErrorOf(err);
-      })) ?? [];
-    const out = new Map<string, number>();
-    days.forEach((day, i) => {
-      const [err, value] = replies[i] ?? [null, null];
-      if (err) throw stateErrorOf(err);
-      out.set(day, value === null || value === undefined ? -1 : Number(value));
-    });
-    return out;
+    const values = await allSettledOrThrow(
+      days.map((day) => this.redis.hget(this.keys.dayKey(day, 'applied'), partitionKey)),
+    );
+    return new Map(days.map((day, i) => [day, values[i] === null ? -1 : Number(values[i])]));
   }
 
   /**
-   * Apply each day's slice of a batch (see lua/apply-day-batch.lua), all in one
-   * pipeline; `channels` classifies each client's first touch.
+   * Apply each day's slice of a batch (see lua/apply-day-batch.lua), one
+   * script call per day, sent together; `channels` classifies each client's
+   * first touch.
    */
   async applyMany(slices: DaySlice[], channels: ChannelRules): Promise<ApplyResult[]> {
-    const pipeline = this.redis.pipeline() as unknown as DayScripts & {
-      exec(): Promise<[Error | null, unknown][]>;
-    };
-    for (const s of slices) {
-      const day = s.delta.day;
-      const lookback: string[] = [];
-      for (let i = 1; i <= this.options.duplicateLookbackDays; i++) {
-        lookback.push(this.keys.dayKey(DayResolver.previous(day, i), 'tx'));
-      }
-      const keys = [...this.keys.forScript(APPLY_DAY_BATCH_KEYS, day), ...lookback];
-      pipeline.applyDayBatch(
-        keys.length,
-        ...keys,
-        s.partitionKey,
-        s.lastOffset,
-        s.expectedWatermark,
-        encodeDelta(s.delta, channels),
-        this.options.ttlDays * 86_400,
-        BUCKET_BOUNDS,
-        this.options.maxViolationTriples,
-        MAX_SAMPLES,
-      );
-    }
-    const replies = await pipeline.exec().catch((err: unknown) => {
-      throw stateErrorOf(err);
-    });
-    return replies.map(([err, reply]) => {
-      if (err) throw stateErrorOf(err);
+    const replies = await allSettledOrThrow(
+      slices.map(async (s) => {
+        const earlier = await this.seenOnEarlierDays(s.delta);
+        return this.redis.applyDayBatch(
+          ...this.keys.forScript(APPLY_DAY_BATCH_KEYS, s.delta.day),
+          s.partitionKey,
+          s.lastOffset,
+          s.expectedWatermark,
+          encodeDelta(s.delta, channels),
+          this.options.ttlDays * 86_400,
+          BUCKET_BOUNDS,
+          this.options.maxViolationTriples,
+          MAX_SAMPLES,
+          JSON.stringify(earlier),
+        );
+      }),
+    );
+    return replies.map((reply) => {
       const [code, watermark, duplicates] = reply as [number, string, number?];
       const w = Number(watermark);
       return code === 1
@@ -174,6 +190,59 @@ export class DayStore {
           ? { status: 'already_applied', watermark: w }
           : { status: 'watermark_moved', watermark: w };
     });
+  }
+
+  /**
+   * The duplicate look-back: which of the slice's transaction ids the previous
+   * days already hold. Read before the apply, one HMGET per earlier day (each
+   * its own hash slot), and handed to the script, which then touches one day
+   * only. A redelivered slice is skipped by its watermark, so the answer read
+   * for it never counts twice.
+   */
+  private async seenOnEarlierDays(delta: DayDelta): Promise<string[]> {
+    const ids = [...new Set(delta.transactions.map(([id]) => id))];
+    if (this.options.duplicateLookbackDays === 0 || ids.length === 0) return [];
+    const days = Array.from({ length: this.options.duplicateLookbackDays }, (_, i) =>
+      DayResolver.previous(delta.day, i + 1),
+    );
+    const found = await Promise.all(days.map((d) => this.redis.hmget(this.keys.dayKey(d, 'tx'), ...ids)));
+    return ids.filter((_, i) => found.some((values) => values[i] !== null));
+  }
+
+  /**
+   * Wait until the writes to these days are on `minReplicas` replicas (Redis
+   * WAIT, on the connection to each day's master, which carried the writes).
+   * The consumer calls it before a batch counts as done, so no offset is
+   * committed for writes a failover could still lose. Too few in time: a
+   * retriable ReplicasBehindError; the batch is retried, finds itself applied
+   * (or, after a failover that lost it, applies again) and waits again.
+   */
+  async awaitReplicas(days: string[]): Promise<void> {
+    const { minReplicas, replicaTimeoutMs } = this.options;
+    if (minReplicas === 0 || days.length === 0) return;
+    const acknowledged = await allSettledOrThrow(
+      this.mastersOf(days).map(
+        (node) => node.call('WAIT', minReplicas, replicaTimeoutMs) as Promise<number>,
+      ),
+    );
+    const least = Math.min(...acknowledged);
+    if (least < minReplicas) throw new ReplicasBehindError(least, minReplicas, replicaTimeoutMs);
+  }
+
+  /** The connections that carried writes to these days: the master of each day's slot, or the one Redis. */
+  private mastersOf(days: string[]): Redis[] {
+    const redis = this.redis;
+    if (!isCluster(redis)) return [redis];
+    const masters = redis.nodes('master');
+    const out = new Set<Redis>();
+    for (const day of days) {
+      const owner = redis.slots[calculateSlot(this.keys.dayKey(day, 'applied'))]?.[0];
+      const node = masters.find((n) => `${n.options.host}:${n.options.port}` === owner);
+      // slots not known (a failover under way): let the retry find the new master
+      if (!node) throw stateErrorOf(new Error(`no known master for day ${day}`));
+      out.add(node);
+    }
+    return [...out];
   }
 
   async read(day: string): Promise<DaySnapshot> {
@@ -204,10 +273,10 @@ export class DayStore {
     return text === null ? null : (JSON.parse(text) as T);
   }
 
-  /** Summaries of several days in one round trip (baselines). */
+  /** Summaries of several days (baselines): one GET per day (each its own slot), sent together. */
   async readSummaries<T = unknown>(days: string[]): Promise<Map<string, T>> {
     if (days.length === 0) return new Map();
-    const texts = await this.redis.mget(...days.map((d) => this.keys.dayKey(d, 'summary')));
+    const texts = await Promise.all(days.map((d) => this.redis.get(this.keys.dayKey(d, 'summary'))));
     const out = new Map<string, T>();
     texts.forEach((t, i) => {
       if (t !== null) out.set(days[i]!, JSON.parse(t) as T);
@@ -276,16 +345,21 @@ export class DayStore {
     };
   }
 
-  /** Every key of this namespace (the tests' clean-up). */
+  /** Every key of this namespace (the tests' clean-up): scanned on each master, unlinked one by one. */
   async deleteNamespace(): Promise<number> {
+    const redis = this.redis;
+    const nodes = isCluster(redis) ? redis.nodes('master') : [redis];
     let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.dayKeysPattern(), 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) deleted += await this.redis.unlink(...keys);
-    } while (cursor !== '0');
-    deleted += await this.redis.unlink(...this.keys.namespaceKeys());
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', this.keys.dayKeysPattern(), 'COUNT', 1000);
+        cursor = next;
+        const counts = await Promise.all(keys.map((k) => redis.unlink(k)));
+        deleted += counts.reduce((a, b) => a + b, 0);
+      } while (cursor !== '0');
+    }
+    for (const key of this.keys.namespaceKeys()) deleted += await redis.unlink(key);
     return deleted;
   }
 }

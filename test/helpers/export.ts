@@ -6,6 +6,7 @@
 import { registryOf } from '../../src/cli/context.ts';
 import { type ReplayFormat, replay } from '../../src/replay/replay.ts';
 import { DayStore } from '../../src/state/day-store.ts';
+import type { RedisClient } from '../../src/state/redis.ts';
 import { expectedDays, PUFFY_DIR } from './reference.ts';
 import { kafka, redis, type TestSpace } from './stack.ts';
 
@@ -46,11 +47,17 @@ export interface DayFigures {
   clients: number;
   /** Default-plan violations, "event path rule" → events. */
   planViolations: Record<string, number>;
+  funnel: { atc: number; checkout: number; purchase: number };
+  sessions: number;
 }
 
+/** Where the state is: the stack's Redis, another one by URL (the chaos tests'), or a client (the cluster). */
+export type StateAt = string | undefined | (() => RedisClient);
+const connect = (at: StateAt): RedisClient => (typeof at === 'function' ? at() : redis(at));
+
 /** What Redis holds for every day of the export, in the reference's shape. */
-export async function stateFigures(namespace: string, redisUrl?: string): Promise<Map<string, DayFigures>> {
-  const r = redis(redisUrl);
+export async function stateFigures(namespace: string, at?: StateAt): Promise<Map<string, DayFigures>> {
+  const r = connect(at);
   try {
     const state = new DayStore(r, namespace);
     const out = new Map<string, DayFigures>();
@@ -66,6 +73,8 @@ export async function stateFigures(namespace: string, redisUrl?: string): Promis
         planViolations: Object.fromEntries(
           s.violations.map((v) => [`${v.eventName} ${v.path} ${v.rule}`, v.count]),
         ),
+        funnel: s.funnel,
+        sessions: s.counters.sessions,
       });
     }
     return out;
@@ -85,14 +94,16 @@ export function expectedFigures(): Map<string, DayFigures> {
       nullClients: d.nullClients,
       clients: d.clients,
       planViolations: d.planViolations,
+      funnel: d.funnel,
+      sessions: d.sessions,
     });
   }
   return out;
 }
 
-export async function totalEvents(namespace: string, redisUrl?: string): Promise<number> {
+export async function totalEvents(namespace: string, at?: StateAt): Promise<number> {
   let n = 0;
-  for (const f of (await stateFigures(namespace, redisUrl)).values()) n += f.events;
+  for (const f of (await stateFigures(namespace, at)).values()) n += f.events;
   return n;
 }
 

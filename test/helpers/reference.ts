@@ -36,7 +36,26 @@ export interface ExpectedDay {
    * day's header is missing from every event of that day.
    */
   planViolations: Record<string, number>;
+  /** Distinct non-bot clients that reached each funnel stage. */
+  funnel: { atc: number; checkout: number; purchase: number };
+  /** Non-bot clients' runs of events with gaps of at most 30 minutes (the default session gap). */
+  sessions: number;
   header: string[];
+}
+
+const FUNNEL_STAGE: Record<string, 'atc' | 'checkout' | 'purchase'> = {
+  product_added_to_cart: 'atc',
+  checkout_started: 'checkout',
+  checkout_completed: 'purchase',
+};
+const SESSION_GAP_MS = 30 * 60_000;
+
+/** Runs of timestamps cut where two are more than the gap apart. */
+function sessionsOf(timestamps: number[]): number {
+  const sorted = [...timestamps].sort((a, b) => a - b);
+  let runs = sorted.length ? 1 : 0;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i]! - sorted[i - 1]! > SESSION_GAP_MS) runs++;
+  return runs;
 }
 
 export function expectedDays(dir = PUFFY_DIR): Map<string, ExpectedDay> {
@@ -44,6 +63,8 @@ export function expectedDays(dir = PUFFY_DIR): Map<string, ExpectedDay> {
   const seenTx = new Map<string, Set<string>>();
   const firstTx = new Map<string, Map<string, { ts: string; cents: number }>>();
   const seenClients = new Map<string, Set<string>>();
+  const funnels = new Map<string, Record<'atc' | 'checkout' | 'purchase', Set<string>>>();
+  const visits = new Map<string, Map<string, number[]>>();
   for (const file of readdirSync(dir)
     .filter((f) => f.endsWith('.csv'))
     .sort()) {
@@ -65,8 +86,12 @@ export function expectedDays(dir = PUFFY_DIR): Map<string, ExpectedDay> {
           clients: 0,
           botEvents: 0,
           planViolations: {},
+          funnel: { atc: 0, checkout: 0, purchase: 0 },
+          sessions: 0,
           header,
         });
+        funnels.set(day, { atc: new Set(), checkout: new Set(), purchase: new Set() });
+        visits.set(day, new Map());
         seenTx.set(day, new Set());
         firstTx.set(day, new Map());
         seenClients.set(day, new Set());
@@ -83,7 +108,13 @@ export function expectedDays(dir = PUFFY_DIR): Map<string, ExpectedDay> {
       const bot = isbot(row.user_agent ?? '');
       if (bot) d.botEvents++;
       if (client === '') d.nullClients++;
-      else if (!bot) seenClients.get(day)!.add(client);
+      else if (!bot) {
+        seenClients.get(day)!.add(client);
+        const stage = FUNNEL_STAGE[row.event_name ?? ''];
+        if (stage) funnels.get(day)![stage].add(client);
+        const times = visits.get(day)!;
+        times.set(client, [...(times.get(client) ?? []), Date.parse(row.timestamp!)]);
+      }
       d.clients = seenClients.get(day)!.size;
       if (row.event_name === 'checkout_completed' && row.event_data) {
         const data = JSON.parse(row.event_data) as { transaction_id: string; revenue: number };
@@ -98,7 +129,11 @@ export function expectedDays(dir = PUFFY_DIR): Map<string, ExpectedDay> {
       }
     }
   }
-  for (const [day, d] of out)
+  for (const [day, d] of out) {
     d.revenueDedupCents = [...firstTx.get(day)!.values()].reduce((a, t) => a + t.cents, 0);
+    const f = funnels.get(day)!;
+    d.funnel = { atc: f.atc.size, checkout: f.checkout.size, purchase: f.purchase.size };
+    d.sessions = [...visits.get(day)!.values()].reduce((n, times) => n + sessionsOf(times), 0);
+  }
   return out;
 }

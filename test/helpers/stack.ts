@@ -5,13 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
 import { type Context, createContext } from '../../src/cli/context.ts';
 import { consumerGroupOf, deadLetterTopicOf } from '../../src/source/kafka.ts';
 import { deleteTopics, ensureTopics } from '../../src/source/topics.ts';
 import { DayStore } from '../../src/state/day-store.ts';
-import { PROMETHEUS_TARGETS_DIR, stackEnv } from '../../stack/services.ts';
+import type { RedisClient } from '../../src/state/redis.ts';
+import { PROMETHEUS_TARGETS_DIR, REDIS_CLUSTER_NODES, stackEnv } from '../../stack/services.ts';
 
 export const env = stackEnv();
 
@@ -29,6 +30,14 @@ export function redis(url = env.REDIS_URL): Redis {
   return new Redis(url, { maxRetriesPerRequest: 2 });
 }
 
+/** A client of the stack's Redis Cluster (global setup starts it), patient through a failover. */
+export function clusterRedis(): Cluster {
+  return new Cluster(
+    REDIS_CLUSTER_NODES.split(',').map((n) => ({ host: n.split(':')[0]!, port: Number(n.split(':')[1]) })),
+    { redisOptions: { maxRetriesPerRequest: 2 }, retryDelayOnFailover: 300, retryDelayOnClusterDown: 300 },
+  );
+}
+
 export interface TestSpace {
   namespace: string;
   topic: string;
@@ -42,7 +51,7 @@ export interface TestSpace {
 /** A fresh namespace and topic for one test file (or one test). */
 export async function testSpace(
   file: string,
-  options: { partitions?: number; createTopic?: boolean } = {},
+  options: { partitions?: number; createTopic?: boolean; redisCluster?: boolean } = {},
 ): Promise<TestSpace> {
   const slug = basename(file)
     .replace(/\.test\.ts$/, '')
@@ -59,6 +68,7 @@ export async function testSpace(
     LOG_LEVEL: 'info', // tests read the monitor's start line (metrics port)
     KAFKA_SESSION_TIMEOUT_MS: '10000',
     KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
+    ...(options.redisCluster ? { REDIS_CLUSTER_NODES } : {}),
   };
   const ctx = createContext({}, { ...process.env, ...childEnv });
   const k = kafka();
@@ -75,7 +85,7 @@ export async function testSpace(
           if (f.includes(`-${namespace}-`)) rmSync(join(PROMETHEUS_TARGETS_DIR, f), { force: true });
         }
       }
-      const r = redis();
+      const r: RedisClient = options.redisCluster ? clusterRedis() : redis();
       await new DayStore(r, namespace).deleteNamespace();
       r.disconnect();
       await deleteTopics(k, [topic, deadLetterTopicOf(topic)]).catch(() => undefined);

@@ -1,18 +1,21 @@
 /**
- * The per-day Lua state on real Redis: first touch by earliest timestamp
- * whatever the consumption order, deduplicated revenue at the earliest
- * occurrence, the optional duplicate look-back, and late events.
+ * The per-day Lua state on real Redis, one server and the local Redis
+ * Cluster alike: first touch by earliest timestamp whatever the consumption
+ * order, deduplicated revenue at the earliest occurrence, the optional
+ * duplicate look-back (days in different slots on the cluster), late events,
+ * reads across days, and writes confirmed on replicas (WAIT).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayDelta } from '../../src/aggregation/day-delta.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
-import { DayStore, DEFAULT_DAY_STORE_OPTIONS } from '../../src/state/day-store.ts';
+import { isRetriable } from '../../src/errors.ts';
+import { DayStore, DEFAULT_DAY_STORE_OPTIONS, ReplicasBehindError } from '../../src/state/day-store.ts';
+import type { RedisClient } from '../../src/state/redis.ts';
 import { EventValidator } from '../../src/validation/event.ts';
-import { redis, type TestSpace, testSpace } from '../helpers/stack.ts';
+import { clusterRedis, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
 const config = parseMonitorConfig({});
 const validator = new EventValidator(config.ingest);
-const r = redis();
 let space: TestSpace;
 let offset = 0;
 
@@ -61,11 +64,20 @@ beforeAll(async () => {
   space = await testSpace(import.meta.filename, { createTopic: false });
 });
 afterAll(async () => {
-  r.disconnect();
   await space.cleanup();
 });
 
-describe('per-day state in Redis', () => {
+describe.each([
+  { target: 'one Redis', connect: (): RedisClient => redis() },
+  { target: 'Redis Cluster', connect: (): RedisClient => clusterRedis() },
+])('per-day state on $target', ({ connect }) => {
+  let r: RedisClient;
+  beforeAll(() => {
+    r = connect();
+    watermarks.clear(); // the same namespaces again, on another store
+  });
+  afterAll(() => r.disconnect());
+
   it('first touch is the earliest event by timestamp, even when it is consumed later', async () => {
     offset = 0;
     const state = new DayStore(r, `${space.namespace}-ft`);
@@ -133,6 +145,43 @@ describe('per-day state in Redis', () => {
     expect(s.closed).toBe(true);
     expect(s.counters.events).toBe(3);
     expect(s.counters.lateEvents).toBe(2);
+    await state.deleteNamespace();
+  });
+
+  it('reads summaries across days and deletes a namespace from every node', async () => {
+    const state = new DayStore(r, `${space.namespace}-sum`);
+    const days = ['2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04'];
+    for (const [i, day] of days.entries()) await state.saveSummary(day, { n: i });
+    const read = await state.readSummaries([...days, '2025-03-05']);
+    expect([...read.entries()]).toEqual(days.map((d, i) => [d, { n: i }]));
+    expect(await state.deleteNamespace()).toBe(days.length);
+    expect((await state.readSummaries(days)).size).toBe(0);
+  });
+});
+
+describe('writes confirmed on replicas (WAIT), on the Redis Cluster', () => {
+  const r = clusterRedis();
+  afterAll(() => r.disconnect());
+  const days = ['2025-03-01', '2025-03-02', '2025-03-03'];
+
+  it('returns once every replica of the days written holds the writes', async () => {
+    offset = 0;
+    const state = new DayStore(r, `${space.namespace}-wait`, { minReplicas: 1 });
+    for (const day of days) await apply(state, day, [event('a', `${day}T12:00:00Z`)]);
+    await expect(state.awaitReplicas(days)).resolves.toBeUndefined();
+    await state.deleteNamespace();
+  });
+
+  it('asking for more replicas than there are fails retriably, after the timeout', async () => {
+    offset = 0;
+    const state = new DayStore(r, `${space.namespace}-wait2`, { minReplicas: 2, replicaTimeoutMs: 200 });
+    await apply(state, days[0]!, [event('a', `${days[0]}T12:00:00Z`)]);
+    const err = await state.awaitReplicas([days[0]!]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReplicasBehindError);
+    expect(isRetriable(err)).toBe(true);
+    expect((err as Error).message).toBe(
+      'writes reached 1 of 2 required replicas within 200 ms; the batch is retried before its offsets are committed',
+    );
     await state.deleteNamespace();
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Exactly once, proven with separate consumer processes on the real export:
  * SIGKILL mid-stream and restart, rebalance 1 → 3 → 1, and a zombie that
- * writes after losing its partitions. Afterwards every counter equals the
- * reference computed straight from the CSV files.
+ * writes after losing its partitions; with the state on one Redis and on the
+ * local Redis Cluster. Afterwards every counter, the funnel and the sessions
+ * equal the reference computed straight from the CSV files.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatchProcessor } from '../../src/ingest/batch-processor.ts';
@@ -14,11 +15,12 @@ import {
   EXPECTED_TOTAL,
   expectedFigures,
   phasedReplay,
+  type StateAt,
   stateFigures,
   totalEvents,
 } from '../helpers/export.ts';
 import { eventually, type MonitorProcess, startMonitor } from '../helpers/monitor-process.ts';
-import { redis, type TestSpace, testSpace } from '../helpers/stack.ts';
+import { clusterRedis, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
 // Small fetches (the 1 MiB minimum) make many batches, so kills land between and inside them.
 const SLOW = { KAFKA_MAX_BYTES_PER_PARTITION: '1048576' };
@@ -30,8 +32,8 @@ afterEach(async () => {
   for (const s of spaces.splice(0)) await s.cleanup();
 });
 
-async function space(name: string) {
-  const s = await testSpace(`${import.meta.filename}-${name}`, { partitions: 6 });
+async function space(name: string, redisCluster = false) {
+  const s = await testSpace(`${import.meta.filename}-${name}`, { partitions: 6, redisCluster });
   spaces.push(s);
   return s;
 }
@@ -54,11 +56,11 @@ function redeliveredAndSkipped(outputs: string[]) {
  * producer has already put on the broker (see phasedReplay), so the wait is
  * bounded by what was produced, not by a race with it.
  */
-const progressBeyond = async (s: TestSpace, n: number, produced: number) => {
+const progressBeyond = async (s: TestSpace, n: number, produced: number, at?: StateAt) => {
   if (n >= produced) throw new Error(`waiting for more than ${n} events, but only ${produced} were produced`);
   try {
     return await eventually(
-      () => totalEvents(s.namespace),
+      () => totalEvents(s.namespace, at),
       (t) => t > n,
       90_000,
     );
@@ -70,9 +72,14 @@ const progressBeyond = async (s: TestSpace, n: number, produced: number) => {
 };
 const joins = (p: MonitorProcess) => p.output().split('joined consumer group').length - 1;
 
-describe('exactly once', () => {
+describe.each([
+  { target: 'one Redis', cluster: false },
+  { target: 'Redis Cluster', cluster: true },
+])('exactly once, the state on $target', ({ cluster }) => {
+  const at: StateAt = cluster ? clusterRedis : undefined;
+
   it('SIGKILL mid-stream three times, then a restart: every count exact, no false duplicate', async () => {
-    const s = await space('kill');
+    const s = await space('kill', cluster);
     // the producer holds after each phase: every kill lands before the whole export is on the broker
     const feed = phasedReplay(s, [12_000, 24_000, 36_000]);
     const killedAt: number[] = [];
@@ -84,11 +91,11 @@ describe('exactly once', () => {
       // the last victim never commits: what it applied is redelivered to its successor by construction
       const commits: Record<string, string> = i === 2 ? { KAFKA_COMMIT_INTERVAL_MS: '600000' } : {};
       const p = monitor(s, [], { KAFKA_MAX_BYTES_PER_PARTITION: fetchSizes[i]!, ...commits });
-      await progressBeyond(s, (killedAt.at(-1) ?? 0) + 1500, produced);
+      await progressBeyond(s, (killedAt.at(-1) ?? 0) + 1500, produced, at);
       p.kill('SIGKILL');
       await p.exited;
       outputs.push(p.output());
-      killedAt.push(await totalEvents(s.namespace));
+      killedAt.push(await totalEvents(s.namespace, at));
       // the next phase arrives while the next consumer starts up
       if (i < 2) feed.release(i);
     }
@@ -99,17 +106,17 @@ describe('exactly once', () => {
     const last = monitor(s, ['--exit-when-idle', '3'], { KAFKA_MAX_BYTES_PER_PARTITION: String(16 << 20) });
     expect(await last.exited).toBe(0);
     outputs.push(last.output());
-    expect(await stateFigures(s.namespace)).toEqual(expectedFigures());
+    expect(await stateFigures(s.namespace, at)).toEqual(expectedFigures());
     // the last consumer was handed batches a killed consumer had applied but not committed, and skipped them
     expect(redeliveredAndSkipped(outputs)).toBeGreaterThan(0);
   });
 
   it('rebalances 1 → 3 → 1 consumers without losing or doubling anything', async () => {
-    const s = await space('rebalance');
+    const s = await space('rebalance', cluster);
     const feed = phasedReplay(s, [15_000, 30_000]);
     const first = await feed.reached(0);
     const a = monitor(s);
-    await progressBeyond(s, 2_000, first);
+    await progressBeyond(s, 2_000, first, at);
     const b = monitor(s);
     const c = monitor(s);
     await eventually(
@@ -120,38 +127,38 @@ describe('exactly once', () => {
     // three members now share the partitions: the second phase is consumed by all three
     feed.release(0);
     const second = await feed.reached(1);
-    await progressBeyond(s, first + 3_000, second);
+    await progressBeyond(s, first + 3_000, second, at);
     b.kill('SIGKILL'); // gone without leaving the group: its partitions wait for the session timeout
     c.kill('SIGTERM'); // leaves cleanly, committing what it applied
     expect(await c.exited).toBe(0);
     feed.release(1);
     await feed.done;
     await eventually(
-      () => totalEvents(s.namespace),
+      () => totalEvents(s.namespace, at),
       (t) => t === EXPECTED_TOTAL,
       120_000,
     );
     a.kill('SIGTERM');
     expect(await a.exited).toBe(0);
-    expect(await stateFigures(s.namespace)).toEqual(expectedFigures());
+    expect(await stateFigures(s.namespace, at)).toEqual(expectedFigures());
     // a went through at least two rebalances: joined alone, with b and c, and after c left
     // (c's partitions hold third-phase events, so the exact total needs a to have taken them)
     expect(joins(a)).toBeGreaterThanOrEqual(3);
   });
 
   it('a paused consumer that resumes after losing its partitions (a zombie) changes no count', async () => {
-    const s = await space('zombie');
+    const s = await space('zombie', cluster);
     const feed = phasedReplay(s, [10_000]);
     const produced = await feed.reached(0);
     const zombie = monitor(s);
-    await progressBeyond(s, 1_000, produced);
+    await progressBeyond(s, 1_000, produced, at);
     zombie.child.kill('SIGSTOP');
     const heir = monitor(s);
     feed.release(0);
     await feed.done;
     // the heir gets every partition once the zombie's session times out, and finishes the stream
     await eventually(
-      () => totalEvents(s.namespace),
+      () => totalEvents(s.namespace, at),
       (t) => t === EXPECTED_TOTAL,
       120_000,
     );
@@ -160,7 +167,7 @@ describe('exactly once', () => {
     zombie.child.kill('SIGCONT');
     zombie.kill('SIGTERM');
     expect(await zombie.exited).toBe(0);
-    expect(await stateFigures(s.namespace)).toEqual(expectedFigures());
+    expect(await stateFigures(s.namespace, at)).toEqual(expectedFigures());
     heir.kill('SIGTERM');
     expect(await heir.exited).toBe(0);
   });

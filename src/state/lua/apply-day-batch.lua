@@ -7,8 +7,8 @@
   and is skipped. The caller filtered its messages against `expected`; if the
   watermark moved since, the caller re-reads it and filters again.
 
-  KEYS: by name in K (see src/state/keys.ts, APPLY_DAY_BATCH_KEYS), followed by
-  the transaction hashes of earlier days (the optional duplicate look-back).
+  KEYS: by name in K (see src/state/keys.ts, APPLY_DAY_BATCH_KEYS), all in the
+  day's hash slot.
 
   ARGV[1] partition key ("topic/partition")
   ARGV[2] last offset of the slice
@@ -18,6 +18,9 @@
   ARGV[6] session length buckets: upper bounds in seconds, comma-separated
   ARGV[7] most distinct tracking-plan violation triples a day keeps
   ARGV[8] samples kept per violation triple
+  ARGV[9] transaction ids of the slice that earlier days already hold (JSON
+          array; the duplicate look-back, read by the caller from those days'
+          slots)
 
   Returns {1, watermark, duplicates} applied, {0, watermark} already applied,
   {-1, watermark} watermark moved.
@@ -45,11 +48,11 @@ for field, by in pairs(delta.c) do
   redis.call('HINCRBY', counters, field, by)
 end
 
-local lookback = {}
-for i = NAMED_KEYS + 1, #KEYS do
-  lookback[#lookback + 1] = KEYS[i]
+local seenEarlier = {}
+for _, id in ipairs(cjson.decode(ARGV[9])) do
+  seenEarlier[id] = true
 end
-local duplicates, dedupCents = applyTransactions(K.tx, lookback, delta.tx)
+local duplicates, dedupCents = applyTransactions(K.tx, seenEarlier, delta.tx)
 incrCounter(counters, 'revenue_dedup_cents', dedupCents)
 incrCounter(counters, 'duplicate_transactions', duplicates)
 

@@ -1,29 +1,23 @@
 --[[
   Transactions of a batch against the day's (and the look-back's) ids.
 
-  A transaction id seen before on this day (or in the look-back) is a duplicate:
+  A transaction id seen before on this day (or on an earlier day of the
+  look-back, which the caller read) is a duplicate:
   its revenue stays in `revenue_cents` (as tracked). The deduplicated revenue
   counts each id once, at its earliest occurrence by timestamp, so it does not
   depend on the order partitions are consumed in. HSETNX first: a new id (the
   common case) costs one call; sums are written once, by the caller.
 
-  txKey: hash id -> "ts|cents"; lookbackKeys: earlier days' tx hashes;
+  txKey: hash id -> "ts|cents"; seenEarlier: set of ids earlier days hold;
   txs: {id, ts, cents} triples. Returns duplicates, dedupCents.
 ]]
-local function applyTransactions(txKey, lookbackKeys, txs)
+local function applyTransactions(txKey, seenEarlier, txs)
   local duplicates = 0
   local dedupCents = 0
   for _, t in ipairs(txs) do
     local id, ts, cents = t[1], t[2], t[3]
     if redis.call('HSETNX', txKey, id, ts .. '|' .. cents) == 1 then
-      local earlier = false
-      for _, key in ipairs(lookbackKeys) do
-        if redis.call('HEXISTS', key, id) == 1 then
-          earlier = true
-          break
-        end
-      end
-      if earlier then
+      if seenEarlier[id] then
         duplicates = duplicates + 1
       else
         dedupCents = dedupCents + tonumber(cents)
