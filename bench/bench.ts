@@ -1,16 +1,20 @@
 /**
- * npm run bench [-- --quick] [-- --events N] [-- --json FILE]
+ * npm run bench [-- --quick] [-- --events N] [-- --json FILE] [-- --redis-cluster]
  *
  * One run, one machine, one topic: raw kafkajs consume-only throughput next to
  * the full monitor (decode, validate, aggregate, exactly-once Redis apply), the
  * close-out time of a small and a large day, and the consumer's peak RSS early
  * and at the end. Ratios, not absolute thresholds, are what to compare.
+ * With --redis-cluster, the monitor also consumes the same events into the
+ * local Redis Cluster, with WAIT for a replica and without: events/s, and
+ * Redis CPU per event on each shard.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
+import type { Redis } from 'ioredis';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { createContext } from '../src/cli/context.ts';
 import { closeOut } from '../src/closeout/closeout.ts';
@@ -18,17 +22,18 @@ import { notifierOf } from '../src/delivery/notify.ts';
 import { createLogger } from '../src/log.ts';
 import { ensureTopics } from '../src/source/topics.ts';
 import { DayStore } from '../src/state/day-store.ts';
-import { createRedis } from '../src/state/redis.ts';
+import { createRedis, isCluster, type RedisClient } from '../src/state/redis.ts';
 import { EventValidator } from '../src/validation/event.ts';
-import { REPO_ROOT, stackEnv, up } from '../stack/services.ts';
+import { REPO_ROOT, stackEnv, startRedisCluster, up } from '../stack/services.ts';
 
 const opts = new Command('bench')
   .option('--quick', '200,000 events instead of 1,000,000')
   .option('--events <n>', 'events to produce', (v) => Number(v))
   .option('--json <file>', 'write the figures as JSON')
   .option('--profile <dir>', "write the monitor's CPU profile (.cpuprofile) into this folder")
+  .option('--redis-cluster', 'also measure the monitor on the local Redis Cluster, with and without WAIT')
   .parse()
-  .opts<{ quick?: boolean; events?: number; json?: string; profile?: string }>();
+  .opts<{ quick?: boolean; events?: number; json?: string; profile?: string; redisCluster?: boolean }>();
 
 const TOTAL = opts.events ?? (opts.quick ? 200_000 : 1_000_000);
 const SMALL_DAY_EVENTS = 50_000;
@@ -160,12 +165,26 @@ const processCpuSeconds = (pid: number) => {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
 
-/** Redis's own CPU seconds (user + system), from INFO cpu. */
-async function redisCpuSeconds(redis: ReturnType<typeof createRedis>): Promise<number> {
+/** A Redis server's own CPU seconds (user + system), from INFO cpu. */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
   const value = (k: string) => Number(new RegExp(`^${k}:(\\S+)`, 'm').exec(info)?.[1] ?? 0);
   return value('used_cpu_user') + value('used_cpu_sys');
 }
+
+/** The servers whose CPU a run measures: the one Redis, or each master and replica of the cluster. */
+function serversOf(redis: RedisClient): { name: string; server: Redis }[] {
+  if (!isCluster(redis)) return [{ name: 'redis', server: redis }];
+  const named = (role: 'master' | 'slave') =>
+    redis
+      .nodes(role)
+      .map((server) => ({
+        name: `${role === 'master' ? 'master' : 'replica'} ${server.options.port}`,
+        server,
+      }));
+  return [...named('master'), ...named('slave')];
+}
+const cpuOf = (servers: { server: Redis }[]) => Promise.all(servers.map((s) => redisCpuSeconds(s.server)));
 
 /**
  * Validation alone, in this process: each sample event validated without and
@@ -192,7 +211,12 @@ function validationCost(rows: Record<string, string>[]) {
 }
 
 /** The real monitor as a separate process; events/s from its own consumed counter. */
-async function monitorConsume(namespace: string, topic: string, redis: ReturnType<typeof createRedis>) {
+async function monitorConsume(
+  namespace: string,
+  topic: string,
+  redis: RedisClient,
+  extraEnv: Record<string, string> = {},
+) {
   // the compiled CLI, as it runs in production: no transpiler in the measurement
   const nodeArgs = opts.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts.profile)] : [];
   const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist/cli/main.js'), 'consume'], {
@@ -204,6 +228,7 @@ async function monitorConsume(namespace: string, topic: string, redis: ReturnTyp
       KAFKA_TOPIC: topic,
       METRICS_PORT: '0',
       LOG_LEVEL: 'info',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -224,7 +249,8 @@ async function monitorConsume(namespace: string, topic: string, redis: ReturnTyp
   let first = 0;
   let rssSmall = 0;
   let cpuAtFirst = 0;
-  let redisCpuAtFirst = 0;
+  const servers = serversOf(redis);
+  let redisCpuAtFirst: number[] = [];
   let consumedAtFirst = 0;
   const early = Math.min(200_000, Math.floor(TOTAL / 5));
   for (;;) {
@@ -233,7 +259,7 @@ async function monitorConsume(namespace: string, topic: string, redis: ReturnTyp
     if (consumed > 0 && !first) {
       first = Date.now();
       cpuAtFirst = processCpuSeconds(child.pid!);
-      redisCpuAtFirst = await redisCpuSeconds(redis);
+      redisCpuAtFirst = await cpuOf(servers);
       consumedAtFirst = consumed;
     }
     if (!rssSmall && consumed >= early) rssSmall = peakRssMb(child.pid!);
@@ -245,10 +271,59 @@ async function monitorConsume(namespace: string, topic: string, redis: ReturnTyp
   // per event of those consumed while measured (start-up and connecting excluded)
   const measured = TOTAL - consumedAtFirst;
   const cpuUsPerEvent = ((processCpuSeconds(child.pid!) - cpuAtFirst) * 1e6) / measured;
-  const redisCpuUsPerEvent = (((await redisCpuSeconds(redis)) - redisCpuAtFirst) * 1e6) / measured;
+  const redisCpuAtEnd = await cpuOf(servers);
+  const perServer = servers.map((s, i) => ({
+    name: s.name,
+    cpuUsPerEvent: ((redisCpuAtEnd[i]! - redisCpuAtFirst[i]!) * 1e6) / measured,
+  }));
+  const redisCpuUsPerEvent = perServer.reduce((n, s) => n + s.cpuUsPerEvent, 0);
   child.kill('SIGTERM');
   await exited;
-  return { eps: TOTAL / ((end - first) / 1000), rssSmall, rssLarge, cpuUsPerEvent, redisCpuUsPerEvent };
+  return {
+    eps: TOTAL / ((end - first) / 1000),
+    rssSmall,
+    rssLarge,
+    cpuUsPerEvent,
+    redisCpuUsPerEvent,
+    perServer,
+  };
+}
+
+/**
+ * The monitor on the local Redis Cluster, with WAIT for one replica (the
+ * cluster default) and without: events/s and Redis CPU per event on each node.
+ * One namespace-day lives in one slot, so its busiest master is what one shard
+ * sustains for it.
+ */
+async function clusterRuns(topic: string) {
+  const nodes = await startRedisCluster(() => {});
+  const out: Record<string, unknown> = {};
+  for (const minReplicas of ['1', '0']) {
+    const namespace = `bench-cluster-wait${minReplicas}-${Date.now()}`;
+    const clusterEnv = { REDIS_CLUSTER_NODES: nodes, REDIS_MIN_REPLICAS: minReplicas };
+    const ctx = createContext(
+      {},
+      { ...process.env, ...env, ...clusterEnv, MONITOR_NAMESPACE: namespace, LOG_LEVEL: 'silent' },
+    );
+    const cluster = createRedis(ctx.env);
+    await new Promise((r) => cluster.once('ready', r));
+    const run = await monitorConsume(namespace, topic, cluster, clusterEnv);
+    const busiest = Math.max(...run.perServer.map((s) => s.cpuUsPerEvent));
+    say(
+      `Redis Cluster, ${minReplicas === '1' ? 'WAIT for 1 replica' : 'no WAIT          '}: ${Math.round(run.eps).toLocaleString('en-US')} events/s; Redis CPU per event ${run.redisCpuUsPerEvent.toFixed(1)} µs in all, by node: ${run.perServer.map((s) => `${s.name} ${s.cpuUsPerEvent.toFixed(2)}`).join(', ')}; one shard sustains ~${Math.round(1e6 / busiest).toLocaleString('en-US')} events/s of one namespace-day`,
+    );
+    out[minReplicas === '1' ? 'cluster_wait' : 'cluster_no_wait'] = {
+      monitor_eps: Math.round(run.eps),
+      redis_cpu_us_per_event: Number(run.redisCpuUsPerEvent.toFixed(2)),
+      redis_cpu_us_per_event_by_node: Object.fromEntries(
+        run.perServer.map((s) => [s.name, Number(s.cpuUsPerEvent.toFixed(3))]),
+      ),
+      shard_capacity_eps: Math.round(1e6 / busiest),
+    };
+    await new DayStore(cluster, namespace).deleteNamespace();
+    cluster.disconnect();
+  }
+  return out;
 }
 
 async function main() {
@@ -323,6 +398,7 @@ async function main() {
     large_over_small: Number((large / small).toFixed(3)),
     rss_mb_small: Number(monitor.rssSmall.toFixed(1)),
     rss_mb_large: Number(monitor.rssLarge.toFixed(1)),
+    ...(opts.redisCluster ? await clusterRuns(topic) : {}),
   };
   if (opts.json) writeFileSync(opts.json, `${JSON.stringify(figures, null, 2)}\n`);
   await state.deleteNamespace();

@@ -3,7 +3,7 @@
  * real 14-day export through Kafka into a fresh namespace, consumes it until
  * idle, closes out every day in order, and prints what the monitor found.
  *
- *   npm run demo [-- --format avro] [-- --data DIR] [-- --reports DIR]
+ *   npm run demo [-- --format avro] [-- --redis-cluster] [-- --data DIR] [-- --reports DIR]
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -19,7 +19,14 @@ import { compactReport, summaryTable, textReport } from '../src/closeout/text-re
 import { ConfigError } from '../src/config/env.ts';
 import { listCsvFiles, readCsvEvents } from '../src/replay/csv-events.ts';
 import { createRedis } from '../src/state/redis.ts';
-import { PROMETHEUS_TARGETS_DIR, REPO_ROOT, StackError, stackEnv, up } from '../stack/services.ts';
+import {
+  PROMETHEUS_TARGETS_DIR,
+  REPO_ROOT,
+  StackError,
+  stackEnv,
+  startRedisCluster,
+  up,
+} from '../stack/services.ts';
 
 const program = new Command('demo')
   .description('replay the real export through the monitor and close out every day')
@@ -27,8 +34,15 @@ const program = new Command('demo')
   .option('--data <dir>', 'CSV exports to replay', resolve(REPO_ROOT, '..', 'shared', 'data', 'puffy'))
   .option('--reports <dir>', 'where to write the JSON and text reports', join(REPO_ROOT, 'reports'))
   .option('--namespace <ns>', 'namespace to use (default: a fresh one)')
+  .option('--redis-cluster', 'keep the state on a local Redis Cluster (3 masters, 3 replicas)')
   .parse();
-const opts = program.opts<{ format: string; data: string; reports: string; namespace?: string }>();
+const opts = program.opts<{
+  format: string;
+  data: string;
+  reports: string;
+  namespace?: string;
+  redisCluster?: boolean;
+}>();
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const step = (n: number, text: string) => say(`\n[${n}/5] ${text}`);
@@ -49,6 +63,8 @@ async function main(): Promise<number> {
   step(1, 'Starting the local stack (Kafka, schema registry, Redis, Prometheus, Alertmanager)');
   for (const s of await up((line) => say(`  ${line}`)))
     say(`  ${s.name.padEnd(13)} ${s.state.padEnd(9)} ${s.endpoint}`);
+  const cluster = opts.redisCluster ? await startRedisCluster((line) => say(`  ${line}`)) : undefined;
+  if (cluster) say(`  ${'redis-cluster'.padEnd(13)} ${'running'.padEnd(9)} ${cluster}`);
 
   const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const namespace = opts.namespace ?? `demo-${stamp}`;
@@ -60,6 +76,7 @@ async function main(): Promise<number> {
     METRICS_PORT: '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     PROMETHEUS_FILE_SD_DIR: PROMETHEUS_TARGETS_DIR,
+    ...(cluster ? { REDIS_CLUSTER_NODES: cluster } : {}),
   };
   Object.assign(process.env, env);
   const ctx = createContext({}, env);
@@ -102,7 +119,7 @@ Where to look next:
   Alertmanager   ${e.ALERTMANAGER_URL}/#/alerts?filter={namespace="${namespace}"}  (the close-out alerts, routed by severity)
   Prometheus     ${e.PROMETHEUS_URL}/graph?g0.expr=${encodeURIComponent(`sum by (event_name) (em_events_accepted_total{namespace="${namespace}"})`)}
   Grafana        with docker compose (docker compose up), http://localhost:3000: stream health, business today, close-out history
-  Redis state    redis-cli --scan --pattern 'em:{${namespace}:*'
+  Redis state    redis-cli ${cluster ? '-c -p 17001 ' : ''}--scan --pattern 'em:{${namespace}:*'${cluster ? ' (one node of the cluster; each holds its slots)' : ''}
 Stop the stack with: npm run stack:down`);
   return 0;
 }

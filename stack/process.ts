@@ -8,6 +8,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -33,6 +34,15 @@ export const logFileOf = (name: string) => join(STACK_DIR, 'logs', `${name}.log`
 
 function pidFile(name: string) {
   return join(STACK_DIR, 'run', `${name}.pid`);
+}
+
+/** Every name with a pid file: what the stack and the tests started and may still run. */
+export function startedNames(): string[] {
+  const dir = join(STACK_DIR, 'run');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.pid'))
+    .map((f) => f.slice(0, -'.pid'.length));
 }
 
 /** The pid in NAME's pid file if that process is alive and still ours. */

@@ -26,6 +26,7 @@ import {
   STACK_DIR,
   StackError,
   startDetached,
+  startedNames,
   stopPid,
   waitFor,
   which,
@@ -377,18 +378,29 @@ const mainRedis = (): RedisInstance => ({ name: 'redis', port: hostPort(stackEnv
 
 // ---------------------------------------------------------------- Redis Cluster
 
-/** Three masters and three replicas on fixed loopback ports (cluster bus: port + 10000). */
-export const REDIS_CLUSTER_PORTS = [17001, 17002, 17003, 17004, 17005, 17006] as const;
-export const REDIS_CLUSTER_NODES = REDIS_CLUSTER_PORTS.map((p) => `127.0.0.1:${p}`).join(',');
-export const redisClusterNodeName = (port: number) => `redis-cluster-${port}`;
+/** A local Redis Cluster: three masters and three replicas on fixed loopback ports (bus: port + 10000). */
+export interface RedisClusterInstance {
+  name: string;
+  ports: readonly [number, number, number, number, number, number];
+}
+
+/** The stack's cluster; the failover tests kill masters of one of their own. */
+export const MAIN_REDIS_CLUSTER: RedisClusterInstance = {
+  name: 'redis-cluster',
+  ports: [17001, 17002, 17003, 17004, 17005, 17006],
+};
+export const redisClusterNodesOf = (c: RedisClusterInstance) =>
+  c.ports.map((p) => `127.0.0.1:${p}`).join(',');
+export const REDIS_CLUSTER_NODES = redisClusterNodesOf(MAIN_REDIS_CLUSTER);
+export const redisClusterNodeName = (c: RedisClusterInstance, port: number) => `${c.name}-${port}`;
 
 /**
- * One node of the local cluster. A replica takes over 2 s after its master
+ * One node of a local cluster. A replica takes over 2 s after its master
  * stops answering, whatever its replication lag (validity factor 0), as the
  * failover tests need; a node restarted from its nodes.conf rejoins.
  */
-export function redisClusterNodeService(port: number): ServiceDefinition {
-  const name = redisClusterNodeName(port);
+export function redisClusterNodeService(c: RedisClusterInstance, port: number): ServiceDefinition {
+  const name = redisClusterNodeName(c, port);
   return {
     name,
     endpoint: `127.0.0.1:${port}`,
@@ -431,43 +443,47 @@ export function redisClusterNodeService(port: number): ServiceDefinition {
 }
 
 const redisCli = (port: number, ...args: string[]) =>
-  spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' });
+  spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', timeout: 10_000 });
 
 const clusterStateOk = (port: number) => /cluster_state:ok/.test(redisCli(port, 'cluster', 'info').stdout);
 
 /**
  * Starts the six nodes (each unless already running) and, the first time,
  * makes them one cluster with `redis-cli --cluster create`; waits until every
- * node sees every slot served. Returns REDIS_CLUSTER_NODES.
+ * node sees every slot served. Returns the nodes as REDIS_CLUSTER_NODES takes them.
  */
-export async function startRedisCluster(log: Log = console.error): Promise<string> {
+export async function startRedisCluster(
+  log: Log = console.error,
+  c: RedisClusterInstance = MAIN_REDIS_CLUSTER,
+): Promise<string> {
   if (!which('redis-cli'))
     throw new StackError('redis-cluster: redis-cli not found: install it with `apt-get install redis-tools`');
-  await Promise.all(REDIS_CLUSTER_PORTS.map((p) => ensureRunning(redisClusterNodeService(p), log)));
-  const assigned = /cluster_slots_assigned:(\d+)/.exec(
-    redisCli(REDIS_CLUSTER_PORTS[0], 'cluster', 'info').stdout,
-  )?.[1];
+  await Promise.all(c.ports.map((p) => ensureRunning(redisClusterNodeService(c, p), log)));
+  const nodes = redisClusterNodesOf(c);
+  const assigned = /cluster_slots_assigned:(\d+)/.exec(redisCli(c.ports[0], 'cluster', 'info').stdout)?.[1];
   if (assigned === '0') {
     run(
       'redis-cli',
-      ['--cluster', 'create', ...REDIS_CLUSTER_NODES.split(','), '--cluster-replicas', '1', '--cluster-yes'],
-      'redis-cluster: create',
+      ['--cluster', 'create', ...nodes.split(','), '--cluster-replicas', '1', '--cluster-yes'],
+      `${c.name}: create`,
     );
-    log(`redis-cluster: created 3 masters and 3 replicas on ${REDIS_CLUSTER_NODES}`);
+    log(`${c.name}: created 3 masters and 3 replicas on ${nodes}`);
   }
   await waitFor(
-    'redis-cluster: every node serving every slot',
+    `${c.name}: every node serving every slot`,
     async () =>
-      REDIS_CLUSTER_PORTS.every(clusterStateOk) &&
-      redisCli(REDIS_CLUSTER_PORTS[0], '--cluster', 'check', `127.0.0.1:${REDIS_CLUSTER_PORTS[0]}`).status ===
-        0,
+      c.ports.every(clusterStateOk) &&
+      redisCli(c.ports[0], '--cluster', 'check', `127.0.0.1:${c.ports[0]}`).status === 0,
     60_000,
   );
-  return REDIS_CLUSTER_NODES;
+  return nodes;
 }
 
-export async function stopRedisCluster(log: Log = console.error): Promise<void> {
-  for (const p of REDIS_CLUSTER_PORTS) await stopPid(redisClusterNodeName(p), log);
+export async function stopRedisCluster(
+  log: Log = console.error,
+  c: RedisClusterInstance = MAIN_REDIS_CLUSTER,
+): Promise<void> {
+  for (const p of c.ports) await stopPid(redisClusterNodeName(c, p), log);
 }
 
 // ---------------------------------------------------------------- Prometheus and Alertmanager
@@ -612,6 +628,8 @@ export async function up(log: Log = console.error): Promise<ServiceStatus[]> {
 export async function down(log: Log = console.error): Promise<void> {
   await stopRedisCluster(log);
   for (const s of STACK().reverse()) await stopPid(s.name, log);
+  // and whatever a test started and left running (a run killed before its clean-up)
+  for (const name of startedNames()) await stopPid(name, log);
 }
 
 /** A registry of ours, unless one already answers on its port (used either way). */

@@ -1,7 +1,7 @@
 /**
- * The local Redis Cluster as the failover tests see it: who masters which
- * slot, which node replicates which, and the faults (SIGKILL a master, pause a
- * replica) with waits bounded by what the cluster reports.
+ * A local Redis Cluster as the failover tests see it: who masters which
+ * slot, which node replicates which, and the faults (SIGKILL a master, pause
+ * and cut off a replica) with waits bounded by what the cluster reports.
  */
 import { spawnSync } from 'node:child_process';
 import calculateSlot from 'cluster-key-slot';
@@ -9,7 +9,7 @@ import { StateKeys } from '../../src/state/keys.ts';
 import {
   ensureRunning,
   livePidOf,
-  REDIS_CLUSTER_PORTS,
+  type RedisClusterInstance,
   redisClusterNodeName,
   redisClusterNodeService,
 } from '../../stack/services.ts';
@@ -27,24 +27,22 @@ interface ClusterNode {
 
 const cli = (port: number, ...args: string[]) =>
   spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', timeout: 5000 });
-
 const alive = (port: number) => cli(port, 'ping').stdout.trim() === 'PONG';
+const healthy = (port: number) => /cluster_state:ok/.test(cli(port, 'cluster', 'info').stdout);
 
-/** The cluster's view from a live node. */
-export function clusterNodes(): ClusterNode[] {
-  const port = REDIS_CLUSTER_PORTS.find(alive);
-  if (port === undefined) throw new Error('no cluster node answers');
-  return cli(port, 'cluster', 'nodes')
-    .stdout.trim()
+/** CLUSTER NODES, one node a line: id, address, flags, master id, …, slot ranges. */
+function parseNodes(text: string): ClusterNode[] {
+  return text
+    .trim()
     .split('\n')
     .map((line) => {
-      const [id, address, flags, masterId, , , , , ...slots] = line.split(' ');
+      const [id, address, flags = '', masterId, , , , , ...slots] = line.split(' ');
       return {
-        id: id!,
-        port: Number(/:(\d+)@/.exec(address!)?.[1]),
-        master: flags!.includes('master'),
-        failed: /\bfail\b/.test(flags!),
-        masterId: masterId === '-' ? null : masterId!,
+        id: id ?? '',
+        port: Number(/:(\d+)@/.exec(address ?? '')?.[1] ?? 0),
+        master: flags.includes('master'),
+        failed: /\bfail\b/.test(flags),
+        masterId: masterId === '-' || masterId === undefined ? null : masterId,
         slots: slots
           .filter((s) => /^\d/.test(s))
           .map((s) => {
@@ -55,87 +53,106 @@ export function clusterNodes(): ClusterNode[] {
     });
 }
 
-/** The port of the master serving a namespace's day (its hash slot). */
-export function masterOfDay(namespace: string, day: string): number {
-  const slot = calculateSlot(new StateKeys(namespace).dayKey(day, 'applied'));
-  const owner = clusterNodes().find(
-    (n) => n.master && !n.failed && n.slots.some(([lo, hi]) => slot >= lo && slot <= hi),
-  );
-  if (!owner) throw new Error(`no master serves slot ${slot}`);
-  return owner.port;
-}
+export class LocalCluster {
+  constructor(readonly instance: RedisClusterInstance) {}
 
-/** The port of the replica of a master. */
-export function replicaOf(masterPort: number): number {
-  const nodes = clusterNodes();
-  const master = nodes.find((n) => n.port === masterPort)!;
-  const replica = nodes.find((n) => n.masterId === master.id && !n.failed);
-  if (!replica) throw new Error(`master ${masterPort} has no live replica`);
-  return replica.port;
-}
+  /** The cluster's view from the first live node that gives a whole one (every node listed). */
+  nodes(): ClusterNode[] {
+    for (const port of this.instance.ports.filter(alive)) {
+      const view = parseNodes(cli(port, 'cluster', 'nodes').stdout);
+      if (view.length === this.instance.ports.length && view.every((n) => n.port > 0)) return view;
+    }
+    throw new Error(`no node of ${this.instance.name} gives a whole view of the cluster`);
+  }
 
-export function signalNode(port: number, signal: NodeJS.Signals) {
-  const pid = livePidOf(redisClusterNodeName(port));
-  if (!pid) throw new Error(`cluster node ${port} is not running`);
-  process.kill(pid, signal);
-}
+  /** The port of the master serving a namespace's day (its hash slot), once the nodes agree on one. */
+  async masterOfDay(namespace: string, day: string): Promise<number> {
+    const slot = calculateSlot(new StateKeys(namespace).dayKey(day, 'applied'));
+    const owner = await eventually(
+      async () =>
+        this.nodes().find(
+          (n) => n.master && !n.failed && n.slots.some(([lo, hi]) => slot >= lo && slot <= hi),
+        ),
+      (n) => n !== undefined,
+      30_000,
+    );
+    return owner!.port;
+  }
 
-/**
- * Cut a master's replication links. With its replica paused first, the replica
- * cannot reconnect: whatever the master writes next it alone holds (a paused
- * replica alone is not enough: the kernel's socket buffers would still hand it
- * the stream once it resumes).
- */
-export function cutReplication(masterPort: number) {
-  const killed = Number(cli(masterPort, 'client', 'kill', 'type', 'replica').stdout.trim());
-  if (!(killed >= 1)) throw new Error(`master ${masterPort} had no replication link to cut`);
-}
+  /** The port of the live replica of a master. */
+  async replicaOf(masterPort: number): Promise<number> {
+    const replica = await eventually(
+      async () => {
+        const nodes = this.nodes();
+        const master = nodes.find((n) => n.port === masterPort);
+        return master && nodes.find((n) => n.masterId === master.id && !n.failed);
+      },
+      (n) => n !== undefined,
+      30_000,
+    );
+    return replica!.port;
+  }
 
-const healthy = (port: number) => /cluster_state:ok/.test(cli(port, 'cluster', 'info').stdout);
+  signal(port: number, signal: NodeJS.Signals) {
+    const pid = livePidOf(redisClusterNodeName(this.instance, port));
+    if (!pid) throw new Error(`cluster node ${port} is not running`);
+    process.kill(pid, signal);
+  }
 
-/** After a master died: its replica serves its slots and every live node says the cluster is ok. */
-export async function failedOver(deadPort: number) {
-  await eventually(
-    async () => {
-      const nodes = clusterNodes();
-      const dead = nodes.find((n) => n.port === deadPort);
-      return (
-        dead !== undefined &&
-        dead.slots.length === 0 &&
-        REDIS_CLUSTER_PORTS.filter((p) => p !== deadPort && alive(p)).every(healthy)
-      );
-    },
-    (ok) => ok,
-    60_000,
-  );
-}
+  /**
+   * Cut a master's replication links. With its replica paused first, the
+   * replica cannot reconnect: whatever the master writes next it alone holds
+   * (a paused replica alone is not enough: the kernel's socket buffers would
+   * still hand it the stream once it resumes).
+   */
+  cutReplication(masterPort: number) {
+    const killed = Number(cli(masterPort, 'client', 'kill', 'type', 'replica').stdout.trim());
+    if (!(killed >= 1)) throw new Error(`master ${masterPort} had no replication link to cut`);
+  }
 
-/** Restart a killed node from its nodes.conf and AOF: it rejoins as a replica and catches up. */
-export async function rejoin(port: number) {
-  await ensureRunning(redisClusterNodeService(port), () => {});
-  await eventually(
-    async () => {
-      const info = cli(port, 'info', 'replication').stdout;
-      return /role:slave/.test(info) && /master_link_status:up/.test(info) && healthy(port);
-    },
-    (ok) => ok,
-    60_000,
-  );
-}
+  /** After a master died: its replica serves its slots and every live node says the cluster is ok. */
+  async failedOver(deadPort: number) {
+    await eventually(
+      async () => {
+        const dead = this.nodes().find((n) => n.port === deadPort);
+        return (
+          dead !== undefined &&
+          dead.slots.length === 0 &&
+          this.instance.ports.filter((p) => p !== deadPort && alive(p)).every(healthy)
+        );
+      },
+      (ok) => ok,
+      60_000,
+    );
+  }
 
-/** Every master has a live replica (the tests leave the cluster as they found it). */
-export async function fullyReplicated() {
-  await eventually(
-    async () => {
-      const nodes = clusterNodes();
-      const masters = nodes.filter((n) => n.master && !n.failed && n.slots.length > 0);
-      return (
-        masters.length === 3 &&
-        masters.every((m) => nodes.some((n) => n.masterId === m.id && !n.failed)) &&
-        REDIS_CLUSTER_PORTS.every(healthy)
-      );
-    },
-    (ok) => ok,
-    60_000,
-  );
+  /** Restart a killed node from its nodes.conf and AOF: it rejoins as a replica and catches up. */
+  async rejoin(port: number) {
+    await ensureRunning(redisClusterNodeService(this.instance, port), () => {});
+    await eventually(
+      async () => {
+        const info = cli(port, 'info', 'replication').stdout;
+        return /role:slave/.test(info) && /master_link_status:up/.test(info) && healthy(port);
+      },
+      (ok) => ok,
+      60_000,
+    );
+  }
+
+  /** Every master has a live replica (each test starts from a whole cluster). */
+  async fullyReplicated() {
+    await eventually(
+      async () => {
+        const nodes = this.nodes();
+        const masters = nodes.filter((n) => n.master && !n.failed && n.slots.length > 0);
+        return (
+          masters.length === 3 &&
+          masters.every((m) => nodes.some((n) => n.masterId === m.id && !n.failed)) &&
+          this.instance.ports.every(healthy)
+        );
+      },
+      (ok) => ok,
+      60_000,
+    );
+  }
 }

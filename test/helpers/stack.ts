@@ -30,10 +30,10 @@ export function redis(url = env.REDIS_URL): Redis {
   return new Redis(url, { maxRetriesPerRequest: 2 });
 }
 
-/** A client of the stack's Redis Cluster (global setup starts it), patient through a failover. */
-export function clusterRedis(): Cluster {
+/** A client of the stack's Redis Cluster (global setup starts it), or of another; patient through a failover. */
+export function clusterRedis(nodes = REDIS_CLUSTER_NODES): Cluster {
   return new Cluster(
-    REDIS_CLUSTER_NODES.split(',').map((n) => ({ host: n.split(':')[0]!, port: Number(n.split(':')[1]) })),
+    nodes.split(',').map((n) => ({ host: n.split(':')[0]!, port: Number(n.split(':')[1]) })),
     { redisOptions: { maxRetriesPerRequest: 2 }, retryDelayOnFailover: 300, retryDelayOnClusterDown: 300 },
   );
 }
@@ -51,7 +51,12 @@ export interface TestSpace {
 /** A fresh namespace and topic for one test file (or one test). */
 export async function testSpace(
   file: string,
-  options: { partitions?: number; createTopic?: boolean; redisCluster?: boolean } = {},
+  options: {
+    partitions?: number;
+    createTopic?: boolean;
+    /** The state on the stack's Redis Cluster (true) or on the cluster of these nodes. */
+    redisCluster?: boolean | string;
+  } = {},
 ): Promise<TestSpace> {
   const slug = basename(file)
     .replace(/\.test\.ts$/, '')
@@ -59,6 +64,8 @@ export async function testSpace(
     .toLowerCase()
     .slice(0, 30);
   const namespace = `t-${slug}-${randomBytes(3).toString('hex')}`;
+  const clusterNodes =
+    options.redisCluster === true ? REDIS_CLUSTER_NODES : options.redisCluster || undefined;
   const topic = `test.${namespace}.events`;
   const childEnv: Record<string, string> = {
     ...env,
@@ -68,7 +75,7 @@ export async function testSpace(
     LOG_LEVEL: 'info', // tests read the monitor's start line (metrics port)
     KAFKA_SESSION_TIMEOUT_MS: '10000',
     KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
-    ...(options.redisCluster ? { REDIS_CLUSTER_NODES } : {}),
+    ...(clusterNodes ? { REDIS_CLUSTER_NODES: clusterNodes } : {}),
   };
   const ctx = createContext({}, { ...process.env, ...childEnv });
   const k = kafka();
@@ -85,7 +92,7 @@ export async function testSpace(
           if (f.includes(`-${namespace}-`)) rmSync(join(PROMETHEUS_TARGETS_DIR, f), { force: true });
         }
       }
-      const r: RedisClient = options.redisCluster ? clusterRedis() : redis();
+      const r: RedisClient = clusterNodes ? clusterRedis(clusterNodes) : redis();
       await new DayStore(r, namespace).deleteNamespace();
       r.disconnect();
       await deleteTopics(k, [topic, deadLetterTopicOf(topic)]).catch(() => undefined);

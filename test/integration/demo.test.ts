@@ -1,7 +1,8 @@
 /**
- * The README's main command on the real export, in JSON and in Avro: the
- * documented tracking failures of this export must be found, and every day's
- * figures must match the CSV files exactly.
+ * The README's main command on the real export, in JSON, in Avro, and with
+ * the state on the local Redis Cluster: the documented tracking failures of
+ * this export must be found, and every day's figures must match the CSV files
+ * exactly.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,13 +18,14 @@ import { DayStore } from '../../src/state/day-store.ts';
 import { REPO_ROOT } from '../../stack/services.ts';
 import { launchChromium, openReport } from '../helpers/browser.ts';
 import { EXPECTED } from '../helpers/export.ts';
-import { kafka, redis } from '../helpers/stack.ts';
+import { clusterRedis, kafka, redis } from '../helpers/stack.ts';
 
-const runs: { namespace: string; dir: string }[] = [];
+const runs: { namespace: string; dir: string; cluster: boolean }[] = [];
 afterAll(async () => {
-  const r = redis();
-  for (const { namespace, dir } of runs) {
+  for (const { namespace, dir, cluster } of runs) {
+    const r = cluster ? clusterRedis() : redis();
     await new DayStore(r, namespace).deleteNamespace();
+    r.disconnect();
     await deleteTopics(kafka(), [`demo.${namespace}.events`, `demo.${namespace}.events.dlq`]).catch(
       () => undefined,
     );
@@ -33,13 +35,12 @@ afterAll(async () => {
     await admin.disconnect();
     rmSync(dir, { recursive: true, force: true });
   }
-  r.disconnect();
 });
 
-async function demo(format: 'json' | 'avro') {
-  const namespace = `t-demo-${format}-${randomBytes(3).toString('hex')}`;
+async function demo(format: 'json' | 'avro', cluster: boolean) {
+  const namespace = `t-demo-${format}${cluster ? '-cluster' : ''}-${randomBytes(3).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'em-demo-'));
-  runs.push({ namespace, dir });
+  runs.push({ namespace, dir, cluster });
   const child = spawn(
     process.execPath,
     [
@@ -52,6 +53,7 @@ async function demo(format: 'json' | 'avro') {
       namespace,
       '--reports',
       dir,
+      ...(cluster ? ['--redis-cluster'] : []),
     ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -72,10 +74,14 @@ async function demo(format: 'json' | 'avro') {
 const checksOn = (reports: Map<string, Report>, check: string) =>
   [...reports.values()].filter((r) => r.alerts.some((a) => a.check === check)).map((r) => r.date);
 
-describe.each(['json', 'avro'] as const)('the demo on the real export (%s)', (format) => {
+describe.each([
+  { variant: 'json', format: 'json', cluster: false },
+  { variant: 'avro', format: 'avro', cluster: false },
+  { variant: 'json-cluster', format: 'json', cluster: true },
+] as const)('the demo on the real export ($variant)', ({ variant, format, cluster }) => {
   let result: Awaited<ReturnType<typeof demo>>;
   it('runs to the end and reads well', async () => {
-    result = await demo(format);
+    result = await demo(format, cluster);
     expect(result.code, result.out).toBe(0);
     expect(result.out).toContain('[5/5] Summary of the 14 days');
     expect(result.out).toMatch(/2025-03-02 +critical +4,335/);
@@ -197,7 +203,7 @@ describe.each(['json', 'avro'] as const)('the demo on the real export (%s)', (fo
         expect.arrayContaining([...days.map((d) => `${d}.html`), 'index.html']),
       );
       for (const day of days) {
-        const seen = await openReport(browser, pageOf(day), { name: `demo-${format}-${day}` });
+        const seen = await openReport(browser, pageOf(day), { name: `demo-${variant}-${day}` });
         expect(seen.requests, day).toEqual([seen.url]);
         expect(seen.errors, day).toEqual([]);
         expect(seen.chartsDrawn, day).toBe(7);
@@ -211,7 +217,7 @@ describe.each(['json', 'avro'] as const)('the demo on the real export (%s)', (fo
         );
       }
       const index = await openReport(browser, join(result.dir, 'index.html'), {
-        name: `demo-${format}-index`,
+        name: `demo-${variant}-index`,
       });
       expect(index.requests).toEqual([index.url]);
       expect(index.errors).toEqual([]);
@@ -221,7 +227,7 @@ describe.each(['json', 'avro'] as const)('the demo on the real export (%s)', (fo
     it('shows the 2025-03-02 null client id spike plainly: high above the limit line, marked CRITICAL', async () => {
       for (const width of [1280, 390]) {
         const seen = await openReport(browser, pageOf('2025-03-02'), {
-          name: `demo-${format}-2025-03-02-${width}px`,
+          name: `demo-${variant}-2025-03-02-${width}px`,
           width,
         });
         expect(seen.scrollsSideways).toBe(false);
@@ -236,7 +242,7 @@ describe.each(['json', 'avro'] as const)('the demo on the real export (%s)', (fo
 
     it('shows the 2025-03-04 AOV dip plainly: below the band it was judged against, marked WARNING', async () => {
       const seen = await openReport(browser, pageOf('2025-03-04'), {
-        name: `demo-${format}-2025-03-04-aov-dip`,
+        name: `demo-${variant}-2025-03-04-aov-dip`,
       });
       expect(seen.alerts.find((a) => a.check === 'aov_anomaly')).toMatchObject({ severity: 'WARNING' });
       const aov = seen.charts.find((c) => c.name === 'aov')!;

@@ -1,14 +1,21 @@
 /**
- * A Redis Cluster master lost mid-stream, on the local cluster (3 masters, 3
- * replicas, append-only): the cluster promotes the replica by itself, the
+ * A Redis Cluster master lost mid-stream, on a local cluster of this file's
+ * own (3 masters, 3 replicas, append-only; the stack's cluster serves other
+ * files meanwhile): the cluster promotes the replica by itself, the
  * consumer retries against the new master, and every day's figures equal the
  * export's. The consumer commits no offset before a replica holds the writes
  * (WAIT, REDIS_MIN_REPLICAS=1 by default on a cluster); with
  * REDIS_MIN_REPLICAS=0 the same failover, with the replica behind, loses
  * events Kafka already counts as processed: the guarantee is WAIT's.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DayStore } from '../../src/state/day-store.ts';
+import {
+  type RedisClusterInstance,
+  redisClusterNodesOf,
+  startRedisCluster,
+  stopRedisCluster,
+} from '../../stack/services.ts';
 import {
   EXPECTED,
   EXPECTED_TOTAL,
@@ -18,16 +25,16 @@ import {
   totalEvents,
 } from '../helpers/export.ts';
 import { eventually, type MonitorProcess, startMonitor } from '../helpers/monitor-process.ts';
-import {
-  cutReplication,
-  failedOver,
-  fullyReplicated,
-  masterOfDay,
-  rejoin,
-  replicaOf,
-  signalNode,
-} from '../helpers/redis-cluster.ts';
+import { LocalCluster } from '../helpers/redis-cluster.ts';
 import { clusterRedis, type TestSpace, testSpace } from '../helpers/stack.ts';
+
+const FAILOVER_CLUSTER: RedisClusterInstance = {
+  name: 'redis-cluster-failover',
+  ports: [17101, 17102, 17103, 17104, 17105, 17106],
+};
+const NODES = redisClusterNodesOf(FAILOVER_CLUSTER);
+const cluster = new LocalCluster(FAILOVER_CLUSTER);
+const connect = () => clusterRedis(NODES);
 
 /** A failover, the recovery and a full drain. */
 const FAILOVER_TEST_TIMEOUT_MS = 300_000;
@@ -40,18 +47,22 @@ const DAY = DAYS[3]!;
 const spaces: TestSpace[] = [];
 const processes: MonitorProcess[] = [];
 let paused: number | undefined;
+beforeAll(async () => {
+  await startRedisCluster(() => {}, FAILOVER_CLUSTER);
+}, 120_000);
 afterEach(async () => {
-  if (paused !== undefined) signalNode(paused, 'SIGCONT');
+  if (paused !== undefined) cluster.signal(paused, 'SIGCONT');
   paused = undefined;
   for (const p of processes.splice(0)) if (p.child.exitCode === null) p.kill('SIGKILL');
-  await fullyReplicated(); // the next test starts from a whole cluster
-});
+  await cluster.fullyReplicated(); // the next test starts from a whole cluster
+}, 120_000);
 afterAll(async () => {
   for (const s of spaces) await s.cleanup();
+  await stopRedisCluster(() => {}, FAILOVER_CLUSTER);
 });
 
 async function space(name: string) {
-  const s = await testSpace(`${import.meta.filename}-${name}`, { partitions: 6, redisCluster: true });
+  const s = await testSpace(`${import.meta.filename}-${name}`, { partitions: 6, redisCluster: NODES });
   spaces.push(s);
   return s;
 }
@@ -67,7 +78,7 @@ function consumer(s: TestSpace, extra: Record<string, string> = {}, args: string
 }
 /** Events of a day as its master holds them right now. */
 async function dayEvents(s: TestSpace, day: string) {
-  const r = clusterRedis();
+  const r = connect();
   try {
     return (await new DayStore(r, s.namespace).read(day)).counters.events;
   } finally {
@@ -87,7 +98,7 @@ describe('a Redis Cluster master lost mid-stream', () => {
       const produced = await feed.reached(0);
       const c = consumer(s);
       await eventually(
-        () => totalEvents(s.namespace, clusterRedis),
+        () => totalEvents(s.namespace, connect),
         (n) => n === produced,
         120_000,
       ).catch(explain(c));
@@ -97,18 +108,18 @@ describe('a Redis Cluster master lost mid-stream', () => {
         (n) => n > 0,
         120_000,
       ).catch(explain(c));
-      const master = masterOfDay(s.namespace, DAY);
-      signalNode(master, 'SIGKILL');
-      await failedOver(master);
-      await rejoin(master);
+      const master = await cluster.masterOfDay(s.namespace, DAY);
+      cluster.signal(master, 'SIGKILL');
+      await cluster.failedOver(master);
+      await cluster.rejoin(master);
       feed.release(1);
       await feed.done;
       await eventually(
-        () => totalEvents(s.namespace, clusterRedis),
+        () => totalEvents(s.namespace, connect),
         (n) => n === EXPECTED_TOTAL,
         150_000,
       ).catch(explain(c));
-      expect(await stateFigures(s.namespace, clusterRedis)).toEqual(expectedFigures());
+      expect(await stateFigures(s.namespace, connect)).toEqual(expectedFigures());
       expect(c.child.exitCode).toBeNull(); // it recovered by itself
       c.kill('SIGTERM');
       expect(await c.exited).toBe(0);
@@ -128,14 +139,14 @@ describe('a Redis Cluster master lost mid-stream', () => {
     const produced = await feed.reached(0);
     const first = consumer(s, { REDIS_MIN_REPLICAS: minReplicas, KAFKA_COMMIT_INTERVAL_MS: '100' });
     await eventually(
-      () => totalEvents(s.namespace, clusterRedis),
+      () => totalEvents(s.namespace, connect),
       (n) => n === produced,
       120_000,
     ).catch(explain(first));
-    const master = masterOfDay(s.namespace, DAY);
-    paused = replicaOf(master);
-    signalNode(paused, 'SIGSTOP');
-    cutReplication(master);
+    const master = await cluster.masterOfDay(s.namespace, DAY);
+    paused = await cluster.replicaOf(master);
+    cluster.signal(paused, 'SIGSTOP');
+    cluster.cutReplication(master);
     feed.release(0);
     // the master holds writes of the day that its replica has not seen
     const atFault = await eventually(
@@ -145,11 +156,11 @@ describe('a Redis Cluster master lost mid-stream', () => {
     ).catch(explain(first));
     first.kill('SIGTERM'); // commits every batch it counts as done
     expect(await first.exited).toBe(0);
-    signalNode(master, 'SIGKILL');
-    signalNode(paused, 'SIGCONT');
+    cluster.signal(master, 'SIGKILL');
+    cluster.signal(paused, 'SIGCONT');
     paused = undefined;
-    await failedOver(master);
-    await rejoin(master);
+    await cluster.failedOver(master);
+    await cluster.rejoin(master);
     feed.release(1);
     await feed.done;
     const drain = consumer(s, { REDIS_MIN_REPLICAS: minReplicas }, ['--exit-when-idle', '3']);
@@ -162,7 +173,7 @@ describe('a Redis Cluster master lost mid-stream', () => {
     async () => {
       const { s, atFault } = await failoverWithReplicaBehind('behind-wait', '1');
       expect(atFault).toBeGreaterThan(0);
-      expect(await stateFigures(s.namespace, clusterRedis)).toEqual(expectedFigures());
+      expect(await stateFigures(s.namespace, connect)).toEqual(expectedFigures());
     },
     FAILOVER_TEST_TIMEOUT_MS,
   );
@@ -172,7 +183,7 @@ describe('a Redis Cluster master lost mid-stream', () => {
     async () => {
       const { s, atFault } = await failoverWithReplicaBehind('behind-nowait', '0');
       expect(atFault).toBe(EXPECTED.get(DAY)!.rows);
-      const figures = await stateFigures(s.namespace, clusterRedis);
+      const figures = await stateFigures(s.namespace, connect);
       // the promoted replica never saw the day's events, and their offsets were committed
       // (later days the same master served before the fault are lost as well)
       expect(figures.get(DAY)!.events).toBe(0);
