@@ -176,12 +176,10 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
 function serversOf(redis: RedisClient): { name: string; server: Redis }[] {
   if (!isCluster(redis)) return [{ name: 'redis', server: redis }];
   const named = (role: 'master' | 'slave') =>
-    redis
-      .nodes(role)
-      .map((server) => ({
-        name: `${role === 'master' ? 'master' : 'replica'} ${server.options.port}`,
-        server,
-      }));
+    redis.nodes(role).map((server) => ({
+      name: `${role === 'master' ? 'master' : 'replica'} ${server.options.port}`,
+      server,
+    }));
   return [...named('master'), ...named('slave')];
 }
 const cpuOf = (servers: { server: Redis }[]) => Promise.all(servers.map((s) => redisCpuSeconds(s.server)));

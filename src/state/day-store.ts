@@ -221,9 +221,7 @@ export class DayStore {
     const { minReplicas, replicaTimeoutMs } = this.options;
     if (minReplicas === 0 || days.length === 0) return;
     const acknowledged = await allSettledOrThrow(
-      this.mastersOf(days).map(
-        (node) => node.call('WAIT', minReplicas, replicaTimeoutMs) as Promise<number>,
-      ),
+      this.mastersOf(days).map((node) => node.call('WAIT', minReplicas, replicaTimeoutMs) as Promise<number>),
     );
     const least = Math.min(...acknowledged);
     if (least < minReplicas) throw new ReplicasBehindError(least, minReplicas, replicaTimeoutMs);
