@@ -333,6 +333,24 @@ async function redisPing(port: number, password?: string): Promise<boolean> {
   });
 }
 
+/** A redis-server on loopback, in the foreground, persisting to its append-only file in `dir`. */
+const redisServerArgs = (port: number, dir: string) => [
+  '--bind',
+  '127.0.0.1',
+  '--port',
+  String(port),
+  '--dir',
+  dir,
+  '--appendonly',
+  'yes',
+  '--appendfsync',
+  'everysec',
+  '--save',
+  '',
+  '--daemonize',
+  'no',
+];
+
 /** A Redis of our own (append-only on); the main one is usually the machine's, used as it is. */
 export function redisService(instance: RedisInstance, reuseExisting = true): ServiceDefinition {
   return {
@@ -348,22 +366,7 @@ export function redisService(instance: RedisInstance, reuseExisting = true): Ser
         throw new StackError('redis: redis-server not found: install it with `apt-get install redis-server`');
       const dir = join(STACK_DIR, instance.name);
       mkdirSync(dir, { recursive: true });
-      const args = [
-        '--bind',
-        '127.0.0.1',
-        '--port',
-        String(instance.port),
-        '--dir',
-        dir,
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'everysec',
-        '--save',
-        '',
-        '--daemonize',
-        'no',
-      ];
+      const args = redisServerArgs(instance.port, dir);
       if (instance.password) args.push('--requirepass', instance.password);
       return startDetached(instance.name, bin, args);
     },
@@ -415,18 +418,7 @@ export function redisClusterNodeService(c: RedisClusterInstance, port: number): 
       const dir = join(STACK_DIR, name);
       mkdirSync(dir, { recursive: true });
       return startDetached(name, bin, [
-        '--bind',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--dir',
-        dir,
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'everysec',
-        '--save',
-        '',
+        ...redisServerArgs(port, dir),
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
@@ -435,8 +427,6 @@ export function redisClusterNodeService(c: RedisClusterInstance, port: number): 
         '2000',
         '--cluster-replica-validity-factor',
         '0',
-        '--daemonize',
-        'no',
       ]);
     },
   };
