@@ -7,6 +7,7 @@
  *   cli ─┬─► ingest ──┬─► source ──► metrics ──► closeout (stored reports), state
  *        │            └─► validation, aggregation, state   (its ports: ingest/ports.ts)
  *        ├─► closeout ──► state ──► aggregation ──► validation
+ *        ├─► intraday ──► aggregation (its slots; the checks are pure)
  *        ├─► delivery ──► closeout (report types, check registry)
  *        ├─► replay ────► source
  *        └─► config ◄── everything;   leaves (errors.ts, outcome.ts, log.ts, calendar/) import nothing of ours
@@ -47,6 +48,7 @@ module.exports = {
     layer('source', ['metrics', 'config']),
     layer('ingest', ['source', 'validation', 'aggregation', 'state', 'config']),
     layer('closeout', ['state', 'aggregation', 'validation', 'config']),
+    layer('intraday', ['aggregation', 'config']),
     layer('delivery', ['closeout', 'config']),
     layer('replay', ['source', 'config']),
     {

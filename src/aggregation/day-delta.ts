@@ -2,6 +2,7 @@
  * Folds a batch's events into one delta per day, in memory, so that Redis is
  * written once per day per batch instead of once per event. Pure: no I/O.
  */
+import { DayResolver } from '../calendar/day-resolver.ts';
 import type { TrafficRules } from '../config/monitor-config.ts';
 import type { RejectReason } from '../outcome.ts';
 import type { AcceptedEvent } from '../validation/event.ts';
@@ -9,6 +10,7 @@ import type { PlanVerdict } from '../validation/tracking-plan.ts';
 import { utmSourceOf } from './channel.ts';
 import { bump, type DayCounters, emptyCounters, problemKey } from './day-counters.ts';
 import { classifyDevice } from './device.ts';
+import { IntradayTally, MISSING_EVENT_TYPE, OTHER_EVENT_TYPE, slotOfMinute } from './intraday.ts';
 import { type Coordinate, ViolationTallies } from './violations.ts';
 
 export const FUNNEL_STAGES = {
@@ -26,6 +28,17 @@ export interface Touch {
   pageUrl: string | null;
   referrer: string | null;
 }
+
+const UTC = new DayResolver('UTC');
+const utcMinuteOfDay = (tsMs: number) => UTC.minuteOfDay(tsMs);
+
+/** The event type an intraday series is kept under: a known name, or one of two placeholders. */
+const eventTypeOf = (e: AcceptedEvent) =>
+  e.eventName === null
+    ? MISSING_EVENT_TYPE
+    : e.problems.some((p) => p.kind === 'event_name_unknown')
+      ? OTHER_EVENT_TYPE
+      : e.eventName;
 
 export class DayDelta {
   readonly counters: DayCounters = emptyCounters();
@@ -45,9 +58,14 @@ export class DayDelta {
   accepted = 0;
   rejected = 0;
 
+  /** Intraday slots of this batch's events (see intraday.ts). */
+  readonly intraday = new IntradayTally();
+
   constructor(
     readonly day: string,
     readonly traffic: SessionRules = DEFAULT_SESSION_RULES,
+    /** Minutes since local midnight of an event time (the monitor's zone; UTC by default). */
+    private readonly minuteOfDay: (tsMs: number) => number = utcMinuteOfDay,
   ) {}
 
   /** `at`: the event's Kafka coordinates, kept as a sample when it broke the tracking plan. */
@@ -58,6 +76,7 @@ export class DayDelta {
     c.events++;
     if (e.eventName !== null) bump(c.eventNames, e.eventName);
     if (e.clientId === null) c.nullClient++;
+    this.intraday.add(slotOfMinute(this.minuteOfDay(e.tsMs)), eventTypeOf(e), e.clientId === null, e.tsMs);
     for (const f of e.missingFields) bump(c.missingFields, f);
     for (const a of e.aliasesUsed) bump(c.aliases, a);
     for (const p of e.problems) bump(c.problems, problemKey(p.kind, p.field));
@@ -157,12 +176,15 @@ export function sessionRuns(visits: [number, number][], gapMs: number): [string,
 export class BatchDeltas {
   readonly byDay = new Map<string, DayDelta>();
 
-  constructor(private readonly traffic?: SessionRules) {}
+  constructor(
+    private readonly traffic?: SessionRules,
+    private readonly minuteOfDay?: (tsMs: number) => number,
+  ) {}
 
   for(day: string): DayDelta {
     let d = this.byDay.get(day);
     if (!d) {
-      d = new DayDelta(day, this.traffic);
+      d = new DayDelta(day, this.traffic, this.minuteOfDay);
       this.byDay.set(day, d);
     }
     return d;

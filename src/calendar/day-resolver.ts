@@ -8,13 +8,47 @@ const MAX_CACHED_SLOTS = 10_000;
 
 export class DayResolver {
   private readonly format: Intl.DateTimeFormat | null;
+  private readonly clock: Intl.DateTimeFormat | null;
   private readonly slots = new Map<number, string>();
+  /** 15-minute slot → the local minute of day it starts at */
+  private readonly slotMinutes = new Map<number, number>();
 
   constructor(readonly timeZone: string) {
-    this.format =
-      timeZone === 'UTC' || timeZone === 'Etc/UTC'
-        ? null
-        : new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    const utc = timeZone === 'UTC' || timeZone === 'Etc/UTC';
+    this.format = utc
+      ? null
+      : new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    this.clock = utc
+      ? null
+      : new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  }
+
+  /** Minutes since local midnight (0 … 1439) of an instant, in this zone. */
+  minuteOfDay(epochMs: number): number {
+    if (!this.clock) return Math.floor((((epochMs % 86_400_000) + 86_400_000) % 86_400_000) / 60_000);
+    const slot = Math.floor(epochMs / SLOT_MS);
+    let start = this.slotMinutes.get(slot);
+    if (start === undefined) {
+      const [h, m] = this.clock
+        .format(slot * SLOT_MS)
+        .split(':')
+        .map(Number);
+      start = h! * 60 + m!;
+      if (this.slotMinutes.size >= MAX_CACHED_SLOTS) this.slotMinutes.clear();
+      this.slotMinutes.set(slot, start);
+    }
+    return start + Math.floor((epochMs - slot * SLOT_MS) / 60_000);
+  }
+
+  /** The instant a local time of a day starts (epoch ms): the first instant whose day and minute match. */
+  instantOf(day: string, minuteOfDay: number): number {
+    // the zone's offset is within ±14 h: try the UTC reading shifted by each quarter-hour offset
+    const naive = Date.parse(`${day}T00:00:00Z`) + minuteOfDay * 60_000;
+    for (let offset = -14 * 60; offset <= 14 * 60; offset += 15) {
+      const t = naive - offset * 60_000;
+      if (this.dayOf(t) === day && this.minuteOfDay(t) === minuteOfDay) return t;
+    }
+    return naive;
   }
 
   dayOf(epochMs: number): string {

@@ -225,6 +225,53 @@ export const MonitorConfigSchema = z.strictObject({
       maxViolationTriples: z.number().int().min(1).max(10_000).default(200),
     })
     .prefault({}),
+  intraday: z
+    .strictObject({
+      /** Baseline days: the last `baselineDays` days with events within `lookbackDays`, or the same weekday's when enough. */
+      baselineDays: z.number().int().min(1).max(60).default(7),
+      lookbackDays: z.number().int().min(7).max(90).default(28),
+      sameWeekdayDays: z.number().int().min(1).max(12).default(4),
+      minSameWeekdayDays: z.number().int().min(1).max(12).default(3),
+      /** Fewer baseline days than this: the checks say so instead of judging. */
+      minBaselineDays: z.number().int().min(1).default(3),
+      volume: z
+        .strictObject({
+          /** Trailing windows judged, besides the day so far. */
+          windowsMinutes: z.array(z.number().int().min(10).max(1440)).min(1).default([60, 180]),
+          /** Windows where fewer events than this are expected are not judged: a quiet night pages no one. */
+          minExpected: z.number().positive().default(20),
+          /** CRITICAL: this unlikely under the baseline, and at least this far below it. */
+          criticalP: z.number().positive().max(0.5).default(1e-6),
+          criticalDrop: share.default(0.5),
+          /**
+           * WARNING: a sustained shortfall (windows of 3 h or more, or the day so far). Half, not less:
+           * a day 40% down is the close-out's to judge, a tracking break shows as a halving or worse.
+           */
+          warningP: z.number().positive().max(0.5).default(1e-3),
+          warningDrop: share.default(0.5),
+        })
+        .prefault({}),
+      silence: z
+        .strictObject({
+          /** Silences shorter than this never fire. */
+          floorMinutes: z.number().int().min(10).default(30),
+          /** The learned gap: this quantile of the silences on baseline days within ± contextMinutes of the hour. */
+          quantile: share.default(1),
+          contextMinutes: z.number().int().min(0).max(720).default(60),
+          /** And no event in the silence must be this unlikely under the baseline. */
+          p: z.number().positive().max(0.5).default(1e-4),
+        })
+        .prefault({}),
+      nullClient: z
+        .strictObject({
+          windowMinutes: z.number().int().min(10).max(1440).default(60),
+          minEvents: z.number().int().min(1).default(50),
+          /** Above thresholds.maxNullClientRate, and this unlikely at the baseline hours' rate. */
+          p: z.number().positive().max(0.5).default(1e-3),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   delivery: z
     .object({
       /** A close-out alert stays active in Alertmanager this long unless the next close-out renews it. */
@@ -237,6 +284,7 @@ export type MonitorConfig = z.infer<typeof MonitorConfigSchema>;
 export type ChannelRules = MonitorConfig['channels'];
 export type IngestRules = MonitorConfig['ingest'];
 export type TrafficRules = MonitorConfig['traffic'];
+export type IntradayRules = MonitorConfig['intraday'];
 
 export interface ConfigChecks {
   /** The checks that exist: snoozes must name one of them. */

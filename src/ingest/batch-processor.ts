@@ -92,8 +92,11 @@ export class BatchProcessor {
   private readonly now: () => number;
   private readonly observer: IngestObserver;
 
+  private readonly minuteOfDay: (tsMs: number) => number;
+
   constructor(private readonly deps: BatchProcessorDeps) {
     this.now = deps.now ?? Date.now;
+    this.minuteOfDay = (tsMs) => deps.days.minuteOfDay(tsMs);
     this.observer = deps.observer ?? NO_OBSERVER;
   }
 
@@ -223,7 +226,7 @@ export class BatchProcessor {
           `watermarks of ${partitionKey} kept moving under this consumer; retrying the batch`,
         );
       }
-      const deltas = new BatchDeltas(this.deps.traffic);
+      const deltas = new BatchDeltas(this.deps.traffic, this.minuteOfDay);
       const alreadyApplied = new Map<string, number>(); // per day: messages at or below its watermark
       if (replayOf && pending.includes(replayOf.day) && lastOffset > (watermarks.get(replayOf.day) ?? -1)) {
         deltas.for(replayOf.day).retractRejected(replayOf.reason, replayOf.planRejectedEvent);

@@ -16,6 +16,7 @@ import {
 } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
 import type { ChannelRules } from '../config/monitor-config.ts';
+import { encodeIntraday } from './intraday-codec.ts';
 
 const SCALAR_FIELDS: Record<ScalarCounter, string> = {
   events: 'events',
@@ -106,5 +107,7 @@ export function encodeDelta(delta: DayDelta, channels: ChannelRules): string {
       String(t.lastMs),
       t.samples,
     ]),
+    // intraday slots: `it` increments by field, `il` latest event time by type
+    ...encodeIntraday(delta.intraday),
   });
 }

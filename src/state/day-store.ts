@@ -11,11 +11,13 @@ import calculateSlot from 'cluster-key-slot';
 import { type Redis, ReplyError } from 'ioredis';
 import { type DayCounters, SESSION_LENGTH_BUCKETS } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
+import type { IntradayDay } from '../aggregation/intraday.ts';
 import { MAX_SAMPLES } from '../aggregation/violations.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import type { ChannelRules } from '../config/monitor-config.ts';
 import { DependencyUnavailableError, StateRejectedError } from '../errors.ts';
 import { decodeCounters, encodeDelta } from './counter-codec.ts';
+import { decodeIntraday } from './intraday-codec.ts';
 import { APPLY_DAY_BATCH_KEYS, READ_DAY_KEYS, StateKeys } from './keys.ts';
 import { isCluster, type RedisClient } from './redis.ts';
 import { loadScript } from './scripts.ts';
@@ -255,6 +257,14 @@ export class DayStore {
       closed: closed === 1,
       violations: decodeViolations(contract),
     };
+  }
+
+  /** The intraday slots of these days (each its own slot on a cluster), by day. */
+  async readIntraday(days: string[]): Promise<Map<string, IntradayDay>> {
+    const hashes = await allSettledOrThrow(
+      days.map((d) => this.redis.hgetall(this.keys.dayKey(d, 'intraday'))),
+    );
+    return new Map(days.map((d, i) => [d, decodeIntraday(hashes[i]!)]));
   }
 
   async saveSummary(day: string, summary: unknown): Promise<void> {

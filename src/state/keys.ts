@@ -26,6 +26,8 @@ export const DAY_KEYS = {
   sessions: 'sessions',
   /** hash: tracking-plan violations per (event, path, rule) (lua/includes/violations.lua) */
   contract: 'contract',
+  /** hash: events per type and 10-minute slot, null-client and all events per slot (intraday-codec.ts) */
+  intraday: 'intraday',
 } as const;
 export type DayKey = keyof typeof DAY_KEYS;
 
@@ -41,6 +43,7 @@ export const APPLY_DAY_BATCH_KEYS = [
   'summary',
   'sessions',
   'contract',
+  'intraday',
 ] as const satisfies readonly DayKey[];
 
 /** KEYS of read-day.lua, in order. */

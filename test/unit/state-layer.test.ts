@@ -24,7 +24,7 @@ describe('script loader', () => {
     expect(script.split('\n')[0]).toBe(
       'local K, NAMED_KEYS = {counters = KEYS[1], applied = KEYS[2], tx = KEYS[3], firstTouch = KEYS[4], ' +
         'atc = KEYS[5], checkout = KEYS[6], purchase = KEYS[7], summary = KEYS[8], sessions = KEYS[9], ' +
-        'contract = KEYS[10]}, 10',
+        'contract = KEYS[10], intraday = KEYS[11]}, 11',
     );
   });
 

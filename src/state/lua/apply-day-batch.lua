@@ -30,6 +30,7 @@
 --- @include "includes/first-touch"
 --- @include "includes/sessions"
 --- @include "includes/violations"
+--- @include "includes/intraday"
 
 local stored = redis.call('HGET', K.applied, ARGV[1])
 local current = stored and tonumber(stored) or -1
@@ -79,6 +80,7 @@ for bucket, by in pairs(lengths) do
 end
 
 applyViolations(K.contract, delta.cv, tonumber(ARGV[7]), tonumber(ARGV[8]))
+applyIntraday(K.intraday, delta.it, delta.il)
 
 if redis.call('EXISTS', K.summary) == 1 and delta.c.events then
   redis.call('HINCRBY', counters, 'late_events', delta.c.events)

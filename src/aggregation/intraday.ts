@@ -1,0 +1,52 @@
+/**
+ * Intraday tallies: per day, events per event type in fixed 10-minute slots
+ * of event time (in the monitor's time zone), the events without a client id
+ * and all events per slot, and the last event time per type. They travel in
+ * the day's delta and are applied under the same watermark as the counters,
+ * so a replay of history builds the baselines the intraday checks compare
+ * with. Pure.
+ */
+
+export const SLOT_MINUTES = 10;
+export const SLOTS_PER_DAY = (24 * 60) / SLOT_MINUTES;
+/** An event without a name, and one whose name is not a known event type (a sender's free text is no key). */
+export const MISSING_EVENT_TYPE = '(missing)';
+export const OTHER_EVENT_TYPE = '(other)';
+
+export const slotOfMinute = (minuteOfDay: number) =>
+  Math.min(SLOTS_PER_DAY - 1, Math.max(0, Math.floor(minuteOfDay / SLOT_MINUTES)));
+
+/** One batch's intraday contribution to one day. */
+export class IntradayTally {
+  /** event type → slot → events */
+  readonly counts = new Map<string, Map<number, number>>();
+  /** slot → events without a client id */
+  readonly nullClients = new Map<number, number>();
+  /** slot → all events */
+  readonly totals = new Map<number, number>();
+  /** event type → latest event time (epoch ms) */
+  readonly last = new Map<string, number>();
+
+  add(slot: number, eventType: string, nullClient: boolean, tsMs: number) {
+    let bySlot = this.counts.get(eventType);
+    if (!bySlot) {
+      bySlot = new Map();
+      this.counts.set(eventType, bySlot);
+    }
+    bySlot.set(slot, (bySlot.get(slot) ?? 0) + 1);
+    this.totals.set(slot, (this.totals.get(slot) ?? 0) + 1);
+    if (nullClient) this.nullClients.set(slot, (this.nullClients.get(slot) ?? 0) + 1);
+    if (tsMs > (this.last.get(eventType) ?? Number.NEGATIVE_INFINITY)) this.last.set(eventType, tsMs);
+  }
+}
+
+/** A day's intraday state as read back: every series has SLOTS_PER_DAY entries. */
+export interface IntradayDay {
+  byType: Map<string, number[]>;
+  nullClients: number[];
+  totals: number[];
+  /** event type → latest event time (epoch ms) */
+  last: Map<string, number>;
+}
+
+export const emptySeries = () => new Array<number>(SLOTS_PER_DAY).fill(0);

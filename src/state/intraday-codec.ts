@@ -1,0 +1,56 @@
+/**
+ * The day's `intraday` hash (lua/includes/intraday.lua writes it), the one
+ * place that names its fields: `c<TAB>slot<TAB>type` events of a type in a
+ * slot, `n<TAB>slot` events without a client id, `t<TAB>slot` all events,
+ * `l<TAB>type` the latest event time of a type. A tab never occurs in an
+ * event type (sender text is made safe first).
+ */
+import { emptySeries, type IntradayDay, type IntradayTally, SLOTS_PER_DAY } from '../aggregation/intraday.ts';
+
+const TAB = '\t';
+
+/** A batch's tally as the apply script takes it: increments by field, and latest times by type. */
+export function encodeIntraday(t: IntradayTally): { it: Record<string, number>; il: Record<string, string> } {
+  const it: Record<string, number> = {};
+  for (const [type, bySlot] of t.counts)
+    for (const [slot, n] of bySlot) it[`c${TAB}${slot}${TAB}${type}`] = n;
+  for (const [slot, n] of t.nullClients) it[`n${TAB}${slot}`] = n;
+  for (const [slot, n] of t.totals) it[`t${TAB}${slot}`] = n;
+  const il: Record<string, string> = {};
+  for (const [type, ms] of t.last) il[type] = String(ms);
+  return { it, il };
+}
+
+/** HGETALL of the hash (an object) as series of SLOTS_PER_DAY entries. */
+export function decodeIntraday(hash: Record<string, string>): IntradayDay {
+  const day: IntradayDay = {
+    byType: new Map(),
+    nullClients: emptySeries(),
+    totals: emptySeries(),
+    last: new Map(),
+  };
+  for (const [field, value] of Object.entries(hash)) {
+    const kind = field.slice(0, 2);
+    const rest = field.slice(2);
+    if (kind === `l${TAB}`) {
+      day.last.set(rest, Number(value));
+      continue;
+    }
+    const sep = rest.indexOf(TAB);
+    const slot = Number(sep < 0 ? rest : rest.slice(0, sep));
+    if (!Number.isInteger(slot) || slot < 0 || slot >= SLOTS_PER_DAY) continue;
+    const n = Number(value);
+    if (kind === `n${TAB}`) day.nullClients[slot] = n;
+    else if (kind === `t${TAB}`) day.totals[slot] = n;
+    else if (kind === `c${TAB}` && sep >= 0) {
+      const type = rest.slice(sep + 1);
+      let series = day.byType.get(type);
+      if (!series) {
+        series = emptySeries();
+        day.byType.set(type, series);
+      }
+      series[slot] = n;
+    }
+  }
+  return day;
+}

@@ -1,0 +1,161 @@
+/**
+ * Intraday checks through the real broker and Redis. A real baseline (the
+ * export's first seven days), then crafted days copied from real ones a week
+ * earlier (the same weekday) with a failure from a time of day on: page views
+ * stop at noon, add-to-cart stops at noon, half the events lose their client
+ * id from 09:00. Each is caught within the hour (add-to-cart within three),
+ * and nothing fires before the failure starts. And on the real export,
+ * judged at every hour of its second week, volume and silence alerts fire
+ * only for its one outage (03-07, no event at all from 10:48 to 13:42): its
+ * quiet hours, sparse purchases included, are its normal.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Message } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DayResolver } from '../../src/calendar/day-resolver.ts';
+import { evaluateIntraday, type IntradayVerdict } from '../../src/intraday/evaluate.ts';
+import { listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
+import { DayStore } from '../../src/state/day-store.ts';
+import { EXPECTED, replayExport, totalEvents } from '../helpers/export.ts';
+import { runCli } from '../helpers/monitor-process.ts';
+import { PUFFY_DIR } from '../helpers/reference.ts';
+import { produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
+
+const DAYS = [...EXPECTED.keys()];
+const through = (i: number) => DAYS.slice(0, i + 1).reduce((n, d) => n + EXPECTED.get(d)!.rows, 0);
+const WEEK_MS = 7 * 86_400_000;
+const minuteOf = (ms: number) => Math.floor((ms % 86_400_000) / 60_000);
+
+type Fields = Record<string, string | null>;
+/** A real day's rows a week later, each changed (or dropped: null) by `failure`. */
+async function craftedDay(source: string, failure: (f: Fields, minute: number, i: number) => Fields | null) {
+  const file = listCsvFiles([PUFFY_DIR]).find((f) => f.includes(source.replaceAll('-', '')))!;
+  const out: Message[] = [];
+  let i = 0;
+  for await (const row of readCsvEvents(file, () => {})) {
+    const ts = row.timestampMs! + WEEK_MS;
+    const changed = failure({ ...row.fields, timestamp: new Date(ts).toISOString() }, minuteOf(ts), i++);
+    if (!changed) continue;
+    const client = changed.client_id ?? changed.clientId ?? null;
+    out.push({ key: client, value: JSON.stringify(changed), timestamp: String(ts) });
+  }
+  return out;
+}
+
+let space: TestSpace;
+let real: TestSpace;
+const dir = mkdtempSync(join(tmpdir(), 'em-intraday-'));
+
+beforeAll(async () => {
+  space = await testSpace(`${import.meta.filename}-crafted`, { partitions: 3 });
+  real = await testSpace(`${import.meta.filename}-real`, { partitions: 3 });
+  await replayExport(space, 'json', { limit: through(6) }); // 02-23 … 03-01
+  const crafted = [
+    // 03-02, a Sunday like 02-23: page views stop at noon
+    ...(await craftedDay('2025-02-23', (f, m) => (f.event_name === 'page_viewed' && m >= 720 ? null : f))),
+    // 03-03: add-to-cart stops at noon
+    ...(await craftedDay('2025-02-24', (f, m) =>
+      f.event_name === 'product_added_to_cart' && m >= 720 ? null : f,
+    )),
+    // 03-04: every second event loses its client id from 09:00
+    ...(await craftedDay('2025-02-25', (f, m, i) =>
+      m >= 540 && i % 2 === 0 ? { ...f, client_id: null } : f,
+    )),
+  ];
+  await produce(space.topic, crafted);
+  await replayExport(real, 'json');
+  for (const s of [space, real]) {
+    expect((await runCli(['consume', '--exit-when-idle', '2'], s.env)).code).toBe(0);
+  }
+  expect(await totalEvents(space.namespace)).toBe(through(6) + crafted.length);
+}, 240_000);
+afterAll(async () => {
+  await space.cleanup();
+  await real.cleanup();
+});
+
+async function intraday(date: string, at: string): Promise<IntradayVerdict> {
+  const file = join(dir, `${date}-${at.replace(':', '')}.json`);
+  const run = await runCli(['intraday', '--date', date, '--at', at, '--json', file, '--text'], space.env);
+  expect(run.code, run.output).toBe(0);
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+const named = (v: IntradayVerdict) => v.alerts.map((a) => `${a.check}:${a.event_name ?? '*'}`);
+
+describe('intraday checks on crafted days after a real baseline', () => {
+  it('page views stop at noon: caught by 13:00, and nothing fires at noon', async () => {
+    expect(named(await intraday('2025-03-02', '12:00'))).toEqual([]);
+    const v = await intraday('2025-03-02', '13:00');
+    expect(v.baseline_days).toEqual(DAYS.slice(0, 7));
+    expect(named(v).filter((n) => n.endsWith(':page_viewed'))).not.toEqual([]);
+    for (const a of v.alerts) {
+      expect(Object.keys(a).sort()).toEqual(
+        ['check', 'event_name', 'expected', 'message', 'observed', 'severity', 'since'].sort(),
+      );
+    }
+    const drop = v.alerts.find((a) => a.check === 'intraday_volume_drop' && a.event_name === 'page_viewed');
+    expect(drop).toMatchObject({ severity: 'CRITICAL', observed: 0, since: '2025-03-02T12:00:00.000Z' });
+  });
+
+  it('add-to-cart stops at noon: an alert naming it within three hours, none at noon', async () => {
+    expect(named(await intraday('2025-03-03', '12:00'))).toEqual([]);
+    const within = await Promise.all(['13:00', '14:00', '15:00'].map((at) => intraday('2025-03-03', at)));
+    expect(within.flatMap(named).some((n) => n.endsWith(':product_added_to_cart'))).toBe(true);
+  });
+
+  it('half the events lose their client id from 09:00: the null rate by 10:00, nothing at 09:00', async () => {
+    expect(named(await intraday('2025-03-04', '09:00'))).toEqual([]);
+    const v = await intraday('2025-03-04', '10:00');
+    expect(named(v)).toContain('intraday_null_client_rate:*');
+    expect(v.alerts.find((a) => a.check === 'intraday_null_client_rate')!.observed).toBeGreaterThan(0.4);
+  });
+});
+
+describe('intraday checks on the real export', () => {
+  it('judged at every hour of the second week: volume and silence alerts for its one outage only', async () => {
+    const r = redis();
+    try {
+      const state = new DayStore(r, real.namespace);
+      const slots = await state.readIntraday(DAYS);
+      const config = real.ctx.config;
+      const fired: string[] = [];
+      let evaluations = 0;
+      for (const date of DAYS.slice(7)) {
+        const history = new Map(DAYS.filter((d) => d < date).map((d) => [d, slots.get(d)!]));
+        for (let hour = 1; hour <= 24; hour++) {
+          const v = evaluateIntraday({
+            date,
+            atMinute: hour * 60,
+            today: slots.get(date)!,
+            history,
+            rules: config.intraday,
+            maxNullClientRate: config.thresholds.maxNullClientRate,
+            instantOf: (d, m) => new DayResolver('UTC').instantOf(d, m),
+          });
+          evaluations++;
+          fired.push(...v.alerts.map((a) => `${date} ${hour}:00 ${a.check} ${a.event_name ?? '*'}`));
+        }
+      }
+      expect(evaluations).toBe(7 * 24);
+      // The export's one outage: no event of any type from 10:48 to 13:42 on 03-07. It fires, from
+      // the first hour it covers to the last hour whose 3-hour window it halves; nothing else does.
+      const volume = fired.filter((f) => /intraday_(volume_drop|silence)/.test(f));
+      expect(volume).toEqual([
+        '2025-03-07 12:00 intraday_volume_drop page_viewed',
+        '2025-03-07 12:00 intraday_silence page_viewed',
+        '2025-03-07 13:00 intraday_volume_drop page_viewed',
+        '2025-03-07 13:00 intraday_silence page_viewed',
+        '2025-03-07 14:00 intraday_volume_drop page_viewed', // the 3-hour window still holds the gap
+        '2025-03-07 15:00 intraday_volume_drop page_viewed',
+      ]);
+      // the rest: the export's real failure, client ids gone on 7.9–15.8% of events from 03-02
+      const rest = fired.filter((f) => !volume.includes(f));
+      expect(rest.every((f) => f.includes('intraday_null_client_rate'))).toBe(true);
+      expect(new Set(rest.map((f) => f.slice(0, 10)))).toEqual(new Set(DAYS.slice(7)));
+    } finally {
+      r.disconnect();
+    }
+  });
+});

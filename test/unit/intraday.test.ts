@@ -1,0 +1,178 @@
+/**
+ * The intraday checks on made-up slots: count statistics against known
+ * values, each check firing when the day breaks and not before, quiet hours
+ * left alone, baseline days chosen by weekday when there are enough.
+ */
+import { describe, expect, it } from 'vitest';
+import { emptySeries, type IntradayDay, SLOTS_PER_DAY } from '../../src/aggregation/intraday.ts';
+import { DayResolver } from '../../src/calendar/day-resolver.ts';
+import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { baselineDaysOf, evaluateIntraday } from '../../src/intraday/evaluate.ts';
+import { binomialSf, countCdf, lnGamma, meanAndVariance } from '../../src/intraday/statistics.ts';
+
+const rules = parseMonitorConfig({}).intraday;
+const utc = new DayResolver('UTC');
+
+describe('count statistics', () => {
+  it('ln Γ matches factorials', () => {
+    expect(lnGamma(1)).toBeCloseTo(0, 12);
+    expect(lnGamma(5)).toBeCloseTo(Math.log(24), 12);
+    expect(lnGamma(0.5)).toBeCloseTo(Math.log(Math.sqrt(Math.PI)), 12);
+  });
+
+  it('P(X ≤ k): Poisson when the variance is the mean, negative binomial above it', () => {
+    expect(countCdf(0, 3, 3)).toBeCloseTo(Math.exp(-3), 12);
+    expect(countCdf(2, 3, 3)).toBeCloseTo(Math.exp(-3) * (1 + 3 + 4.5), 12);
+    // r = 10, p = 0.5
+    expect(countCdf(0, 10, 20)).toBeCloseTo(0.5 ** 10, 12);
+    expect(countCdf(1000, 10, 20)).toBeCloseTo(1, 9);
+    expect(countCdf(-1, 10, 10)).toBe(0);
+  });
+
+  it('P(X ≥ k) of a binomial', () => {
+    expect(binomialSf(1, 10, 0.1)).toBeCloseTo(1 - 0.9 ** 10, 12);
+    expect(binomialSf(0, 10, 0.1)).toBe(1);
+    expect(binomialSf(3, 10, 0)).toBe(0);
+  });
+
+  it('mean and sample variance', () => {
+    expect(meanAndVariance([2, 4, 6])).toEqual({ mean: 4, variance: 4 });
+    expect(meanAndVariance([5])).toEqual({ mean: 5, variance: 0 });
+  });
+});
+
+/** A day of slots: per event type, events per slot from a function of the slot. */
+function day(types: Record<string, (slot: number) => number>, nullShare: (slot: number) => number = () => 0) {
+  const d: IntradayDay = {
+    byType: new Map(),
+    nullClients: emptySeries(),
+    totals: emptySeries(),
+    last: new Map(),
+  };
+  for (const [type, f] of Object.entries(types)) {
+    const s = emptySeries();
+    for (let i = 0; i < SLOTS_PER_DAY; i++) s[i] = f(i);
+    d.byType.set(type, s);
+    s.forEach((n, i) => {
+      d.totals[i]! += n;
+    });
+  }
+  d.nullClients = d.totals.map((n, i) => Math.round(n * nullShare(i)));
+  return d;
+}
+/** Daytime traffic with some day-to-day wobble; nights nearly empty. */
+const pageViews = (wobble: number) => (slot: number) =>
+  slot >= 42 && slot < 138 ? 40 + wobble : slot % 12 === 0 ? 1 : 0;
+const carts = (wobble: number) => (slot: number) => (slot >= 42 && slot < 138 ? 3 + (wobble % 2) : 0);
+const DATE = '2025-03-10';
+const history = (n: number) =>
+  new Map(
+    Array.from({ length: n }, (_, i) => [
+      DayResolver.previous(DATE, i + 1),
+      day({ page_viewed: pageViews(i % 3), product_added_to_cart: carts(i) }),
+    ]),
+  );
+const judge = (today: IntradayDay, at: string, h = history(7)) => {
+  const [hh, mm] = at.split(':').map(Number);
+  return evaluateIntraday({
+    date: DATE,
+    atMinute: hh! * 60 + mm!,
+    today,
+    history: h,
+    rules,
+    maxNullClientRate: 0.05,
+    instantOf: (d, m) => utc.instantOf(d, m),
+  });
+};
+const fired = (v: ReturnType<typeof judge>) =>
+  v.alerts.map((a) => `${a.check}:${a.event_name ?? '*'}:${a.severity}`);
+
+describe('the intraday checks', () => {
+  it('a normal day, judged at every hour, raises nothing (quiet nights included)', () => {
+    const normal = day({ page_viewed: pageViews(1), product_added_to_cart: carts(1) });
+    for (let h = 0; h <= 24; h++)
+      expect(fired(judge(normal, `${String(h).padStart(2, '0')}:00`)), `${h}:00`).toEqual([]);
+  });
+
+  it('page views stopping at noon: a critical alert by 13:00, none at noon', () => {
+    const broken = day({
+      page_viewed: (s) => (s < 72 ? pageViews(1)(s) : 0),
+      product_added_to_cart: carts(1),
+    });
+    expect(fired(judge(broken, '12:00'))).toEqual([]);
+    const at13 = judge(broken, '13:00');
+    expect(fired(at13)).toEqual(
+      expect.arrayContaining([
+        'intraday_volume_drop:page_viewed:CRITICAL',
+        'intraday_silence:page_viewed:CRITICAL',
+      ]),
+    );
+    const drop = at13.alerts.find((a) => a.check === 'intraday_volume_drop')!;
+    expect(drop).toMatchObject({ observed: 0, since: '2025-03-10T12:00:00.000Z' });
+    expect(drop.expected).toBeCloseTo(6 * (40 + 6 / 7), 1); // six slots of the baseline's 40 + wobble
+  });
+
+  it('add-to-cart stopping at noon: named within three hours', () => {
+    const broken = day({
+      page_viewed: pageViews(1),
+      product_added_to_cart: (s) => (s < 72 ? carts(1)(s) : 0),
+    });
+    expect(fired(judge(broken, '12:00'))).toEqual([]);
+    expect(fired(judge(broken, '15:00')).filter((f) => f.includes('product_added_to_cart'))).not.toEqual([]);
+  });
+
+  it('half the events without a client id from 09:00: the null rate by 10:00, not at 09:00', () => {
+    const broken = day({ page_viewed: pageViews(1), product_added_to_cart: carts(1) }, (s) =>
+      s >= 54 ? 0.5 : 0,
+    );
+    expect(fired(judge(broken, '09:00'))).toEqual([]);
+    const at10 = judge(broken, '10:00');
+    expect(fired(at10)).toEqual(['intraday_null_client_rate:*:CRITICAL']);
+    expect(at10.alerts[0]).toMatchObject({ expected: 0, since: '2025-03-10T09:00:00.000Z' });
+    expect(at10.alerts[0]!.observed).toBeCloseTo(0.51, 2); // 21 of 41 an hour slot, rounded up
+  });
+
+  it('a sparse type is judged by what silence is normal for it: five quiet hours of purchases are no alarm', () => {
+    // purchases: about one an hour from 10:00 to 22:00
+    const sparse = (phase: number) => (s: number) => ((s + phase) % 6 === 0 && s >= 60 && s < 132 ? 1 : 0);
+    const h = new Map(
+      Array.from({ length: 7 }, (_, i) => [
+        DayResolver.previous(DATE, i + 1),
+        day({ page_viewed: pageViews(0), checkout_completed: sparse(i) }),
+      ]),
+    );
+    const gap = day({
+      page_viewed: pageViews(0),
+      checkout_completed: (s) => (s >= 72 && s < 102 ? 0 : sparse(0)(s)),
+    });
+    for (const at of ['14:00', '17:00', '23:00']) expect(fired(judge(gap, at, h)), at).toEqual([]);
+    // a whole day without one, when a dozen were expected, is another matter
+    expect(fired(judge(day({ page_viewed: pageViews(0), checkout_completed: () => 0 }), '23:00', h))).toEqual(
+      ['intraday_silence:checkout_completed:CRITICAL'],
+    );
+  });
+
+  it('too few baseline days: says so instead of judging', () => {
+    const v = judge(day({ page_viewed: () => 0 }), '13:00', history(2));
+    expect(v.alerts).toEqual([]);
+    expect(v.note).toBe('2 baseline day(s) with events, 3 needed: not judged');
+  });
+
+  it('compares with the same weekday when enough of them have events, else with the latest days', () => {
+    const h = history(28);
+    expect(baselineDaysOf(DATE, h, rules)).toEqual(['2025-02-10', '2025-02-17', '2025-02-24', '2025-03-03']);
+    expect(baselineDaysOf(DATE, history(14), rules)).toEqual(
+      Array.from({ length: 7 }, (_, i) => DayResolver.previous(DATE, 7 - i)),
+    );
+  });
+});
+
+describe('local time of day', () => {
+  it('minutes since local midnight, and the instant of a local time, in a zone with DST', () => {
+    const berlin = new DayResolver('Europe/Berlin');
+    const t = Date.parse('2025-03-01T11:30:00Z'); // 12:30 in Berlin (UTC+1)
+    expect(berlin.minuteOfDay(t)).toBe(12 * 60 + 30);
+    expect(berlin.instantOf('2025-03-01', 12 * 60 + 30)).toBe(t);
+    expect(utc.minuteOfDay(t)).toBe(11 * 60 + 30);
+  });
+});
