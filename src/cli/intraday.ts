@@ -3,8 +3,15 @@
  * event time, against the same hours of its baseline days (src/intraday).
  */
 import { writeFileSync } from 'node:fs';
+import { Cron } from 'croner';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DayResolver } from '../calendar/day-resolver.ts';
+import { IntradayAlertmanager } from '../delivery/intraday-alertmanager.ts';
 import { evaluateIntraday, type IntradayVerdict } from '../intraday/evaluate.ts';
+import { registerIntradayMetrics } from '../metrics/intraday-metrics.ts';
+import { registerScrapeTarget } from '../metrics/scrape-target.ts';
+import { startMetricsServer } from '../metrics/server.ts';
+import type { DayStore } from '../state/day-store.ts';
 import { createRedis } from '../state/redis.ts';
 import { type Context, stateOf } from './context.ts';
 
@@ -16,28 +23,101 @@ export interface IntradayOptions {
   text?: boolean;
 }
 
+/** The day as of a time of day, from the day's and its lookback's slots in Redis. */
+async function judge(
+  ctx: Context,
+  state: DayStore,
+  date: string,
+  atMinute: number,
+): Promise<IntradayVerdict> {
+  const rules = ctx.config.intraday;
+  const history = Array.from({ length: rules.lookbackDays }, (_, i) => DayResolver.previous(date, i + 1));
+  const slots = await state.readIntraday([date, ...history]);
+  return evaluateIntraday({
+    date,
+    atMinute,
+    today: slots.get(date)!,
+    history: new Map(history.map((d) => [d, slots.get(d)!])),
+    rules,
+    maxNullClientRate: ctx.config.thresholds.maxNullClientRate,
+    instantOf: (day, minute) => ctx.days.instantOf(day, minute),
+  });
+}
+
 export async function intradayOnce(ctx: Context, o: IntradayOptions): Promise<IntradayVerdict> {
   const redis = createRedis(ctx.env, `event-monitor:intraday:${ctx.namespace}`);
   try {
-    const state = stateOf(ctx, redis);
-    const rules = ctx.config.intraday;
-    const history = Array.from({ length: rules.lookbackDays }, (_, i) => DayResolver.previous(o.date, i + 1));
-    const slots = await state.readIntraday([o.date, ...history]);
-    const verdict = evaluateIntraday({
-      date: o.date,
-      atMinute: o.atMinute,
-      today: slots.get(o.date)!,
-      history: new Map(history.map((d) => [d, slots.get(d)!])),
-      rules,
-      maxNullClientRate: ctx.config.thresholds.maxNullClientRate,
-      instantOf: (day, minute) => ctx.days.instantOf(day, minute),
-    });
+    const verdict = await judge(ctx, stateOf(ctx, redis), o.date, o.atMinute);
     if (o.json) writeFileSync(o.json, `${JSON.stringify(verdict, null, 2)}\n`);
     process.stdout.write(o.text || !o.json ? intradayText(verdict) : '');
     return verdict;
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * The scheduler service: judges the day so far on a cron schedule (on "now",
+ * in the monitor's time zone), sends what fires to Alertmanager and resolves
+ * what cleared, and serves its own /metrics.
+ */
+export async function intradaySchedule(ctx: Context, pattern: string): Promise<number> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'em_process_' });
+  const metrics = registerIntradayMetrics(registry, ctx.namespace);
+  const server = await startMetricsServer(registry, ctx.env.METRICS_HOST, ctx.env.METRICS_PORT);
+  const target = registerScrapeTarget(server.port, ctx.namespace, 'intraday');
+  const redis = createRedis(ctx.env, `event-monitor:intraday:${ctx.namespace}`);
+  const state = stateOf(ctx, redis);
+  const alertmanager = ctx.env.ALERTMANAGER_URL
+    ? new IntradayAlertmanager(ctx.env.ALERTMANAGER_URL, ctx.namespace, ctx.config.intraday.alertTtlMinutes)
+    : undefined;
+
+  const run = async () => {
+    const now = new Date();
+    try {
+      const verdict = await judge(
+        ctx,
+        state,
+        ctx.days.dayOf(now.getTime()),
+        ctx.days.minuteOfDay(now.getTime()),
+      );
+      await alertmanager?.sync(verdict, now);
+      metrics.succeeded(verdict, now);
+      ctx.log.info(
+        { date: verdict.date, at: verdict.at, alerts: verdict.alerts.length, note: verdict.note },
+        'intraday run',
+      );
+    } catch (err) {
+      metrics.failed();
+      ctx.log.error(
+        { err: (err as Error).message },
+        'intraday run failed; the next scheduled run tries again',
+      );
+    }
+  };
+  const job = new Cron(pattern, { timezone: ctx.days.timeZone, protect: true }, run);
+  ctx.log.info(
+    {
+      schedule: pattern,
+      timezone: ctx.days.timeZone,
+      next: job.nextRun()?.toISOString(),
+      metricsPort: server.port,
+    },
+    'intraday scheduled',
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      job.stop();
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  target?.remove();
+  await server.close();
+  redis.disconnect();
+  return 0;
 }
 
 export function intradayText(v: IntradayVerdict): string {

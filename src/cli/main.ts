@@ -16,7 +16,7 @@ import { closeoutOnce, closeoutSchedule } from './closeout.ts';
 import { consume } from './consume.ts';
 import { createContext, kafkaOf } from './context.ts';
 import { dlqReplay, dlqSummary, replayText } from './dlq.ts';
-import { intradayOnce } from './intraday.ts';
+import { intradayOnce, intradaySchedule } from './intraday.ts';
 import { planCheck, planInfer } from './plan.ts';
 import { replayCommand } from './replay.ts';
 
@@ -179,11 +179,11 @@ export function buildProgram(): Command {
   program
     .command('intraday')
     .description('the day so far, as of an event time, against the same hours of its baseline days')
-    .requiredOption('--date <YYYY-MM-DD>', 'the day to judge', (v) => {
+    .option('--date <YYYY-MM-DD>', 'the day to judge', (v) => {
       if (!isCalendarDate(v)) throw new InvalidArgumentError('use YYYY-MM-DD, a day that exists');
       return v;
     })
-    .requiredOption('--at <HH:MM>', 'judge the events before this time of day (MONITOR_TIMEZONE)', (v) => {
+    .option('--at <HH:MM>', 'judge the events before this time of day (MONITOR_TIMEZONE)', (v) => {
       const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(v) ?? (v === '24:00' ? ['', '24', '00'] : null);
       if (!m) throw new InvalidArgumentError('use HH:MM, 00:00 to 24:00');
       return Number(m[1]) * 60 + Number(m[2]);
@@ -195,19 +195,46 @@ export function buildProgram(): Command {
       'exit 1 when an alert at or above this level fired: critical, warning or never',
       'never',
     )
-    .action(async (opts: { date: string; at: number; json?: string; text?: boolean; failOn: string }) => {
-      if (!['critical', 'warning', 'never'].includes(opts.failOn))
-        throw new InvalidArgumentError('--fail-on: critical, warning or never');
-      const verdict = await intradayOnce(ctx(), {
-        date: opts.date,
-        atMinute: opts.at,
-        ...(opts.json ? { json: opts.json } : {}),
-        ...(opts.text ? { text: true } : {}),
-      });
-      const levels =
-        opts.failOn === 'critical' ? ['CRITICAL'] : opts.failOn === 'warning' ? ['CRITICAL', 'WARNING'] : [];
-      if (verdict.alerts.some((a) => levels.includes(a.severity))) process.exitCode = 1;
-    });
+    .option(
+      '--schedule [cron]',
+      'run as a service: judge the day so far on this schedule and send alerts to Alertmanager (default INTRADAY_SCHEDULE, every 10 minutes)',
+    )
+    .action(
+      async (opts: {
+        date?: string;
+        at?: number;
+        json?: string;
+        text?: boolean;
+        failOn: string;
+        schedule?: boolean | string;
+      }) => {
+        if (opts.schedule) {
+          const c = ctx();
+          process.exitCode = await intradaySchedule(
+            c,
+            typeof opts.schedule === 'string' ? opts.schedule : c.env.INTRADAY_SCHEDULE,
+          );
+          return;
+        }
+        if (opts.date === undefined || opts.at === undefined)
+          throw new UsageError('give --date and --at, or --schedule');
+        if (!['critical', 'warning', 'never'].includes(opts.failOn))
+          throw new InvalidArgumentError('--fail-on: critical, warning or never');
+        const verdict = await intradayOnce(ctx(), {
+          date: opts.date,
+          atMinute: opts.at,
+          ...(opts.json ? { json: opts.json } : {}),
+          ...(opts.text ? { text: true } : {}),
+        });
+        const levels =
+          opts.failOn === 'critical'
+            ? ['CRITICAL']
+            : opts.failOn === 'warning'
+              ? ['CRITICAL', 'WARNING']
+              : [];
+        if (verdict.alerts.some((a) => levels.includes(a.severity))) process.exitCode = 1;
+      },
+    );
 
   const dlq = program.command('dlq').description('the dead-letter topic <topic>.dlq');
   /** --since or --from as one start time (epoch ms), or none. */

@@ -106,6 +106,8 @@ export const EnvSchema = z.object({
   PAGERDUTY_EVENTS_URL: z.url().default('https://events.pagerduty.com/v2/enqueue'),
 
   CLOSEOUT_SCHEDULE: z.string().default('30 6 * * *'),
+  /** `intraday --schedule`: when to judge the day so far (cron, in MONITOR_TIMEZONE; seconds allowed as a 6th field). */
+  INTRADAY_SCHEDULE: z.string().default('*/10 * * * *'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -262,6 +262,8 @@ export const MonitorConfigSchema = z.strictObject({
           p: z.number().positive().max(0.5).default(1e-4),
         })
         .prefault({}),
+      /** A scheduled run's alert stays active in Alertmanager this long unless the next run renews it. */
+      alertTtlMinutes: z.number().int().min(1).default(30),
       nullClient: z
         .strictObject({
           windowMinutes: z.number().int().min(10).max(1440).default(60),

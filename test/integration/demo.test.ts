@@ -61,6 +61,8 @@ async function demo(format: 'json' | 'avro', cluster: boolean) {
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   const code = await new Promise<number | null>((r) => child.once('exit', r));
+  // a failed run is diagnosed from what the demo said, not from a missing report file
+  if (code !== 0) throw new Error(`the demo exited with ${code}:\n${out.slice(-8_000)}`);
   const reports = new Map<string, Report>();
   for (const day of EXPECTED.keys()) {
     reports.set(

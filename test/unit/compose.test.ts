@@ -44,6 +44,7 @@ describe('docker-compose.yml', () => {
       'grafana',
       'monitor',
       'closeout',
+      'intraday',
       'reports',
     ]) {
       expect(compose.services[name], name).toBeDefined();
@@ -65,6 +66,7 @@ describe('docker-compose.yml', () => {
   it('runs the commands the CLI has', () => {
     expect(compose.services.monitor?.command).toEqual(['consume']);
     expect(compose.services.closeout?.command).toEqual(['closeout', '--schedule', '--html', '/reports']);
+    expect(compose.services.intraday?.command).toEqual(['intraday', '--schedule']);
   });
 
   it('serves the HTML reports the close-out writes, from the same volume', () => {
@@ -85,9 +87,9 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('Prometheus discovers every monitor replica and the close-out by DNS, on the metrics port', () => {
+  it('Prometheus discovers every monitor replica and the schedulers by DNS, on the metrics port', () => {
     const port = Number(compose.services.monitor?.environment?.METRICS_PORT ?? loadEnv({}).METRICS_PORT);
-    for (const job of ['monitor', 'closeout']) {
+    for (const job of ['monitor', 'closeout', 'intraday']) {
       const sd = prometheus.scrape_configs.find((c) => c.job_name === job)?.dns_sd_configs?.[0];
       expect(sd?.names).toEqual([job]);
       expect(sd?.port).toBe(port);
