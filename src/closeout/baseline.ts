@@ -1,6 +1,7 @@
 /**
  * Baselines and z-scores. For a metric M on day D: M's values on the `days`
- * latest closed days before D on which M is defined, looking back at most
+ * latest closed days before D on which M is defined and that are not left out
+ * (an incident day: see historyBaselines), looking back at most
  * `lookbackDays`. With fewer than `minDays` values there is no baseline.
  * Mean and sample standard deviation (n − 1); z = 0 when std is 0. Pure.
  */
@@ -16,6 +17,8 @@ export interface Baseline {
   mean: number;
   std: number;
   n: number;
+  /** Days the baseline would have taken but left out, and why (the check that fired on them). */
+  excluded?: { day: string; check: string }[];
 }
 
 export interface ZScore extends Baseline {
@@ -37,11 +40,19 @@ export function baselineOf(
   day: string,
   history: ReadonlyMap<string, number | null | undefined>,
   rules: BaselineRules,
+  /** day → the check whose alert keeps the day out of this baseline */
+  leftOut: ReadonlyMap<string, string> = new Map(),
 ): Baseline | null {
   const values: number[] = [];
+  const excluded: { day: string; check: string }[] = [];
   for (const d of lookbackWindow(day, rules)) {
     const v = history.get(d);
     if (v === null || v === undefined || !Number.isFinite(v)) continue;
+    const check = leftOut.get(d);
+    if (check !== undefined) {
+      excluded.push({ day: d, check });
+      continue;
+    }
     values.push(v);
     if (values.length === rules.days) break;
   }
@@ -49,7 +60,7 @@ export function baselineOf(
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
-  return { mean, std: Math.sqrt(variance), n };
+  return { mean, std: Math.sqrt(variance), n, ...(excluded.length ? { excluded } : {}) };
 }
 
 export function zScore(value: number | null, baseline: Baseline | null): ZScore | null {

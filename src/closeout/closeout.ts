@@ -150,7 +150,7 @@ async function computeReport(
     expectedFields: config.ingest.expectedFields,
     fieldAliases: config.ingest.fieldAliases,
     expectedChannels: config.expectedChannels,
-    history: historyBaselines(day, new Map([...history].map(([d, r]) => [d, r.metrics])), config.baseline),
+    history: historyBaselines(day, history, config.baseline),
   });
   const alerts = applySnoozes(evaluation.alerts, day, config.snoozes);
   const z = (metric: keyof Report['zscores']) => {

@@ -19,6 +19,8 @@ const BaselineSchema = z
     std: z.number(),
     n: z.number().int(),
     thresholds: z.record(z.string(), z.number()).optional(),
+    /** Days left out of the baseline as incidents, with the CRITICAL check that fired on them. */
+    excluded: z.array(z.object({ day: z.string(), check: z.string() })).optional(),
   })
   .nullable();
 

@@ -208,6 +208,8 @@ export const MonitorConfigSchema = z.strictObject({
       days: z.number().int().min(2).default(7),
       lookbackDays: z.number().int().min(1).default(14),
       minDays: z.number().int().min(2).default(7),
+      /** Leave a day out of a metric's baseline when a check about that metric raised a CRITICAL alert on it. */
+      excludeAlertedDays: z.boolean().default(true),
     })
     .refine((b) => b.minDays <= b.days && b.days <= b.lookbackDays, 'need minDays <= days <= lookbackDays')
     .prefault({}),

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { baselineOf, lookbackWindow, zScore } from '../../src/closeout/baseline.ts';
+import { evaluateChecks, historyBaselines } from '../../src/closeout/checks/evaluate.ts';
+import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { healthyMetrics } from '../helpers/reports.ts';
 
 const rules = { days: 7, lookbackDays: 14, minDays: 7 };
 const DAY = '2025-03-15';
@@ -57,5 +60,69 @@ describe('baseline', () => {
       three,
     );
     expect(b?.mean).toBe(2);
+  });
+});
+
+describe('clean baselines: incident days left out', () => {
+  // nine steady days of revenue, one of them (D-3) an incident: purchases lost, low_revenue CRITICAL
+  const revenue = [1020, 980, 40, 1010, 995, 1005, 990, 1015, 985];
+  const days = lookbackWindow(DAY, rules);
+  const history = new Map(
+    revenue.map((r, i) => [
+      days[i]!,
+      {
+        metrics: { ...healthyMetrics(), revenue: r },
+        alerts: i === 2 ? [{ check: 'low_revenue', severity: 'CRITICAL' as const, snoozed: false }] : [],
+      },
+    ]),
+  );
+  const config = parseMonitorConfig({});
+  /** Today: revenue down by 30 %, the next day's anomaly. */
+  const today = 700;
+  const zOf = (excludeAlertedDays: boolean) =>
+    zScore(
+      today,
+      historyBaselines(DAY, history, { ...config.baseline, excludeAlertedDays }).baseline('revenue'),
+    );
+
+  it('the incident day widens the band and hides the next anomaly; left out, it does not', () => {
+    const kept = zOf(false)!;
+    const clean = zOf(true)!;
+    expect(kept.z).toBeCloseTo(-0.45, 2);
+    expect(clean.z).toBeCloseTo(-20.99, 2);
+    expect(clean.excluded).toEqual([{ day: days[2], check: 'low_revenue' }]);
+    expect(clean.n).toBe(7); // a day further back fills its place
+    expect(kept.excluded).toBeUndefined();
+  });
+
+  it('so revenue_anomaly fires only against the clean baseline', () => {
+    const fired = (excludeAlertedDays: boolean) =>
+      evaluateChecks({
+        day: DAY,
+        metrics: { ...healthyMetrics(), revenue: today },
+        schema: { field_sets: {}, schema_ids: {} },
+        previousSchema: null,
+        thresholds: { ...config.thresholds, minDailyRevenue: 0 },
+        expectedFields: [],
+        fieldAliases: {},
+        expectedChannels: [],
+        contract: null,
+        history: historyBaselines(DAY, history, { ...config.baseline, excludeAlertedDays }),
+      }).alerts.map((a) => a.check);
+    expect(fired(false)).not.toContain('revenue_anomaly');
+    expect(fired(true)).toContain('revenue_anomaly');
+  });
+
+  it('a WARNING, or a CRITICAL about another metric, keeps the day in', () => {
+    const other = new Map(
+      [...history].map(([d, h]) => [
+        d,
+        { ...h, alerts: h.alerts.map((a) => ({ ...a, check: 'high_null_client_rate' })) },
+      ]),
+    );
+    const b = historyBaselines(DAY, other, { ...config.baseline, excludeAlertedDays: true }).baseline(
+      'revenue',
+    );
+    expect(b?.excluded).toBeUndefined();
   });
 });

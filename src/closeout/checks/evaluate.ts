@@ -13,7 +13,7 @@ import type { DayMetrics } from '../day-metrics.ts';
 import type { Alert, CheckContext, CheckDeclaration, DayFacts, Finding } from './declaration.ts';
 import { SEVERITY_RANK, stdDistance } from './declaration.ts';
 import { type MetricRef, metricValue, type ShareMetric } from './metric-refs.ts';
-import { CHECKS } from './registry.ts';
+import { CHECKS, checksAbout } from './registry.ts';
 
 /** Where baselines come from: the stored reports of earlier days, or crafted ones in tests. */
 export interface BaselineSource {
@@ -36,23 +36,45 @@ export interface Evaluation {
   baselines: Record<string, StoredBaseline | null>;
 }
 
-/** Baselines from earlier days' metrics, as the close-out picks those days; computed once per metric. */
+/** An earlier day as baselines see it: its metrics, and the alerts its close-out raised. */
+export interface HistoryDay {
+  metrics: DayMetrics;
+  alerts: readonly Pick<Alert, 'check' | 'severity' | 'snoozed'>[];
+}
+
+/**
+ * Baselines from earlier days, as the close-out picks those days; computed
+ * once per metric. With `excludeAlertedDays`, a day on which a check about
+ * the metric raised a CRITICAL alert (an incident) is left out of that
+ * metric's baseline, so one broken day does not widen the band that should
+ * catch the next.
+ */
 export function historyBaselines(
   day: string,
-  history: ReadonlyMap<string, DayMetrics>,
-  rules: BaselineRules,
+  history: ReadonlyMap<string, HistoryDay>,
+  rules: BaselineRules & { excludeAlertedDays?: boolean },
 ): BaselineSource {
   const memo = new Map<MetricRef, Baseline | null>();
   return {
     baseline(metric) {
       if (!memo.has(metric)) {
-        const series = new Map([...history].map(([d, m]) => [d, metricValue(m, metric)]));
-        memo.set(metric, baselineOf(day, series, rules));
+        const series = new Map([...history].map(([d, h]) => [d, metricValue(h.metrics, metric)]));
+        const about = new Set(checksAbout(metric));
+        const leftOut = new Map<string, string>();
+        if (rules.excludeAlertedDays) {
+          for (const [d, h] of history) {
+            const incident = h.alerts.find(
+              (a) => a.severity === 'CRITICAL' && !a.snoozed && about.has(a.check),
+            );
+            if (incident) leftOut.set(d, incident.check);
+          }
+        }
+        memo.set(metric, baselineOf(day, series, rules, leftOut));
       }
       return memo.get(metric)!;
     },
     keysOf(family) {
-      return [...new Set([...history.values()].flatMap((m) => Object.keys(m[family] ?? {})))];
+      return [...new Set([...history.values()].flatMap((h) => Object.keys(h.metrics[family] ?? {})))];
     },
   };
 }
@@ -82,7 +104,13 @@ export function evaluateChecks(input: CheckInput, checks: readonly CheckDeclarat
     value: (metric) => metricValue(input.metrics, metric),
     baseline(metric) {
       const b = input.history.baseline(metric);
-      if (!(metric in baselines)) baselines[metric] = b && { mean: b.mean, std: b.std, n: b.n };
+      if (!(metric in baselines))
+        baselines[metric] = b && {
+          mean: b.mean,
+          std: b.std,
+          n: b.n,
+          ...(b.excluded ? { excluded: b.excluded } : {}),
+        };
       return b;
     },
     keysOf: (family) => [
