@@ -6,6 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { Cron } from 'croner';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DayResolver } from '../calendar/day-resolver.ts';
+import { checksAbout } from '../closeout/checks/registry.ts';
+import { storedReports } from '../closeout/closeout.ts';
+import type { Report } from '../closeout/report.ts';
 import { IntradayAlertmanager } from '../delivery/intraday-alertmanager.ts';
 import { evaluateIntraday, type IntradayVerdict } from '../intraday/evaluate.ts';
 import { registerIntradayMetrics } from '../metrics/intraday-metrics.ts';
@@ -33,7 +36,11 @@ async function judge(
   const rules = ctx.config.intraday;
   const history = Array.from({ length: rules.lookbackDays }, (_, i) => DayResolver.previous(date, i + 1));
   const slots = await state.readIntraday([date, ...history]);
+  const leftOut = ctx.config.baseline.excludeAlertedDays
+    ? incidentDays(await storedReports(state, history))
+    : undefined;
   return evaluateIntraday({
+    ...(leftOut ? { leftOut } : {}),
     date,
     atMinute,
     today: slots.get(date)!,
@@ -42,6 +49,23 @@ async function judge(
     maxNullClientRate: ctx.config.thresholds.maxNullClientRate,
     instantOf: (day, minute) => ctx.days.instantOf(day, minute),
   });
+}
+
+const VOLUME_CHECKS = new Set([...checksAbout('event_count'), ...checksAbout('page_views')]);
+const NULL_CLIENT_CHECKS = new Set(checksAbout('null_client_rate'));
+
+/** Closed days whose close-out raised a CRITICAL volume or null client id alert: incidents, kept out of baselines. */
+function incidentDays(reports: ReadonlyMap<string, Report>) {
+  const volume = new Map<string, string>();
+  const nullClient = new Map<string, string>();
+  for (const [day, r] of reports) {
+    for (const a of r.alerts) {
+      if (a.severity !== 'CRITICAL' || a.snoozed) continue;
+      if (VOLUME_CHECKS.has(a.check) && !volume.has(day)) volume.set(day, a.check);
+      if (NULL_CLIENT_CHECKS.has(a.check) && !nullClient.has(day)) nullClient.set(day, a.check);
+    }
+  }
+  return { volume, nullClient };
 }
 
 export async function intradayOnce(ctx: Context, o: IntradayOptions): Promise<IntradayVerdict> {

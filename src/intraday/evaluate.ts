@@ -36,6 +36,8 @@ export interface IntradayVerdict {
   /** HH:MM: slots before it were judged */
   at: string;
   baseline_days: string[];
+  /** Days of the look-back left out of the baselines as incidents, with the close-out check that fired on them. */
+  excluded: { day: string; check: string; baseline: 'volume' | 'null_client' }[];
   /** Why nothing was judged, when too few baseline days had events. */
   note: string | null;
   alerts: IntradayAlert[];
@@ -52,6 +54,8 @@ export interface IntradayInput {
   maxNullClientRate: number;
   /** Epoch ms of a local time of a day (DayResolver.instantOf). */
   instantOf: (day: string, minuteOfDay: number) => number;
+  /** Incident days (day → the close-out check that fired) left out of the volume and silence, and the null client, baselines. */
+  leftOut?: { volume: ReadonlyMap<string, string>; nullClient: ReadonlyMap<string, string> };
 }
 
 const hasEvents = (d: IntradayDay | undefined) => d?.totals.some((n) => n > 0) ?? false;
@@ -65,15 +69,19 @@ const hhmm = (minute: number) =>
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const whole = (v: number) => Math.round(v).toLocaleString('en-US');
 
-/** The days the day is compared with: the same weekday's when enough of them have events, else the latest days. */
+/**
+ * The days the day is compared with: the same weekday's when enough of them
+ * have events, else the latest days; incident days left out.
+ */
 export function baselineDaysOf(
   date: string,
   history: Map<string, IntradayDay>,
   rules: IntradayRules,
+  leftOut: ReadonlyMap<string, string> = new Map(),
 ): string[] {
   const candidates = Array.from({ length: rules.lookbackDays }, (_, i) =>
     DayResolver.previous(date, i + 1),
-  ).filter((d) => hasEvents(history.get(d)));
+  ).filter((d) => hasEvents(history.get(d)) && !leftOut.has(d));
   const weekday = DayResolver.weekday(date);
   const sameWeekday = candidates
     .filter((d) => DayResolver.weekday(d) === weekday)
@@ -86,11 +94,18 @@ export function baselineDaysOf(
 export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
   const { date, atMinute, today, history, rules } = input;
   const atSlot = Math.min(SLOTS_PER_DAY, Math.floor(atMinute / SLOT_MINUTES));
-  const baselineDays = baselineDaysOf(date, history, rules);
+  const leftOut = input.leftOut ?? { volume: new Map(), nullClient: new Map() };
+  const baselineDays = baselineDaysOf(date, history, rules, leftOut.volume);
+  const inLookback = (d: string) => d < date && DayResolver.daysBetween(d, date) <= rules.lookbackDays;
+  const excluded = (baseline: 'volume' | 'null_client', days: ReadonlyMap<string, string>) =>
+    [...days].filter(([d]) => inLookback(d)).map(([day, check]) => ({ day, check, baseline }));
   const verdict: IntradayVerdict = {
     date,
     at: hhmm(atSlot * SLOT_MINUTES),
     baseline_days: baselineDays,
+    excluded: [...excluded('volume', leftOut.volume), ...excluded('null_client', leftOut.nullClient)].sort(
+      (a, b) => a.day.localeCompare(b.day),
+    ),
     note: null,
     alerts: [],
   };
@@ -114,7 +129,11 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
         since: silence.since ?? sinceIso(atSlot - silence.observed / SLOT_MINUTES),
       });
   }
-  const nullRate = nullClientRate(today, baseline, atSlot, rules, input.maxNullClientRate, sinceIso);
+  const nullBaseline = baselineDaysOf(date, history, rules, leftOut.nullClient).map((d) => history.get(d)!);
+  const nullRate =
+    nullBaseline.length >= rules.minBaselineDays
+      ? nullClientRate(today, nullBaseline, atSlot, rules, input.maxNullClientRate, sinceIso)
+      : null;
   if (nullRate) verdict.alerts.push(nullRate);
   return verdict;
 }

@@ -152,6 +152,42 @@ describe('the intraday checks', () => {
     );
   });
 
+  it('incident days left out of the baseline no longer hide the same failure today', () => {
+    // three of the last seven days lost their page views from noon to 13:00, and were closed as incidents
+    const outage = (s: number) => (s >= 72 && s < 78 ? 0 : pageViews(1)(s));
+    const h = new Map(
+      Array.from({ length: 7 }, (_, i) => [
+        DayResolver.previous(DATE, i + 1),
+        day({ page_viewed: i < 3 ? outage : pageViews(i % 3), product_added_to_cart: carts(i) }),
+      ]),
+    );
+    const incidents = new Map([1, 2, 3].map((i) => [DayResolver.previous(DATE, i), 'page_view_drop']));
+    const today = day({ page_viewed: outage, product_added_to_cart: carts(1) });
+    const at13 = (leftOut?: { volume: Map<string, string>; nullClient: Map<string, string> }) =>
+      evaluateIntraday({
+        date: DATE,
+        atMinute: 13 * 60,
+        today,
+        history: h,
+        rules,
+        maxNullClientRate: 0.05,
+        instantOf: (d, m) => utc.instantOf(d, m),
+        ...(leftOut ? { leftOut } : {}),
+      });
+    const kept = at13();
+    expect(fired(kept).filter((f) => f.includes('page_viewed'))).toEqual([]);
+    const clean = at13({ volume: incidents, nullClient: new Map() });
+    expect(fired(clean)).toContain('intraday_volume_drop:page_viewed:CRITICAL');
+    expect(clean.baseline_days).not.toContain(DayResolver.previous(DATE, 1));
+    expect(clean.excluded).toEqual(
+      [3, 2, 1].map((i) => ({
+        day: DayResolver.previous(DATE, i),
+        check: 'page_view_drop',
+        baseline: 'volume',
+      })),
+    );
+  });
+
   it('too few baseline days: says so instead of judging', () => {
     const v = judge(day({ page_viewed: () => 0 }), '13:00', history(2));
     expect(v.alerts).toEqual([]);
