@@ -6,9 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { Cron } from 'croner';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DayResolver } from '../calendar/day-resolver.ts';
+import { exclusionOf, type HistoryDay } from '../closeout/checks/evaluate.ts';
 import { checksAbout } from '../closeout/checks/registry.ts';
-import { storedReports } from '../closeout/closeout.ts';
-import type { Report } from '../closeout/report.ts';
+import { feedbackByDay, storedReports } from '../closeout/closeout.ts';
 import { IntradayAlertmanager } from '../delivery/intraday-alertmanager.ts';
 import { evaluateIntraday, type IntradayVerdict } from '../intraday/evaluate.ts';
 import { registerIntradayMetrics } from '../metrics/intraday-metrics.ts';
@@ -36,11 +36,17 @@ async function judge(
   const rules = ctx.config.intraday;
   const history = Array.from({ length: rules.lookbackDays }, (_, i) => DayResolver.previous(date, i + 1));
   const slots = await state.readIntraday([date, ...history]);
-  const leftOut = ctx.config.baseline.excludeAlertedDays
-    ? incidentDays(await storedReports(state, history))
-    : undefined;
+  // the close-out's alerts and people's verdicts, closed or not (an intraday alert has no close-out)
+  const reports = await storedReports(state, history);
+  const said = feedbackByDay(await state.readFeedback());
+  const leftOut = incidentDays(
+    new Map(
+      history.map((d) => [d, { alerts: reports.get(d)?.alerts ?? [], feedback: said.get(d) ?? new Map() }]),
+    ),
+    ctx.config.baseline.excludeAlertedDays,
+  );
   return evaluateIntraday({
-    ...(leftOut ? { leftOut } : {}),
+    leftOut,
     date,
     atMinute,
     today: slots.get(date)!,
@@ -51,19 +57,31 @@ async function judge(
   });
 }
 
-const VOLUME_CHECKS = new Set([...checksAbout('event_count'), ...checksAbout('page_views')]);
-const NULL_CLIENT_CHECKS = new Set(checksAbout('null_client_rate'));
+/** The checks whose incidents keep a day out of the intraday volume and silence, and null client, baselines. */
+const VOLUME_CHECKS = new Set<string>([
+  ...checksAbout('event_count'),
+  ...checksAbout('page_views'),
+  'intraday_volume_drop',
+  'intraday_silence',
+]);
+const NULL_CLIENT_CHECKS = new Set<string>([...checksAbout('null_client_rate'), 'intraday_null_client_rate']);
 
-/** Closed days whose close-out raised a CRITICAL volume or null client id alert: incidents, kept out of baselines. */
-function incidentDays(reports: ReadonlyMap<string, Report>) {
+/**
+ * Days kept out of the intraday baselines: people called a volume (or null
+ * client id) alert an incident or expected, or the close-out raised a
+ * CRITICAL one nobody called a false positive (see exclusionOf).
+ */
+function incidentDays(
+  history: ReadonlyMap<string, Pick<HistoryDay, 'alerts' | 'feedback'>>,
+  excludeAlertedDays: boolean,
+) {
   const volume = new Map<string, string>();
   const nullClient = new Map<string, string>();
-  for (const [day, r] of reports) {
-    for (const a of r.alerts) {
-      if (a.severity !== 'CRITICAL' || a.snoozed) continue;
-      if (VOLUME_CHECKS.has(a.check) && !volume.has(day)) volume.set(day, a.check);
-      if (NULL_CLIENT_CHECKS.has(a.check) && !nullClient.has(day)) nullClient.set(day, a.check);
-    }
+  for (const [day, h] of history) {
+    const v = exclusionOf(day, h, VOLUME_CHECKS, excludeAlertedDays);
+    if (v) volume.set(day, v.check);
+    const n = exclusionOf(day, h, NULL_CLIENT_CHECKS, excludeAlertedDays);
+    if (n) nullClient.set(day, n.check);
   }
   return { volume, nullClient };
 }

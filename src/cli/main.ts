@@ -7,15 +7,19 @@
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isCalendarDate } from '../calendar/calendar-date.ts';
+import { CHECK_IDS } from '../closeout/checks/registry.ts';
 import { ConfigError } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
+import { INTRADAY_CHECKS } from '../intraday/evaluate.ts';
 import { REJECT_REASONS } from '../outcome.ts';
 import { parseDuration } from '../source/dlq-summary.ts';
 import { ensureTopics } from '../source/topics.ts';
+import { FEEDBACK_VERDICTS, type FeedbackEntry } from '../state/day-store.ts';
 import { closeoutOnce, closeoutSchedule } from './closeout.ts';
 import { consume } from './consume.ts';
 import { createContext, kafkaOf } from './context.ts';
 import { dlqReplay, dlqSummary, replayText } from './dlq.ts';
+import { feedbackStats, recordFeedback } from './feedback.ts';
 import { intradayOnce, intradaySchedule } from './intraday.ts';
 import { planCheck, planInfer } from './plan.ts';
 import { replayCommand } from './replay.ts';
@@ -233,6 +237,55 @@ export function buildProgram(): Command {
               ? ['CRITICAL', 'WARNING']
               : [];
         if (verdict.alerts.some((a) => levels.includes(a.severity))) process.exitCode = 1;
+      },
+    );
+
+  const CHECK_NAMES: readonly string[] = [...CHECK_IDS, ...INTRADAY_CHECKS];
+  program
+    .command('feedback')
+    .description(
+      "say what an alert was: incident or expected keep the day out of the check's baselines, false_positive counts against the check",
+    )
+    .option('--date <YYYY-MM-DD>', 'the day of the alert', (v) => {
+      if (!isCalendarDate(v)) throw new InvalidArgumentError('use YYYY-MM-DD, a day that exists');
+      return v;
+    })
+    .option('--check <check>', 'the check that fired', (v) => {
+      if (!CHECK_NAMES.includes(v))
+        throw new InvalidArgumentError(`unknown check; one of ${CHECK_NAMES.join(', ')}`);
+      return v;
+    })
+    .option('--verdict <verdict>', FEEDBACK_VERDICTS.join(', '), (v) => {
+      if (!(FEEDBACK_VERDICTS as readonly string[]).includes(v))
+        throw new InvalidArgumentError(`one of ${FEEDBACK_VERDICTS.join(', ')}`);
+      return v;
+    })
+    .option('--note <text>', 'why (stored with the verdict)', '')
+    .option('--stats', 'instead: per check, days fired, verdicts, false-positive share and days to quiet')
+    .option('--days <n>', 'with --stats: the closed days looked at', positiveInt('--days'), 90)
+    .option('--json <file>', 'with --stats: also write them as JSON')
+    .action(
+      async (opts: {
+        date?: string;
+        check?: string;
+        verdict?: FeedbackEntry['verdict'];
+        note: string;
+        stats?: boolean;
+        days: number;
+        json?: string;
+      }) => {
+        if (opts.stats) {
+          await feedbackStats(ctx(), { days: opts.days, ...(opts.json ? { json: opts.json } : {}) });
+          return;
+        }
+        if (!opts.date || !opts.check || !opts.verdict)
+          throw new UsageError('give --date, --check and --verdict, or --stats');
+        await recordFeedback(ctx(), {
+          day: opts.date,
+          check: opts.check,
+          verdict: opts.verdict,
+          note: opts.note,
+        });
       },
     );
 

@@ -13,12 +13,19 @@ export interface BaselineRules {
   minDays: number;
 }
 
+/** A day left out of a baseline: a check's CRITICAL alert on it, or people calling it an incident or expected. */
+export interface Exclusion {
+  day: string;
+  check: string;
+  reason: 'critical_alert' | 'incident' | 'expected';
+}
+
 export interface Baseline {
   mean: number;
   std: number;
   n: number;
-  /** Days the baseline would have taken but left out, and why (the check that fired on them). */
-  excluded?: { day: string; check: string }[];
+  /** Days the baseline would have taken but left out, and why. */
+  excluded?: Exclusion[];
 }
 
 export interface ZScore extends Baseline {
@@ -40,17 +47,17 @@ export function baselineOf(
   day: string,
   history: ReadonlyMap<string, number | null | undefined>,
   rules: BaselineRules,
-  /** day → the check whose alert keeps the day out of this baseline */
-  leftOut: ReadonlyMap<string, string> = new Map(),
+  /** day → why it stays out of this baseline */
+  leftOut: ReadonlyMap<string, Exclusion> = new Map(),
 ): Baseline | null {
   const values: number[] = [];
-  const excluded: { day: string; check: string }[] = [];
+  const excluded: Exclusion[] = [];
   for (const d of lookbackWindow(day, rules)) {
     const v = history.get(d);
     if (v === null || v === undefined || !Number.isFinite(v)) continue;
-    const check = leftOut.get(d);
-    if (check !== undefined) {
-      excluded.push({ day: d, check });
+    const why = leftOut.get(d);
+    if (why !== undefined) {
+      excluded.push(why);
       continue;
     }
     values.push(v);

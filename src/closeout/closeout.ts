@@ -10,9 +10,15 @@ import { DayResolver } from '../calendar/day-resolver.ts';
 import type { MonitorConfig } from '../config/monitor-config.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { DayStore } from '../state/day-store.ts';
+import type { DayStore, FeedbackEntry } from '../state/day-store.ts';
 import { lookbackWindow, zScore } from './baseline.ts';
-import { applySnoozes, evaluateChecks, historyBaselines, thresholdsFor } from './checks/evaluate.ts';
+import {
+  applySnoozes,
+  evaluateChecks,
+  type HistoryDay,
+  historyBaselines,
+  thresholdsFor,
+} from './checks/evaluate.ts';
 import { metricValue } from './checks/metric-refs.ts';
 import { contractSection } from './contract.ts';
 import { dayMetrics, daySchema } from './day-metrics.ts';
@@ -107,6 +113,27 @@ async function readReport(deps: CloseoutDeps, day: string): Promise<Report | nul
 }
 
 /** The stored reports of `days` that parse as one; summaries of an unknown shape are left out. */
+/** Verdicts by day, then check. */
+export function feedbackByDay(feedback: readonly FeedbackEntry[]) {
+  const byDay = new Map<string, Map<string, FeedbackEntry['verdict']>>();
+  for (const f of feedback) byDay.set(f.day, (byDay.get(f.day) ?? new Map()).set(f.check, f.verdict));
+  return byDay;
+}
+
+/** Earlier days' reports with what people said of their alerts. */
+export function withFeedback(
+  reports: ReadonlyMap<string, Report>,
+  feedback: readonly FeedbackEntry[],
+): Map<string, HistoryDay> {
+  const byDay = feedbackByDay(feedback);
+  return new Map(
+    [...reports].map(([d, r]) => [
+      d,
+      { metrics: r.metrics, alerts: r.alerts, feedback: byDay.get(d) ?? new Map() },
+    ]),
+  );
+}
+
 export async function storedReports(state: DayStore, days: string[]): Promise<Map<string, Report>> {
   const out = new Map<string, Report>();
   for (const [day, raw] of await state.readSummaries<unknown>(days)) {
@@ -150,7 +177,7 @@ async function computeReport(
     expectedFields: config.ingest.expectedFields,
     fieldAliases: config.ingest.fieldAliases,
     expectedChannels: config.expectedChannels,
-    history: historyBaselines(day, history, config.baseline),
+    history: historyBaselines(day, withFeedback(history, await state.readFeedback()), config.baseline),
   });
   const alerts = applySnoozes(evaluation.alerts, day, config.snoozes);
   const z = (metric: keyof Report['zscores']) => {

@@ -20,7 +20,15 @@ const BaselineSchema = z
     n: z.number().int(),
     thresholds: z.record(z.string(), z.number()).optional(),
     /** Days left out of the baseline as incidents, with the CRITICAL check that fired on them. */
-    excluded: z.array(z.object({ day: z.string(), check: z.string() })).optional(),
+    excluded: z
+      .array(
+        z.object({
+          day: z.string(),
+          check: z.string(),
+          reason: z.enum(['critical_alert', 'incident', 'expected']),
+        }),
+      )
+      .optional(),
   })
   .nullable();
 

@@ -17,7 +17,12 @@ import { DayResolver } from '../calendar/day-resolver.ts';
 import type { IntradayRules } from '../config/monitor-config.ts';
 import { binomialSf, countCdf, meanAndVariance } from './statistics.ts';
 
-export type IntradayCheck = 'intraday_volume_drop' | 'intraday_silence' | 'intraday_null_client_rate';
+export const INTRADAY_CHECKS = [
+  'intraday_volume_drop',
+  'intraday_silence',
+  'intraday_null_client_rate',
+] as const;
+export type IntradayCheck = (typeof INTRADAY_CHECKS)[number];
 
 export interface IntradayAlert {
   check: IntradayCheck;

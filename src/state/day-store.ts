@@ -9,6 +9,7 @@
  */
 import calculateSlot from 'cluster-key-slot';
 import { type Redis, ReplyError } from 'ioredis';
+import { z } from 'zod';
 import { type DayCounters, SESSION_LENGTH_BUCKETS } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
 import type { IntradayDay } from '../aggregation/intraday.ts';
@@ -81,6 +82,17 @@ interface DayScripts {
   applyDayBatch(...args: (string | number)[]): Promise<[number, string]>;
   readDay(...args: string[]): Promise<[string[], number, number, number, number, number, string[]]>;
 }
+
+/** incident and expected keep the day out of the check's baselines; false_positive counts against the check. */
+export const FEEDBACK_VERDICTS = ['incident', 'expected', 'false_positive'] as const;
+
+/** What someone said of a check's alert on a day, as stored (the day and check are its field). */
+const FeedbackRecordSchema = z.object({
+  verdict: z.enum(FEEDBACK_VERDICTS),
+  note: z.string(),
+  atMs: z.number(),
+});
+export type FeedbackEntry = z.infer<typeof FeedbackRecordSchema> & { day: string; check: string };
 
 export interface DayStoreOptions {
   ttlDays: number;
@@ -311,6 +323,24 @@ export class DayStore {
     const firstEver = replies[0]?.[1] === 0;
     // the very first shapes of a namespace are its baseline, not a change
     return firstEver ? [] : shapes.filter((_, i) => replies[i + 1]?.[1] === 1);
+  }
+
+  /** Record what people said of a check's alert on a day (the latest word counts). */
+  async saveFeedback(entry: FeedbackEntry): Promise<void> {
+    const { day, check, ...rest } = entry;
+    await this.redis.hset(this.keys.feedback(), `${day}\t${check}`, JSON.stringify(rest));
+  }
+
+  /** Every verdict people gave in this namespace, by day then check. */
+  async readFeedback(): Promise<FeedbackEntry[]> {
+    const hash = await this.redis.hgetall(this.keys.feedback());
+    return Object.entries(hash)
+      .flatMap(([field, value]) => {
+        const [day, check] = field.split('\t');
+        const record = FeedbackRecordSchema.safeParse(JSON.parse(value));
+        return record.success && day && check ? [{ day, check, ...record.data }] : [];
+      })
+      .sort((a, b) => a.day.localeCompare(b.day) || a.check.localeCompare(b.check));
   }
 
   /** The monitor's record of its own close-outs: exported as gauges, alerted on when stale. */

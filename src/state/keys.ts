@@ -89,8 +89,13 @@ export class StateKeys {
     return `em:{${this.namespace}:*`;
   }
 
+  /** People's verdicts on alerts (hash: "day<TAB>check" → JSON). */
+  feedback(): string {
+    return `em:{${this.namespace}}:feedback`;
+  }
+
   /** The namespace-wide keys. */
   namespaceKeys(): string[] {
-    return [this.closeout(), this.closedDays(), this.shapes()];
+    return [this.closeout(), this.closedDays(), this.shapes(), this.feedback()];
   }
 }

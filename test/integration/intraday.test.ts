@@ -113,6 +113,47 @@ describe('intraday checks on crafted days after a real baseline', () => {
   });
 });
 
+describe('feedback', () => {
+  it("an intraday alert called an incident keeps its day out of the next days' volume baselines", async () => {
+    expect((await intraday('2025-03-03', '13:00')).excluded).toEqual([]);
+    const said = await runCli(
+      [
+        'feedback',
+        '--date',
+        '2025-03-02',
+        '--check',
+        'intraday_volume_drop',
+        '--verdict',
+        'incident',
+        '--note',
+        'tag manager outage',
+      ],
+      space.env,
+    );
+    expect(said.code, said.output).toBe(0);
+    const v = await intraday('2025-03-03', '13:00');
+    expect(v.excluded).toEqual([{ day: '2025-03-02', check: 'intraday_volume_drop', baseline: 'volume' }]);
+    expect(v.baseline_days).not.toContain('2025-03-02');
+
+    const stats = join(dir, 'stats.json');
+    expect((await runCli(['feedback', '--stats', '--days', '1000', '--json', stats], space.env)).code).toBe(
+      0,
+    );
+    expect(JSON.parse(readFileSync(stats, 'utf8'))).toContainEqual(
+      expect.objectContaining({ check: 'intraday_volume_drop', incident: 1, false_positive: 0 }),
+    );
+    // an unknown check or verdict is refused with exit 2
+    expect(
+      (
+        await runCli(
+          ['feedback', '--date', '2025-03-02', '--check', 'nope', '--verdict', 'incident'],
+          space.env,
+        )
+      ).code,
+    ).toBe(2);
+  });
+});
+
 describe('intraday checks on the real export', () => {
   it('judged at every hour of the second week: volume and silence alerts for its one outage only', async () => {
     const r = redis();

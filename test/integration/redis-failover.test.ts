@@ -49,6 +49,7 @@ const processes: MonitorProcess[] = [];
 let paused: number | undefined;
 beforeAll(async () => {
   await startRedisCluster(() => {}, FAILOVER_CLUSTER);
+  await cluster.fullyReplicated(); // a run stopped mid-test may have left a node rejoining
 }, 120_000);
 afterEach(async () => {
   if (paused !== undefined) cluster.signal(paused, 'SIGCONT');

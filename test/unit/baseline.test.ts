@@ -90,7 +90,7 @@ describe('clean baselines: incident days left out', () => {
     const clean = zOf(true)!;
     expect(kept.z).toBeCloseTo(-0.45, 2);
     expect(clean.z).toBeCloseTo(-20.99, 2);
-    expect(clean.excluded).toEqual([{ day: days[2], check: 'low_revenue' }]);
+    expect(clean.excluded).toEqual([{ day: days[2], check: 'low_revenue', reason: 'critical_alert' }]);
     expect(clean.n).toBe(7); // a day further back fills its place
     expect(kept.excluded).toBeUndefined();
   });
@@ -111,6 +111,27 @@ describe('clean baselines: incident days left out', () => {
       }).alerts.map((a) => a.check);
     expect(fired(false)).not.toContain('revenue_anomaly');
     expect(fired(true)).toContain('revenue_anomaly');
+  });
+
+  it('feedback decides: false_positive keeps an alerted day in, incident or expected keeps any day out', () => {
+    const said = (verdicts: [number, string, 'incident' | 'expected' | 'false_positive'][]) =>
+      new Map(
+        [...history].map(([d, h], i) => [
+          d,
+          { ...h, feedback: new Map(verdicts.filter(([j]) => j === i).map(([, check, v]) => [check, v])) },
+        ]),
+      );
+    const rulesOn = { ...config.baseline, excludeAlertedDays: true };
+    const fp = historyBaselines(DAY, said([[2, 'low_revenue', 'false_positive']]), rulesOn).baseline(
+      'revenue',
+    );
+    expect(fp?.excluded).toBeUndefined();
+    // a day-long campaign pause, marked expected on its revenue_anomaly (a WARNING): out of the baseline
+    const expected = historyBaselines(DAY, said([[5, 'revenue_anomaly', 'expected']]), {
+      ...config.baseline,
+      excludeAlertedDays: false,
+    }).baseline('revenue');
+    expect(expected?.excluded).toEqual([{ day: days[5], check: 'revenue_anomaly', reason: 'expected' }]);
   });
 
   it('a WARNING, or a CRITICAL about another metric, keeps the day in', () => {

@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { emptySeries, type IntradayDay, SLOTS_PER_DAY } from '../../src/aggregation/intraday.ts';
 import { DayResolver } from '../../src/calendar/day-resolver.ts';
+import { alertStats } from '../../src/closeout/alert-stats.ts';
+import type { Report } from '../../src/closeout/report.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { baselineDaysOf, evaluateIntraday } from '../../src/intraday/evaluate.ts';
 import { binomialSf, countCdf, lnGamma, meanAndVariance } from '../../src/intraday/statistics.ts';
@@ -210,5 +212,42 @@ describe('local time of day', () => {
     expect(berlin.minuteOfDay(t)).toBe(12 * 60 + 30);
     expect(berlin.instantOf('2025-03-01', 12 * 60 + 30)).toBe(t);
     expect(utc.minuteOfDay(t)).toBe(11 * 60 + 30);
+  });
+});
+
+describe('monitoring the monitor', () => {
+  it('per check: days fired, verdicts, false-positive share, mean days from first alert to quiet', () => {
+    const report = (alerts: string[]) =>
+      ({ alerts: alerts.map((check) => ({ check, snoozed: false })) }) as unknown as Report;
+    const reports = new Map([
+      ['2025-03-01', report(['low_revenue'])],
+      ['2025-03-02', report(['low_revenue', 'bot_spike'])],
+      ['2025-03-03', report([])],
+      ['2025-03-04', report(['low_revenue'])],
+    ]);
+    const stats = alertStats(reports, [
+      { day: '2025-03-04', check: 'low_revenue', verdict: 'false_positive', note: '', atMs: 0 },
+      { day: '2025-03-02', check: 'bot_spike', verdict: 'expected', note: 'crawl', atMs: 0 },
+    ]);
+    expect(stats).toEqual([
+      {
+        check: 'bot_spike',
+        alert_days: 1,
+        false_positive: 0,
+        incident: 0,
+        expected: 1,
+        false_positive_share: 0,
+        mean_days_to_quiet: 1,
+      },
+      {
+        check: 'low_revenue',
+        alert_days: 3,
+        false_positive: 1,
+        incident: 0,
+        expected: 0,
+        false_positive_share: 0.333,
+        mean_days_to_quiet: 1.5,
+      },
+    ]);
   });
 });

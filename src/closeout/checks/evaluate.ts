@@ -8,7 +8,7 @@
 
 import { DayResolver } from '../../calendar/day-resolver.ts';
 import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
-import { type Baseline, type BaselineRules, baselineOf } from '../baseline.ts';
+import { type Baseline, type BaselineRules, baselineOf, type Exclusion } from '../baseline.ts';
 import type { DayMetrics } from '../day-metrics.ts';
 import type { Alert, CheckContext, CheckDeclaration, DayFacts, Finding } from './declaration.ts';
 import { SEVERITY_RANK, stdDistance } from './declaration.ts';
@@ -36,10 +36,37 @@ export interface Evaluation {
   baselines: Record<string, StoredBaseline | null>;
 }
 
-/** An earlier day as baselines see it: its metrics, and the alerts its close-out raised. */
+/** An earlier day as baselines see it: its metrics, the alerts its close-out raised, and what people said of them. */
 export interface HistoryDay {
   metrics: DayMetrics;
   alerts: readonly Pick<Alert, 'check' | 'severity' | 'snoozed'>[];
+  /** check → verdict (see `event-monitor feedback`) */
+  feedback?: ReadonlyMap<string, 'incident' | 'expected' | 'false_positive'>;
+}
+
+/**
+ * Why a day stays out of the baseline of a metric the `about` checks judge:
+ * people called one of their alerts an incident or expected; or one raised a
+ * CRITICAL alert that nobody called a false positive. Null: the day counts.
+ */
+export function exclusionOf(
+  day: string,
+  h: Pick<HistoryDay, 'alerts' | 'feedback'>,
+  about: ReadonlySet<string>,
+  excludeAlertedDays: boolean,
+): Exclusion | null {
+  for (const [check, verdict] of h.feedback ?? []) {
+    if (about.has(check) && verdict !== 'false_positive') return { day, check, reason: verdict };
+  }
+  if (!excludeAlertedDays) return null;
+  const incident = h.alerts.find(
+    (a) =>
+      a.severity === 'CRITICAL' &&
+      !a.snoozed &&
+      about.has(a.check) &&
+      h.feedback?.get(a.check) !== 'false_positive',
+  );
+  return incident ? { day, check: incident.check, reason: 'critical_alert' } : null;
 }
 
 /**
@@ -60,14 +87,10 @@ export function historyBaselines(
       if (!memo.has(metric)) {
         const series = new Map([...history].map(([d, h]) => [d, metricValue(h.metrics, metric)]));
         const about = new Set(checksAbout(metric));
-        const leftOut = new Map<string, string>();
-        if (rules.excludeAlertedDays) {
-          for (const [d, h] of history) {
-            const incident = h.alerts.find(
-              (a) => a.severity === 'CRITICAL' && !a.snoozed && about.has(a.check),
-            );
-            if (incident) leftOut.set(d, incident.check);
-          }
+        const leftOut = new Map<string, Exclusion>();
+        for (const [d, h] of history) {
+          const why = exclusionOf(d, h, about, rules.excludeAlertedDays ?? false);
+          if (why) leftOut.set(d, why);
         }
         memo.set(metric, baselineOf(day, series, rules, leftOut));
       }
