@@ -49,6 +49,8 @@ export interface DayFigures {
   planViolations: Record<string, number>;
   funnel: { atc: number; checkout: number; purchase: number };
   sessions: number;
+  /** The intraday slots summed: events by type, and events without a client id. */
+  intraday: { byType: Record<string, number>; nullClients: number };
 }
 
 /** Where the state is: the stack's Redis, another one by URL (the chaos tests'), or a client (the cluster). */
@@ -61,8 +63,11 @@ export async function stateFigures(namespace: string, at?: StateAt): Promise<Map
   try {
     const state = new DayStore(r, namespace);
     const out = new Map<string, DayFigures>();
+    const intraday = await state.readIntraday([...EXPECTED.keys()]);
     for (const day of EXPECTED.keys()) {
       const s = await state.read(day);
+      const slots = intraday.get(day)!;
+      const total = (series: number[]) => series.reduce((a, b) => a + b, 0);
       out.set(day, {
         events: s.counters.events,
         revenueCents: s.counters.revenueCents,
@@ -75,6 +80,10 @@ export async function stateFigures(namespace: string, at?: StateAt): Promise<Map
         ),
         funnel: s.funnel,
         sessions: s.counters.sessions,
+        intraday: {
+          byType: Object.fromEntries([...slots.byType].map(([t, series]) => [t, total(series)])),
+          nullClients: total(slots.nullClients),
+        },
       });
     }
     return out;
@@ -96,6 +105,7 @@ export function expectedFigures(): Map<string, DayFigures> {
       planViolations: d.planViolations,
       funnel: d.funnel,
       sessions: d.sessions,
+      intraday: { byType: d.eventTypes, nullClients: d.nullClients },
     });
   }
   return out;

@@ -40,6 +40,8 @@ export interface ExpectedDay {
   funnel: { atc: number; checkout: number; purchase: number };
   /** Non-bot clients' runs of events with gaps of at most 30 minutes (the default session gap). */
   sessions: number;
+  /** Events by event name. */
+  eventTypes: Record<string, number>;
   header: string[];
 }
 
@@ -88,6 +90,7 @@ export function expectedDays(dir = PUFFY_DIR): Map<string, ExpectedDay> {
           planViolations: {},
           funnel: { atc: 0, checkout: 0, purchase: 0 },
           sessions: 0,
+          eventTypes: {},
           header,
         });
         funnels.set(day, { atc: new Set(), checkout: new Set(), purchase: new Set() });
@@ -98,6 +101,7 @@ export function expectedDays(dir = PUFFY_DIR): Map<string, ExpectedDay> {
       }
       const d = out.get(day)!;
       d.rows++;
+      d.eventTypes[row.event_name!] = (d.eventTypes[row.event_name!] ?? 0) + 1;
       for (const column of DEFAULT_PLAN_REQUIRED) {
         if (!(column in row)) {
           const triple = `${row.event_name} /${column} required`;
