@@ -148,6 +148,26 @@ describe.each([
     await state.deleteNamespace();
   });
 
+  it('keeps intraday slots per day, read back across days: counts per type and slot, null clients, last event', async () => {
+    offset = 0;
+    const state = new DayStore(r, `${space.namespace}-slots`);
+    await apply(state, '2025-03-01', [
+      event('a', '2025-03-01T12:01:00Z'),
+      event('b', '2025-03-01T12:09:59Z'),
+      event('', '2025-03-01T12:10:00Z'),
+    ]);
+    await apply(state, '2025-03-02', [purchase('a', '2025-03-02T00:00:00Z', 'T1', 5)]);
+    const slots = await state.readIntraday(['2025-03-01', '2025-03-02', '2025-03-03']);
+    const first = slots.get('2025-03-01')!;
+    expect(first.byType.get('page_viewed')!.slice(72, 74)).toEqual([2, 1]); // 12:00–12:10, 12:10–12:20
+    expect(first.nullClients[73]).toBe(1);
+    expect(first.totals.reduce((a, b) => a + b, 0)).toBe(3);
+    expect(first.last.get('page_viewed')).toBe(Date.parse('2025-03-01T12:10:00Z'));
+    expect(slots.get('2025-03-02')!.byType.get('checkout_completed')![0]).toBe(1);
+    expect(slots.get('2025-03-03')!.byType.size).toBe(0);
+    await state.deleteNamespace();
+  });
+
   it('reads summaries across days and deletes a namespace from every node', async () => {
     const state = new DayStore(r, `${space.namespace}-sum`);
     const days = ['2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04'];
