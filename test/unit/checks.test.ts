@@ -364,3 +364,34 @@ describe('channel_collapse', () => {
     expect(fires('channel_collapse', day({ Direct: 0.6, 'Paid Search': 0.4 }, {}))).toBe(false);
   });
 });
+
+describe('what drove a volume alert', () => {
+  it('names the event type and the device class that moved most, with their share of the change', () => {
+    const alerts = runChecks(
+      input(
+        {
+          event_count: 3200,
+          event_types: { page_viewed: 2900, product_added_to_cart: 300 },
+          device_share: { mobile: 0.5, desktop: 0.4, tablet: 0.03, bot: 0.07 },
+        },
+        {
+          baselines: {
+            'event_types:page_viewed': { mean: 3700, std: 100, n: 7 },
+            'event_types:product_added_to_cart': { mean: 300, std: 20, n: 7 },
+            'device_events:mobile': { mean: 2200, std: 80, n: 7 },
+            'device_events:desktop': { mean: 1200, std: 60, n: 7 },
+          },
+        },
+      ),
+    );
+    const volume = alerts.find((a) => a.check === 'traffic_anomaly');
+    expect(volume?.message).toMatch(
+      /; events −20%: page_viewed −22% \(100% of it\), mobile −27% \(75% of it\)$/,
+    );
+    // other alerts say nothing of drivers
+    for (const a of alerts.filter(
+      (x) => x.check !== 'traffic_anomaly' && !x.check.startsWith('event_volume'),
+    ))
+      expect(a.message).not.toContain('of it)');
+  });
+});

@@ -12,7 +12,8 @@ import { type Baseline, type BaselineRules, baselineOf, type Exclusion } from '.
 import type { DayMetrics } from '../day-metrics.ts';
 import type { Alert, CheckContext, CheckDeclaration, DayFacts, Finding } from './declaration.ts';
 import { SEVERITY_RANK, stdDistance } from './declaration.ts';
-import { type MetricRef, metricValue, type ShareMetric } from './metric-refs.ts';
+import { volumeDrivers } from './drivers.ts';
+import { type MetricRef, metricValue, type ShareMetric, shareKeys } from './metric-refs.ts';
 import { CHECKS, checksAbout } from './registry.ts';
 
 /** Where baselines come from: the stored reports of earlier days, or crafted ones in tests. */
@@ -97,7 +98,7 @@ export function historyBaselines(
       return memo.get(metric)!;
     },
     keysOf(family) {
-      return [...new Set([...history.values()].flatMap((h) => Object.keys(h.metrics[family] ?? {})))];
+      return [...new Set([...history.values()].flatMap((h) => shareKeys(h.metrics, family)))];
     },
   };
 }
@@ -119,6 +120,7 @@ export function thresholdsFor(
 }
 
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
+const VOLUME_CHECKS = new Set(checksAbout('event_count'));
 
 export function evaluateChecks(input: CheckInput, checks: readonly CheckDeclaration[] = CHECKS): Evaluation {
   const baselines: Evaluation['baselines'] = {};
@@ -136,9 +138,7 @@ export function evaluateChecks(input: CheckInput, checks: readonly CheckDeclarat
         };
       return b;
     },
-    keysOf: (family) => [
-      ...new Set([...Object.keys(input.metrics[family] ?? {}), ...input.history.keysOf(family)]),
-    ],
+    keysOf: (family) => [...new Set([...shareKeys(input.metrics, family), ...input.history.keysOf(family)])],
   };
   /** The baseline of a check's metric, noting the threshold the check applies to it. */
   const judged = (c: CheckDeclaration & { metric: MetricRef; threshold: keyof Thresholds }) => {
@@ -151,7 +151,15 @@ export function evaluateChecks(input: CheckInput, checks: readonly CheckDeclarat
   const alerts: Evaluation['alerts'] = [];
   for (const check of checks) {
     const finding = evaluateOne(check, ctx, judged);
-    if (finding) alerts.push({ check: check.id, severity: check.severity, ...finding });
+    if (!finding) continue;
+    // a volume alert names what drove it: the event type and device class that moved most
+    const drivers = VOLUME_CHECKS.has(check.id) ? volumeDrivers(ctx) : null;
+    alerts.push({
+      check: check.id,
+      severity: check.severity,
+      ...finding,
+      ...(drivers ? { message: `${finding.message}; ${drivers}` } : {}),
+    });
   }
   // most severe first, then in registry order (the sort is stable)
   alerts.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);

@@ -27,6 +27,12 @@ const SHARES = {
   channel_share: (m: DayMetrics) => m.channel_share,
   device_share: (m: DayMetrics) => m.device_share,
   utm_source_share: (m: DayMetrics) => (m.utm_landings ? m.utm_source_share : undefined),
+  /** Events by type (counts, not shares: what a volume change is made of). */
+  event_types: (m: DayMetrics) => m.event_types,
+  /** Events by device class, from the shares (counts). */
+  device_events: (m: DayMetrics) =>
+    m.device_share &&
+    Object.fromEntries(Object.entries(m.device_share).map(([d, s]) => [d, Math.round(s * m.event_count)])),
 } satisfies Record<string, (m: DayMetrics) => Record<string, number> | undefined>;
 
 export type ScalarMetric = keyof typeof SCALARS;
@@ -34,6 +40,10 @@ export type ShareMetric = keyof typeof SHARES;
 export type MetricRef = ScalarMetric | `${ShareMetric}:${string}`;
 
 export const shareRef = (family: ShareMetric, key: string): MetricRef => `${family}:${key}`;
+
+/** The keys of a share map on a day (none where the day has no such map). */
+export const shareKeys = (m: DayMetrics, family: ShareMetric): string[] =>
+  Object.keys(SHARES[family](m) ?? {});
 
 export function metricValue(m: DayMetrics, ref: MetricRef): number | null {
   const colon = ref.indexOf(':');
