@@ -3,7 +3,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Cron } from 'croner';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Severity } from '../closeout/checks/declaration.ts';
 import { type CloseoutDeps, type CloseoutResult, closeOut, type Notifier } from '../closeout/closeout.ts';
@@ -18,6 +17,7 @@ import { startMetricsServer } from '../metrics/server.ts';
 import type { DayStore } from '../state/day-store.ts';
 import { createRedis } from '../state/redis.ts';
 import { type Context, stateOf } from './context.ts';
+import { runOnSchedule } from './schedule.ts';
 
 export interface CloseoutCliOptions {
   date?: string;
@@ -115,24 +115,7 @@ export async function closeoutSchedule(ctx: Context, pattern: string, html?: str
       ctx.log.error({ err: (err as Error).message }, 'close-out failed; the next scheduled run tries again');
     }
   };
-  const job = new Cron(pattern, { timezone: ctx.days.timeZone, protect: true }, run);
-  ctx.log.info(
-    {
-      schedule: pattern,
-      timezone: ctx.days.timeZone,
-      next: job.nextRun()?.toISOString(),
-      metricsPort: server.port,
-    },
-    'close-out scheduled',
-  );
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      job.stop();
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  await runOnSchedule(ctx, pattern, 'close-out', run, server.port);
   target?.remove();
   await server.close();
   historyRedis.disconnect();

@@ -3,7 +3,6 @@
  * event time, against the same hours of its baseline days (src/intraday).
  */
 import { writeFileSync } from 'node:fs';
-import { Cron } from 'croner';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import { exclusionOf, type HistoryDay } from '../closeout/checks/evaluate.ts';
@@ -17,6 +16,7 @@ import { startMetricsServer } from '../metrics/server.ts';
 import type { DayStore } from '../state/day-store.ts';
 import { createRedis } from '../state/redis.ts';
 import { type Context, stateOf } from './context.ts';
+import { runOnSchedule } from './schedule.ts';
 
 export interface IntradayOptions {
   date: string;
@@ -138,24 +138,7 @@ export async function intradaySchedule(ctx: Context, pattern: string): Promise<n
       );
     }
   };
-  const job = new Cron(pattern, { timezone: ctx.days.timeZone, protect: true }, run);
-  ctx.log.info(
-    {
-      schedule: pattern,
-      timezone: ctx.days.timeZone,
-      next: job.nextRun()?.toISOString(),
-      metricsPort: server.port,
-    },
-    'intraday scheduled',
-  );
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      job.stop();
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  await runOnSchedule(ctx, pattern, 'intraday', run, server.port);
   target?.remove();
   await server.close();
   redis.disconnect();
