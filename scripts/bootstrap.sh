@@ -11,6 +11,8 @@ need=()
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v redis-server >/dev/null || need+=(redis-server)
+# the local Redis Cluster is made and checked with redis-cli
+command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v mvn >/dev/null || need+=(maven)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 # the test command validates docker-compose.yml with the Compose tool itself (no engine needed)
