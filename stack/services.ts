@@ -68,7 +68,14 @@ export interface ServiceDefinition {
 /** Start the service unless it already answers; wait until it does. */
 export async function ensureRunning(s: ServiceDefinition, log: Log): Promise<ServiceStatus> {
   const pid = livePid(s.name);
-  if (await s.ready().catch(() => false)) {
+  let answering = await s.ready().catch(() => false);
+  if (!answering && pid) {
+    // Ours and alive but slow to answer (a loaded machine): wait for it. Launching a second one
+    // would only fail to bind, and its pid file would then hide the first from `stack:down`.
+    await waitFor(`${s.name} on ${s.endpoint}`, s.ready, s.readyTimeoutMs, logFileOf(s.name));
+    answering = true;
+  }
+  if (answering) {
     if (pid) {
       await s.refresh?.(log);
       return { name: s.name, state: 'running', pid, endpoint: s.endpoint };
