@@ -296,7 +296,7 @@ export class DayStore {
   /** Summaries of several days (baselines): one GET per day (each its own slot), sent together. */
   async readSummaries<T = unknown>(days: string[]): Promise<Map<string, T>> {
     if (days.length === 0) return new Map();
-    const texts = await Promise.all(days.map((d) => this.redis.get(this.keys.dayKey(d, 'summary'))));
+    const texts = await allSettledOrThrow(days.map((d) => this.redis.get(this.keys.dayKey(d, 'summary'))));
     const out = new Map<string, T>();
     texts.forEach((t, i) => {
       if (t !== null) out.set(days[i]!, JSON.parse(t) as T);

@@ -8,6 +8,7 @@
 
 import { DayResolver } from '../../calendar/day-resolver.ts';
 import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
+import type { FeedbackEntry } from '../../state/day-store.ts';
 import { type Baseline, type BaselineRules, baselineOf, type Exclusion } from '../baseline.ts';
 import type { DayMetrics } from '../day-metrics.ts';
 import type { Alert, CheckContext, CheckDeclaration, DayFacts, Finding } from './declaration.ts';
@@ -42,7 +43,7 @@ export interface HistoryDay {
   metrics: DayMetrics;
   alerts: readonly Pick<Alert, 'check' | 'severity' | 'snoozed'>[];
   /** check → verdict (see `event-monitor feedback`) */
-  feedback?: ReadonlyMap<string, 'incident' | 'expected' | 'false_positive'>;
+  feedback?: ReadonlyMap<string, FeedbackEntry['verdict']>;
 }
 
 /**
