@@ -444,10 +444,19 @@ const redisCli = (port: number, ...args: string[]) =>
 
 const clusterStateOk = (port: number) => /cluster_state:ok/.test(redisCli(port, 'cluster', 'info').stdout);
 
+/** A master with a replica attached, or a replica whose link to its master is up (synced). */
+const replicationUp = (port: number) => {
+  const info = redisCli(port, 'info', 'replication').stdout;
+  return /role:master/.test(info)
+    ? /connected_slaves:[1-9]/.test(info)
+    : /master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info);
+};
+
 /**
  * Starts the six nodes (each unless already running) and, the first time,
  * makes them one cluster with `redis-cli --cluster create`; waits until every
- * node sees every slot served. Returns the nodes as REDIS_CLUSTER_NODES takes them.
+ * node sees every slot served and every replica is in sync with its master.
+ * Returns the nodes as REDIS_CLUSTER_NODES takes them.
  */
 export async function startRedisCluster(
   log: Log = console.error,
@@ -466,12 +475,14 @@ export async function startRedisCluster(
     );
     log(`${c.name}: created 3 masters and 3 replicas on ${nodes}`);
   }
+  // restarted from its files, a replica resyncs before it holds anything: writes wait on it (WAIT)
   await waitFor(
-    `${c.name}: every node serving every slot`,
+    `${c.name}: every node serving every slot, every replica in sync`,
     async () =>
       c.ports.every(clusterStateOk) &&
+      c.ports.every(replicationUp) &&
       redisCli(c.ports[0], '--cluster', 'check', `127.0.0.1:${c.ports[0]}`).status === 0,
-    60_000,
+    120_000,
   );
   return nodes;
 }
