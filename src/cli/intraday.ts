@@ -8,13 +8,14 @@ import { DayResolver } from '../calendar/day-resolver.ts';
 import { exclusionOf, type HistoryDay } from '../closeout/checks/evaluate.ts';
 import { checksAbout } from '../closeout/checks/registry.ts';
 import { feedbackByDay, storedReports } from '../closeout/closeout.ts';
-import { IntradayAlertmanager } from '../delivery/intraday-alertmanager.ts';
+import { IntradayDelivery } from '../delivery/intraday-delivery.ts';
 import { evaluateIntraday, type IntradayVerdict } from '../intraday/evaluate.ts';
 import { registerIntradayMetrics } from '../metrics/intraday-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
 import type { DayStore } from '../state/day-store.ts';
 import { createRedis } from '../state/redis.ts';
+import { sinksOf } from './closeout.ts';
 import { type Context, stateOf } from './context.ts';
 import { runOnSchedule } from './schedule.ts';
 
@@ -100,8 +101,8 @@ export async function intradayOnce(ctx: Context, o: IntradayOptions): Promise<In
 
 /**
  * The scheduler service: judges the day so far on a cron schedule (on "now",
- * in the monitor's time zone), sends what fires to Alertmanager and resolves
- * what cleared, and serves its own /metrics.
+ * in the monitor's time zone), sends what fires to Alertmanager, Slack and
+ * PagerDuty (each that is configured) and resolves what cleared, and serves its own /metrics.
  */
 export async function intradaySchedule(ctx: Context, pattern: string): Promise<number> {
   const registry = new Registry();
@@ -111,9 +112,12 @@ export async function intradaySchedule(ctx: Context, pattern: string): Promise<n
   const target = registerScrapeTarget(server.port, ctx.namespace, 'intraday');
   const redis = createRedis(ctx.env, `event-monitor:intraday:${ctx.namespace}`);
   const state = stateOf(ctx, redis);
-  const alertmanager = ctx.env.ALERTMANAGER_URL
-    ? new IntradayAlertmanager(ctx.env.ALERTMANAGER_URL, ctx.namespace, ctx.config.intraday.alertTtlMinutes)
-    : undefined;
+  const delivery = new IntradayDelivery(
+    sinksOf(ctx),
+    ctx.namespace,
+    ctx.config.intraday.alertTtlMinutes,
+    ctx.log,
+  );
 
   const run = async () => {
     const now = new Date();
@@ -124,7 +128,7 @@ export async function intradaySchedule(ctx: Context, pattern: string): Promise<n
         ctx.days.dayOf(now.getTime()),
         ctx.days.minuteOfDay(now.getTime()),
       );
-      await alertmanager?.sync(verdict, now);
+      await delivery.sync(verdict, now);
       metrics.succeeded(verdict, now);
       ctx.log.info(
         { date: verdict.date, at: verdict.at, alerts: verdict.alerts.length, note: verdict.note },

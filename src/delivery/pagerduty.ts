@@ -1,7 +1,9 @@
 /**
- * PagerDuty Events API v2 for CRITICAL alerts. The dedup_key is
- * namespace/date/check, so a re-run never pages twice, and a check that stops
- * firing on a re-run resolves its incident.
+ * PagerDuty Events API v2: one incident per namespace and day. The dedup_key
+ * is namespace/date, so every CRITICAL alert of the day (close-out or
+ * intraday) lands in the same incident; a change of what fires is sent as a
+ * new trigger of the same key (PagerDuty logs it on the open incident), and
+ * the incident is resolved once nothing CRITICAL fires for the day.
  */
 import type { Alert } from '../closeout/checks/declaration.ts';
 import { runbookText } from '../closeout/checks/registry.ts';
@@ -24,78 +26,84 @@ export interface PagerDutyEvent {
   };
 }
 
-export const dedupKey = (namespace: string, date: string, check: string) => `${namespace}/${date}/${check}`;
+/** What one CRITICAL alert contributes to the day's incident. */
+export interface PagedAlert {
+  check: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export const dedupKey = (namespace: string, date: string) => `${namespace}/${date}`;
 
 export function triggerEvent(
   routingKey: string,
   namespace: string,
   date: string,
-  alert: Alert,
+  alerts: readonly PagedAlert[],
   now: Date,
-  runbook: string,
+  source: 'closeout' | 'intraday',
 ): PagerDutyEvent {
+  const summary =
+    alerts.length === 1
+      ? alerts[0]!.message
+      : `${alerts.length} critical alerts: ${alerts.map((a) => a.message).join('; ')}`;
   return {
     routing_key: routingKey,
     event_action: 'trigger',
-    dedup_key: dedupKey(namespace, date, alert.check),
+    dedup_key: dedupKey(namespace, date),
     payload: {
-      summary: `[${namespace} ${date}] ${alert.message}`.slice(0, 1024),
+      summary: `[${namespace} ${date}] ${summary}`.slice(0, 1024),
       source: 'event-monitor',
       severity: 'critical',
       timestamp: now.toISOString(),
       component: namespace,
       group: 'data-quality',
-      class: alert.check,
-      custom_details: {
-        date,
-        value: alert.value,
-        threshold: alert.threshold,
-        runbook,
-      },
+      class: alerts.map((a) => a.check).join(','),
+      custom_details: { date, from: source, alerts: alerts.map((a) => ({ check: a.check, ...a.details })) },
     },
   };
 }
 
-export function resolveEvent(
-  routingKey: string,
-  namespace: string,
-  date: string,
-  check: string,
-): PagerDutyEvent {
-  return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey(namespace, date, check) };
+export function resolveEvent(routingKey: string, namespace: string, date: string): PagerDutyEvent {
+  return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey(namespace, date) };
 }
 
 export async function sendPagerDuty(eventsUrl: string, event: PagerDutyEvent): Promise<void> {
   await postJson('pagerduty', eventsUrl, event);
 }
 
-/** Pages each CRITICAL alert once; resolves the incidents of checks that stopped firing. */
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x) => b.includes(x));
+
+/** Triggers the day's incident when what fires CRITICAL changes; resolves it when nothing does any more. */
 export function pagerDutySink(routingKey: string, eventsUrl: string): NotificationSink {
   return {
     name: 'pagerduty',
     async sync(report, live, now, attempt) {
-      const ns = report.namespace;
-      const paged = new Set(report.notified.pagerduty);
       const critical = live.filter((a) => a.severity === 'CRITICAL');
-      const stillPaged = new Set<string>();
-      for (const a of critical) {
-        if (paged.has(a.check)) {
-          stillPaged.add(a.check);
-          continue;
-        }
-        const sent = await attempt(() =>
-          sendPagerDuty(eventsUrl, triggerEvent(routingKey, ns, report.date, a, now, runbookText(a, report))),
-        );
-        if (sent) stillPaged.add(a.check);
-      }
-      for (const check of paged) {
-        if (critical.some((a) => a.check === check)) continue;
-        const resolved = await attempt(() =>
-          sendPagerDuty(eventsUrl, resolveEvent(routingKey, ns, report.date, check)),
-        );
-        if (!resolved) stillPaged.add(check); // keep it, so the next run resolves it
-      }
-      report.notified.pagerduty = [...stillPaged];
+      const checks = critical.map((a) => a.check);
+      const paged = report.notified.pagerduty;
+      if (sameSet(checks, paged)) return;
+      const event = checks.length
+        ? triggerEvent(
+            routingKey,
+            report.namespace,
+            report.date,
+            critical.map(pagedFrom(report)),
+            now,
+            'closeout',
+          )
+        : resolveEvent(routingKey, report.namespace, report.date);
+      const sent = await attempt(() => sendPagerDuty(eventsUrl, event));
+      if (sent) report.notified.pagerduty = checks;
     },
   };
 }
+
+const pagedFrom =
+  (report: Parameters<typeof runbookText>[1]) =>
+  (a: Alert): PagedAlert => ({
+    check: a.check,
+    message: a.message,
+    details: { value: a.value, threshold: a.threshold, runbook: runbookText(a, report) },
+  });

@@ -178,6 +178,63 @@ describe('Alertmanager routing, end to end', () => {
     expect(JSON.stringify(pages)).not.toContain('minor_funnel_variation');
   });
 
+  it("gathers a shop's day into one incident: its critical alerts, close-out and intraday, in one page", async () => {
+    await post([
+      {
+        labels: {
+          alertname: 'intraday_volume_drop',
+          severity: 'critical',
+          event_name: 'page_viewed',
+          namespace: 'shop2',
+          date: '2025-03-09',
+          source: 'intraday',
+        },
+        annotations: { summary: 'page views stopped', since: '2025-03-09T12:00:00Z' },
+      },
+      {
+        labels: {
+          alertname: 'low_event_volume',
+          severity: 'critical',
+          namespace: 'shop2',
+          date: '2025-03-09',
+        },
+        annotations: { summary: 'too few events', runbook: 'restore tracking' },
+      },
+      {
+        labels: {
+          alertname: 'low_event_volume',
+          severity: 'critical',
+          namespace: 'shop2',
+          date: '2025-03-10',
+        },
+        annotations: { summary: 'the next day', runbook: 'restore tracking' },
+      },
+    ]);
+    const shop2 = () =>
+      sink
+        .on('/pagerduty/')
+        .map(
+          (r) =>
+            r.body as { dedup_key: string; payload: { summary: string; custom_details: { date: string } } },
+        )
+        .filter((p) => JSON.stringify(p).includes('shop2'));
+    const pages = await eventually(
+      async () => shop2(),
+      (p) => new Set(p.map((x) => x.payload.custom_details.date)).size === 2,
+      30_000,
+    );
+    const day = pages.filter((p) => p.payload.custom_details.date === '2025-03-09');
+    // Alertmanager orders a group's alerts itself
+    const [head, list] = day[0]!.payload.summary.split(': ');
+    expect(head).toBe('[shop2 2025-03-09] 2 critical alerts');
+    expect(list!.split('; ').sort()).toEqual(['intraday_volume_drop (page_viewed)', 'low_event_volume']);
+    // one incident a day: every page of the day under one key, another day under another
+    expect(new Set(day.map((p) => p.dedup_key)).size).toBe(1);
+    const next = pages.filter((p) => p.payload.custom_details.date === '2025-03-10');
+    expect(next[0]?.payload.summary).toBe('the next day');
+    expect(next[0]?.dedup_key).not.toBe(day[0]?.dedup_key);
+  });
+
   it('inhibits data-quality alerts while a monitor instance is down', async () => {
     const before = sink.on('/pagerduty/').length;
     await post([

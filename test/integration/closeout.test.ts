@@ -214,23 +214,31 @@ describe('notifications', () => {
     expect(JSON.stringify(message.blocks)).toContain('missing_columns');
   });
 
-  it('pages PagerDuty once per critical alert (Events API v2) with a stable dedup key', () => {
-    const events = sink
-      .on('/pagerduty/')
-      .map((e) => e.body as Record<string, unknown> & { payload: Record<string, unknown> });
-    const critical = [...reports.values()].flatMap((rep) =>
-      rep.alerts.filter((a) => a.severity === 'CRITICAL' && !a.snoozed).map((a) => `${rep.date}/${a.check}`),
+  it('opens one PagerDuty incident per day with critical alerts (Events API v2), every critical alert in it', () => {
+    const events = sink.on('/pagerduty/').map(
+      (e) =>
+        e.body as Record<string, unknown> & {
+          payload: Record<string, unknown> & { custom_details: { alerts: { check: string }[] } };
+        },
     );
-    expect(events).toHaveLength(critical.length);
-    const dup = events.find(
-      (e) => e.dedup_key === dedupKey(space.namespace, '2025-02-26', 'duplicate_transactions'),
-    );
+    const critical = [...reports.values()]
+      .map((rep) => ({
+        date: rep.date,
+        checks: rep.alerts.filter((a) => a.severity === 'CRITICAL' && !a.snoozed).map((a) => a.check),
+      }))
+      .filter((d) => d.checks.length);
+    expect(events.map((e) => e.dedup_key)).toEqual(critical.map((d) => dedupKey(space.namespace, d.date)));
+    for (const [i, e] of events.entries())
+      expect(e.payload.custom_details.alerts.map((a) => a.check)).toEqual(critical[i]!.checks);
+    const dup = events.find((e) => e.dedup_key === dedupKey(space.namespace, '2025-02-26'));
     expect(dup).toMatchObject({ routing_key: 'test-routing-key-0123456789abcdef', event_action: 'trigger' });
-    expect(dup?.payload).toMatchObject({
-      source: 'event-monitor',
-      severity: 'critical',
-      class: 'duplicate_transactions',
-    });
+    expect(dup?.payload).toMatchObject({ source: 'event-monitor', severity: 'critical' });
+    expect(dup?.payload.custom_details.alerts).toContainEqual(
+      expect.objectContaining({
+        check: 'duplicate_transactions',
+        runbook: expect.stringContaining('double-submit'),
+      }),
+    );
     expect(typeof dup?.payload.summary).toBe('string');
     expect(Date.parse(String(dup?.payload.timestamp))).not.toBeNaN();
   });
@@ -270,17 +278,27 @@ describe('notifications', () => {
       after: EXPECTED.get(day)!.rows + 3100,
     });
 
-    const resolve = sink
+    // the day's incident follows: what still fires CRITICAL is sent again under the same key, or it is resolved
+    const stillCritical = rerun.report.alerts
+      .filter((a) => a.severity === 'CRITICAL' && !a.snoozed)
+      .map((a) => a.check);
+    const sent = sink
       .on('/pagerduty/')
       .slice(pagesBefore)
-      .map((e) => e.body as Record<string, string>);
-    expect(resolve).toEqual([
-      {
-        routing_key: 'test-routing-key-0123456789abcdef',
-        event_action: 'resolve',
-        dedup_key: dedupKey(space.namespace, day, 'high_null_client_rate'),
-      },
-    ]);
+      .map(
+        (e) =>
+          e.body as {
+            event_action: string;
+            dedup_key: string;
+            payload?: { custom_details: { alerts: { check: string }[] } };
+          },
+      );
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.dedup_key).toBe(dedupKey(space.namespace, day));
+    if (stillCritical.length) {
+      expect(sent[0]!.event_action).toBe('trigger');
+      expect(sent[0]!.payload!.custom_details.alerts.map((a) => a.check)).toEqual(stillCritical);
+    } else expect(sent[0]!.event_action).toBe('resolve');
     const am = await amAlerts(`namespace="${space.namespace}"`);
     expect(
       am.find((a) => a.labels.alertname === 'high_null_client_rate' && a.labels.date === day),

@@ -1,8 +1,10 @@
 /**
- * `intraday --schedule` against the real Alertmanager: page views stop for
- * the last 70 minutes after a week of steady traffic at the same hours; the
- * scheduled run (on "now") pages through Alertmanager, the gauges say so,
- * and once the missing events arrive the next run resolves the alert.
+ * `intraday --schedule` against the real Alertmanager, and straight to Slack
+ * and PagerDuty (a local server receives their real payloads): page views
+ * stop for the last 70 minutes after a week of steady traffic at the same
+ * hours; the scheduled run (on "now") pages through Alertmanager, opens the
+ * day's PagerDuty incident and posts to Slack once, the gauges say so, and
+ * once the missing events arrive the next run resolves all of it.
  *
  * "Now" is whatever the clock says when the test runs; the monitor's time
  * zone is chosen so that it is early afternoon there, so the day's window
@@ -20,6 +22,7 @@ import {
   startMonitor,
 } from '../helpers/monitor-process.ts';
 import { env, produce, type TestSpace, testSpace } from '../helpers/stack.ts';
+import { startWebhookSink } from '../helpers/webhook-sink.ts';
 
 const NOW = Date.now();
 /** An Etc/GMT zone (no DST) whose local time is about 14:00 now. */
@@ -72,11 +75,26 @@ const activeAlerts = async (namespace: string) =>
 let space: TestSpace;
 let scheduler: MonitorProcess;
 let port: number;
+let sink: Awaited<ReturnType<typeof startWebhookSink>>;
+const slackTexts = () => sink.on('/slack/').map((r) => JSON.stringify(r.body));
+const pages = () =>
+  sink.on('/pagerduty/').map(
+    (r) =>
+      r.body as {
+        event_action: string;
+        dedup_key: string;
+        payload?: { custom_details: { from: string; alerts: { check: string; event_name: string }[] } };
+      },
+  );
 
 beforeAll(async () => {
   space = await testSpace(import.meta.filename, { partitions: 3 });
   space.env.MONITOR_TIMEZONE = afternoonZone();
   space.env.ALERTMANAGER_URL = env.ALERTMANAGER_URL;
+  sink = await startWebhookSink();
+  space.env.SLACK_WEBHOOK_URL = sink.url('/slack/T0/B0/intraday');
+  space.env.PAGERDUTY_ROUTING_KEY = 'intraday-routing-key-0123456789';
+  space.env.PAGERDUTY_EVENTS_URL = sink.url('/pagerduty/v2/enqueue');
   // the same hours, four hours before now to one after, on each of the seven days before
   const baseline = Array.from({ length: 7 }, (_, d) =>
     pageViews(NOW - (d + 1) * DAY_MS - 4 * 3_600_000, NOW - (d + 1) * DAY_MS + 3_600_000, `d${d + 1}`),
@@ -90,6 +108,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (scheduler.child.exitCode === null) scheduler.kill('SIGKILL');
   await space.cleanup();
+  await sink?.close();
 });
 
 describe('intraday --schedule', () => {
@@ -116,6 +135,33 @@ describe('intraday --schedule', () => {
     expect(metricValue(metrics, 'em_intraday_runs_total', { result: 'ok' })).toBeGreaterThan(0);
   });
 
+  it("opens the day's PagerDuty incident and posts to Slack once, however many runs see it", async () => {
+    const runs = metricValue(await scrape(port), 'em_intraday_runs_total', { result: 'ok' });
+    await eventually(
+      () => scrape(port),
+      (m) => metricValue(m, 'em_intraday_runs_total', { result: 'ok' }) >= runs + 5,
+      60_000,
+    );
+    const triggers = pages().filter((p) => p.event_action === 'trigger');
+    expect(triggers.length).toBeGreaterThan(0);
+    const date = (await activeAlerts(space.namespace))[0]!.labels.date;
+    expect(new Set(pages().map((p) => p.dedup_key))).toEqual(new Set([`${space.namespace}/${date}`]));
+    expect(triggers[0]!.payload!.custom_details.from).toBe('intraday');
+    expect(triggers.at(-1)!.payload!.custom_details.alerts).toContainEqual(
+      expect.objectContaining({ check: 'intraday_volume_drop', event_name: 'page_viewed' }),
+    );
+    // announced once, not once per run
+    const drop = slackTexts().filter((t) =>
+      /intraday_volume_drop.*page_viewed|page_viewed.*intraday_volume_drop/.test(t),
+    );
+    expect(drop).toHaveLength(1);
+    // a trigger only when what fires changed
+    const sets = triggers.map((t) =>
+      JSON.stringify(t.payload!.custom_details.alerts.map((a) => `${a.check}/${a.event_name}`).sort()),
+    );
+    for (let i = 1; i < sets.length; i++) expect(sets[i]).not.toBe(sets[i - 1]);
+  });
+
   it('resolves the alert once the missing events arrive', async () => {
     await produce(space.topic, pageViews(NOW - OUTAGE_MS, NOW, 'd0'));
     expect((await runCli(['consume', '--exit-when-idle', '2'], space.env)).code).toBe(0);
@@ -127,6 +173,17 @@ describe('intraday --schedule', () => {
     await eventually(
       () => scrape(port),
       (m) => metricValue(m, 'em_intraday_alerts') === 0,
+      30_000,
+    );
+    // the incident resolved, the all-clear posted
+    await eventually(
+      async () => pages(),
+      (p) => p.at(-1)?.event_action === 'resolve',
+      30_000,
+    );
+    await eventually(
+      async () => slackTexts(),
+      (t) => t.at(-1)?.includes('intraday alerts cleared') === true,
       30_000,
     );
     scheduler.kill('SIGTERM');
