@@ -45,6 +45,11 @@ export const COUNTER_FAMILIES = [
   'utmSources',
   /** Sessions by length bucket: upper bound in seconds (SESSION_LENGTH_BUCKETS), or "inf". */
   'sessionLengths',
+  /** Events without a client id, by event type and by device class: what drove a null-client-id alert. */
+  'nullClientTypes',
+  'nullClientDevices',
+  /** Expected fields missing, by typeFieldKey(event type, field): which events lost a field. */
+  'missingFieldTypes',
 ] as const;
 
 export type ScalarCounter = (typeof SCALAR_COUNTERS)[number];
@@ -67,6 +72,9 @@ export function bump(family: Map<string, number>, name: string, by = 1) {
 
 /** The key of a field problem, as the report's `field_problems` names it. */
 export const problemKey = (kind: string, field: string) => `${kind}:${field}`;
+
+/** The key of a count per event type and field (an event type has no colon). */
+export const typeFieldKey = (eventType: string, field: string) => `${eventType}:${field}`;
 
 export function problemOf(key: string): { kind: string; field: string } {
   const sep = key.indexOf(':');

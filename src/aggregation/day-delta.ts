@@ -8,7 +8,7 @@ import type { RejectReason } from '../outcome.ts';
 import type { AcceptedEvent } from '../validation/event.ts';
 import type { PlanVerdict } from '../validation/tracking-plan.ts';
 import { utmSourceOf } from './channel.ts';
-import { bump, type DayCounters, emptyCounters, problemKey } from './day-counters.ts';
+import { bump, type DayCounters, emptyCounters, problemKey, typeFieldKey } from './day-counters.ts';
 import { classifyDevice } from './device.ts';
 import { IntradayTally, MISSING_EVENT_TYPE, OTHER_EVENT_TYPE, slotOfMinute } from './intraday.ts';
 import { type Coordinate, ViolationTallies } from './violations.ts';
@@ -75,9 +75,18 @@ export class DayDelta {
     this.accepted++;
     c.events++;
     if (e.eventName !== null) bump(c.eventNames, e.eventName);
-    if (e.clientId === null) c.nullClient++;
-    this.intraday.add(slotOfMinute(this.minuteOfDay(e.tsMs)), eventTypeOf(e), e.clientId === null, e.tsMs);
-    for (const f of e.missingFields) bump(c.missingFields, f);
+    const eventType = eventTypeOf(e);
+    const device = classifyDevice(e.userAgent);
+    if (e.clientId === null) {
+      c.nullClient++;
+      bump(c.nullClientTypes, eventType);
+      bump(c.nullClientDevices, device);
+    }
+    this.intraday.add(slotOfMinute(this.minuteOfDay(e.tsMs)), eventType, e.clientId === null, e.tsMs);
+    for (const f of e.missingFields) {
+      bump(c.missingFields, f);
+      bump(c.missingFieldTypes, typeFieldKey(eventType, f));
+    }
     for (const a of e.aliasesUsed) bump(c.aliases, a);
     for (const p of e.problems) bump(c.problems, problemKey(p.kind, p.field));
     bump(c.fieldSets, e.fieldSet);
@@ -91,7 +100,6 @@ export class DayDelta {
       } else c.revenueDedupCents += e.purchase.revenueCents;
     }
 
-    const device = classifyDevice(e.userAgent);
     bump(c.devices, device);
     const bot = device === 'bot';
     if (!bot) {

@@ -3,7 +3,12 @@
  * contract: they are the JSON report's `metrics` object. Pure.
  */
 import { z } from 'zod';
-import { type DayCounters, recordOf, SESSION_LENGTH_BUCKETS } from '../aggregation/day-counters.ts';
+import {
+  type DayCounters,
+  problemOf,
+  recordOf,
+  SESSION_LENGTH_BUCKETS,
+} from '../aggregation/day-counters.ts';
 import type { DaySnapshot } from '../state/day-store.ts';
 import { boundNames, EVENT_NAME, isOtherKey, looksLikeFieldSet, UTM_SOURCE } from './sender-names.ts';
 
@@ -51,6 +56,12 @@ export const DayMetricsSchema = z.object({
   bounce_rate: z.number().nullable().optional(),
   /** Event runs that arrived too late to be placed in a session (see the apply script). */
   session_stragglers: z.number().int().optional(),
+  // What a null-client-id or missing-field alert is made of (optional: reports before them still parse).
+  /** Events without a client id by event type, and by device class. */
+  null_client_types: countMap.optional(),
+  null_client_devices: countMap.optional(),
+  /** Expected field → event type → events that lacked it. */
+  missing_field_types: z.record(z.string(), countMap).optional(),
 });
 export type DayMetrics = z.infer<typeof DayMetricsSchema>;
 
@@ -115,9 +126,23 @@ export function dayMetrics(
     rejected: recordOf(c.rejected),
     field_problems: recordOf(c.problems),
     late_events: c.lateEvents,
+    null_client_types: recordOf(c.nullClientTypes),
+    null_client_devices: recordOf(c.nullClientDevices),
+    missing_field_types: missingByType(c),
     ...trafficMix(c, events, utmTopSources),
     ...sessionMetrics(c),
   };
+}
+
+/** field → event type → count, from "type:field" keys. */
+function missingByType(c: DayCounters): Record<string, Record<string, number>> {
+  const byField = new Map<string, [string, number][]>();
+  for (const [key, n] of c.missingFieldTypes) {
+    if (n === 0) continue;
+    const { kind: eventType, field } = problemOf(key);
+    byField.set(field, [...(byField.get(field) ?? []), [eventType, n]]);
+  }
+  return Object.fromEntries([...byField].map(([field, types]) => [field, Object.fromEntries(types)]));
 }
 
 function sessionMetrics(c: DayCounters) {

@@ -5,6 +5,7 @@
  * process that serves them tells the same.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { alertStats, type CheckStats } from '../closeout/alert-stats.ts';
 import type { CloseoutResult } from '../closeout/closeout.ts';
 import { storedReports } from '../closeout/closeout.ts';
 import type { DayStore } from '../state/day-store.ts';
@@ -93,6 +94,7 @@ function registerHistoryGauges(registry: Registry, state: DayStore) {
       }
     },
   });
+  registerCheckStatsGauges(registry, state);
   new Gauge({
     name: 'em_closeout_day_revenue',
     help: 'Revenue as tracked of each of the last 14 closed days',
@@ -103,4 +105,65 @@ function registerHistoryGauges(registry: Registry, state: DayStore) {
       for (const r of await recent()) this.set({ namespace, date: r.date }, r.metrics.revenue);
     },
   });
+}
+
+/** Days the monitoring-the-monitor gauges look back over. */
+export const CHECK_STATS_DAYS = 90;
+
+/**
+ * Monitoring the monitor, per check over the last 90 closed days: days it
+ * fired, the share people called a false positive, and the mean days from
+ * its first alert to quiet again (see alert-stats.ts). One read of the stored
+ * reports and feedback serves the three gauges of a scrape (prom-client
+ * collects them concurrently).
+ */
+function registerCheckStatsGauges(registry: Registry, state: DayStore) {
+  const namespace = state.namespace;
+  let cached: { atMs: number; stats: Promise<CheckStats[]> } | null = null;
+  const stats = () => {
+    if (!cached || Date.now() - cached.atMs > 5_000) {
+      cached = { atMs: Date.now(), stats: readStats() };
+      cached.stats.catch(() => {
+        cached = null; // the next scrape reads again
+      });
+    }
+    return cached.stats;
+  };
+  const readStats = async () => {
+    const closed = await state.recentClosedDays(CHECK_STATS_DAYS);
+    if (!closed.length) return [];
+    const oldest = [...closed].sort()[0]!;
+    const feedback = (await state.readFeedback()).filter((f) => f.day >= oldest);
+    return alertStats(await storedReports(state, closed), feedback);
+  };
+  const gauge = (name: string, help: string, valueOf: (s: CheckStats) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['namespace', 'check'],
+      registers: [registry],
+      async collect() {
+        const all = await stats();
+        this.reset();
+        for (const s of all) {
+          const v = valueOf(s);
+          if (v !== null) this.set({ namespace, check: s.check }, v);
+        }
+      },
+    });
+  gauge(
+    'em_check_alert_days',
+    `Days of the last ${CHECK_STATS_DAYS} closed days on which each check raised an unsnoozed alert`,
+    (s) => s.alert_days,
+  );
+  gauge(
+    'em_check_false_positive_share',
+    'Share of the days a check fired that people marked false_positive (event-monitor feedback)',
+    (s) => s.false_positive_share,
+  );
+  gauge(
+    'em_check_mean_days_to_quiet',
+    "Mean length in days of a check's runs of consecutive alerted days: first alert to quiet again",
+    (s) => s.mean_days_to_quiet,
+  );
 }

@@ -46,6 +46,9 @@ const FAMILY_PREFIXES: Record<CounterFamily, string> = {
   devices: 'device:',
   utmSources: 'utm:',
   sessionLengths: 'session_len:', // Lua: sessions
+  nullClientTypes: 'null_client_event:',
+  nullClientDevices: 'null_client_device:',
+  missingFieldTypes: 'missing_event:',
 };
 
 const SCALAR_BY_FIELD = new Map(SCALAR_COUNTERS.map((s) => [SCALAR_FIELDS[s], s]));

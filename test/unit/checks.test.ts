@@ -395,3 +395,59 @@ describe('what drove a volume alert', () => {
       expect(a.message).not.toContain('of it)');
   });
 });
+
+describe('what drove a rate alert', () => {
+  it('names the event type and device class that lost their client ids, by share of the rise', () => {
+    const alert = runChecks(
+      input(
+        {
+          null_client_rate: 0.3,
+          null_client_types: { page_viewed: 200, checkout_started: 1000 },
+          null_client_devices: { desktop: 150, mobile: 1050 },
+        },
+        {
+          baselines: {
+            'null_client_types:page_viewed': { mean: 180, std: 20, n: 7 },
+            'null_client_types:checkout_started': { mean: 20, std: 5, n: 7 },
+            'null_client_devices:desktop': { mean: 100, std: 10, n: 7 },
+            'null_client_devices:mobile': { mean: 100, std: 10, n: 7 },
+          },
+        },
+      ),
+    ).find((a) => a.check === 'high_null_client_rate');
+    // 1,200 against 200 expected: checkout_started +980 is 98% of the +1,000, mobile +950 is 95%
+    expect(alert?.message).toMatch(
+      /; null client ids \+1,000 against the baseline: checkout_started \+980 \(98% of it\), mobile \+950 \(95% of it\)$/,
+    );
+  });
+
+  it("without such baselines (days closed before they were kept), names the day's largest share", () => {
+    const alert = runChecks(
+      input({
+        null_client_rate: 0.3,
+        null_client_types: { page_viewed: 300, checkout_started: 900 },
+        null_client_devices: { desktop: 1200 },
+      }),
+    ).find((a) => a.check === 'high_null_client_rate');
+    expect(alert?.message).toMatch(/; null client ids mostly on checkout_started 75\.0%, desktop 100\.0%$/);
+  });
+
+  it('names the event types that lack a missing field', () => {
+    const alert = runChecks(
+      input({
+        missing_fields: { client_id: 400 },
+        missing_field_types: {
+          client_id: {
+            checkout_completed: 300,
+            page_viewed: 60,
+            product_added_to_cart: 30,
+            checkout_started: 10,
+          },
+        },
+      }),
+    ).find((a) => a.check === 'missing_columns');
+    expect(alert?.message).toBe(
+      'Missing columns: client_id (400 events); missing client_id on checkout_completed 75.0%, page_viewed 15.0%, product_added_to_cart 7.5% and 1 more',
+    );
+  });
+});

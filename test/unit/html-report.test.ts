@@ -293,4 +293,43 @@ describe('the index page', () => {
     expect(html).toContain('<a href="2025-03-04.html">2025-03-04</a>');
     expect(html).not.toContain('href="2025-03-03.html"');
   });
+
+  it('says how each check behaves: days fired, verdicts, false-positive share, days to quiet', () => {
+    const reports = closedDays('2025-03-04', 3);
+    const stats = [
+      {
+        check: 'high_null_client_rate',
+        alert_days: 4,
+        false_positive: 1,
+        incident: 2,
+        expected: 0,
+        false_positive_share: 0.25,
+        mean_days_to_quiet: 2,
+      },
+    ];
+    const html = renderIndexPage(
+      'shop',
+      [...reports.values()].map((report) => ({ report })),
+      metricSeries([...reports.keys()], reports, config),
+      NO_SCRIPTS,
+      stats,
+    );
+    const section = html.slice(
+      html.indexOf('id="checks-h"'),
+      html.indexOf('</section>', html.indexOf('id="checks-h"')),
+    );
+    expect(section).toContain('<th scope="row">high_null_client_rate</th>');
+    expect(section.replace(/\s+/g, ' ')).toMatch(
+      /high_null_client_rate<\/th><td class="num">4<\/td><td class="num">1<\/td> <td class="num">25\.0%<\/td><td class="num">2<\/td><td class="num">0<\/td> <td class="num">2 d<\/td>/,
+    );
+    // without stats, no section
+    expect(
+      renderIndexPage(
+        'shop',
+        [...reports.values()].map((report) => ({ report })),
+        [],
+        NO_SCRIPTS,
+      ),
+    ).not.toContain('checks-h');
+  });
 });

@@ -65,6 +65,8 @@ interface Common<Id extends string> {
   id: Id;
   severity: Severity;
   playbook: Playbook;
+  /** What drove it (see drivers.ts), appended to the alert's message. */
+  explain?: (ctx: CheckContext) => string | null;
 }
 
 /** value < threshold (or > for maximum). Alert value: the metric; threshold: the limit. */

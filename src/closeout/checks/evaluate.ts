@@ -13,7 +13,6 @@ import { type Baseline, type BaselineRules, baselineOf, type Exclusion } from '.
 import type { DayMetrics } from '../day-metrics.ts';
 import type { Alert, CheckContext, CheckDeclaration, DayFacts, Finding } from './declaration.ts';
 import { SEVERITY_RANK, stdDistance } from './declaration.ts';
-import { volumeDrivers } from './drivers.ts';
 import { type MetricRef, metricValue, type ShareMetric, shareKeys } from './metric-refs.ts';
 import { CHECKS, checksAbout } from './registry.ts';
 
@@ -121,7 +120,6 @@ export function thresholdsFor(
 }
 
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
-const VOLUME_CHECKS = new Set(checksAbout('event_count'));
 
 export function evaluateChecks(input: CheckInput, checks: readonly CheckDeclaration[] = CHECKS): Evaluation {
   const baselines: Evaluation['baselines'] = {};
@@ -153,8 +151,8 @@ export function evaluateChecks(input: CheckInput, checks: readonly CheckDeclarat
   for (const check of checks) {
     const finding = evaluateOne(check, ctx, judged);
     if (!finding) continue;
-    // a volume alert names what drove it: the event type and device class that moved most
-    const drivers = VOLUME_CHECKS.has(check.id) ? volumeDrivers(ctx) : null;
+    // a volume or rate alert names what drove it (see drivers.ts)
+    const drivers = check.explain?.(ctx) ?? null;
     alerts.push({
       check: check.id,
       severity: check.severity,

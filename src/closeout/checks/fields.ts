@@ -2,6 +2,7 @@
 import { fieldNamesOf } from '../day-metrics.ts';
 import { count as n, pct } from '../format.ts';
 import { defineCheck, wholePct } from './declaration.ts';
+import { missingFieldDrivers, nullClientDrivers } from './drivers.ts';
 
 export const FIELD_CHECKS = [
   defineCheck({
@@ -9,6 +10,7 @@ export const FIELD_CHECKS = [
     severity: 'CRITICAL',
     kind: 'maximum',
     metric: 'null_client_rate',
+    explain: nullClientDrivers,
     threshold: 'maxNullClientRate',
     message: (v, limit) => `NULL client_id rate (${pct(v)}) exceeds threshold (${pct(limit)})`,
     playbook: {
@@ -26,6 +28,7 @@ export const FIELD_CHECKS = [
     id: 'missing_columns',
     severity: 'CRITICAL',
     kind: 'logical',
+    explain: missingFieldDrivers,
     evaluate: ({ metrics: m, expectedFields }) => {
       const missing = expectedFields.filter((f) => (m.missing_fields[f] ?? 0) > 0);
       if (!missing.length) return null;

@@ -29,6 +29,9 @@ const SHARES = {
   utm_source_share: (m: DayMetrics) => (m.utm_landings ? m.utm_source_share : undefined),
   /** Events by type (counts, not shares: what a volume change is made of). */
   event_types: (m: DayMetrics) => m.event_types,
+  /** Events without a client id, by event type and by device class (counts). */
+  null_client_types: (m: DayMetrics) => m.null_client_types,
+  null_client_devices: (m: DayMetrics) => m.null_client_devices,
   /** Events by device class, from the shares (counts). */
   device_events: (m: DayMetrics) =>
     m.device_share &&

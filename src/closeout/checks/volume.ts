@@ -1,6 +1,7 @@
 /** Event volume: fixed limits, the z-score, and moves against the baseline mean. */
 import { count as n, pct } from '../format.ts';
 import { defineCheck, wholePct } from './declaration.ts';
+import { volumeDrivers } from './drivers.ts';
 
 export const VOLUME_CHECKS = [
   defineCheck({
@@ -8,6 +9,7 @@ export const VOLUME_CHECKS = [
     severity: 'CRITICAL',
     kind: 'minimum',
     metric: 'event_count',
+    explain: volumeDrivers,
     threshold: 'minDailyEvents',
     message: (v, limit) => `Daily event count (${n(v)}) below minimum (${n(limit)})`,
     playbook: {
@@ -26,6 +28,7 @@ export const VOLUME_CHECKS = [
     severity: 'WARNING',
     kind: 'maximum',
     metric: 'event_count',
+    explain: volumeDrivers,
     threshold: 'maxDailyEvents',
     message: (v, limit) => `Daily event count (${n(v)}) above maximum (${n(limit)})`,
     playbook: {
@@ -43,6 +46,7 @@ export const VOLUME_CHECKS = [
     severity: 'WARNING',
     kind: 'zscore',
     metric: 'event_count',
+    explain: volumeDrivers,
     threshold: 'trafficStdThreshold',
     label: (c) => `Event count (${n(c.metrics.event_count)})`,
     format: n,
@@ -57,6 +61,7 @@ export const VOLUME_CHECKS = [
     severity: 'WARNING',
     kind: 'shift',
     metric: 'event_count',
+    explain: volumeDrivers,
     threshold: 'eventVolumeShift',
     message: ({ value, change, mean, days }) =>
       `Event count (${n(value)}) is ${pct(Math.abs(change))} ${change < 0 ? 'below' : 'above'} its ${days}-day average (${n(mean)})`,
@@ -72,6 +77,7 @@ export const VOLUME_CHECKS = [
     severity: 'CRITICAL',
     kind: 'drop',
     metric: 'event_count',
+    explain: volumeDrivers,
     threshold: 'eventVolumeDrop',
     message: ({ value, share, mean, days }) =>
       `Event count (${n(value)}) below ${pct(share)} of its ${days}-day average (${n(mean)})`,

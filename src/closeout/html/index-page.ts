@@ -4,6 +4,7 @@
  * Pure.
  */
 
+import type { CheckStats } from '../alert-stats.ts';
 import type { Report } from '../report.ts';
 import { formatValue, metricFigures } from './day-page.ts';
 import { esc, type HtmlAssets, page, severityBadge, verdictSeverity } from './layout.ts';
@@ -24,6 +25,7 @@ export function renderIndexPage(
   entries: IndexEntry[],
   metrics: MetricSeries[],
   assets: HtmlAssets,
+  checkStats: readonly CheckStats[] = [],
 ): string {
   const rows = [...entries]
     .sort((a, b) => b.report.date.localeCompare(a.report.date))
@@ -50,6 +52,7 @@ export function renderIndexPage(
 <thead><tr><th scope="col">Day</th><th scope="col">Verdict</th><th scope="col" class="num">Critical</th><th scope="col" class="num">Warnings</th><th scope="col" class="num">Events</th><th scope="col" class="num">Revenue</th><th scope="col" class="num">Orders</th><th scope="col" class="num">AOV</th><th scope="col" class="num">No client id</th><th scope="col">Alerts</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>
 </section>
+${checkStatsSection(checkStats)}
 ${metrics.length && metrics[0]!.points.length ? metricFigures(metrics, 'Across these days') : ''}
 <footer>Written by event-monitor from the stored close-out reports.</footer>
 </main>`;
@@ -59,4 +62,25 @@ ${metrics.length && metrics[0]!.points.length ? metricFigures(metrics, 'Across t
     data: { day: null, metrics },
     assets,
   });
+}
+
+/** Monitoring the monitor: per check, days fired, people's verdicts and days to quiet (see alert-stats.ts). */
+function checkStatsSection(stats: readonly CheckStats[]): string {
+  if (!stats.length) return '';
+  const share = (v: number | null) => (v === null ? '–' : formatValue(v, 'share'));
+  const rows = stats.map(
+    (
+      s,
+    ) => `<tr><th scope="row">${esc(s.check)}</th><td class="num">${s.alert_days}</td><td class="num">${s.false_positive}</td>
+<td class="num">${share(s.false_positive_share)}</td><td class="num">${s.incident}</td><td class="num">${s.expected}</td>
+<td class="num">${s.mean_days_to_quiet === null ? '–' : `${s.mean_days_to_quiet} d`}</td></tr>`,
+  );
+  return `<section aria-labelledby="checks-h">
+<h2 id="checks-h">How the checks behave</h2>
+<p>Per check over these days: how often it fired, what people said of it (<code>event-monitor feedback</code>), and how long it took to go quiet again. A high false-positive share says its threshold needs a look.</p>
+<div class="table-wrap" role="region" tabindex="0" aria-label="How the checks behave"><table>
+<caption>Alerts and feedback per check</caption>
+<thead><tr><th scope="col">Check</th><th scope="col" class="num">Days fired</th><th scope="col" class="num">False positives</th><th scope="col" class="num">Share</th><th scope="col" class="num">Incidents</th><th scope="col" class="num">Expected</th><th scope="col" class="num">Days to quiet</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table></div>
+</section>`;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DayResolver } from '../../calendar/day-resolver.ts';
 import type { MonitorConfig } from '../../config/monitor-config.ts';
 import type { DayStore } from '../../state/day-store.ts';
+import { alertStats } from '../alert-stats.ts';
 import { storedReports } from '../closeout.ts';
 import { htmlAssets } from './assets.ts';
 import { renderDayPage } from './day-page.ts';
@@ -77,6 +78,10 @@ export async function writeHtmlReports(
       [...listed.values()].map((report) => ({ report, href: link(report.date)?.href })),
       metricSeries(span, listed, config),
       assets,
+      alertStats(
+        listed,
+        (await state.readFeedback()).filter((f) => f.day >= (ascending[0] ?? '')),
+      ),
     ),
   );
   return { pages, index };
