@@ -128,8 +128,9 @@ export async function intradaySchedule(ctx: Context, pattern: string): Promise<n
         ctx.days.dayOf(now.getTime()),
         ctx.days.minuteOfDay(now.getTime()),
       );
-      await delivery.sync(verdict, now);
+      // the gauges say what the run found before anyone is told: a page never outruns the dashboard
       metrics.succeeded(verdict, now);
+      await delivery.sync(verdict, now);
       ctx.log.info(
         { date: verdict.date, at: verdict.at, alerts: verdict.alerts.length, note: verdict.note },
         'intraday run',
