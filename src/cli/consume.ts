@@ -16,7 +16,7 @@ import { startConsumer } from '../source/consumer.ts';
 import { KafkaDeadLetterSink } from '../source/dead-letter.ts';
 import { MessageDecoder } from '../source/decode.ts';
 import type { DeadLetterSink } from '../source/messages.ts';
-import { ensureTopics, topicMessageLimit } from '../source/topics.ts';
+import { ensureTopics } from '../source/topics.ts';
 import type { DayStore } from '../state/day-store.ts';
 import { createRedis } from '../state/redis.ts';
 import { EventValidator } from '../validation/event.ts';
@@ -71,14 +71,6 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
   const state = stateOf(ctx, redis);
   const kafka = kafkaOf(ctx);
   if (options.ensureTopic) await ensureTopics(kafka, topic);
-  const topicLimit = await topicMessageLimit(kafka, topic);
-  if (topicLimit !== null && topicLimit > env.KAFKA_MAX_BYTES_PER_PARTITION) {
-    // kafkajs skips a record batch larger than the fetch size without a word
-    log.warn(
-      { fetchBytes: env.KAFKA_MAX_BYTES_PER_PARTITION, topicMaxMessageBytes: topicLimit },
-      "KAFKA_MAX_BYTES_PER_PARTITION is below the topic's max.message.bytes: a record batch larger than the fetch size would be skipped; raise it to the topic's limit",
-    );
-  }
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'em_process_' });
@@ -116,6 +108,7 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
     sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: env.KAFKA_HEARTBEAT_INTERVAL_MS,
     maxBytesPerPartition: env.KAFKA_MAX_BYTES_PER_PARTITION,
+    maxBytes: env.KAFKA_MAX_BYTES,
     commitIntervalMs: env.KAFKA_COMMIT_INTERVAL_MS,
     partitionsConsumedConcurrently: env.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
     ...(options.exitWhenIdleSeconds !== undefined

@@ -5,7 +5,7 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import { CHECK_IDS } from '../closeout/checks/registry.ts';
-import { ConfigError, type Env, loadEnv } from '../config/env.ts';
+import { type Env, loadEnv } from '../config/env.ts';
 import { loadMonitorConfig, type MonitorConfig } from '../config/monitor-config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createKafka } from '../source/kafka.ts';
@@ -35,8 +35,6 @@ export function createContext(overrides: Overrides = {}, source: NodeJS.ProcessE
   if (overrides.topic) merged.KAFKA_TOPIC = overrides.topic;
   const env = loadEnv(merged);
   const config = loadMonitorConfig(env.MONITOR_CONFIG_FILE, { checkIds: CHECK_IDS });
-  const problems = crossCheck(env, config);
-  if (problems.length) throw new ConfigError(problems);
   const plan = config.trackingPlan.enabled
     ? TrackingPlan.load(env.TRACKING_PLAN_FILE ?? config.trackingPlan.file ?? DEFAULT_PLAN_FILE)
     : null;
@@ -49,19 +47,6 @@ export function createContext(overrides: Overrides = {}, source: NodeJS.ProcessE
     namespace: env.MONITOR_NAMESPACE,
     topic: env.KAFKA_TOPIC,
   };
-}
-
-/** What neither the environment nor the config file can check alone: one line per problem. */
-export function crossCheck(env: Env, config: MonitorConfig): string[] {
-  const origin = env.MONITOR_CONFIG_FILE ?? 'config';
-  const problems: string[] = [];
-  // kafkajs skips, without a word, a record batch larger than what it fetches per partition
-  if (config.ingest.maxMessageBytes > env.KAFKA_MAX_BYTES_PER_PARTITION) {
-    problems.push(
-      `${origin}: ingest.maxMessageBytes (${config.ingest.maxMessageBytes}) exceeds KAFKA_MAX_BYTES_PER_PARTITION (${env.KAFKA_MAX_BYTES_PER_PARTITION}): such messages could never be fetched`,
-    );
-  }
-  return problems;
 }
 
 export const kafkaOf = (ctx: Context, suffix = '') => createKafka(ctx.env, ctx.log, suffix);

@@ -49,11 +49,13 @@ export const EnvSchema = z.object({
   KAFKA_SESSION_TIMEOUT_MS: int(3000, 300_000).default(30_000),
   KAFKA_HEARTBEAT_INTERVAL_MS: int(100, 60_000).default(3000),
   /**
-   * Fetch size per partition. It must exceed the largest record batch a producer
-   * sends (kafkajs cannot make progress past a batch larger than this), so the
-   * default matches the 16 MiB max.message.bytes of the topics we create.
+   * Fetch size per partition, and of a whole fetch: what bounds the consumer's
+   * memory. A record batch larger than either still arrives whole (the broker
+   * returns the first batch of a fetch whatever its size, KIP-74; the fetch
+   * test proves it), so these bound memory, not the largest message.
    */
-  KAFKA_MAX_BYTES_PER_PARTITION: int(1024 * 1024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
+  KAFKA_MAX_BYTES_PER_PARTITION: int(64 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
+  KAFKA_MAX_BYTES: int(1024 * 1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
   /** Offsets are committed at most this often: Redis, not the commit, decides what was applied, so redelivery is harmless. */
   KAFKA_COMMIT_INTERVAL_MS: int(100, 600_000).default(5000),
   KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: int(1, 64).default(3),

@@ -136,7 +136,7 @@ function registerCheckStatsGauges(registry: Registry, state: DayStore) {
     const feedback = (await state.readFeedback()).filter((f) => f.day >= oldest);
     return alertStats(await storedReports(state, closed), feedback);
   };
-  const gauge = (name: string, help: string, valueOf: (s: CheckStats) => number | null) =>
+  const gauge = (name: string, help: string, figureOf: (s: CheckStats) => number | null) =>
     new Gauge({
       name,
       help,
@@ -146,7 +146,7 @@ function registerCheckStatsGauges(registry: Registry, state: DayStore) {
         const all = await stats();
         this.reset();
         for (const s of all) {
-          const v = valueOf(s);
+          const v = figureOf(s);
           if (v !== null) this.set({ namespace, check: s.check }, v);
         }
       },

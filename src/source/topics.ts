@@ -105,15 +105,3 @@ export async function topicConfig(kafka: Kafka, topic: string, name: string): Pr
     await admin.disconnect();
   }
 }
-
-/**
- * The largest record batch the topic accepts (its max.message.bytes), or
- * null where that cannot be known (no such topic yet, no DescribeConfigs
- * permission). kafkajs skips, without a word, a record batch larger than the
- * fetch size per partition: the consumer checks its fetch size against this.
- */
-export async function topicMessageLimit(kafka: Kafka, topic: string): Promise<number | null> {
-  const value = await topicConfig(kafka, topic, 'max.message.bytes').catch(() => undefined);
-  const n = Number(value);
-  return value !== undefined && Number.isFinite(n) ? n : null;
-}
