@@ -51,8 +51,8 @@ export class DayDelta {
     checkout: new Set(),
     purchase: new Set(),
   };
-  /** Each client's events of this batch as [event time, 1 if a page view], for sessions. */
-  readonly visits = new Map<string, [number, number][]>();
+  /** Each client's events of this batch, for sessions: event time and 1 if a page view, flat, in arrival order. */
+  readonly visits = new Map<string, number[]>();
   /** Tracking-plan violations of marked and rejected events. */
   readonly violations = new ViolationTallies();
   accepted = 0;
@@ -115,12 +115,10 @@ export class DayDelta {
       const stage =
         e.eventName === null ? undefined : FUNNEL_STAGES[e.eventName as keyof typeof FUNNEL_STAGES];
       if (stage) this.funnel[stage].add(e.clientId);
-      let visits = this.visits.get(e.clientId);
-      if (!visits) {
-        visits = [];
-        this.visits.set(e.clientId, visits);
-      }
-      visits.push([e.tsMs, e.eventName === 'page_viewed' ? 1 : 0]);
+      const pageView = e.eventName === 'page_viewed' ? 1 : 0;
+      const visits = this.visits.get(e.clientId);
+      if (visits) visits.push(e.tsMs, pageView);
+      else this.visits.set(e.clientId, [e.tsMs, pageView]);
     }
   }
 
@@ -148,36 +146,50 @@ export class DayDelta {
 
   /** Each client's runs, flat: client, run count, then start, last, page views per run. */
   sessionRuns(gapMs: number): (string | number)[] {
-    return [...this.visits].flatMap(([client, visits]) => {
-      const runs = sessionRuns(visits, gapMs);
-      return [client, runs.length, ...runs.flat()];
-    });
+    const out: (string | number)[] = [];
+    for (const [client, visits] of this.visits) appendSessionRuns(out, client, visits, gapMs);
+    return out;
   }
 }
 
 /**
- * A client's events of one batch as runs [start, last, page views]: sorted by
+ * A client's events of one batch as runs [start, last, page views], appended
+ * to `out` as client, run count, then start, last, pages per run: sorted by
  * time, cut where two events are more than the gap apart. The apply script
  * merges them with the client's stored sessions, so the batch boundaries and
  * the order events arrive in within the bound do not matter.
+ * `visits`: event time and page view (1 or 0), flat, as they arrived.
  */
-export function sessionRuns(visits: [number, number][], gapMs: number): [string, string, number][] {
-  const sorted = [...visits].sort((a, b) => a[0] - b[0]);
-  const runs: [string, string, number][] = [];
-  let start = sorted[0]![0];
+export function appendSessionRuns(out: (string | number)[], client: string, visits: number[], gapMs: number) {
+  let ordered = true;
+  for (let i = 2; i < visits.length; i += 2) if (visits[i]! < visits[i - 2]!) ordered = false;
+  const v = ordered ? visits : sortedPairs(visits);
+  const countAt = out.length + 1;
+  out.push(client, 0);
+  let runs = 0;
+  let start = v[0]!;
   let last = start;
   let pages = 0;
-  for (const [ts, pageView] of sorted) {
+  for (let i = 0; i < v.length; i += 2) {
+    const ts = v[i]!;
     if (ts - last > gapMs) {
-      runs.push([String(start), String(last), pages]);
+      out.push(String(start), String(last), pages);
+      runs++;
       start = ts;
       pages = 0;
     }
     last = ts;
-    pages += pageView;
+    pages += v[i + 1]!;
   }
-  runs.push([String(start), String(last), pages]);
-  return runs;
+  out.push(String(start), String(last), pages);
+  out[countAt] = runs + 1;
+}
+
+/** Flat (time, page view) pairs sorted by time; equal times keep their order. */
+function sortedPairs(visits: number[]): number[] {
+  const idx = Array.from({ length: visits.length / 2 }, (_, k) => k);
+  idx.sort((a, b) => visits[2 * a]! - visits[2 * b]! || a - b);
+  return idx.flatMap((k) => [visits[2 * k]!, visits[2 * k + 1]!]);
 }
 
 /** Deltas keyed by day, created on first use. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyChannel } from '../../src/aggregation/channel.ts';
+import { classifyChannel, utmSourceOf } from '../../src/aggregation/channel.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 
 const rules = parseMonitorConfig({}).channels;
@@ -41,5 +41,26 @@ describe('channel rules (defaults, first match wins)', () => {
     }).channels;
     expect(classifyChannel('https://example.org/?msclkid=1&gclid=2', null, custom)).toBe('Bing Ads');
     expect(classifyChannel('https://example.org/', 'https://puffy.com/', custom)).toBe('Referral');
+  });
+
+  it('reads a query only when it can name a channel, percent-escaped names included', () => {
+    expect(ch('https://puffy.com/products/x?variant=1&color=blue')).toBe('Direct');
+    expect(ch('https://puffy.com/?utm%5Fsource=google&utm_medium=cpc')).toBe('Paid Search');
+    expect(ch('https://puffy.com/?g%63lid=abc')).toBe('Paid Search');
+    expect(ch('https://puffy.com/?xgclid=abc')).toBe('Direct');
+    expect(ch('https://puffy.com/?gclid=')).toBe('Direct');
+  });
+
+  it('reads a query in place exactly as URLSearchParams does', () => {
+    const parts = ['utm_source=google', 'utm_source=', 'utm_source', 'utm_sourcex=1', '=v', '', 'a=b=c', 'x'];
+    for (const a of parts)
+      for (const b of parts)
+        for (const sep of ['&', '&&']) {
+          const query = `${a}${sep}${b}`;
+          const source = new URLSearchParams(query).get('utm_source')?.trim().toLowerCase();
+          expect(utmSourceOf(`https://puffy.com/?${query}#utm_source=no`), query).toBe(
+            source ? source : null,
+          );
+        }
   });
 });

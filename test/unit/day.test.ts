@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { appendSessionRuns } from '../../src/aggregation/day-delta.ts';
 import { DayResolver } from '../../src/calendar/day-resolver.ts';
 
 describe('DayResolver', () => {
@@ -30,5 +31,31 @@ describe('DayResolver', () => {
     expect(DayResolver.daysBetween('2024-02-28', '2024-03-01')).toBe(2);
     expect(DayResolver.weekday('2025-02-23')).toBe(0);
     expect(new DayResolver('UTC').yesterday(Date.parse('2025-03-09T06:30:00Z'))).toBe('2025-03-08');
+  });
+});
+
+describe("a batch's session runs per client", () => {
+  const MIN = 60_000;
+  it('sorts what arrived out of order and cuts where the gap is exceeded', () => {
+    const out: (string | number)[] = [];
+    // 10:00 page, 10:05 add, 09:58 page (late), 11:00 page: runs 09:58–10:05 (2 pages) and 11:00 (1)
+    const t = (h: number, m: number) => Date.UTC(2025, 2, 1, h, m);
+    appendSessionRuns(out, 'c1', [t(10, 0), 1, t(10, 5), 0, t(9, 58), 1, t(11, 0), 1], 30 * MIN);
+    appendSessionRuns(out, 'c2', [t(12, 0), 0], 30 * MIN);
+    expect(out).toEqual([
+      'c1',
+      2,
+      String(t(9, 58)),
+      String(t(10, 5)),
+      2,
+      String(t(11, 0)),
+      String(t(11, 0)),
+      1,
+      'c2',
+      1,
+      String(t(12, 0)),
+      String(t(12, 0)),
+      0,
+    ]);
   });
 });

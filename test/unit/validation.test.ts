@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { utmSourceOf } from '../../src/aggregation/channel.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { decodeJson } from '../../src/source/decode.ts';
-import { EventValidator } from '../../src/validation/event.ts';
+import { EventValidator, TimestampSchema, timestampMs } from '../../src/validation/event.ts';
 
 const rules = parseMonitorConfig({}).ingest;
 const validator = new EventValidator(rules);
@@ -205,5 +205,34 @@ describe('sender text reaching the state', () => {
 
   it('bounds client ids', () => {
     expect(accepted({ client_id: 'c'.repeat(10_000) }).clientId).toHaveLength(256);
+  });
+});
+
+describe('reading timestamps', () => {
+  // what the schema and Date.parse say, which the trackers' own shape skips for speed
+  const slow = (ts: string) => (TimestampSchema.safeParse(ts).success ? Date.parse(ts) : null);
+  it.each([
+    '2025-03-01T10:00:00.000Z',
+    '2025-03-01T23:59:59.999Z',
+    '2025-03-01T00:00:00Z',
+    '2024-02-29T12:34:56.789Z', // a leap day
+    '2025-02-29T12:34:56.789Z', // not one
+    '2025-02-30T00:00:00.000Z',
+    '2025-13-01T00:00:00.000Z',
+    '2025-03-01T24:00:00.000Z',
+    '2025-03-01T23:60:00.000Z',
+    '2025-03-01T23:59:60.000Z',
+    '2025-03-01T10:00:00.5Z', // one fractional digit
+    '2025-03-01T10:00:00.123456Z',
+    '2025-03-01T10:00:00.000+02:00',
+    '2025-03-01T10:00:00.000z',
+    '2025-03-01T10:00:00.000',
+    '2025-03-01 10:00:00.000Z',
+    '2025-03-01T1a:00:00.000Z',
+    '2025-03-01T10-00:00.000Z',
+    '２０２５-03-01T10:00:00.000Z',
+    '0000-01-01T00:00:00.000Z',
+  ])('%s: as the schema and Date.parse read it', (ts) => {
+    expect(timestampMs(ts)).toBe(slow(ts));
   });
 });
