@@ -54,8 +54,8 @@ export const EnvSchema = z.object({
    * returns the first batch of a fetch whatever its size, KIP-74; the fetch
    * test proves it), so these bound memory, not the largest message.
    */
-  KAFKA_MAX_BYTES_PER_PARTITION: int(64 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
-  KAFKA_MAX_BYTES: int(1024 * 1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  KAFKA_MAX_BYTES_PER_PARTITION: int(64 * 1024, 256 * 1024 * 1024).default(512 * 1024),
+  KAFKA_MAX_BYTES: int(512 * 1024, 1024 * 1024 * 1024).default(2 * 1024 * 1024),
   /** Offsets are committed at most this often: Redis, not the commit, decides what was applied, so redelivery is harmless. */
   KAFKA_COMMIT_INTERVAL_MS: int(100, 600_000).default(5000),
   KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: int(1, 64).default(3),

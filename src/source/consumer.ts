@@ -68,8 +68,8 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
     sessionTimeout: o.sessionTimeoutMs,
     heartbeatInterval: o.heartbeatIntervalMs,
     rebalanceTimeout: Math.max(o.sessionTimeoutMs, 30_000),
-    maxBytesPerPartition: o.maxBytesPerPartition ?? 1024 * 1024,
-    maxBytes: o.maxBytes ?? 8 * 1024 * 1024,
+    maxBytesPerPartition: o.maxBytesPerPartition ?? 512 * 1024,
+    maxBytes: o.maxBytes ?? 2 * 1024 * 1024,
     maxWaitTimeInMs: 250,
     // Reconnect forever: a broker outage must pause the monitor, not end it.
     retry: {

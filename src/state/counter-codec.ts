@@ -86,10 +86,11 @@ const FAMILY_BY_PREFIX = new Map(COUNTER_FAMILIES.map((f) => [FAMILY_PREFIXES[f]
 
 /** A batch's delta for one day as the apply script reads it (see lua/apply-day-batch.lua). */
 export function encodeDelta(delta: DayDelta, channels: ChannelRules): string {
-  const firstTouch: [string, string, string][] = [];
+  // flat, as client, time, channel per client: the script then makes no table per client
+  const firstTouch: string[] = [];
   for (const [client, t] of delta.firstTouch) {
     // one channel classification per client per batch, not per event
-    firstTouch.push([client, String(t.tsMs), classifyChannel(t.pageUrl, t.referrer, channels)]);
+    firstTouch.push(client, String(t.tsMs), classifyChannel(t.pageUrl, t.referrer, channels));
   }
   const gapMs = delta.traffic.sessionGapMinutes * 60_000;
   return JSON.stringify({

@@ -8,7 +8,7 @@
   placed exactly. A run older than both is a straggler: counted, left out.
 
   sessionsKey: hash client -> sessions; ss: the delta's flat runs (client, run
-  count, then start, last, pages per run); buckets: upper bounds in seconds of
+  count, then start, last, pages per run; one entry per client); buckets: upper bounds in seconds of
   the length buckets, ascending (longer sessions go to "inf").
   Returns sums {sessions, ms, pages, bounces, stragglers} and counts per bucket.
 ]]
@@ -99,22 +99,38 @@ local function applySessions(sessionsKey, ss, gap, buckets)
     end
     return P and (encode(S) .. '|' .. encode(P)) or encode(S)
   end
+  -- The slice's clients are read with one HMGET and written with one HSET
+  -- per chunk: a client new to the day with one run (the common case) costs a
+  -- field in each, not a command.
   local i = 1
   while i <= #ss do
-    local client, n = ss[i], ss[i + 1]
-    local first, last, pages = ss[i + 2], ss[i + 3], ss[i + 4]
-    -- the common case, a client new to the day with one run, costs one HSETNX
-    if n == 1 and redis.call('HSETNX', sessionsKey, client, first .. '|' .. last .. '|' .. pages) == 1 then
-      countRun(tonumber(first), tonumber(last), pages, 1)
-    else
-      local runs = {}
-      for k = 0, n - 1 do
-        local at = i + 2 + 3 * k
-        runs[#runs + 1] = {ss[at], ss[at + 1], ss[at + 2]}
-      end
-      redis.call('HSET', sessionsKey, client, place(redis.call('HGET', sessionsKey, client), runs))
+    local starts, clients = {}, {}
+    while i <= #ss and #clients < 1000 do
+      starts[#starts + 1] = i
+      clients[#clients + 1] = ss[i]
+      i = i + 2 + 3 * ss[i + 1]
     end
-    i = i + 2 + 3 * n
+    local stored = redis.call('HMGET', sessionsKey, unpack(clients))
+    local writes = {}
+    for k, at in ipairs(starts) do
+      local client, n = ss[at], ss[at + 1]
+      local value
+      if n == 1 and not stored[k] then
+        local first, last, pages = ss[at + 2], ss[at + 3], ss[at + 4]
+        value = first .. '|' .. last .. '|' .. pages
+        countRun(tonumber(first), tonumber(last), pages, 1)
+      else
+        local runs = {}
+        for r = 0, n - 1 do
+          local run = at + 2 + 3 * r
+          runs[#runs + 1] = {ss[run], ss[run + 1], ss[run + 2]}
+        end
+        value = place(stored[k] or nil, runs)
+      end
+      writes[#writes + 1] = client
+      writes[#writes + 1] = value
+    end
+    redis.call('HSET', sessionsKey, unpack(writes))
   end
   return sums, lengths
 end
