@@ -76,6 +76,11 @@ export const problemKey = (kind: string, field: string) => `${kind}:${field}`;
 /** The key of a count per event type and field (an event type has no colon). */
 export const typeFieldKey = (eventType: string, field: string) => `${eventType}:${field}`;
 
+export function typeFieldOf(key: string): { eventType: string; field: string } {
+  const sep = key.indexOf(':');
+  return { eventType: key.slice(0, sep), field: key.slice(sep + 1) };
+}
+
 export function problemOf(key: string): { kind: string; field: string } {
   const sep = key.indexOf(':');
   return sep < 0 ? { kind: key, field: '' } : { kind: key.slice(0, sep), field: key.slice(sep + 1) };

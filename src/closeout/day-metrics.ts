@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import {
   type DayCounters,
-  problemOf,
   recordOf,
   SESSION_LENGTH_BUCKETS,
+  typeFieldOf,
 } from '../aggregation/day-counters.ts';
 import type { DaySnapshot } from '../state/day-store.ts';
 import { boundNames, EVENT_NAME, isOtherKey, looksLikeFieldSet, UTM_SOURCE } from './sender-names.ts';
@@ -139,7 +139,7 @@ function missingByType(c: DayCounters): Record<string, Record<string, number>> {
   const byField = new Map<string, [string, number][]>();
   for (const [key, n] of c.missingFieldTypes) {
     if (n === 0) continue;
-    const { kind: eventType, field } = problemOf(key);
+    const { eventType, field } = typeFieldOf(key);
     byField.set(field, [...(byField.get(field) ?? []), [eventType, n]]);
   }
   return Object.fromEntries([...byField].map(([field, types]) => [field, Object.fromEntries(types)]));

@@ -202,20 +202,17 @@ export class IntradayDelivery {
     ];
   }
 
-  /** The names of the sinks that failed (their state kept, so the next run retries). */
-  async sync(verdict: IntradayVerdict, now: Date): Promise<string[]> {
-    const failed: string[] = [];
+  /** A sink that fails keeps its state, so the next run retries it. */
+  async sync(verdict: IntradayVerdict, now: Date): Promise<void> {
     for (const sink of this.sinks) {
       try {
         await sink.sync(verdict, now);
       } catch (err) {
-        failed.push(sink.name);
         this.log.warn(
           { sink: sink.name, err: (err as Error).message },
           'intraday notification failed; the next run retries it',
         );
       }
     }
-    return failed;
   }
 }

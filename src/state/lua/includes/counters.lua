@@ -8,10 +8,13 @@ local function incrCounter(key, field, by)
   end
 end
 
--- SADD in chunks: Lua's unpack has a stack limit.
+-- How many members, fields or clients one command carries: Lua's unpack has a stack limit.
+local CHUNK = 1000
+
+-- SADD in chunks.
 local function addAll(key, members)
   local n = #members
-  for i = 1, n, 1000 do
-    redis.call('SADD', key, unpack(members, i, math.min(i + 999, n)))
+  for i = 1, n, CHUNK do
+    redis.call('SADD', key, unpack(members, i, math.min(i + CHUNK - 1, n)))
   end
 end

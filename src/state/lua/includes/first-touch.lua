@@ -1,23 +1,21 @@
 --[[
   First touch: a client's channel is that of its earliest event of the day;
   channel counts follow it. The slice's clients are read with one HMGET and
-  written with one HSET per chunk, not a command each: a client new to the
+  written with one HSET per CHUNK (counters.lua), not a command each: a client new to the
   day (the common case) costs a field in each.
 
   firstTouchKey: hash client -> "ts|channel"; touches: flat, client, ts,
   channel for each client of the slice (one entry per client).
   Returns the change of each channel's client count.
 ]]
-local FIRST_TOUCH_CHUNK = 1000
-
 local function applyFirstTouch(firstTouchKey, touches)
   local channels = {}
   local function bump(channel, by)
     channels[channel] = (channels[channel] or 0) + by
   end
   local n = #touches / 3
-  for from = 1, n, FIRST_TOUCH_CHUNK do
-    local to = math.min(from + FIRST_TOUCH_CHUNK - 1, n)
+  for from = 1, n, CHUNK do
+    local to = math.min(from + CHUNK - 1, n)
     local clients = {}
     for i = from, to do
       clients[#clients + 1] = touches[3 * i - 2]

@@ -105,7 +105,7 @@ local function applySessions(sessionsKey, ss, gap, buckets)
   local i = 1
   while i <= #ss do
     local starts, clients = {}, {}
-    while i <= #ss and #clients < 1000 do
+    while i <= #ss and #clients < CHUNK do
       starts[#starts + 1] = i
       clients[#clients + 1] = ss[i]
       i = i + 2 + 3 * ss[i + 1]
