@@ -23,10 +23,14 @@ export type FunnelStage = (typeof FUNNEL_STAGES)[keyof typeof FUNNEL_STAGES];
 type SessionRules = Pick<TrafficRules, 'excludeBots' | 'sessionGapMinutes'>;
 const DEFAULT_SESSION_RULES: SessionRules = { excludeBots: true, sessionGapMinutes: 30 };
 
-export interface Touch {
-  tsMs: number;
+/** A client's events of one batch: its earliest (the first touch) and, for sessions, every event's time. */
+export interface ClientVisits {
+  /** The earliest event's time, page and referrer (equal times: the first consumed wins). */
+  firstMs: number;
   pageUrl: string | null;
   referrer: string | null;
+  /** Event time and 1 if a page view, flat, in arrival order. */
+  visits: number[];
 }
 
 const UTC = new DayResolver('UTC');
@@ -44,15 +48,13 @@ export class DayDelta {
   readonly counters: DayCounters = emptyCounters();
   /** [transaction id, event time, revenue cents] in consumption order; duplicates are decided in Redis. */
   readonly transactions: [string, number, number][] = [];
-  /** Each client's earliest event in this batch (equal timestamps: the first consumed wins). */
-  readonly firstTouch = new Map<string, Touch>();
+  /** The batch's clients (bots excluded when the rules say so): first touch and visits. */
+  readonly clients = new Map<string, ClientVisits>();
   readonly funnel: Record<FunnelStage, Set<string>> = {
     atc: new Set(),
     checkout: new Set(),
     purchase: new Set(),
   };
-  /** Each client's events of this batch, for sessions: event time and 1 if a page view, flat, in arrival order. */
-  readonly visits = new Map<string, number[]>();
   /** Tracking-plan violations of marked and rejected events. */
   readonly violations = new ViolationTallies();
   accepted = 0;
@@ -108,17 +110,26 @@ export class DayDelta {
     }
 
     if (e.clientId !== null && !(bot && this.traffic.excludeBots)) {
-      const seen = this.firstTouch.get(e.clientId);
-      if (!seen || e.tsMs < seen.tsMs) {
-        this.firstTouch.set(e.clientId, { tsMs: e.tsMs, pageUrl: e.pageUrl, referrer: e.referrer });
-      }
       const stage =
         e.eventName === null ? undefined : FUNNEL_STAGES[e.eventName as keyof typeof FUNNEL_STAGES];
       if (stage) this.funnel[stage].add(e.clientId);
       const pageView = e.eventName === 'page_viewed' ? 1 : 0;
-      const visits = this.visits.get(e.clientId);
-      if (visits) visits.push(e.tsMs, pageView);
-      else this.visits.set(e.clientId, [e.tsMs, pageView]);
+      const seen = this.clients.get(e.clientId);
+      if (!seen) {
+        this.clients.set(e.clientId, {
+          firstMs: e.tsMs,
+          pageUrl: e.pageUrl,
+          referrer: e.referrer,
+          visits: [e.tsMs, pageView],
+        });
+      } else {
+        if (e.tsMs < seen.firstMs) {
+          seen.firstMs = e.tsMs;
+          seen.pageUrl = e.pageUrl;
+          seen.referrer = e.referrer;
+        }
+        seen.visits.push(e.tsMs, pageView);
+      }
     }
   }
 
@@ -143,29 +154,22 @@ export class DayDelta {
     bump(this.counters.planRejected, contract.eventName);
     this.violations.add(contract.eventName, contract.violations, tsMs, at);
   }
-
-  /** Each client's runs, flat: client, run count, then start, last, page views per run. */
-  sessionRuns(gapMs: number): (string | number)[] {
-    const out: (string | number)[] = [];
-    for (const [client, visits] of this.visits) appendSessionRuns(out, client, visits, gapMs);
-    return out;
-  }
 }
 
 /**
  * A client's events of one batch as runs [start, last, page views], appended
- * to `out` as client, run count, then start, last, pages per run: sorted by
- * time, cut where two events are more than the gap apart. The apply script
- * merges them with the client's stored sessions, so the batch boundaries and
- * the order events arrive in within the bound do not matter.
+ * to `out` as run count, then start, last, pages per run: sorted by time, cut
+ * where two events are more than the gap apart. The apply script merges them
+ * with the client's stored sessions, so the batch boundaries and the order
+ * events arrive in within the bound do not matter.
  * `visits`: event time and page view (1 or 0), flat, as they arrived.
  */
-export function appendSessionRuns(out: (string | number)[], client: string, visits: number[], gapMs: number) {
+export function appendSessionRuns(out: number[], visits: number[], gapMs: number) {
   let ordered = true;
   for (let i = 2; i < visits.length; i += 2) if (visits[i]! < visits[i - 2]!) ordered = false;
   const v = ordered ? visits : sortedPairs(visits);
-  const countAt = out.length + 1;
-  out.push(client, 0);
+  const countAt = out.length;
+  out.push(0);
   let runs = 0;
   let start = v[0]!;
   let last = start;
@@ -173,7 +177,7 @@ export function appendSessionRuns(out: (string | number)[], client: string, visi
   for (let i = 0; i < v.length; i += 2) {
     const ts = v[i]!;
     if (ts - last > gapMs) {
-      out.push(String(start), String(last), pages);
+      out.push(start, last, pages);
       runs++;
       start = ts;
       pages = 0;
@@ -181,7 +185,7 @@ export function appendSessionRuns(out: (string | number)[], client: string, visi
     last = ts;
     pages += v[i + 1]!;
   }
-  out.push(String(start), String(last), pages);
+  out.push(start, last, pages);
   out[countAt] = runs + 1;
 }
 

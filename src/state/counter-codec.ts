@@ -16,6 +16,7 @@ import {
 } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
 import type { ChannelRules } from '../config/monitor-config.ts';
+import { encodeClients } from './clients-codec.ts';
 import { encodeIntraday } from './intraday-codec.ts';
 
 const SCALAR_FIELDS: Record<ScalarCounter, string> = {
@@ -26,11 +27,11 @@ const SCALAR_FIELDS: Record<ScalarCounter, string> = {
   revenueDedupCents: 'revenue_dedup_cents', // Lua: transactions
   duplicateTransactions: 'duplicate_transactions', // Lua: transactions
   lateEvents: 'late_events', // Lua: apply
-  sessions: 'sessions', // Lua: sessions
-  sessionMs: 'session_ms', // Lua: sessions
-  sessionPages: 'session_pages', // Lua: sessions
-  sessionBounces: 'session_bounces', // Lua: sessions
-  sessionStragglers: 'session_stragglers', // Lua: sessions
+  sessions: 'sessions', // Lua: clients
+  sessionMs: 'session_ms', // Lua: clients
+  sessionPages: 'session_pages', // Lua: clients
+  sessionBounces: 'session_bounces', // Lua: clients
+  sessionStragglers: 'session_stragglers', // Lua: clients
 };
 
 const FAMILY_PREFIXES: Record<CounterFamily, string> = {
@@ -42,10 +43,10 @@ const FAMILY_PREFIXES: Record<CounterFamily, string> = {
   problems: 'problem:',
   rejected: 'rejected:',
   planRejected: 'plan_rejected:',
-  channels: 'channel:', // Lua: first touch
+  channels: 'channel:', // Lua: clients
   devices: 'device:',
   utmSources: 'utm:',
-  sessionLengths: 'session_len:', // Lua: sessions
+  sessionLengths: 'session_len:', // Lua: clients
   nullClientTypes: 'null_client_event:',
   nullClientDevices: 'null_client_device:',
   missingFieldTypes: 'missing_event:',
@@ -53,14 +54,22 @@ const FAMILY_PREFIXES: Record<CounterFamily, string> = {
 
 const SCALAR_BY_FIELD = new Map(SCALAR_COUNTERS.map((s) => [SCALAR_FIELDS[s], s]));
 
-/** Counters as hash fields and increments; integers as strings (Lua prints large doubles in exponent form). */
-export function encodeCounters(c: DayCounters): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const s of SCALAR_COUNTERS) if (c[s] !== 0) out[SCALAR_FIELDS[s]] = String(c[s]);
-  for (const f of COUNTER_FAMILIES) {
-    const prefix = FAMILY_PREFIXES[f];
-    for (const [name, n] of c[f]) if (n !== 0) out[prefix + name] = String(n);
+/**
+ * Counters (the sum of `parts`) as hash fields and increments; integers as
+ * strings (Lua prints large doubles in exponent form).
+ */
+export function encodeCounters(...parts: DayCounters[]): Record<string, string> {
+  const sums = new Map<string, number>();
+  const add = (field: string, n: number) => sums.set(field, (sums.get(field) ?? 0) + n);
+  for (const c of parts) {
+    for (const s of SCALAR_COUNTERS) if (c[s] !== 0) add(SCALAR_FIELDS[s], c[s]);
+    for (const f of COUNTER_FAMILIES) {
+      const prefix = FAMILY_PREFIXES[f];
+      for (const [name, n] of c[f]) add(prefix + name, n);
+    }
   }
+  const out: Record<string, string> = {};
+  for (const [field, n] of sums) if (n !== 0) out[field] = String(n);
   return out;
 }
 
@@ -86,23 +95,21 @@ const FAMILY_BY_PREFIX = new Map(COUNTER_FAMILIES.map((f) => [FAMILY_PREFIXES[f]
 
 /** A batch's delta for one day as the apply script reads it (see lua/apply-day-batch.lua). */
 export function encodeDelta(delta: DayDelta, channels: ChannelRules): string {
-  // flat, as client, time, channel per client: the script then makes no table per client
-  const firstTouch: string[] = [];
-  for (const [client, t] of delta.firstTouch) {
-    // one channel classification per client per batch, not per event
-    firstTouch.push(client, String(t.tsMs), classifyChannel(t.pageUrl, t.referrer, channels));
-  }
   const gapMs = delta.traffic.sessionGapMinutes * 60_000;
+  // one channel classification per client per batch, not per event
+  const clients = encodeClients(delta.clients, gapMs, (pageUrl, referrer) =>
+    classifyChannel(pageUrl, referrer, channels),
+  );
   return JSON.stringify({
-    c: encodeCounters(delta.counters),
+    c: encodeCounters(delta.counters, clients.asNew),
     tx: delta.transactions.map(([id, ts, cents]) => [id, String(ts), String(cents)]),
-    ft: firstTouch,
+    // see clients-codec.ts: client and its value as if new to the day, flat; the runs of those with more than two
+    cl: clients.flat,
+    clm: clients.more,
     atc: [...delta.funnel.atc],
     checkout: [...delta.funnel.checkout],
     purchase: [...delta.funnel.purchase],
     gap: String(gapMs),
-    // flat, to spare the script a table per run: client, run count, then start, last, pages per run
-    ss: delta.sessionRuns(gapMs),
     // tracking-plan violations: triple, events, first ms, last ms, sample coordinates
     cv: [...delta.violations.byTriple].map(([triple, t]) => [
       triple,

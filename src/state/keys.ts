@@ -14,16 +14,21 @@ export const DAY_KEYS = {
   applied: 'applied',
   /** hash: transaction id → "ts|cents" of its earliest occurrence */
   tx: 'tx',
-  /** hash: client → "ts|channel" of its earliest event of the day */
-  firstTouch: 'first_touch',
+  /** hash: client → its first touch (time and channel of its earliest event of the day) and latest two sessions (lua/includes/clients.lua) */
+  clients: 'clients',
   /** sets of clients that reached each funnel stage */
   atc: 'funnel:atc',
   checkout: 'funnel:checkout',
   purchase: 'funnel:purchase',
   /** string: the close-out report; exists once the day was closed out */
   summary: 'summary',
-  /** hash: client → its latest two sessions */
-  sessions: 'sessions',
+  /**
+   * The layout before `clients`: first touches and sessions in two hashes. A
+   * day still holding them is moved into `clients` by the next apply; the
+   * clients of a day never written since are counted from its first touches.
+   */
+  legacyFirstTouch: 'first_touch',
+  legacySessions: 'sessions',
   /** hash: tracking-plan violations per (event, path, rule) (lua/includes/violations.lua) */
   contract: 'contract',
   /** hash: events per type and 10-minute slot, null-client and all events per slot (intraday-codec.ts) */
@@ -36,25 +41,27 @@ export const APPLY_DAY_BATCH_KEYS = [
   'counters',
   'applied',
   'tx',
-  'firstTouch',
+  'clients',
   'atc',
   'checkout',
   'purchase',
   'summary',
-  'sessions',
   'contract',
   'intraday',
+  'legacyFirstTouch',
+  'legacySessions',
 ] as const satisfies readonly DayKey[];
 
 /** KEYS of read-day.lua, in order. */
 export const READ_DAY_KEYS = [
   'counters',
-  'firstTouch',
+  'clients',
   'atc',
   'checkout',
   'purchase',
   'summary',
   'contract',
+  'legacyFirstTouch',
 ] as const satisfies readonly DayKey[];
 
 export class StateKeys {

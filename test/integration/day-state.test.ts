@@ -10,6 +10,7 @@ import { DayDelta } from '../../src/aggregation/day-delta.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { isRetriable } from '../../src/errors.ts';
 import { DayStore, DEFAULT_DAY_STORE_OPTIONS, ReplicasBehindError } from '../../src/state/day-store.ts';
+import { StateKeys } from '../../src/state/keys.ts';
 import type { RedisClient } from '../../src/state/redis.ts';
 import { EventValidator } from '../../src/validation/event.ts';
 import { clusterRedis, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
@@ -166,6 +167,61 @@ describe.each([
     expect(slots.get('2025-03-02')!.byType.get('checkout_completed')![0]).toBe(1);
     expect(slots.get('2025-03-03')!.byType.size).toBe(0);
     await state.deleteNamespace();
+  });
+
+  it('moves a day kept in the earlier two-hash layout into the clients hash, its counts going on as if never moved', async () => {
+    const day = '2025-03-01';
+    const first = [
+      event('c1', `${day}T12:00:00Z`, { page_url: 'https://puffy.com/?gclid=x' }),
+      event('c1', `${day}T12:05:00Z`),
+      event('c1', `${day}T14:00:00Z`),
+      event('c2', `${day}T10:00:00Z`),
+    ];
+    const second = [
+      event('c1', `${day}T08:00:00Z`, { referrer: 'https://www.bing.com/' }), // earlier: the first touch moves
+      event('c1', `${day}T12:20:00Z`), // joins the 12:00 session (P)
+      event('c2', `${day}T10:10:00Z`),
+      event('c3', `${day}T11:00:00Z`),
+    ];
+    const control = new DayStore(r, `${space.namespace}-layout-now`);
+    const legacy = new DayStore(r, `${space.namespace}-layout-old`);
+    for (const state of [control, legacy]) {
+      offset = 0;
+      await apply(state, day, first);
+    }
+    // what an earlier version kept for the same events: "first|channel" and "S|P" per client
+    const keys = new StateKeys(legacy.namespace);
+    const now = await r.hgetall(keys.dayKey(day, 'clients'));
+    const touches: string[] = [];
+    const sessions: string[] = [];
+    for (const [client, value] of Object.entries(now)) {
+      const [n, firstMs, ...rest] = value.split('|');
+      touches.push(client, `${firstMs}|${rest.slice(3 * Number(n)).join('|')}`);
+      sessions.push(client, rest.slice(0, 3 * Number(n)).join('|'));
+    }
+    await r.hset(keys.dayKey(day, 'legacyFirstTouch'), ...touches);
+    await r.hset(keys.dayKey(day, 'legacySessions'), ...sessions);
+    await r.del(keys.dayKey(day, 'clients'));
+    expect((await legacy.read(day)).clients).toBe(2); // counted from the earlier layout
+
+    offset = first.length;
+    await apply(control, day, second);
+    offset = first.length;
+    await apply(legacy, day, second);
+    const [a, b] = [await control.read(day), await legacy.read(day)];
+    expect(b.clients).toBe(3);
+    expect(b.counters).toEqual(a.counters);
+    expect(b.counters.channels.get('Organic Search')).toBe(1);
+    expect(b.counters.channels.get('Paid Search')).toBe(0);
+    // c1: 12:00–12:20 and 14:00 (08:00 came after two newer sessions: a straggler); c2: 10:00–10:10; c3: 11:00
+    expect(b.counters.sessions).toBe(4);
+    expect(b.counters.sessionStragglers).toBe(1);
+    expect(await r.hgetall(keys.dayKey(day, 'clients'))).toEqual(
+      await r.hgetall(new StateKeys(control.namespace).dayKey(day, 'clients')),
+    );
+    expect(await r.exists(keys.dayKey(day, 'legacyFirstTouch'), keys.dayKey(day, 'legacySessions'))).toBe(0);
+    await control.deleteNamespace();
+    await legacy.deleteNamespace();
   });
 
   it('reads summaries across days and deletes a namespace from every node', async () => {

@@ -6,6 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bump, emptyCounters } from '../../src/aggregation/day-counters.ts';
+import type { ClientVisits } from '../../src/aggregation/day-delta.ts';
+import { encodeClients, lengthBucketOf } from '../../src/state/clients-codec.ts';
 import { decodeCounters, encodeCounters } from '../../src/state/counter-codec.ts';
 import { APPLY_DAY_BATCH_KEYS, READ_DAY_KEYS, StateKeys } from '../../src/state/keys.ts';
 import { loadScript } from '../../src/state/scripts.ts';
@@ -22,9 +24,9 @@ describe('script loader', () => {
       expect(script.split(fn).length - 1, part).toBe(1);
     }
     expect(script.split('\n')[0]).toBe(
-      'local K, NAMED_KEYS = {counters = KEYS[1], applied = KEYS[2], tx = KEYS[3], firstTouch = KEYS[4], ' +
-        'atc = KEYS[5], checkout = KEYS[6], purchase = KEYS[7], summary = KEYS[8], sessions = KEYS[9], ' +
-        'contract = KEYS[10], intraday = KEYS[11]}, 11',
+      'local K, NAMED_KEYS = {counters = KEYS[1], applied = KEYS[2], tx = KEYS[3], clients = KEYS[4], ' +
+        'atc = KEYS[5], checkout = KEYS[6], purchase = KEYS[7], summary = KEYS[8], contract = KEYS[9], ' +
+        'intraday = KEYS[10], legacyFirstTouch = KEYS[11], legacySessions = KEYS[12]}, 12',
     );
   });
 
@@ -84,5 +86,44 @@ describe('counter codec', () => {
     const c = decodeCounters(['events', '3', 'something_else', '9', 'channel:Direct', '0']);
     expect(c.events).toBe(3);
     expect(encodeCounters(c)).toEqual({ events: '3' });
+  });
+});
+
+describe('clients codec', () => {
+  const MIN = 60_000;
+  const t0 = Date.UTC(2025, 2, 1, 10, 0);
+  const visits = (...minutes: [number, 0 | 1][]) => minutes.flatMap(([m, page]) => [t0 + m * MIN, page]);
+
+  it('gives each client its value as if new to the day, and the counters what that adds', () => {
+    const clients = new Map<string, ClientVisits>([
+      // one session of two pages, 5 minutes
+      ['a', { firstMs: t0, pageUrl: null, referrer: null, visits: visits([5, 1], [0, 1]) }],
+      // three sessions: one page each; the value keeps the last two, all three go along
+      ['b', { firstMs: t0, pageUrl: 'x', referrer: null, visits: visits([0, 1], [40, 1], [100, 0]) }],
+    ]);
+    const channelOf = (pageUrl: string | null) => (pageUrl ? 'Paid Search' : 'Direct|odd');
+    const { flat, more, asNew } = encodeClients(clients, 30 * MIN, channelOf);
+    expect(flat).toEqual([
+      'a',
+      `1|${t0}|${t0}|${t0 + 5 * MIN}|2|Direct|odd`,
+      'b',
+      `2|${t0}|${t0 + 100 * MIN}|${t0 + 100 * MIN}|0|${t0 + 40 * MIN}|${t0 + 40 * MIN}|1|Paid Search`,
+    ]);
+    expect(more).toEqual({
+      b: [t0, t0, 1, t0 + 40 * MIN, t0 + 40 * MIN, 1, t0 + 100 * MIN, t0 + 100 * MIN, 0].join('|'),
+    });
+    expect(asNew.sessions).toBe(4);
+    expect(asNew.sessionMs).toBe(5 * MIN);
+    expect(asNew.sessionPages).toBe(4);
+    expect(asNew.sessionBounces).toBe(2);
+    expect(Object.fromEntries(asNew.sessionLengths)).toEqual({ '0': 3, '300': 1 });
+    expect(Object.fromEntries(asNew.channels)).toEqual({ 'Direct|odd': 1, 'Paid Search': 1 });
+  });
+
+  it('buckets a session length by the first upper bound it does not exceed', () => {
+    expect(lengthBucketOf(0)).toBe('0');
+    expect(lengthBucketOf(10_000)).toBe('10');
+    expect(lengthBucketOf(10_001)).toBe('30');
+    expect(lengthBucketOf(7_200_001)).toBe('inf');
   });
 });

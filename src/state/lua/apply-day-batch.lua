@@ -27,8 +27,7 @@
 ]]
 --- @include "includes/counters"
 --- @include "includes/transactions"
---- @include "includes/first-touch"
---- @include "includes/sessions"
+--- @include "includes/clients"
 --- @include "includes/violations"
 --- @include "includes/intraday"
 
@@ -57,10 +56,6 @@ local duplicates, dedupCents = applyTransactions(K.tx, seenEarlier, delta.tx)
 incrCounter(counters, 'revenue_dedup_cents', dedupCents)
 incrCounter(counters, 'duplicate_transactions', duplicates)
 
-for channel, by in pairs(applyFirstTouch(K.firstTouch, delta.ft)) do
-  incrCounter(counters, 'channel:' .. channel, by)
-end
-
 addAll(K.atc, delta.atc)
 addAll(K.checkout, delta.checkout)
 addAll(K.purchase, delta.purchase)
@@ -69,7 +64,11 @@ local buckets = {}
 for upper in string.gmatch(ARGV[6], '[^,]+') do
   buckets[#buckets + 1] = tonumber(upper)
 end
-local sums, lengths = applySessions(K.sessions, delta.ss, tonumber(delta.gap), buckets)
+migrateLegacyClients(K.clients, K.legacyFirstTouch, K.legacySessions)
+local channels, sums, lengths = applyClients(K.clients, delta.cl, delta.clm, tonumber(delta.gap), buckets)
+for channel, by in pairs(channels) do
+  incrCounter(counters, 'channel:' .. channel, by)
+end
 incrCounter(counters, 'sessions', sums.sessions)
 incrCounter(counters, 'session_ms', sums.ms)
 incrCounter(counters, 'session_pages', sums.pages)

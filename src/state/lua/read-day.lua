@@ -10,7 +10,8 @@
 ]]
 return {
   redis.call('HGETALL', K.counters),
-  redis.call('HLEN', K.firstTouch),
+  -- a day not written since the clients hash came (keys.ts) still counts them in its first touches
+  redis.call('HLEN', K.clients) + redis.call('HLEN', K.legacyFirstTouch),
   redis.call('SCARD', K.atc),
   redis.call('SCARD', K.checkout),
   redis.call('SCARD', K.purchase),
