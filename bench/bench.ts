@@ -22,6 +22,7 @@ import { notifierOf } from '../src/delivery/notify.ts';
 import { createLogger } from '../src/log.ts';
 import { ensureTopics } from '../src/source/topics.ts';
 import { DayStore } from '../src/state/day-store.ts';
+import { StateKeys } from '../src/state/keys.ts';
 import { createRedis, isCluster, type RedisClient } from '../src/state/redis.ts';
 import { EventValidator } from '../src/validation/event.ts';
 import { REPO_ROOT, stackEnv, startRedisCluster, up } from '../stack/services.ts';
@@ -183,6 +184,32 @@ function serversOf(redis: RedisClient): { name: string; server: Redis }[] {
   return [...named('master'), ...named('slave')];
 }
 const cpuOf = (servers: { server: Redis }[]) => Promise.all(servers.map((s) => redisCpuSeconds(s.server)));
+
+/**
+ * Redis's own floor for this state: each client-day's field read and written
+ * once with plain commands (one HMGET and one HSET per 1,000 fields, no
+ * script), the very fields the monitor stored, copied into a scratch hash per
+ * day. Redis CPU µs per event; the INFO calls around each pair add about 0.05.
+ */
+async function redisClientFloor(redis: Redis, namespace: string): Promise<number> {
+  const keys = new StateKeys(namespace);
+  let seconds = 0;
+  for (const day of [SMALL_DAY, LARGE_DAY]) {
+    const scratch = `${keys.dayKey(day, 'clients')}:floor`;
+    let cursor = '0';
+    do {
+      const [next, flat] = await redis.hscan(keys.dayKey(day, 'clients'), cursor, 'COUNT', 1000);
+      cursor = next;
+      if (flat.length === 0) continue;
+      const before = await redisCpuSeconds(redis);
+      await redis.hmget(scratch, ...flat.filter((_, i) => i % 2 === 0));
+      await redis.hset(scratch, ...flat);
+      seconds += (await redisCpuSeconds(redis)) - before;
+    } while (cursor !== '0');
+    await redis.del(scratch);
+  }
+  return (seconds * 1e6) / TOTAL;
+}
 
 /**
  * Validation alone, in this process: each sample event validated without and
@@ -355,6 +382,12 @@ async function main() {
   say(
     `CPU per event:         monitor ${monitor.cpuUsPerEvent.toFixed(1)} µs, Redis ${monitor.redisCpuUsPerEvent.toFixed(1)} µs`,
   );
+  const clientFloor = isCluster(redis) ? null : await redisClientFloor(redis, namespace);
+  if (clientFloor !== null) {
+    say(
+      `Redis floor:           ${clientFloor.toFixed(1)} µs/event (the same client-days stored with plain HMGET and HSET, no script)`,
+    );
+  }
   const validation = validationCost(sampleRows());
   say(
     `validation alone:      ${validation.without.toFixed(2)} µs/event without a plan, ${validation.withPlan.toFixed(2)} µs/event with the default plan (${validation.plan}): the plan costs ${(validation.withPlan - validation.without).toFixed(2)} µs/event`,
@@ -395,6 +428,7 @@ async function main() {
     monitor_over_decode_floor: Number((monitor.eps / floor).toFixed(3)),
     monitor_cpu_us_per_event: Number(monitor.cpuUsPerEvent.toFixed(2)),
     redis_cpu_us_per_event: Number(monitor.redisCpuUsPerEvent.toFixed(2)),
+    redis_client_floor_us_per_event: clientFloor === null ? null : Number(clientFloor.toFixed(2)),
     validation_us_per_event_without_plan: Number(validation.without.toFixed(3)),
     validation_us_per_event_with_plan: Number(validation.withPlan.toFixed(3)),
     tracking_plan: validation.plan,
