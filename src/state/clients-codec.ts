@@ -30,14 +30,21 @@ export function lengthBucketOf(ms: number): string {
 export interface EncodedClients {
   /** client, value as if new to the day, for each client */
   flat: string[];
-  /** all runs ("start|last|pages|…", ascending) of a client with more than two (the value keeps two) */
+  /** all runs ("start|last|pages|…", ascending, times since the base) of a client with more than two (the value keeps two) */
   more: Record<string, string>;
   /** what the clients add to the counters if all are new to the day */
   asNew: DayCounters;
 }
 
+/**
+ * The ms a day's stored times count from: its midnight in UTC (whatever the
+ * monitor's zone; a local day's times may fall before it and are then negative).
+ */
+export const dayBaseMs = (day: string) => Date.parse(`${day}T00:00:00Z`);
+
 export function encodeClients(
   clients: ReadonlyMap<string, ClientVisits>,
+  baseMs: number,
   gapMs: number,
   channelOf: (pageUrl: string | null, referrer: string | null) => string,
 ): EncodedClients {
@@ -61,14 +68,23 @@ export function encodeClients(
       if (pages === 1) asNew.sessionBounces++;
       bump(asNew.sessionLengths, lengthBucketOf(length));
     }
-    // placed into an empty day, runs more than a gap apart: the latest is S, the one before P.
-    // The stored value: "n|first|start|last|pages[|start|last|pages]|channel", n (0–2)
-    // sessions kept, S then P; the channel last, as it may hold any character.
-    let value = `${n === 1 ? 1 : 2}|${c.firstMs}`;
-    for (let r = n - 1; r >= 0 && r >= n - 2; r--)
-      value += `|${runs[1 + 3 * r]}|${runs[2 + 3 * r]}|${runs[3 + 3 * r]}`;
+    // Placed into an empty day, runs more than a gap apart: the latest is S, the one before P.
+    // Stored as "n|first|start|length|pages[|start|length|pages]|channel" (lua/includes/clients.lua):
+    // n sessions kept, S then P, times since the base; the first touch is the start of the
+    // oldest run, so it is left empty unless a run older than the two kept holds it.
+    const oldest = Math.max(0, n - 2);
+    let value = `${n === 1 ? 1 : 2}|${oldest === 0 ? '' : c.firstMs - baseMs}`;
+    for (let r = n - 1; r >= oldest; r--) {
+      const start = runs[1 + 3 * r]!;
+      value += `|${start - baseMs}|${runs[2 + 3 * r]! - start}|${runs[3 + 3 * r]}`;
+    }
     flat.push(client, `${value}|${channel}`);
-    if (n > 2) more[client] = runs.slice(1).join('|');
+    if (n > 2) {
+      const all: number[] = [];
+      for (let r = 0; r < n; r++)
+        all.push(runs[1 + 3 * r]! - baseMs, runs[2 + 3 * r]! - baseMs, runs[3 + 3 * r]!);
+      more[client] = all.join('|');
+    }
   }
   return { flat, more, asNew };
 }

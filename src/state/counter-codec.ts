@@ -16,7 +16,7 @@ import {
 } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
 import type { ChannelRules } from '../config/monitor-config.ts';
-import { encodeClients } from './clients-codec.ts';
+import { dayBaseMs, encodeClients } from './clients-codec.ts';
 import { encodeIntraday } from './intraday-codec.ts';
 
 const SCALAR_FIELDS: Record<ScalarCounter, string> = {
@@ -97,7 +97,8 @@ const FAMILY_BY_PREFIX = new Map(COUNTER_FAMILIES.map((f) => [FAMILY_PREFIXES[f]
 export function encodeDelta(delta: DayDelta, channels: ChannelRules): string {
   const gapMs = delta.traffic.sessionGapMinutes * 60_000;
   // one channel classification per client per batch, not per event
-  const clients = encodeClients(delta.clients, gapMs, (pageUrl, referrer) =>
+  const base = dayBaseMs(delta.day);
+  const clients = encodeClients(delta.clients, base, gapMs, (pageUrl, referrer) =>
     classifyChannel(pageUrl, referrer, channels),
   );
   return JSON.stringify({
@@ -110,6 +111,7 @@ export function encodeDelta(delta: DayDelta, channels: ChannelRules): string {
     checkout: [...delta.funnel.checkout],
     purchase: [...delta.funnel.purchase],
     gap: String(gapMs),
+    base: String(base),
     // tracking-plan violations: triple, events, first ms, last ms, sample coordinates
     cv: [...delta.violations.byTriple].map(([triple, t]) => [
       triple,

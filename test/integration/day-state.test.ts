@@ -97,6 +97,27 @@ describe.each([
     await state.deleteNamespace();
   });
 
+  it('keeps a day whose events precede its UTC midnight (a zone east of UTC) exactly', async () => {
+    offset = 0;
+    const state = new DayStore(r, `${space.namespace}-east`);
+    // 2025-03-02 in Asia/Kolkata starts at 2025-03-01T18:30Z: these times are before the day's base
+    await apply(state, '2025-03-02', [
+      event('c9', '2025-03-01T20:10:00Z', { page_url: 'https://puffy.com/?gclid=x' }),
+    ]);
+    await apply(state, '2025-03-02', [
+      event('c9', '2025-03-01T20:00:00Z', { referrer: 'https://www.bing.com/' }),
+      event('c9', '2025-03-01T20:20:00Z'),
+    ]);
+    const s = await state.read('2025-03-02');
+    expect(s.clients).toBe(1);
+    expect(s.counters.channels.get('Organic Search')).toBe(1);
+    expect(s.counters.channels.get('Paid Search')).toBe(0);
+    expect(s.counters.sessions).toBe(1);
+    expect(s.counters.sessionMs).toBe(20 * 60_000);
+    expect(s.counters.sessionPages).toBe(3);
+    await state.deleteNamespace();
+  });
+
   it('deduplicated revenue takes each transaction at its earliest occurrence', async () => {
     offset = 0;
     const state = new DayStore(r, `${space.namespace}-tx`);
@@ -189,19 +210,19 @@ describe.each([
       offset = 0;
       await apply(state, day, first);
     }
-    // what an earlier version kept for the same events: "first|channel" and "S|P" per client
+    // what an earlier version kept for the same events instead of the clients hash: first touches
+    // "ts|channel" and sessions "S|P" (start|last|pages each), in ms since the epoch
     const keys = new StateKeys(legacy.namespace);
-    const now = await r.hgetall(keys.dayKey(day, 'clients'));
-    const touches: string[] = [];
-    const sessions: string[] = [];
-    for (const [client, value] of Object.entries(now)) {
-      const [n, firstMs, ...rest] = value.split('|');
-      touches.push(client, `${firstMs}|${rest.slice(3 * Number(n)).join('|')}`);
-      sessions.push(client, rest.slice(0, 3 * Number(n)).join('|'));
-    }
-    await r.hset(keys.dayKey(day, 'legacyFirstTouch'), ...touches);
-    await r.hset(keys.dayKey(day, 'legacySessions'), ...sessions);
+    const ms = (time: string) => Date.parse(`${day}T${time}:00Z`);
     await r.del(keys.dayKey(day, 'clients'));
+    await r.hset(keys.dayKey(day, 'legacyFirstTouch'), {
+      c1: `${ms('12:00')}|Paid Search`,
+      c2: `${ms('10:00')}|Direct`,
+    });
+    await r.hset(keys.dayKey(day, 'legacySessions'), {
+      c1: `${ms('14:00')}|${ms('14:00')}|1|${ms('12:00')}|${ms('12:05')}|2`,
+      c2: `${ms('10:00')}|${ms('10:00')}|1`,
+    });
     expect((await legacy.read(day)).clients).toBe(2); // counted from the earlier layout
 
     offset = first.length;

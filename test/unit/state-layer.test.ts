@@ -102,16 +102,18 @@ describe('clients codec', () => {
       ['b', { firstMs: t0, pageUrl: 'x', referrer: null, visits: visits([0, 1], [40, 1], [100, 0]) }],
     ]);
     const channelOf = (pageUrl: string | null) => (pageUrl ? 'Paid Search' : 'Direct|odd');
-    const { flat, more, asNew } = encodeClients(clients, 30 * MIN, channelOf);
+    const base = Date.UTC(2025, 2, 1);
+    const { flat, more, asNew } = encodeClients(clients, base, 30 * MIN, channelOf);
+    const at = (minutes: number) => t0 + minutes * MIN - base; // stored times count from the base
     expect(flat).toEqual([
       'a',
-      `1|${t0}|${t0}|${t0 + 5 * MIN}|2|Direct|odd`,
+      // the first touch is the session's start: left empty
+      `1||${at(0)}|${5 * MIN}|2|Direct|odd`,
       'b',
-      `2|${t0}|${t0 + 100 * MIN}|${t0 + 100 * MIN}|0|${t0 + 40 * MIN}|${t0 + 40 * MIN}|1|Paid Search`,
+      // it is not the start of P (10:40): written out
+      `2|${at(0)}|${at(100)}|0|0|${at(40)}|0|1|Paid Search`,
     ]);
-    expect(more).toEqual({
-      b: [t0, t0, 1, t0 + 40 * MIN, t0 + 40 * MIN, 1, t0 + 100 * MIN, t0 + 100 * MIN, 0].join('|'),
-    });
+    expect(more).toEqual({ b: [at(0), at(0), 1, at(40), at(40), 1, at(100), at(100), 0].join('|') });
     expect(asNew.sessions).toBe(4);
     expect(asNew.sessionMs).toBe(5 * MIN);
     expect(asNew.sessionPages).toBe(4);

@@ -64,7 +64,7 @@ local buckets = {}
 for upper in string.gmatch(ARGV[6], '[^,]+') do
   buckets[#buckets + 1] = tonumber(upper)
 end
-migrateLegacyClients(K.clients, K.legacyFirstTouch, K.legacySessions)
+migrateLegacyClients(K.clients, K.legacyFirstTouch, K.legacySessions, tonumber(delta.base))
 local channels, sums, lengths = applyClients(K.clients, delta.cl, delta.clm, tonumber(delta.gap), buckets)
 for channel, by in pairs(channels) do
   incrCounter(counters, 'channel:' .. channel, by)

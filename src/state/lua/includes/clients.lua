@@ -16,9 +16,12 @@
   arriving out of order by up to one gap are placed exactly. A run older than
   both is a straggler: counted, left out (its time still moves the first touch).
 
-  Stored value: "n|first|start|last|pages[|start|last|pages]|channel": n (0–2)
-  sessions kept (S, then P), the first touch's time, the sessions, and the
-  first touch's channel last (a channel name may hold any character).
+  Stored value: "n|first|start|length|pages[|start|length|pages]|channel": n
+  (0–2) sessions kept (S, then P), the first touch's time (empty when it is
+  the start of the older session kept, as for nearly every client), the
+  sessions, and the first touch's channel last (a channel name may hold any
+  character). Times are ms since the day's base (clients-codec.ts), lengths
+  ms: short numbers, for a field kept per client and day.
 ]]
 
 -- A stored value as first-touch time, channel, S and P ({start, last, pages}, or nil).
@@ -31,29 +34,34 @@ local function decodeClient(value)
     nums[k] = tonumber(string.sub(value, pos, sep - 1))
     pos = sep + 1
   end
-  local S = n >= 1 and {nums[2], nums[3], nums[4]} or nil
-  local P = n == 2 and {nums[5], nums[6], nums[7]} or nil
-  return nums[1], string.sub(value, pos), S, P
+  local S = n >= 1 and {nums[2], nums[2] + nums[3], nums[4]} or nil
+  local P = n == 2 and {nums[5], nums[5] + nums[6], nums[7]} or nil
+  local first = nums[1] or (P or S)[1]
+  return first, string.sub(value, pos), S, P
 end
 
 local function encodeClient(first, channel, S, P)
+  local oldest = P or S
+  local shown = (oldest and oldest[1] == first) and '' or string.format('%d', first)
   if P then
-    return string.format('2|%d|%d|%d|%d|%d|%d|%d|', first, S[1], S[2], S[3], P[1], P[2], P[3]) .. channel
+    return string.format('2|%s|%d|%d|%d|%d|%d|%d|', shown, S[1], S[2] - S[1], S[3], P[1], P[2] - P[1], P[3])
+      .. channel
   elseif S then
-    return string.format('1|%d|%d|%d|%d|', first, S[1], S[2], S[3]) .. channel
+    return string.format('1|%s|%d|%d|%d|', shown, S[1], S[2] - S[1], S[3]) .. channel
   end
-  return string.format('0|%d|', first) .. channel
+  return string.format('0|%s|', shown) .. channel
 end
 
 --[[
   Before the one-field layout, a day kept first touches ("ts|channel") and
-  sessions ("start|last|pages[|start|last|pages]") in two hashes. A day still
-  in that layout (written by an earlier version, within its TTL) is moved into
-  the clients hash once, in the script that next writes it, and the two
-  hashes are deleted. Remove with the legacy keys once no day older than the
-  upgrade can be written (the day keys' TTL after it).
+  sessions ("start|last|pages[|start|last|pages]"), in ms since the epoch, in
+  two hashes. A day still in that layout (written by an earlier version,
+  within its TTL) is moved into the clients hash once, in the script that
+  next writes it, and the two hashes are deleted. Remove with the legacy keys
+  once no day older than the upgrade can be written (the day keys' TTL after
+  it). base: the day's base in ms since the epoch.
 ]]
-local function migrateLegacyClients(clientsKey, legacyFirstTouchKey, legacySessionsKey)
+local function migrateLegacyClients(clientsKey, legacyFirstTouchKey, legacySessionsKey, base)
   if redis.call('EXISTS', legacyFirstTouchKey) == 0 then
     return
   end
@@ -67,12 +75,15 @@ local function migrateLegacyClients(clientsKey, legacyFirstTouchKey, legacySessi
   for i = 1, #touches, 2 do
     local client, touch = touches[i], touches[i + 1]
     local sep = string.find(touch, '|', 1, true)
-    local first, channel = tonumber(string.sub(touch, 1, sep - 1)), string.sub(touch, sep + 1)
+    local first, channel = tonumber(string.sub(touch, 1, sep - 1)) - base, string.sub(touch, sep + 1)
     local S, P
     if sessions[client] then
       local v = {}
       for n in string.gmatch(sessions[client], '[^|]+') do
         v[#v + 1] = tonumber(n)
+      end
+      for k = 1, #v, 3 do
+        v[k], v[k + 1] = v[k] - base, v[k + 1] - base
       end
       S = {v[1], v[2], v[3]}
       if v[4] then
@@ -95,8 +106,8 @@ end
 --[[
   clientsKey: the clients hash; cl: the slice's clients, flat: client and the
   value it would have if new to the day (src/state/clients-codec.ts), one
-  entry per client; more: client -> all its runs ("start|last|pages|…",
-  ascending) when it has more than the two a value keeps; buckets: upper
+  entry per client; more: client -> all its runs ("start|last|pages|…", ms
+  since the day's base, ascending) when it has more than the two a value keeps; buckets: upper
   bounds in seconds of the length buckets, ascending (longer sessions go to
   "inf").
 
