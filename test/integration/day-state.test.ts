@@ -48,14 +48,19 @@ const purchase = (client: string, ts: string, tx: string, revenue: number) =>
 /** Last offset applied per namespace and day, as the batch processor tracks it. */
 const watermarks = new Map<string, number>();
 
-async function apply(state: DayStore, day: string, events: ReturnType<typeof event>[]) {
+async function apply(
+  state: DayStore,
+  day: string,
+  events: ReturnType<typeof event>[],
+  channels = config.channels,
+) {
   const delta = new DayDelta(day);
   for (const e of events) delta.addAccepted(e, null);
   offset += events.length;
   const key = `${state.namespace}|${day}`;
   const [result] = await state.applyMany(
     [{ delta, partitionKey: 'p/0', lastOffset: offset, expectedWatermark: watermarks.get(key) ?? -1 }],
-    config.channels,
+    channels,
   );
   expect(result?.status).toBe('applied');
   watermarks.set(key, offset);
@@ -115,6 +120,33 @@ describe.each([
     expect(s.counters.sessions).toBe(1);
     expect(s.counters.sessionMs).toBe(20 * 60_000);
     expect(s.counters.sessionPages).toBe(3);
+    await state.deleteNamespace();
+  });
+
+  it('keeps a channel name that looks like the stored fields (pipes, digits) whole through merges', async () => {
+    offset = 0;
+    const odd = parseMonitorConfig({
+      channels: { clickIds: [{ param: 'gclid', channel: 'Paid|1|2' }] },
+    }).channels;
+    const state = new DayStore(r, `${space.namespace}-pipes`);
+    const day = '2025-03-01';
+    await apply(
+      state,
+      day,
+      [event('c1', `${day}T12:00:00Z`, { page_url: 'https://puffy.com/?gclid=x' })],
+      odd,
+    );
+    await apply(state, day, [event('c1', `${day}T12:10:00Z`)], odd); // merged: the stored channel read back
+    let c = (await state.read(day)).counters;
+    expect(Object.fromEntries([...c.channels].filter(([, n]) => n !== 0))).toEqual({ 'Paid|1|2': 1 });
+    expect(c.sessions).toBe(1);
+    // an earlier event moves the first touch: the stored channel is the one taken back
+    await apply(state, day, [event('c1', `${day}T11:00:00Z`, { referrer: 'https://www.bing.com/' })], odd);
+    c = (await state.read(day)).counters;
+    expect(Object.fromEntries([...c.channels].filter(([, n]) => n !== 0))).toEqual({ 'Organic Search': 1 });
+    expect(c.sessions).toBe(1);
+    expect(c.sessionMs).toBe(10 * 60_000);
+    expect(c.sessionStragglers).toBe(1); // 11:00 came after the 12:00 session, more than a gap before it
     await state.deleteNamespace();
   });
 
