@@ -96,8 +96,8 @@ const FAMILY_BY_PREFIX = new Map(COUNTER_FAMILIES.map((f) => [FAMILY_PREFIXES[f]
 /** A batch's delta for one day as the apply script reads it (see lua/apply-day-batch.lua). */
 export function encodeDelta(delta: DayDelta, channels: ChannelRules): string {
   const gapMs = delta.traffic.sessionGapMinutes * 60_000;
-  // one channel classification per client per batch, not per event
   const base = dayBaseMs(delta.day);
+  // one channel classification per client per batch, not per event
   const clients = encodeClients(delta.clients, base, gapMs, (pageUrl, referrer) =>
     classifyChannel(pageUrl, referrer, channels),
   );

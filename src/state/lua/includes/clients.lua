@@ -24,6 +24,15 @@
   ms: short numbers, for a field kept per client and day.
 ]]
 
+-- The numbers of a "|"-separated list ("1|2|3" -> {1, 2, 3}).
+local function numbersOf(text)
+  local v = {}
+  for n in string.gmatch(text, '[^|]+') do
+    v[#v + 1] = tonumber(n)
+  end
+  return v
+end
+
 -- A stored value as first-touch time, channel, S and P ({start, last, pages}, or nil).
 local function decodeClient(value)
   local n = tonumber(string.sub(value, 1, 1))
@@ -78,10 +87,7 @@ local function migrateLegacyClients(clientsKey, legacyFirstTouchKey, legacySessi
     local first, channel = tonumber(string.sub(touch, 1, sep - 1)) - base, string.sub(touch, sep + 1)
     local S, P
     if sessions[client] then
-      local v = {}
-      for n in string.gmatch(sessions[client], '[^|]+') do
-        v[#v + 1] = tonumber(n)
-      end
+      local v = numbersOf(sessions[client])
       for k = 1, #v, 3 do
         v[k], v[k + 1] = v[k] - base, v[k + 1] - base
       end
@@ -196,10 +202,7 @@ local function applyClients(clientsKey, cl, more, gap, buckets)
     local runs
     if more[client] then
       runs = {}
-      local v = {}
-      for n in string.gmatch(more[client], '[^|]+') do
-        v[#v + 1] = tonumber(n)
-      end
+      local v = numbersOf(more[client])
       for r = 1, #v, 3 do
         runs[#runs + 1] = {v[r], v[r + 1], v[r + 2]}
       end
