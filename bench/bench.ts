@@ -4,13 +4,16 @@
  * One run, one machine, one topic: raw kafkajs consume-only throughput next to
  * the full monitor (decode, validate, aggregate, exactly-once Redis apply), the
  * close-out time of a small and a large day, and the consumer's peak RSS early
- * and at the end. Ratios, not absolute thresholds, are what to compare.
+ * and at the end. CPU per event of each part (the monitor, Redis, the Kafka
+ * broker, the decode-floor consumer) and what the machine's cores sustain at
+ * those costs. Ratios, not absolute thresholds, are what to compare.
  * With --redis-cluster, the monitor also consumes the same events into the
  * local Redis Cluster, with WAIT for a replica and without: events/s, and
  * Redis CPU per event on each shard.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
@@ -25,7 +28,7 @@ import { DayStore } from '../src/state/day-store.ts';
 import { StateKeys } from '../src/state/keys.ts';
 import { createRedis, isCluster, type RedisClient } from '../src/state/redis.ts';
 import { EventValidator } from '../src/validation/event.ts';
-import { REPO_ROOT, stackEnv, startRedisCluster, up } from '../stack/services.ts';
+import { livePidOf, REPO_ROOT, stackEnv, startRedisCluster, up } from '../stack/services.ts';
 
 const opts = new Command('bench')
   .option('--quick', '200,000 events instead of 1,000,000')
@@ -100,22 +103,28 @@ async function produce(kafka: Kafka, topic: string) {
   return (Date.now() - started) / 1000;
 }
 
-/** Events/s of a consumer group of its own whose eachBatch does `work` on each batch's messages. */
+/**
+ * Events/s of a consumer group of its own whose eachBatch does `work` on each
+ * batch's messages (timed from the first batch), and this process's CPU µs per
+ * event from connecting to the last batch (joining costs next to nothing).
+ */
 async function timedConsume(
   kafka: Kafka,
   topic: string,
   group: string,
   work: (messages: { value: Buffer | null }[]) => void,
-): Promise<number> {
+): Promise<{ eps: number; cpuUsPerEvent: number }> {
   const consumer = kafka.consumer({
     groupId: `bench-${group}-${Date.now()}`,
     maxBytesPerPartition: 4 * 1024 * 1024,
     maxBytes: 32 * 1024 * 1024,
   });
+  const cpuAtStart = process.cpuUsage();
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let seen = 0;
   let first = 0;
+  let cpuUsed = { user: 0, system: 0 };
   const done = new Promise<number>((resolveDone) => {
     void consumer.run({
       eachBatchAutoResolve: false,
@@ -125,13 +134,19 @@ async function timedConsume(
         work(batch.messages);
         resolveOffset(batch.lastOffset());
         seen += batch.messages.length;
-        if (seen >= TOTAL) resolveDone(Date.now());
+        if (seen >= TOTAL) {
+          cpuUsed = process.cpuUsage(cpuAtStart);
+          resolveDone(Date.now());
+        }
       },
     });
   });
   const end = await done;
   await consumer.disconnect();
-  return TOTAL / ((end - first) / 1000);
+  return {
+    eps: TOTAL / ((end - first) / 1000),
+    cpuUsPerEvent: (cpuUsed.user + cpuUsed.system) / TOTAL,
+  };
 }
 
 /** Consume-only: an eachBatch that resolves offsets and nothing else. */
@@ -141,9 +156,9 @@ const rawConsume = (kafka: Kafka, topic: string) => timedConsume(kafka, topic, '
  * The decode floor: kafkajs, UTF-8 decoding and JSON.parse of each value and of
  * its event_data, nothing else. What a consumer that only reads events costs.
  */
-async function decodeFloorConsume(kafka: Kafka, topic: string): Promise<number> {
+async function decodeFloorConsume(kafka: Kafka, topic: string) {
   let sink = 0;
-  const eps = await timedConsume(kafka, topic, 'floor', (messages) => {
+  const run = await timedConsume(kafka, topic, 'floor', (messages) => {
     for (const m of messages) {
       const event = JSON.parse(m.value!.toString('utf8')) as { event_data?: string | null };
       if (typeof event.event_data === 'string' && event.event_data)
@@ -151,7 +166,7 @@ async function decodeFloorConsume(kafka: Kafka, topic: string): Promise<number> 
     }
   });
   if (sink < 0) say('unreachable'); // keeps the parsing from being optimised away
-  return eps;
+  return run;
 }
 
 const peakRssMb = (pid: number) => {
@@ -274,6 +289,9 @@ async function monitorConsume(
   let first = 0;
   let rssSmall = 0;
   let cpuAtFirst = 0;
+  // the broker's CPU too, when the stack runs it (null when Kafka is not ours to watch)
+  const brokerPid = livePidOf('kafka');
+  let brokerCpuAtFirst = 0;
   const servers = serversOf(redis);
   let redisCpuAtFirst: number[] = [];
   let consumedAtFirst = 0;
@@ -284,6 +302,7 @@ async function monitorConsume(
     if (consumed > 0 && !first) {
       first = Date.now();
       cpuAtFirst = processCpuSeconds(child.pid!);
+      if (brokerPid) brokerCpuAtFirst = processCpuSeconds(brokerPid);
       redisCpuAtFirst = await cpuOf(servers);
       consumedAtFirst = consumed;
     }
@@ -296,6 +315,9 @@ async function monitorConsume(
   // per event of those consumed while measured (start-up and connecting excluded)
   const measured = TOTAL - consumedAtFirst;
   const cpuUsPerEvent = ((processCpuSeconds(child.pid!) - cpuAtFirst) * 1e6) / measured;
+  const brokerCpuUsPerEvent = brokerPid
+    ? ((processCpuSeconds(brokerPid) - brokerCpuAtFirst) * 1e6) / measured
+    : null;
   const redisCpuAtEnd = await cpuOf(servers);
   const perServer = servers.map((s, i) => ({
     name: s.name,
@@ -310,6 +332,7 @@ async function monitorConsume(
     rssLarge,
     cpuUsPerEvent,
     redisCpuUsPerEvent,
+    brokerCpuUsPerEvent,
     perServer,
   };
 }
@@ -364,11 +387,11 @@ async function main() {
   const produceSeconds = await produce(kafka, topic);
   say(`produced in ${produceSeconds.toFixed(1)} s`);
 
-  const raw = await rawConsume(kafka, topic);
+  const { eps: raw } = await rawConsume(kafka, topic);
   say(`raw kafkajs consume:   ${Math.round(raw).toLocaleString('en-US')} events/s`);
-  const floor = await decodeFloorConsume(kafka, topic);
+  const { eps: floor, cpuUsPerEvent: floorCpu } = await decodeFloorConsume(kafka, topic);
   say(
-    `decode floor:          ${Math.round(floor).toLocaleString('en-US')} events/s (kafkajs + UTF-8 + JSON.parse of value and event_data)`,
+    `decode floor:          ${Math.round(floor).toLocaleString('en-US')} events/s (kafkajs + UTF-8 + JSON.parse of value and event_data), ${floorCpu.toFixed(1)} µs CPU per event`,
   );
   const ctx = createContext(
     {},
@@ -379,8 +402,16 @@ async function main() {
   say(
     `monitor (full path):   ${Math.round(monitor.eps).toLocaleString('en-US')} events/s   monitor ÷ raw = ${(monitor.eps / raw).toFixed(2)}, monitor ÷ decode floor = ${(monitor.eps / floor).toFixed(2)}`,
   );
+  const brokerCpu = monitor.brokerCpuUsPerEvent;
   say(
-    `CPU per event:         monitor ${monitor.cpuUsPerEvent.toFixed(1)} µs, Redis ${monitor.redisCpuUsPerEvent.toFixed(1)} µs`,
+    `CPU per event:         monitor ${monitor.cpuUsPerEvent.toFixed(1)} µs, Redis ${monitor.redisCpuUsPerEvent.toFixed(1)} µs${brokerCpu === null ? '' : `, Kafka broker ${brokerCpu.toFixed(1)} µs`}`,
+  );
+  // What the machine's cores allow at these costs, however the work were spread over threads.
+  const cores = availableParallelism();
+  const cpuInAll = monitor.cpuUsPerEvent + monitor.redisCpuUsPerEvent + (brokerCpu ?? 0);
+  const cpuBoundEps = (cores * 1e6) / cpuInAll;
+  say(
+    `CPU bound:             ${cores} cores at ${cpuInAll.toFixed(1)} µs per event in all sustain at most ${Math.round(cpuBoundEps).toLocaleString('en-US')} events/s, whatever the concurrency; 0.6 × decode floor would allow ${((cores * 1e6) / (0.6 * floor)).toFixed(1)} µs in all, ${(1e6 / (0.6 * floor)).toFixed(1)} µs on one thread`,
   );
   const clientFloor = isCluster(redis) ? null : await redisClientFloor(redis, namespace);
   if (clientFloor !== null) {
@@ -428,6 +459,10 @@ async function main() {
     monitor_over_decode_floor: Number((monitor.eps / floor).toFixed(3)),
     monitor_cpu_us_per_event: Number(monitor.cpuUsPerEvent.toFixed(2)),
     redis_cpu_us_per_event: Number(monitor.redisCpuUsPerEvent.toFixed(2)),
+    broker_cpu_us_per_event: brokerCpu === null ? null : Number(brokerCpu.toFixed(2)),
+    decode_floor_cpu_us_per_event: Number(floorCpu.toFixed(2)),
+    cores,
+    cpu_bound_eps: Math.round(cpuBoundEps),
     redis_client_floor_us_per_event: clientFloor === null ? null : Number(clientFloor.toFixed(2)),
     validation_us_per_event_without_plan: Number(validation.without.toFixed(3)),
     validation_us_per_event_with_plan: Number(validation.withPlan.toFixed(3)),
