@@ -28,6 +28,7 @@ import { DayStore } from '../src/state/day-store.ts';
 import { StateKeys } from '../src/state/keys.ts';
 import { createRedis, isCluster, type RedisClient } from '../src/state/redis.ts';
 import { EventValidator } from '../src/validation/event.ts';
+import { waitFor } from '../stack/process.ts';
 import { livePidOf, REPO_ROOT, stackEnv, startRedisCluster, up } from '../stack/services.ts';
 
 const opts = new Command('bench')
@@ -355,6 +356,20 @@ async function clusterRuns(topic: string) {
     );
     const cluster = createRedis(ctx.env);
     await new Promise((r) => cluster.once('ready', r));
+    // every node's CPU is measured: the client's slot map must list the replicas too, which
+    // a cluster just made can still lack when the client first reads it
+    if (isCluster(cluster)) {
+      const expected = nodes.split(',').length;
+      await waitFor(
+        'every node of the Redis Cluster in the client slot map',
+        async () => {
+          if (cluster.nodes('all').length >= expected) return true;
+          await new Promise((r) => cluster.refreshSlotsCache(r));
+          return cluster.nodes('all').length >= expected;
+        },
+        30_000,
+      );
+    }
     const run = await monitorConsume(namespace, topic, cluster, clusterEnv);
     const busiest = Math.max(...run.perServer.map((s) => s.cpuUsPerEvent));
     say(
