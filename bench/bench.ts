@@ -6,7 +6,7 @@
  * close-out time of a small and a large day, and the consumer's peak RSS early
  * and at the end. CPU per event of each part (the monitor, Redis, the Kafka
  * broker, the decode-floor consumer) and what the machine's cores sustain at
- * those costs. Ratios, not absolute thresholds, are what to compare.
+ * those costs; two monitors of one group, as `--scale 2` runs them. Ratios, not absolute thresholds, are what to compare.
  * With --redis-cluster, the monitor also consumes the same events into the
  * local Redis Cluster, with WAIT for a replica and without: events/s, and
  * Redis CPU per event on each shard.
@@ -45,6 +45,8 @@ const SMALL_DAY_EVENTS = 50_000;
 const SMALL_DAY = '2025-06-01';
 const LARGE_DAY = '2025-06-02';
 const PARTITIONS = 6;
+/** The fewest events for which two monitors are measured (see main). */
+const SCALED_RUN_MIN_EVENTS = 500_000;
 const env = stackEnv();
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -251,14 +253,9 @@ function validationCost(rows: Record<string, string>[]) {
   return { without, withPlan, plan: ctx.plan?.version ?? 'none' };
 }
 
-/** The real monitor as a separate process; events/s from its own consumed counter. */
-async function monitorConsume(
-  namespace: string,
-  topic: string,
-  redis: RedisClient,
-  extraEnv: Record<string, string> = {},
-) {
-  // the compiled CLI, as it runs in production: no transpiler in the measurement
+/** One monitor process (the compiled CLI, as it runs in production) and its metrics port. */
+async function startMonitor(namespace: string, topic: string, extraEnv: Record<string, string>) {
+  // no transpiler in the measurement
   const nodeArgs = opts.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts.profile)] : [];
   const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist/cli/main.js'), 'consume'], {
     cwd: REPO_ROOT,
@@ -287,6 +284,36 @@ async function monitorConsume(
     port = Number(/"metricsPort":(\d+)/.exec(output)?.[1] ?? 0);
     await new Promise((r) => setTimeout(r, 50));
   }
+  const consumed = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return Number(/^em_messages_consumed_total\{[^}]*\} (\S+)$/m.exec(text)?.[1] ?? 0);
+  };
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { pid: child.pid!, consumed, stop };
+}
+
+/**
+ * The real monitor, as `replicas` processes of one consumer group (what
+ * `docker compose up --scale monitor=N` runs); events/s from their consumed
+ * counters, measured from the moment every process consumes (start-up,
+ * joining and the first rebalance left out). CPU is the processes' sum, peak
+ * RSS the largest of one process.
+ */
+async function monitorConsume(
+  namespace: string,
+  topic: string,
+  redis: RedisClient,
+  extraEnv: Record<string, string> = {},
+  replicas = 1,
+) {
+  const monitors = await Promise.all(
+    Array.from({ length: replicas }, () => startMonitor(namespace, topic, extraEnv)),
+  );
+  const monitorCpu = () => monitors.reduce((n, m) => n + processCpuSeconds(m.pid), 0);
+  const peakRss = () => Math.max(...monitors.map((m) => peakRssMb(m.pid)));
   let first = 0;
   let rssSmall = 0;
   let cpuAtFirst = 0;
@@ -298,24 +325,29 @@ async function monitorConsume(
   let consumedAtFirst = 0;
   const early = Math.min(200_000, Math.floor(TOTAL / 5));
   for (;;) {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const consumed = Number(/^em_messages_consumed_total\{[^}]*\} (\S+)$/m.exec(text)?.[1] ?? 0);
-    if (consumed > 0 && !first) {
+    const each = await Promise.all(monitors.map((m) => m.consumed()));
+    const consumed = each.reduce((n, c) => n + c, 0);
+    if (!first && each.every((c) => c > 0)) {
       first = Date.now();
-      cpuAtFirst = processCpuSeconds(child.pid!);
+      cpuAtFirst = monitorCpu();
       if (brokerPid) brokerCpuAtFirst = processCpuSeconds(brokerPid);
       redisCpuAtFirst = await cpuOf(servers);
       consumedAtFirst = consumed;
     }
-    if (!rssSmall && consumed >= early) rssSmall = peakRssMb(child.pid!);
+    if (!rssSmall && consumed >= early) rssSmall = peakRss();
     if (consumed >= TOTAL) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const end = Date.now();
-  const rssLarge = peakRssMb(child.pid!);
-  // per event of those consumed while measured (start-up and connecting excluded)
+  if (!first) {
+    // one of them joined the group after the others had consumed every event: nothing to compare
+    await Promise.all(monitors.map((m) => m.stop()));
+    return null;
+  }
+  const rssLarge = peakRss();
+  // per event of those consumed while measured
   const measured = TOTAL - consumedAtFirst;
-  const cpuUsPerEvent = ((processCpuSeconds(child.pid!) - cpuAtFirst) * 1e6) / measured;
+  const cpuUsPerEvent = ((monitorCpu() - cpuAtFirst) * 1e6) / measured;
   const brokerCpuUsPerEvent = brokerPid
     ? ((processCpuSeconds(brokerPid) - brokerCpuAtFirst) * 1e6) / measured
     : null;
@@ -325,10 +357,9 @@ async function monitorConsume(
     cpuUsPerEvent: ((redisCpuAtEnd[i]! - redisCpuAtFirst[i]!) * 1e6) / measured,
   }));
   const redisCpuUsPerEvent = perServer.reduce((n, s) => n + s.cpuUsPerEvent, 0);
-  child.kill('SIGTERM');
-  await exited;
+  await Promise.all(monitors.map((m) => m.stop()));
   return {
-    eps: TOTAL / ((end - first) / 1000),
+    eps: measured / ((end - first) / 1000),
     rssSmall,
     rssLarge,
     cpuUsPerEvent,
@@ -371,6 +402,7 @@ async function clusterRuns(topic: string) {
       );
     }
     const run = await monitorConsume(namespace, topic, cluster, clusterEnv);
+    if (!run) throw new Error('the monitor consumed nothing');
     const busiest = Math.max(...run.perServer.map((s) => s.cpuUsPerEvent));
     say(
       `Redis Cluster, ${minReplicas === '1' ? 'WAIT for 1 replica' : 'no WAIT          '}: ${Math.round(run.eps).toLocaleString('en-US')} events/s; Redis CPU per event ${run.redisCpuUsPerEvent.toFixed(1)} µs in all, by node: ${run.perServer.map((s) => `${s.name} ${s.cpuUsPerEvent.toFixed(2)}`).join(', ')}; one shard sustains ~${Math.round(1e6 / busiest).toLocaleString('en-US')} events/s of one namespace-day`,
@@ -414,6 +446,7 @@ async function main() {
   );
   const redis = createRedis(ctx.env);
   const monitor = await monitorConsume(namespace, topic, redis);
+  if (!monitor) throw new Error('the monitor consumed nothing');
   say(
     `monitor (full path):   ${Math.round(monitor.eps).toLocaleString('en-US')} events/s   monitor ÷ raw = ${(monitor.eps / raw).toFixed(2)}, monitor ÷ decode floor = ${(monitor.eps / floor).toFixed(2)}`,
   );
@@ -465,6 +498,19 @@ async function main() {
     `consumer peak RSS: ${monitor.rssSmall.toFixed(0)} MB early, ${monitor.rssLarge.toFixed(0)} MB at the end`,
   );
 
+  // Two monitors of one group share the partitions and the cores: what scaling out gives here.
+  // The second takes its partitions a few seconds in (a rebalance), and each warms up after:
+  // a short run would measure mostly that.
+  const scaledNamespace = `${namespace}-x2`;
+  const scaled =
+    TOTAL >= SCALED_RUN_MIN_EVENTS ? await monitorConsume(scaledNamespace, topic, redis, {}, 2) : null;
+  say(
+    scaled
+      ? `two monitors (--scale 2): ${Math.round(scaled.eps).toLocaleString('en-US')} events/s, ÷ decode floor = ${(scaled.eps / floor).toFixed(2)}; CPU per event: monitors ${scaled.cpuUsPerEvent.toFixed(1)} µs, Redis ${scaled.redisCpuUsPerEvent.toFixed(1)} µs; peak RSS ${scaled.rssLarge.toFixed(0)} MB per process`
+      : `two monitors (--scale 2): not measured (runs of ${SCALED_RUN_MIN_EVENTS.toLocaleString('en-US')} events or more, with both consuming)`,
+  );
+  await new DayStore(redis, scaledNamespace).deleteNamespace();
+
   const figures = {
     events: TOTAL,
     raw_consume_eps: Math.round(raw),
@@ -487,6 +533,10 @@ async function main() {
     large_over_small: Number((large / small).toFixed(3)),
     rss_mb_small: Number(monitor.rssSmall.toFixed(1)),
     rss_mb_large: Number(monitor.rssLarge.toFixed(1)),
+    two_monitors_eps: scaled ? Math.round(scaled.eps) : null,
+    two_monitors_over_decode_floor: scaled ? Number((scaled.eps / floor).toFixed(3)) : null,
+    two_monitors_cpu_us_per_event: scaled ? Number(scaled.cpuUsPerEvent.toFixed(2)) : null,
+    two_monitors_rss_mb: scaled ? Number(scaled.rssLarge.toFixed(1)) : null,
     ...(opts.redisCluster ? await clusterRuns(topic) : {}),
   };
   if (opts.json) writeFileSync(opts.json, `${JSON.stringify(figures, null, 2)}\n`);
