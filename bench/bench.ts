@@ -4,9 +4,10 @@
  * One run, one machine, one topic: raw kafkajs consume-only throughput next to
  * the full monitor (decode, validate, aggregate, exactly-once Redis apply), the
  * close-out time of a small and a large day, and the consumer's peak RSS early
- * and at the end. CPU per event of each part (the monitor, Redis, the Kafka
- * broker, the decode-floor consumer) and what the machine's cores sustain at
- * those costs; two monitors of one group, as `--scale 2` runs them. Ratios, not absolute thresholds, are what to compare.
+ * and at the end; the CPU per event of each part (the monitor, Redis, the
+ * Kafka broker, the decode-floor consumer) and what the machine's cores
+ * sustain at those costs; two monitors of one group, as `--scale 2` runs them.
+ * Ratios, not absolute thresholds, are what to compare.
  * With --redis-cluster, the monitor also consumes the same events into the
  * local Redis Cluster, with WAIT for a replica and without: events/s, and
  * Redis CPU per event on each shard.
@@ -369,6 +370,18 @@ async function monitorConsume(
   };
 }
 
+/** One monitor process: it always consumes, so it is always measured. */
+async function oneMonitorConsume(
+  namespace: string,
+  topic: string,
+  redis: RedisClient,
+  extraEnv: Record<string, string> = {},
+) {
+  const run = await monitorConsume(namespace, topic, redis, extraEnv);
+  if (!run) throw new Error('the monitor consumed nothing');
+  return run;
+}
+
 /**
  * The monitor on the local Redis Cluster, with WAIT for one replica (the
  * cluster default) and without: events/s and Redis CPU per event on each node.
@@ -394,15 +407,13 @@ async function clusterRuns(topic: string) {
       await waitFor(
         'every node of the Redis Cluster in the client slot map',
         async () => {
-          if (cluster.nodes('all').length >= expected) return true;
           await new Promise((r) => cluster.refreshSlotsCache(r));
           return cluster.nodes('all').length >= expected;
         },
         30_000,
       );
     }
-    const run = await monitorConsume(namespace, topic, cluster, clusterEnv);
-    if (!run) throw new Error('the monitor consumed nothing');
+    const run = await oneMonitorConsume(namespace, topic, cluster, clusterEnv);
     const busiest = Math.max(...run.perServer.map((s) => s.cpuUsPerEvent));
     say(
       `Redis Cluster, ${minReplicas === '1' ? 'WAIT for 1 replica' : 'no WAIT          '}: ${Math.round(run.eps).toLocaleString('en-US')} events/s; Redis CPU per event ${run.redisCpuUsPerEvent.toFixed(1)} µs in all, by node: ${run.perServer.map((s) => `${s.name} ${s.cpuUsPerEvent.toFixed(2)}`).join(', ')}; one shard sustains ~${Math.round(1e6 / busiest).toLocaleString('en-US')} events/s of one namespace-day`,
@@ -445,8 +456,7 @@ async function main() {
     { ...process.env, ...env, MONITOR_NAMESPACE: namespace, LOG_LEVEL: 'silent' },
   );
   const redis = createRedis(ctx.env);
-  const monitor = await monitorConsume(namespace, topic, redis);
-  if (!monitor) throw new Error('the monitor consumed nothing');
+  const monitor = await oneMonitorConsume(namespace, topic, redis);
   say(
     `monitor (full path):   ${Math.round(monitor.eps).toLocaleString('en-US')} events/s   monitor ÷ raw = ${(monitor.eps / raw).toFixed(2)}, monitor ÷ decode floor = ${(monitor.eps / floor).toFixed(2)}`,
   );
