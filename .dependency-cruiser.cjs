@@ -13,7 +13,7 @@
  *        └─► config ◄── everything;   leaves (errors.ts, outcome.ts, log.ts, calendar/) import nothing of ours
  */
 /** Imported by anyone, importing nothing of ours: typed errors, reject reasons, the logger, calendar days. */
-const LEAVES = '^src/((errors|outcome|log)\\.ts$|calendar/)';
+const LEAVES = '^src/((errors|outcome|log|dictionary)\\.ts$|calendar/)';
 
 const layer = (name, mayImport) => ({
   name: `${name}-imports-only-${mayImport.join('-') || 'leaves'}`,

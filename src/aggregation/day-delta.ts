@@ -13,12 +13,13 @@ import { classifyDevice } from './device.ts';
 import { IntradayTally, MISSING_EVENT_TYPE, OTHER_EVENT_TYPE, slotOfMinute } from './intraday.ts';
 import { type Coordinate, ViolationTallies } from './violations.ts';
 
-export const FUNNEL_STAGES = {
-  product_added_to_cart: 'atc',
-  checkout_started: 'checkout',
-  checkout_completed: 'purchase',
-} as const;
-export type FunnelStage = (typeof FUNNEL_STAGES)[keyof typeof FUNNEL_STAGES];
+/** Event name → funnel stage. A Map: event names are sender text, and may be `constructor` or `__proto__`. */
+export const FUNNEL_STAGES: ReadonlyMap<string, 'atc' | 'checkout' | 'purchase'> = new Map([
+  ['product_added_to_cart', 'atc'],
+  ['checkout_started', 'checkout'],
+  ['checkout_completed', 'purchase'],
+] as const);
+export type FunnelStage = 'atc' | 'checkout' | 'purchase';
 
 type SessionRules = Pick<TrafficRules, 'excludeBots' | 'sessionGapMinutes'>;
 const DEFAULT_SESSION_RULES: SessionRules = { excludeBots: true, sessionGapMinutes: 30 };
@@ -110,8 +111,7 @@ export class DayDelta {
     }
 
     if (e.clientId !== null && !(bot && this.traffic.excludeBots)) {
-      const stage =
-        e.eventName === null ? undefined : FUNNEL_STAGES[e.eventName as keyof typeof FUNNEL_STAGES];
+      const stage = e.eventName === null ? undefined : FUNNEL_STAGES.get(e.eventName);
       if (stage) this.funnel[stage].add(e.clientId);
       const pageView = e.eventName === 'page_viewed' ? 1 : 0;
       const seen = this.clients.get(e.clientId);

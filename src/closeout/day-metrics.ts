@@ -9,6 +9,7 @@ import {
   SESSION_LENGTH_BUCKETS,
   typeFieldOf,
 } from '../aggregation/day-counters.ts';
+import { dictionary } from '../dictionary.ts';
 import type { DaySnapshot } from '../state/day-store.ts';
 import { boundNames, EVENT_NAME, isOtherKey, looksLikeFieldSet, UTM_SOURCE } from './sender-names.ts';
 
@@ -62,6 +63,8 @@ export const DayMetricsSchema = z.object({
   null_client_devices: countMap.optional(),
   /** Expected field → event type → events that lacked it. */
   missing_field_types: z.record(z.string(), countMap).optional(),
+  /** Batches written while their Redis shard had fewer replicas than configured (optional: older reports). */
+  batches_without_replica: z.number().int().optional(),
 });
 export type DayMetrics = z.infer<typeof DayMetricsSchema>;
 
@@ -79,7 +82,7 @@ const share = (part: number, whole: number) => (whole > 0 ? round(part / whole) 
 function topShares(counts: Record<string, number>, top: number): Record<string, number> {
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const ranked = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  const out: Record<string, number> = {};
+  const out = dictionary<number>();
   let rest = 0;
   ranked.forEach(([name, n], i) => {
     if (i < top && name !== 'other') out[name] = share(n, total);
@@ -126,6 +129,7 @@ export function dayMetrics(
     rejected: recordOf(c.rejected),
     field_problems: recordOf(c.problems),
     late_events: c.lateEvents,
+    batches_without_replica: c.batchesWithoutReplica,
     null_client_types: recordOf(c.nullClientTypes),
     null_client_devices: recordOf(c.nullClientDevices),
     missing_field_types: missingByType(c),

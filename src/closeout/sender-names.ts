@@ -5,6 +5,8 @@
  * must not put them in a report, nor grow it without bound. The rest is summed
  * under `other (N distinct)`. Pure.
  */
+
+import { dictionary } from '../dictionary.ts';
 import { EVENT_NAME, FIELD_NAME } from '../validation/name-shapes.ts';
 
 export { EVENT_NAME, FIELD_NAME };
@@ -23,7 +25,7 @@ export interface NameBounds {
 }
 
 export function boundNames(counts: Record<string, number>, bounds: NameBounds): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out = dictionary<number>();
   const candidates: [string, number][] = [];
   let otherCount = 0;
   let otherDistinct = 0;

@@ -8,6 +8,7 @@
  * again, with its new reason.
  */
 import type { DayResolver } from '../calendar/day-resolver.ts';
+import { dictionary } from '../dictionary.ts';
 import { REJECT_REASONS, type RejectReason } from '../outcome.ts';
 import { DLQ_HEADERS } from '../source/dead-letter.ts';
 import type { DeadLetterRecord } from '../source/dlq-reader.ts';
@@ -42,11 +43,12 @@ export function replayTargetOf(
     return { unreadable: 'no source coordinates' };
   }
   if (!reason || !REASONS.has(reason)) return { unreadable: 'no known reason' };
+  if (h[DLQ_HEADERS.valueOmitted] !== undefined) return { unreadable: 'its key and value were not kept' };
   const sourceTs = Number(h[DLQ_HEADERS.timestamp] ?? dl.timestamp);
   // dead letters written before the day header existed: the day of the source message
   const day = h[DLQ_HEADERS.day] ?? (Number.isFinite(sourceTs) && sourceTs > 0 ? days.dayOf(sourceTs) : null);
   if (!day) return { unreadable: 'no day' };
-  const headers: Record<string, string> = {};
+  const headers = dictionary<string>();
   for (const [k, v] of Object.entries(h)) if (v !== undefined && !k.startsWith('x-em-')) headers[k] = v;
   const planRejectedEvent = reason === 'contract_violation' ? h[DLQ_HEADERS.contractEvent] : undefined;
   return {

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type CsvError, parse } from 'csv-parse';
+import { dictionary } from '../dictionary.ts';
 
 export interface CsvEvent {
   file: string;
@@ -82,7 +83,7 @@ export async function* readCsvEvents(
       header = record.map((h) => h.trim());
       continue;
     }
-    const fields: Record<string, string | null> = {};
+    const fields = dictionary<string | null>();
     header.forEach((name, i) => {
       const v = record[i];
       fields[name] = v === undefined || v === '' ? null : v;

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { dictionary } from '../dictionary.ts';
 import type { DeadLetterHeaders } from './dlq-summary.ts';
 
 /** A record of the dead-letter topic as read: the original key, value and timestamp, and every header. */
@@ -66,8 +67,8 @@ export async function readDeadLetters(
               for (const m of batch.messages) {
                 const offset = Number(m.offset);
                 if (offset < range.next || offset >= range.end) continue;
-                const headers: DeadLetterHeaders = {};
-                for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = v?.toString();
+                const headers: DeadLetterHeaders = dictionary();
+                for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = headerText(v);
                 await onRecord({ key: m.key, value: m.value, timestamp: m.timestamp, headers });
                 range.next = offset + 1;
                 // a slow onRecord (a replay) must not cost the reader its group membership
@@ -93,4 +94,18 @@ export async function readDeadLetters(
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
   }
+}
+
+/**
+ * A header's text. kafkajs gathers headers on a plain object, so one named
+ * after an `Object.prototype` member arrives beside the inherited member:
+ * the last string or Buffer is the sender's.
+ */
+function headerText(v: unknown): string | undefined {
+  const values = Array.isArray(v) ? v : [v];
+  for (let i = values.length - 1; i >= 0; i--) {
+    const each: unknown = values[i];
+    if (typeof each === 'string' || Buffer.isBuffer(each)) return each.toString();
+  }
+  return undefined;
 }

@@ -8,6 +8,8 @@
  * events it was drawn from. A team starts from the draft and tightens it.
  * Pure: events in, plan out.
  */
+
+import { dictionary } from '../dictionary.ts';
 import { TimestampSchema } from './event.ts';
 
 type JsonType = 'string' | 'integer' | 'number' | 'boolean' | 'null' | 'object' | 'array';
@@ -123,8 +125,8 @@ export class PlanInferrer {
 
   result(version: string): DraftPlan {
     const notes: DraftNote[] = [];
-    const events: DraftPlan['plan']['events'] = {};
-    const counts: Record<string, number> = {};
+    const events: DraftPlan['plan']['events'] = dictionary();
+    const counts = dictionary<number>();
     for (const name of [...this.byName.keys()].sort()) {
       const shape = this.byName.get(name)!;
       counts[name] = shape.seen;
@@ -162,7 +164,7 @@ function schemaOf(s: Shape, at: (string | number)[], notes: DraftNote[]): Record
     says.push(`observed ${s.min}..${s.max}`);
   }
   if (s.objects > 0) {
-    const properties: Record<string, unknown> = {};
+    const properties = dictionary<unknown>();
     const required: string[] = [];
     for (const key of [...s.props.keys()].sort()) {
       const child = s.props.get(key)!;
