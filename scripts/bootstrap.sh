@@ -13,6 +13,8 @@ command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/n
 command -v redis-server >/dev/null || need+=(redis-server)
 # the local Redis Cluster is made and checked with redis-cli
 command -v redis-cli >/dev/null || need+=(redis-tools)
+# the hostile-input tests produce as an outside producer would
+command -v kcat >/dev/null || need+=(kcat)
 command -v mvn >/dev/null || need+=(maven)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 # the test command validates docker-compose.yml with the Compose tool itself (no engine needed)

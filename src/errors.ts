@@ -8,7 +8,17 @@
  * Label values of em_errors_total{system}: "message" means the input itself, not a dependency;
  * "guard" a batch held because most messages were being rejected (ingest/reject-guard.ts).
  */
-export type FailingSystem = 'redis' | 'registry' | 'kafka' | 'message' | 'guard' | 'other';
+export const FAILING_SYSTEMS = [
+  'redis',
+  'registry',
+  'kafka',
+  'message',
+  'guard',
+  /** a dead letter we could not write as it was (ours to fix, never a Kafka outage) */
+  'dead_letter',
+  'other',
+] as const;
+export type FailingSystem = (typeof FAILING_SYSTEMS)[number];
 
 export class MonitorError extends Error {
   readonly retriable: boolean;
@@ -40,6 +50,40 @@ export class StateRejectedError extends MonitorError {
   ) {
     super(`the state refused the batch (${code})`, { retriable: false, system: 'message', cause });
   }
+}
+
+/**
+ * What holds a batch that is being retried, for em_batches_blocked{reason}:
+ * an error may name it (`blockedReason`: replicas, reject_guard); otherwise the
+ * failing system does.
+ */
+export const BLOCKED_REASONS = [
+  'replicas',
+  'redis',
+  'schema_registry',
+  'kafka',
+  'reject_guard',
+  'dead_letter',
+  'other',
+] as const;
+export type BlockedReason = (typeof BLOCKED_REASONS)[number];
+
+const BLOCKED_BY_SYSTEM: Record<FailingSystem, BlockedReason> = {
+  redis: 'redis',
+  registry: 'schema_registry',
+  kafka: 'kafka',
+  guard: 'reject_guard',
+  dead_letter: 'dead_letter',
+  message: 'other',
+  other: 'other',
+};
+
+export function blockedReasonOf(err: unknown): BlockedReason {
+  const named = (err as { blockedReason?: unknown } | undefined)?.blockedReason;
+  if (typeof named === 'string' && (BLOCKED_REASONS as readonly string[]).includes(named)) {
+    return named as BlockedReason;
+  }
+  return BLOCKED_BY_SYSTEM[systemOf(err)];
 }
 
 export const isRetriable = (err: unknown): boolean => err instanceof MonitorError && err.retriable;

@@ -2,21 +2,23 @@
  * `event-monitor consume`: the streaming monitor. Wires Kafka → decode →
  * validate → per-day Redis state, and serves /metrics.
  */
-import { Partitioners } from 'kafkajs';
+import { type Kafka, Partitioners } from 'kafkajs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BatchProcessor } from '../ingest/batch-processor.ts';
 import type { IngestObserver } from '../ingest/ports.ts';
 import { RejectGuard } from '../ingest/reject-guard.ts';
 import { registerDayGauges } from '../metrics/day-gauges.ts';
 import { IngestMetrics, ingestObserver } from '../metrics/ingest-metrics.ts';
+import { registerRedundancyGauges } from '../metrics/redundancy-gauges.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
 import { REJECT_REASONS } from '../outcome.ts';
 import { startConsumer } from '../source/consumer.ts';
-import { KafkaDeadLetterSink } from '../source/dead-letter.ts';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, KafkaDeadLetterSink } from '../source/dead-letter.ts';
 import { MessageDecoder } from '../source/decode.ts';
+import { deadLetterTopicOf } from '../source/kafka.ts';
 import type { DeadLetterSink } from '../source/messages.ts';
-import { ensureTopics } from '../source/topics.ts';
+import { ensureTopics, topicConfig } from '../source/topics.ts';
 import type { DayStore } from '../state/day-store.ts';
 import { createRedis } from '../state/redis.ts';
 import { EventValidator } from '../validation/event.ts';
@@ -77,6 +79,7 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
   const metrics = new IngestMetrics(registry);
   metrics.initialize(namespace, config.ingest.knownEventNames, REJECT_REASONS);
   registerDayGauges(registry, state, ctx.days, allChannels(config));
+  registerRedundancyGauges(registry, state);
 
   const producer = kafka.producer({
     allowAutoTopicCreation: false,
@@ -87,7 +90,16 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
   const processor = processorOf(
     ctx,
     state,
-    new KafkaDeadLetterSink(producer),
+    new KafkaDeadLetterSink(producer, {
+      maxBatchBytes: await deadLetterLimit(kafka, topic, log),
+      onOwnFault: (err) => {
+        metrics.errors.inc({ namespace, system: err.system });
+        log.error(
+          { err: err.message },
+          'a dead-letter batch was refused; its records written as coordinates',
+        );
+      },
+    }),
     ingestObserver(
       metrics,
       namespace,
@@ -136,6 +148,21 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
   const s = consumer.stats();
   log.info({ ...s }, 'consumer exited');
   return 0;
+}
+
+/** The dead-letter topic's `max.message.bytes`, or Kafka's default when it cannot be read. */
+async function deadLetterLimit(kafka: Kafka, topic: string, log: Context['log']): Promise<number> {
+  const value = await topicConfig(kafka, deadLetterTopicOf(topic), 'max.message.bytes').catch(
+    (err: Error) => {
+      log.warn(
+        { err: err.name },
+        "the dead-letter topic's max.message.bytes could not be read; assuming Kafka's default",
+      );
+      return undefined;
+    },
+  );
+  const bytes = Number(value);
+  return Number.isInteger(bytes) && bytes > 0 ? bytes : KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
 }
 
 /** Every channel name the rules can produce: label values of the channel gauge. */

@@ -4,14 +4,16 @@
  * rejected ones go to the dead-letter sink before the state is applied.
  */
 
+import { LRUCache } from 'lru-cache';
 import { BatchDeltas } from '../aggregation/day-delta.ts';
 import type { DayResolver } from '../calendar/day-resolver.ts';
 import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
-import { DependencyUnavailableError, failureKind, isRetriable } from '../errors.ts';
+import { DependencyUnavailableError, failureKind, isRetriable, systemOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RejectReason } from '../outcome.ts';
 import { decodeJson } from '../source/decode.ts';
 import type { DeadLetterSink, IncomingMessage } from '../source/messages.ts';
+import { encodeDelta } from '../state/counter-codec.ts';
 import type { AcceptedEvent } from '../validation/event.ts';
 import type { PlanVerdict } from '../validation/tracking-plan.ts';
 import {
@@ -61,6 +63,8 @@ export interface BatchProcessorDeps {
 }
 
 const MAX_APPLY_ATTEMPTS = 5;
+/** Shapes remembered in memory; more are checked against Redis again (a cheap, idempotent command). */
+const KNOWN_SHAPES_IN_MEMORY = 2_000;
 
 const rejectedAt = (
   message: IncomingMessage,
@@ -85,8 +89,11 @@ export interface Retraction {
 }
 
 export class BatchProcessor {
-  /** Field sets and schema ids this process already reported (saves the Redis check). */
-  private readonly knownShapes = new Set<string>();
+  /**
+   * Field sets and schema ids this process reported lately (saves the Redis
+   * check), bounded: senders choose how many there are.
+   */
+  private readonly knownShapes = new LRUCache<string, true>({ max: KNOWN_SHAPES_IN_MEMORY });
   /** Last offset this process knows applied per "partitionKey|day": saves the watermark read in steady state. */
   private readonly watermarkCache = new Map<string, number>();
   private readonly now: () => number;
@@ -149,7 +156,10 @@ export class BatchProcessor {
     if (messages.length === 1) {
       const kind = failureKind(failure);
       try {
-        return await this.process(topic, partition, messages, { poison: kind });
+        const outcome = await this.process(topic, partition, messages, { poison: kind });
+        // our fault or the state's, never the sender's: it shows in em_errors_total
+        if (outcome.rejected > 0) this.observer.applyFailed(systemOf(failure));
+        return outcome;
       } catch (err) {
         // The message, taken out, still fails: the fault is not in it. Retry, never dead-letter.
         if (isRetriable(err)) throw err;
@@ -282,7 +292,8 @@ export class BatchProcessor {
     }
     // Done only once replicas hold the writes (when required): a failover must not lose what is committed.
     // Until then the cache keeps the old watermarks, so a retry after a lossy failover applies again.
-    await this.deps.state.awaitReplicas(days);
+    const withoutReplicas = await this.deps.state.awaitReplicas(days);
+    if (withoutReplicas.length > 0) this.observer.writtenWithoutReplicas(withoutReplicas.length);
     for (const day of days) this.watermarkCache.set(`${partitionKey}|${day}`, watermarks.get(day) ?? -1);
     await this.noticeNewShapes(settled);
     return outcome;
@@ -316,10 +327,22 @@ export class BatchProcessor {
     }
   }
 
-  /** How one message would settle (decoded, validated), with nothing written: a dry run. */
+  /**
+   * How one message would settle, with nothing written: a dry run of the same
+   * decoding, validation, folding and encoding the apply does, short of Redis.
+   */
   async judge(message: IncomingMessage): Promise<{ ok: true } | { ok: false; reason: RejectReason }> {
     const [s] = await this.settle([message]);
-    return s!.ok ? { ok: true } : { ok: false, reason: s!.reason };
+    if (!s!.ok) return { ok: false, reason: s!.reason };
+    try {
+      const delta = new BatchDeltas(this.deps.traffic, this.minuteOfDay).for(s!.day);
+      delta.addAccepted(s!.event, s!.schemaId);
+      encodeDelta(delta, this.deps.channels);
+      return { ok: true };
+    } catch (err) {
+      if (isRetriable(err)) throw err;
+      return { ok: false, reason: 'apply_error' };
+    }
   }
 
   /** A field set or schema id never seen before in the namespace is schema drift, live. */
@@ -342,8 +365,9 @@ export class BatchProcessor {
       }
     }
     if (fresh.size === 0) return;
-    const added = await this.deps.state.rememberShapes([...fresh]);
-    for (const shape of fresh) this.knownShapes.add(shape);
+    const { fresh: added, untracked } = await this.deps.state.rememberShapes([...fresh]);
+    for (const shape of fresh) this.knownShapes.set(shape, true);
+    if (untracked > 0) this.observer.shapesUntracked(untracked);
     for (const shape of added) {
       const kind = shape.startsWith('schema:') ? 'schema_id' : 'field_set';
       this.observer.newShape(kind);

@@ -5,6 +5,7 @@
  * pipeline knows none of them.
  */
 import type { DayDelta } from '../aggregation/day-delta.ts';
+import type { FailingSystem } from '../errors.ts';
 import type { RejectReason } from '../outcome.ts';
 import type { MessageDecoder } from '../source/decode.ts';
 import type { DayStore } from '../state/day-store.ts';
@@ -25,8 +26,14 @@ export interface IngestObserver {
   sliceSkipped(): void;
   deadLettered(reason: RejectReason): void;
   poisonIsolated(): void;
+  /** A message dead-lettered as `apply_error`: the state, or our own code, failed on it (by the failing system). */
+  applyFailed(system: FailingSystem): void;
   /** A field set or schema id never seen before in the namespace. */
   newShape(kind: ShapeKind): void;
+  /** Shapes the namespace could not remember (over its cap): drift among them goes unnoticed. */
+  shapesUntracked(count: number): void;
+  /** Day slices written while their shard had fewer Redis replicas than required (replica policy `available`). */
+  writtenWithoutReplicas(slices: number): void;
   /** The reject guard started (true) or stopped (false) holding batches. */
   guardHolding(holding: boolean): void;
 }
@@ -36,6 +43,9 @@ export const NO_OBSERVER: IngestObserver = {
   sliceSkipped() {},
   deadLettered() {},
   poisonIsolated() {},
+  applyFailed() {},
   newShape() {},
+  shapesUntracked() {},
+  writtenWithoutReplicas() {},
   guardHolding() {},
 };

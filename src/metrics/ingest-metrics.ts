@@ -11,6 +11,7 @@ import { problemOf } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
 import { DEVICE_CLASSES } from '../aggregation/device.ts';
 import { tripleOf } from '../aggregation/violations.ts';
+import { BLOCKED_REASONS, FAILING_SYSTEMS, type FailingSystem } from '../errors.ts';
 import type { RejectReason } from '../outcome.ts';
 import { UNPLANNED_LABEL } from '../validation/tracking-plan.ts';
 
@@ -33,6 +34,9 @@ export class IngestMetrics {
   readonly applyDuration: Histogram<'namespace'>;
   readonly lag: Gauge<'namespace' | 'topic' | 'partition'>;
   readonly errors: Counter<'namespace' | 'system'>;
+  readonly shapesUntracked: Counter<'namespace'>;
+  readonly writesWithoutReplicas: Counter<'namespace'>;
+  readonly batchesBlocked: Gauge<'namespace' | 'reason'>;
   readonly assignedPartitions: Gauge<'namespace'>;
   readonly lastBatchTime: Gauge<'namespace'>;
   readonly guardHolding: Gauge<'namespace'>;
@@ -50,6 +54,8 @@ export class IngestMetrics {
       this.duplicateTransactions,
       this.slicesSkipped,
       this.poisonIsolations,
+      this.shapesUntracked,
+      this.writesWithoutReplicas,
     ])
       c.inc(ns, 0);
     this.guardHolding.set(ns, 0);
@@ -61,8 +67,8 @@ export class IngestMetrics {
     }
     for (const kind of ['field_set', 'schema_id']) this.schemaChanges.inc({ namespace, kind }, 0);
     for (const device of DEVICE_CLASSES) this.eventsByDevice.inc({ namespace, device }, 0);
-    for (const system of ['redis', 'kafka', 'registry', 'message', 'guard', 'other'])
-      this.errors.inc({ namespace, system }, 0);
+    for (const system of FAILING_SYSTEMS) this.errors.inc({ namespace, system }, 0);
+    for (const reason of BLOCKED_REASONS) this.batchesBlocked.set({ namespace, reason }, 0);
   }
 
   constructor(registry: Registry) {
@@ -131,6 +137,24 @@ export class IngestMetrics {
       name: 'em_schema_changes_total',
       help: 'Field sets or registry schema ids seen for the first time in this namespace',
       labelNames: ['namespace', 'kind'],
+      registers,
+    });
+    this.shapesUntracked = new Counter({
+      name: 'em_shapes_untracked_total',
+      help: 'Field sets or schema ids not remembered because the namespace holds its cap of shapes (ingest.maxShapes)',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.writesWithoutReplicas = new Counter({
+      name: 'em_redis_writes_without_replicas_total',
+      help: 'Day slices written while their Redis shard had fewer replicas than REDIS_MIN_REPLICAS (policy available)',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.batchesBlocked = new Gauge({
+      name: 'em_batches_blocked',
+      help: 'Partitions whose current batch cannot be applied and is being retried, by what holds it',
+      labelNames: ['namespace', 'reason'],
       registers,
     });
     this.slicesSkipped = new Counter({
@@ -240,7 +264,10 @@ export function ingestObserver(
     sliceSkipped: () => m.slicesSkipped.inc({ namespace }),
     deadLettered: (reason: RejectReason) => m.deadLettered.inc({ namespace, reason }),
     poisonIsolated: () => m.poisonIsolations.inc({ namespace }),
+    applyFailed: (system: FailingSystem) => m.errors.inc({ namespace, system }),
     newShape: (kind: 'field_set' | 'schema_id') => m.schemaChanges.inc({ namespace, kind }),
+    shapesUntracked: (count: number) => m.shapesUntracked.inc({ namespace }, count),
+    writtenWithoutReplicas: (slices: number) => m.writesWithoutReplicas.inc({ namespace }, slices),
     guardHolding: (holding: boolean) => m.guardHolding.set({ namespace }, holding ? 1 : 0),
   };
 }
