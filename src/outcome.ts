@@ -14,6 +14,8 @@ export type RejectReason =
   | 'not_object'
   | 'timestamp_missing'
   | 'timestamp_invalid'
+  /** Older than `ingest.maxPastDays`, or in a year no calendar date can name. */
+  | 'timestamp_out_of_range'
   /** The tracking plan rejects it (an event set to `action: reject`, or unplanned under `unplannedEvents: reject`). */
   | 'contract_violation'
   /** Valid as far as validation can tell, but the state refused it twice on its own: poison. */
@@ -30,6 +32,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'not_object',
   'timestamp_missing',
   'timestamp_invalid',
+  'timestamp_out_of_range',
   'contract_violation',
   'apply_error',
 ];

@@ -72,5 +72,8 @@ export function stateOf(ctx: Context, redis: RedisClient = createRedis(ctx.env))
     // a cluster is run for availability: by default no offset is committed before a replica holds the writes
     minReplicas: ctx.env.REDIS_MIN_REPLICAS ?? (ctx.env.REDIS_CLUSTER_NODES ? 1 : 0),
     replicaTimeoutMs: ctx.env.REDIS_REPLICA_TIMEOUT_MS,
+    replicaPolicy: ctx.env.REDIS_REPLICA_POLICY,
+    replicaGraceMs: ctx.env.REDIS_REPLICA_GRACE_MS,
+    maxShapes: ctx.config.ingest.maxShapes,
   });
 }

@@ -51,6 +51,13 @@ const IngestSchema = z.strictObject({
     .max(MAX_MESSAGE_BYTES_LIMIT)
     .default(1024 * 1024),
   maxFutureSkewSeconds: z.number().int().min(0).default(900),
+  /**
+   * Events older than this are rejected (`timestamp_out_of_range`): a day long
+   * past is out of every report's reach. Replaying an old export needs a larger value.
+   */
+  maxPastDays: z.number().int().min(1).max(36_500).default(3650),
+  /** Field sets and schema ids a namespace remembers (for drift) at most; more are counted as untracked. */
+  maxShapes: z.number().int().min(100).max(1_000_000).default(10_000),
   stateTtlDays: z.number().int().min(2).default(35),
   /** 0: a transaction id is a duplicate only within its day. N: also against the N previous days (not Redis Cluster safe). */
   duplicateLookbackDays: z.number().int().min(0).max(30).default(0),
@@ -130,6 +137,8 @@ const ThresholdValues = z.strictObject({
   channelCollapseMinShare: share,
   /** A required property missing, or an unplanned event, on more than this share of its event type: CRITICAL. */
   contractRequiredShare: share,
+  /** Batches a day may have written with fewer Redis replicas than REDIS_MIN_REPLICAS (a node lost). */
+  maxBatchesWithoutReplica: count,
 });
 
 /** The seed monitor's thresholds. */
@@ -159,6 +168,7 @@ export const DEFAULT_THRESHOLDS: z.infer<typeof ThresholdValues> = {
   channelCollapseShare: 0.25,
   channelCollapseMinShare: 0.05,
   contractRequiredShare: 0.05,
+  maxBatchesWithoutReplica: 0,
 };
 
 // Overrides name only what they change, so the partial schema has no defaults.

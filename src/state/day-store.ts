@@ -17,10 +17,11 @@ import { MAX_SAMPLES } from '../aggregation/violations.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import type { ChannelRules } from '../config/monitor-config.ts';
 import { DependencyUnavailableError, StateRejectedError } from '../errors.ts';
-import { decodeCounters, encodeDelta } from './counter-codec.ts';
+import { decodeCounters, encodeDelta, scalarField } from './counter-codec.ts';
 import { decodeIntraday } from './intraday-codec.ts';
 import { APPLY_DAY_BATCH_KEYS, READ_DAY_KEYS, StateKeys } from './keys.ts';
 import { isCluster, type RedisClient } from './redis.ts';
+import { type ReplicaPolicy, ReplicaWaiter, type ShardReplicas, shardReplicas } from './replicas.ts';
 import { loadScript } from './scripts.ts';
 import { decodeViolations, type ViolationRecord } from './violation-codec.ts';
 
@@ -28,7 +29,8 @@ import { decodeViolations, type ViolationRecord } from './violation-codec.ts';
 const BUCKET_BOUNDS = SESSION_LENGTH_BUCKETS.filter((b) => b !== 'inf').join(',');
 
 /** Close-out summaries outlive the raw state: later baselines read them. */
-const SUMMARY_TTL_SECONDS = 400 * 86_400;
+const SUMMARY_TTL_DAYS = 400;
+const SUMMARY_TTL_SECONDS = SUMMARY_TTL_DAYS * 86_400;
 
 /**
  * Redis error codes (the reply's first word) that say the server cannot serve
@@ -81,6 +83,7 @@ export interface DaySnapshot {
 interface DayScripts {
   applyDayBatch(...args: (string | number)[]): Promise<[number, string]>;
   readDay(...args: string[]): Promise<[string[], number, number, number, number, number, string[]]>;
+  rememberShapes(key: string, ...args: (string | number)[]): Promise<[number, number, ...string[]]>;
 }
 
 /** incident and expected keep the day out of the check's baselines; false_positive counts against the check. */
@@ -103,6 +106,11 @@ export interface DayStoreOptions {
   minReplicas: number;
   /** How long to wait for them before the batch fails (retriable) and its offsets stay uncommitted. */
   replicaTimeoutMs: number;
+  /** A shard with fewer replicas than required: written without them after the grace (`available`), or not (`strict`). */
+  replicaPolicy: ReplicaPolicy;
+  replicaGraceMs: number;
+  /** Field sets and schema ids a namespace remembers at most (what senders vary must stay bounded). */
+  maxShapes: number;
 }
 
 export const DEFAULT_DAY_STORE_OPTIONS: DayStoreOptions = {
@@ -111,17 +119,10 @@ export const DEFAULT_DAY_STORE_OPTIONS: DayStoreOptions = {
   maxViolationTriples: 200,
   minReplicas: 0,
   replicaTimeoutMs: 2000,
+  replicaPolicy: 'available',
+  replicaGraceMs: 30_000,
+  maxShapes: 10_000,
 };
-
-/** Too few replicas acknowledged a batch's writes in time: retry it, and commit nothing until they do. */
-export class ReplicasBehindError extends DependencyUnavailableError {
-  constructor(acknowledged: number, required: number, timeoutMs: number) {
-    super(
-      'redis',
-      `writes reached ${acknowledged} of ${required} required replicas within ${timeoutMs} ms; the batch is retried before its offsets are committed`,
-    );
-  }
-}
 
 /** Every promise settled; then the first failure, as a typed state error. */
 async function allSettledOrThrow<T>(promises: Promise<T>[]): Promise<T[]> {
@@ -143,6 +144,7 @@ export class DayStore {
   private readonly redis: RedisClient & DayScripts;
   private readonly keys: StateKeys;
   private readonly options: DayStoreOptions;
+  private readonly replicas: ReplicaWaiter | undefined;
 
   constructor(
     redis: RedisClient,
@@ -159,9 +161,20 @@ export class DayStore {
         numberOfKeys: READ_DAY_KEYS.length,
         lua: loadScript('read-day', READ_DAY_KEYS),
       });
+      redis.defineCommand('rememberShapes', { numberOfKeys: 1, lua: loadScript('remember-shapes') });
     }
     this.redis = redis as RedisClient & DayScripts;
     this.keys = new StateKeys(namespace);
+    const o = this.options;
+    this.replicas =
+      o.minReplicas > 0
+        ? new ReplicaWaiter({
+            minReplicas: o.minReplicas,
+            timeoutMs: o.replicaTimeoutMs,
+            policy: o.replicaPolicy,
+            graceMs: o.replicaGraceMs,
+          })
+        : undefined;
   }
 
   /** The last offset of `partitionKey` applied to each day (-1: none). One command per day, sent together. */
@@ -224,37 +237,56 @@ export class DayStore {
   }
 
   /**
-   * Wait until the writes to these days are on `minReplicas` replicas (Redis
-   * WAIT, on the connection to each day's master, which carried the writes).
+   * Wait until the writes to these days are on the replicas they must be on
+   * (Redis WAIT on each day's master, under the replica policy: replicas.ts).
    * The consumer calls it before a batch counts as done, so no offset is
    * committed for writes a failover could still lose. Too few in time: a
    * retriable ReplicasBehindError; the batch is retried, finds itself applied
    * (or, after a failover that lost it, applies again) and waits again.
+   * Returns the days written with fewer replicas than required (a shard that
+   * lost its replicas, `available` policy); each such day counts the batch.
    */
-  async awaitReplicas(days: string[]): Promise<void> {
-    const { minReplicas, replicaTimeoutMs } = this.options;
-    if (minReplicas === 0 || days.length === 0) return;
-    const acknowledged = await allSettledOrThrow(
-      this.mastersOf(days).map((node) => node.call('WAIT', minReplicas, replicaTimeoutMs) as Promise<number>),
+  async awaitReplicas(days: string[]): Promise<string[]> {
+    if (!this.replicas || days.length === 0) return [];
+    const waiter = this.replicas;
+    const byMaster = this.mastersOf(days);
+    const outcomes = await allSettledOrThrow(
+      [...byMaster].map(async ([node, ds]) => {
+        const master = `${node.options.host}:${node.options.port}`;
+        return (await waiter.await(node, master)) === 'degraded' ? ds : [];
+      }),
     );
-    const least = Math.min(...acknowledged);
-    if (least < minReplicas) throw new ReplicasBehindError(least, minReplicas, replicaTimeoutMs);
+    const degraded = outcomes.flat();
+    if (degraded.length > 0) {
+      // a note beside the day's counters: the close-out says the day was written without its replicas
+      await allSettledOrThrow(
+        degraded.map((day) =>
+          this.redis.hincrby(this.keys.dayKey(day, 'counters'), scalarField('batchesWithoutReplica'), 1),
+        ),
+      );
+    }
+    return degraded;
   }
 
-  /** The connections that carried writes to these days: the master of each day's slot, or the one Redis. */
-  private mastersOf(days: string[]): Redis[] {
+  /** Every shard's online replicas, and how many a batch's writes must reach. */
+  async redundancy(): Promise<{ required: number; shards: ShardReplicas[] }> {
+    return { required: this.options.minReplicas, shards: await shardReplicas(this.redis) };
+  }
+
+  /** The connections that carried writes to these days, each with its days: the master of each day's slot, or the one Redis. */
+  private mastersOf(days: string[]): Map<Redis, string[]> {
     const redis = this.redis;
-    if (!isCluster(redis)) return [redis];
+    if (!isCluster(redis)) return new Map([[redis, days]]);
     const masters = redis.nodes('master');
-    const out = new Set<Redis>();
+    const out = new Map<Redis, string[]>();
     for (const day of days) {
       const owner = redis.slots[calculateSlot(this.keys.dayKey(day, 'applied'))]?.[0];
       const node = masters.find((n) => `${n.options.host}:${n.options.port}` === owner);
       // slots not known (a failover under way): let the retry find the new master
       if (!node) throw stateErrorOf(new Error(`no known master for day ${day}`));
-      out.add(node);
+      out.set(node, [...(out.get(node) ?? []), day]);
     }
-    return [...out];
+    return out;
   }
 
   async read(day: string): Promise<DaySnapshot> {
@@ -305,30 +337,38 @@ export class DayStore {
   }
 
   /**
-   * Remember field sets and schema ids across days; returns those never seen
-   * before in this namespace. Not part of a day's atomic apply (another hash
-   * slot): SADD is idempotent, so a redelivery finds nothing new.
+   * Remember field sets and schema ids across days (lua/remember-shapes.lua):
+   * returns those not seen in this namespace within the state's TTL, and how
+   * many it could not keep (over `maxShapes`). Not part of a day's atomic
+   * apply (another hash slot): remembering is idempotent, so a redelivery
+   * finds nothing new.
    */
-  async rememberShapes(shapes: string[]): Promise<string[]> {
-    if (shapes.length === 0) return [];
-    const key = this.keys.shapes();
-    const pipeline = this.redis.pipeline();
-    pipeline.exists(key);
-    for (const s of shapes) pipeline.sadd(key, s);
-    const replies =
-      (await pipeline.exec().catch((err: unknown) => {
+  async rememberShapes(
+    shapes: string[],
+    nowMs = Date.now(),
+  ): Promise<{ fresh: string[]; untracked: number }> {
+    if (shapes.length === 0) return { fresh: [], untracked: 0 };
+    const [first, untracked, ...fresh] = await this.redis
+      .rememberShapes(
+        this.keys.shapes(),
+        nowMs,
+        this.options.ttlDays * 86_400,
+        this.options.maxShapes,
+        ...shapes,
+      )
+      .catch((err: unknown) => {
         throw stateErrorOf(err);
-      })) ?? [];
-    for (const [err] of replies) if (err) throw stateErrorOf(err);
-    const firstEver = replies[0]?.[1] === 0;
+      });
     // the very first shapes of a namespace are its baseline, not a change
-    return firstEver ? [] : shapes.filter((_, i) => replies[i + 1]?.[1] === 1);
+    return { fresh: first === 1 ? [] : fresh, untracked };
   }
 
   /** Record what people said of a check's alert on a day (the latest word counts). */
   async saveFeedback(entry: FeedbackEntry): Promise<void> {
     const { day, check, ...rest } = entry;
     await this.redis.hset(this.keys.feedback(), `${day}\t${check}`, JSON.stringify(rest));
+    // verdicts serve baselines as long as the summaries they judge
+    await this.redis.expire(this.keys.feedback(), SUMMARY_TTL_SECONDS);
   }
 
   /** Every verdict people gave in this namespace, by day then check. */
@@ -350,7 +390,11 @@ export class DayStore {
     durationMs: number,
     alerts: { critical: number; warning: number },
   ) {
-    await this.redis.zadd(this.keys.closedDays(), Date.parse(`${day}T00:00:00Z`) / 86_400_000, day);
+    const closedDays = this.keys.closedDays();
+    await this.redis.zadd(closedDays, Date.parse(`${day}T00:00:00Z`) / 86_400_000, day);
+    // as long as the summaries they point at, and no more days than those
+    await this.redis.zremrangebyrank(closedDays, 0, -(SUMMARY_TTL_DAYS + 1));
+    await this.redis.expire(closedDays, SUMMARY_TTL_SECONDS);
     await this.redis.hset(this.keys.closeout(), {
       last_day: day,
       last_success_ms: String(atMs),
@@ -358,6 +402,7 @@ export class DayStore {
       last_critical: String(alerts.critical),
       last_warning: String(alerts.warning),
     });
+    await this.redis.expire(this.keys.closeout(), SUMMARY_TTL_SECONDS);
   }
 
   /** The `n` latest days that were closed out, newest first. */

@@ -76,7 +76,7 @@ export class StateKeys {
     return names.map((k) => this.dayKey(day, k));
   }
 
-  /** Field sets and schema ids ever seen in this namespace (set). */
+  /** Field sets and schema ids seen in this namespace within the state's TTL (sorted set, scored by when last seen). */
   shapes(): string {
     return `em:{${this.namespace}}:shapes`;
   }

@@ -166,6 +166,13 @@ export class EventValidator {
     }
     if (!Number.isFinite(tsMs))
       return { ok: false, reason: 'timestamp_invalid', detail: 'timestamp out of range' };
+    if (tsMs > LATEST_NAMEABLE_MS || nowMs - tsMs > this.rules.maxPastDays * DAY_MS) {
+      return {
+        ok: false,
+        reason: 'timestamp_out_of_range',
+        detail: `timestamp more than ${this.rules.maxPastDays} days past (ingest.maxPastDays), or past the year 9999`,
+      };
+    }
     if (tsMs - nowMs > this.rules.maxFutureSkewSeconds * 1000) found.add('timestamp_future', 'timestamp');
 
     // expected fields, in the configured order: each looked up once
@@ -256,6 +263,10 @@ const NO_PROBLEMS: readonly FieldProblem[] = Object.freeze([]);
  * Date.parse: its date part is judged by the schema once per day (cached),
  * its time part by its digits. Anything else goes through the schema.
  */
+const DAY_MS = 86_400_000;
+/** The last instant whose day is a four-digit year in every time zone: later ones no command could name. */
+const LATEST_NAMEABLE_MS = Date.UTC(9999, 11, 31) - DAY_MS;
+
 export function timestampMs(ts: string): number | null {
   const n = ts.length;
   if ((n === 24 || n === 20) && ts.charCodeAt(n - 1) === 90 /* Z */ && ts.charCodeAt(10) === 84 /* T */) {
