@@ -63,7 +63,8 @@ export async function closeoutOnce(
 ): Promise<{ code: number; result: CloseoutResult }> {
   const redis = createRedis(ctx.env, `event-monitor:closeout:${ctx.namespace}`);
   try {
-    const day = o.date ?? ctx.days.yesterday();
+    // a provisional report is of the day under way unless a day is named
+    const day = o.date ?? (o.provisional ? ctx.days.dayOf(Date.now()) : ctx.days.yesterday());
     const state = stateOf(ctx, redis);
     const result = await closeOut(closeoutDepsOf(ctx, state), day, {
       rerun: o.rerun ?? false,

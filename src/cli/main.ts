@@ -124,12 +124,12 @@ export function buildProgram(): Command {
         html?: string;
         schedule?: boolean | string;
       }) => {
-        const levels: Record<string, 'CRITICAL' | 'WARNING' | 'never'> = {
-          critical: 'CRITICAL',
-          warning: 'WARNING',
-          never: 'never',
-        };
-        const failOn = levels[opts.failOn.toLowerCase()];
+        const levels = new Map([
+          ['critical', 'CRITICAL'],
+          ['warning', 'WARNING'],
+          ['never', 'never'],
+        ] as const);
+        const failOn = levels.get(opts.failOn.toLowerCase() as 'critical');
         if (!failOn)
           throw new InvalidArgumentError(`--fail-on must be critical, warning or never, not ${opts.failOn}`);
         const c = ctx();
@@ -222,6 +222,7 @@ export function buildProgram(): Command {
         }
         if (opts.date === undefined || opts.at === undefined)
           throw new UsageError('give --date and --at, or --schedule');
+        opts.failOn = opts.failOn.toLowerCase();
         if (!['critical', 'warning', 'never'].includes(opts.failOn))
           throw new InvalidArgumentError('--fail-on: critical, warning or never');
         const verdict = await intradayOnce(ctx(), {

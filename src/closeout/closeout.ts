@@ -64,7 +64,8 @@ export async function closeOut(
   if (!isCalendarDate(day))
     throw new UsageError(`${day} is not a calendar date (YYYY-MM-DD, a day that exists)`);
   const today = new DayResolver(deps.timezone).dayOf(now.getTime());
-  if (DayResolver.daysBetween(day, today) < 1) {
+  // a provisional report is never stored nor sent, whatever the day
+  if (options.provisional || DayResolver.daysBetween(day, today) < 1) {
     // A day closed before its events arrived would be stored as the day's verdict and reused.
     if (!options.provisional) {
       throw new UsageError(

@@ -8,8 +8,9 @@
  * in Redis make redelivered batches harmless, and a commit per batch would
  * cost a broker round trip each.
  */
+import { setTimeout as setTimeoutPromise } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { systemOf } from '../errors.ts';
+import { BLOCKED_REASONS, type BlockedReason, blockedReasonOf, systemOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { IngestMetrics } from '../metrics/ingest-metrics.ts';
 import { consumerGroupOf } from './kafka.ts';
@@ -57,7 +58,8 @@ export interface RunningConsumer {
 
 const backoff = (attempt: number) =>
   Math.min(30_000, 250 * 2 ** Math.min(attempt, 7)) * (0.75 + Math.random() / 2);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const sleep = (ms: number, signal?: AbortSignal) =>
+  setTimeoutPromise(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
 /** No batch applied for this long while behind: the fetch loop is restarted. */
 const STALL_MS = 30_000;
 
@@ -91,16 +93,28 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
   let startedAt = Date.now();
   let lastActivity = Date.now();
   let stopping = false;
+  const stopSignal = new AbortController();
   let restarting = false;
   /** A restart asked for while one was under way (a crash inside our own restart). */
   let restartPending = false;
   let restarts = 0;
   const ns = { namespace: o.namespace };
+  /** Partitions whose batch is being retried, by what holds it: em_batches_blocked. */
+  const blocked = new Map<number, BlockedReason>();
+  const showBlocked = () => {
+    for (const reason of BLOCKED_REASONS) {
+      let n = 0;
+      for (const r of blocked.values()) if (r === reason) n++;
+      o.metrics?.batchesBlocked.set({ ...ns, reason }, n);
+    }
+  };
 
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     // Another consumer may have applied our former partitions: trust Redis, not memory.
     o.processor.forgetWatermarks();
     applied.clear();
+    blocked.clear(); // partitions moved: who holds which is for their new owners to say
+    showBlocked();
     o.metrics?.lag.reset();
     assignedPartitions = payload.memberAssignment[o.topic] ?? [];
     joinedAt = Date.now();
@@ -142,7 +156,8 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
     if (batch.messages.length === 0) return;
     const started = process.hrtime.bigint();
     for (let attempt = 0; ; attempt++) {
-      if (!isRunning() || isStale()) return; // partition gone or shutting down: leave it unresolved
+      // partition gone or shutting down: leave it unresolved
+      if (stopping || !isRunning() || isStale()) return;
       try {
         const outcome = await o.processor.processIsolatingPoison(
           batch.topic,
@@ -152,6 +167,7 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
         stats.accepted += outcome.accepted;
         stats.rejected += outcome.rejected;
         stats.skipped += outcome.skipped;
+        if (blocked.delete(batch.partition)) showBlocked();
         if (outcome.skipped > 0) {
           o.log.info(
             { partition: batch.partition, skipped: outcome.skipped },
@@ -163,6 +179,8 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
         // typed errors say which system failed; anything else is a defect of ours ("other")
         const system = systemOf(err);
         o.metrics?.errors.inc({ ...ns, system });
+        blocked.set(batch.partition, blockedReasonOf(err));
+        showBlocked();
         const wait = backoff(attempt);
         o.log.warn(
           {
@@ -174,7 +192,8 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
           },
           'batch not applied; retrying',
         );
-        await sleep(wait);
+        // a stop cuts the wait short: SIGTERM must not wait out a backoff of up to 30 s
+        await sleep(wait, stopSignal.signal);
         await heartbeat().catch(() => undefined);
       }
     }
@@ -226,6 +245,7 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
   const stop = async () => {
     if (stopping) return done;
     stopping = true;
+    stopSignal.abort();
     clearInterval(idleTimer);
     clearInterval(watchdog);
     await commitApplied();

@@ -4,7 +4,8 @@
  * go only to a file the operator names, created readable by its owner alone,
  * one JSON line per dead letter; never to the terminal or the log.
  */
-import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
+import { UsageError } from '../errors.ts';
 import { DLQ_HEADERS } from './dead-letter.ts';
 import type { DeadLetterRecord } from './dlq-reader.ts';
 
@@ -20,13 +21,22 @@ function bytesOf(b: Buffer | null): { text: string } | { base64: string } | null
   }
 }
 
+const notAFile = (path: string) =>
+  new UsageError(`--show-values writes to a regular file, never to a terminal, pipe or device (${path})`);
+
 export class DeadLetterValueFile {
   private readonly fd: number;
   private closed = false;
   written = 0;
 
   constructor(readonly path: string) {
+    // a terminal, a pipe or a device (/dev/stdout, /proc/self/fd/1, …) is refused before it is opened
+    if (existsSync(path) && !statSync(path).isFile()) throw notAFile(path);
     this.fd = openSync(path, 'w', 0o600);
+    if (!fstatSync(this.fd).isFile()) {
+      closeSync(this.fd);
+      throw notAFile(path);
+    }
     // the mode only applies to a file this call created: tighten one that existed
     fchmodSync(this.fd, 0o600);
   }
