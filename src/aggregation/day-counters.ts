@@ -22,6 +22,8 @@ export const SCALAR_COUNTERS = [
   'sessionBounces',
   /** Runs of a client's events that arrived after it had started two newer sessions: left out. */
   'sessionStragglers',
+  /** Batches written while a shard had fewer Redis replicas than required (a node lost, `available` policy). */
+  'batchesWithoutReplica',
 ] as const;
 
 /** Counts per name. */

@@ -90,6 +90,15 @@ export const EnvSchema = z.object({
   REDIS_MIN_REPLICAS: int(0, 16).optional(),
   /** How long a batch waits for those replicas before it is retried (and its offsets not committed). */
   REDIS_REPLICA_TIMEOUT_MS: int(10, 60_000).default(2000),
+  /**
+   * When a shard has fewer replicas than REDIS_MIN_REPLICAS (a node lost for
+   * good): `available` keeps applying after REDIS_REPLICA_GRACE_MS, waiting for
+   * the replicas the shard still has, and says so (metrics, alert, the day's
+   * report); `strict` stops applying until the replicas are back.
+   */
+  REDIS_REPLICA_POLICY: z.enum(['available', 'strict']).default('available'),
+  /** How long a shard may lack replicas before `available` goes on without them (a replica restarting is back by then). */
+  REDIS_REPLICA_GRACE_MS: int(0, 3_600_000).default(30_000),
 
   PROMETHEUS_URL: z.url().default(LOCAL_ENDPOINTS.PROMETHEUS_URL),
   ALERTMANAGER_URL: z

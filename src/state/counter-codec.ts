@@ -32,7 +32,11 @@ const SCALAR_FIELDS: Record<ScalarCounter, string> = {
   sessionPages: 'session_pages', // Lua: clients
   sessionBounces: 'session_bounces', // Lua: clients
   sessionStragglers: 'session_stragglers', // Lua: clients
+  batchesWithoutReplica: 'batches_without_replica', // DayStore.awaitReplicas
 };
+
+/** The hash field of a total, for the few written outside the apply script. */
+export const scalarField = (name: ScalarCounter): string => SCALAR_FIELDS[name];
 
 const FAMILY_PREFIXES: Record<CounterFamily, string> = {
   eventNames: 'event:',

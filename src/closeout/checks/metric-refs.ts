@@ -17,6 +17,7 @@ const SCALARS = {
   session_length_mean_s: (m: DayMetrics) => m.session_length_mean_s ?? null,
   page_depth_mean: (m: DayMetrics) => m.page_depth_mean ?? null,
   bot_share: (m: DayMetrics) => m.bot_share ?? null,
+  batches_without_replica: (m: DayMetrics) => m.batches_without_replica ?? 0,
 } satisfies Record<string, (m: DayMetrics) => number | null>;
 
 /**

@@ -10,6 +10,7 @@ import { CONTRACT_CHECKS } from './contract.ts';
 import type { Alert, CheckDeclaration } from './declaration.ts';
 import { FIELD_CHECKS } from './fields.ts';
 import { FUNNEL_CHECKS } from './funnel.ts';
+import { STATE_CHECKS } from './state.ts';
 import { TRAFFIC_MIX_CHECKS } from './traffic-mix.ts';
 import { VOLUME_CHECKS } from './volume.ts';
 
@@ -21,6 +22,7 @@ export const CHECKS = [
   ...FUNNEL_CHECKS,
   ...CHANNEL_CHECKS,
   ...TRAFFIC_MIX_CHECKS,
+  ...STATE_CHECKS,
 ] as const;
 
 export type CheckId = (typeof CHECKS)[number]['id'];
