@@ -18,6 +18,8 @@ export interface ReplayExportOptions {
   brokers?: string;
   skip?: number;
   limit?: number;
+  /** Events per second (the replay command's --rate). */
+  rate?: number;
 }
 
 export async function replayExport(
@@ -28,6 +30,7 @@ export async function replayExport(
   return replay({
     ...(options.skip ? { skip: options.skip } : {}),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(options.rate ? { rate: options.rate } : {}),
     kafka: kafka(options.brokers),
     topic: space.topic,
     paths: [PUFFY_DIR],
@@ -137,7 +140,7 @@ export interface PhasedReplay {
 export function phasedReplay(
   space: TestSpace,
   ends: number[],
-  options: { format?: ReplayFormat; brokers?: string } = {},
+  options: { format?: ReplayFormat; brokers?: string; rate?: number } = {},
 ): PhasedReplay {
   if (ends.some((e, i) => e <= (ends[i - 1] ?? 0) || e >= EXPECTED_TOTAL)) {
     throw new Error(`phase ends must rise and stay below ${EXPECTED_TOTAL}: ${ends.join(', ')}`);
@@ -157,6 +160,7 @@ export function phasedReplay(
     previous = Promise.all([previous, gate]).then(() =>
       replayExport(space, options.format ?? 'json', {
         ...(options.brokers ? { brokers: options.brokers } : {}),
+        ...(options.rate ? { rate: options.rate } : {}),
         skip: bounds[i]!,
         limit: bounds[i + 1]! - bounds[i]!,
       }),

@@ -139,6 +139,11 @@ export class LocalCluster {
     );
   }
 
+  /** Restart every node that is not running (one lost for good by a test): each rejoins as a replica. */
+  async repair() {
+    for (const port of this.instance.ports) if (!alive(port)) await this.rejoin(port);
+  }
+
   /** Every master has a live replica (each test starts from a whole cluster). */
   async fullyReplicated() {
     await eventually(

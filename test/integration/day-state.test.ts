@@ -9,9 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayDelta } from '../../src/aggregation/day-delta.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { isRetriable } from '../../src/errors.ts';
-import { DayStore, DEFAULT_DAY_STORE_OPTIONS, ReplicasBehindError } from '../../src/state/day-store.ts';
+import { DayStore, DEFAULT_DAY_STORE_OPTIONS } from '../../src/state/day-store.ts';
 import { StateKeys } from '../../src/state/keys.ts';
 import type { RedisClient } from '../../src/state/redis.ts';
+import { ReplicasBehindError } from '../../src/state/replicas.ts';
 import { EventValidator } from '../../src/validation/event.ts';
 import { clusterRedis, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -297,11 +298,11 @@ describe('writes confirmed on replicas (WAIT), on the Redis Cluster', () => {
     offset = 0;
     const state = new DayStore(r, `${space.namespace}-wait`, { minReplicas: 1 });
     for (const day of days) await apply(state, day, [event('a', `${day}T12:00:00Z`)]);
-    await expect(state.awaitReplicas(days)).resolves.toBeUndefined();
+    await expect(state.awaitReplicas(days)).resolves.toEqual([]);
     await state.deleteNamespace();
   });
 
-  it('asking for more replicas than there are fails retriably, after the timeout', async () => {
+  it('a shard with fewer replicas than required holds the batch (retriably) within the grace period', async () => {
     offset = 0;
     const state = new DayStore(r, `${space.namespace}-wait2`, { minReplicas: 2, replicaTimeoutMs: 200 });
     await apply(state, days[0]!, [event('a', `${days[0]}T12:00:00Z`)]);
@@ -309,8 +310,36 @@ describe('writes confirmed on replicas (WAIT), on the Redis Cluster', () => {
     expect(err).toBeInstanceOf(ReplicasBehindError);
     expect(isRetriable(err)).toBe(true);
     expect((err as Error).message).toBe(
-      'writes reached 1 of 2 required replicas within 200 ms; the batch is retried before its offsets are committed',
+      'the shard has fewer than 2 replicas connected; the batch waits before its offsets are committed',
     );
     await state.deleteNamespace();
+  });
+
+  it('after the grace period, `available` writes on the replicas the shard has and counts the batch on its day; `strict` never does', async () => {
+    offset = 0;
+    const options = { minReplicas: 2, replicaTimeoutMs: 200, replicaGraceMs: 0 };
+    const available = new DayStore(r, `${space.namespace}-wait3`, options);
+    await apply(available, days[0]!, [event('a', `${days[0]}T12:00:00Z`)]);
+    // no grace: the shard short of replicas is written at once, on the one replica it has
+    await expect(available.awaitReplicas([days[0]!])).resolves.toEqual([days[0]]);
+    await expect(available.awaitReplicas([days[0]!])).resolves.toEqual([days[0]]);
+    expect((await available.read(days[0]!)).counters.batchesWithoutReplica).toBe(2);
+    await available.deleteNamespace();
+
+    const strict = new DayStore(r, `${space.namespace}-wait4`, { ...options, replicaPolicy: 'strict' });
+    await apply(strict, days[0]!, [event('a', `${days[0]}T12:00:00Z`)]);
+    for (let i = 0; i < 3; i++) {
+      await expect(strict.awaitReplicas([days[0]!])).rejects.toBeInstanceOf(ReplicasBehindError);
+    }
+    expect((await strict.read(days[0]!)).counters.batchesWithoutReplica).toBe(0);
+    await strict.deleteNamespace();
+  });
+
+  it('reports every shard with its online replicas', async () => {
+    const state = new DayStore(r, `${space.namespace}-shards`, { minReplicas: 1 });
+    const { required, shards } = await state.redundancy();
+    expect(required).toBe(1);
+    expect(shards).toHaveLength(3);
+    expect(shards.every((s) => s.replicas === 1 && /^\d+-\d+/.test(s.shard))).toBe(true);
   });
 });

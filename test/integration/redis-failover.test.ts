@@ -8,6 +8,9 @@
  * REDIS_MIN_REPLICAS=0 the same failover, with the replica behind, loses
  * events Kafka already counts as processed: the guarantee is WAIT's.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DayStore } from '../../src/state/day-store.ts';
 import {
@@ -24,7 +27,15 @@ import {
   stateFigures,
   totalEvents,
 } from '../helpers/export.ts';
-import { eventually, type MonitorProcess, startMonitor } from '../helpers/monitor-process.ts';
+import {
+  eventually,
+  type MonitorProcess,
+  metricsPortOf,
+  metricValue,
+  runCli,
+  scrape,
+  startMonitor,
+} from '../helpers/monitor-process.ts';
 import { LocalCluster } from '../helpers/redis-cluster.ts';
 import { clusterRedis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -55,6 +66,7 @@ afterEach(async () => {
   if (paused !== undefined) cluster.signal(paused, 'SIGCONT');
   paused = undefined;
   for (const p of processes.splice(0)) if (p.child.exitCode === null) p.kill('SIGKILL');
+  await cluster.repair(); // a node lost for good comes back for the next test
   await cluster.fullyReplicated(); // the next test starts from a whole cluster
 }, 120_000);
 afterAll(async () => {
@@ -190,6 +202,121 @@ describe('a Redis Cluster master lost mid-stream', () => {
       expect(figures.get(DAY)!.events).toBe(0);
       const total = [...figures.values()].reduce((n, f) => n + f.events, 0);
       expect(total).toBeLessThanOrEqual(EXPECTED_TOTAL - atFault);
+    },
+    FAILOVER_TEST_TIMEOUT_MS,
+  );
+});
+
+/**
+ * A master SIGKILLed mid-stream and never restarted (a machine lost for
+ * good): its replica is promoted and has no replica of its own, so WAIT 1 can
+ * never succeed on that shard again. The export is streamed at 2,000 events/s.
+ */
+describe('a Redis Cluster master lost for good', () => {
+  /** Short, so the test need not wait out the default 30 s; the policy is the same. */
+  const GRACE_MS = '5000';
+  const metricsOf = async (p: MonitorProcess) => scrape(await metricsPortOf(p));
+
+  /**
+   * The first days streamed and applied; then the master that owns DAY's slot
+   * is killed for good, before DAY's events are produced, so they all arrive
+   * after the loss; the consumer is killed once while they stream in.
+   */
+  async function loseTheDaysMaster(s: TestSpace, policy: 'available' | 'strict') {
+    const feed = phasedReplay(s, [through(2), through(5)], { rate: 2000 });
+    const produced = await feed.reached(0);
+    const env = { REDIS_REPLICA_POLICY: policy, REDIS_REPLICA_GRACE_MS: GRACE_MS };
+    const first = consumer(s, env);
+    await eventually(
+      () => totalEvents(s.namespace, connect),
+      (n) => n === produced,
+      120_000,
+    ).catch(explain(first));
+    const master = await cluster.masterOfDay(s.namespace, DAY);
+    cluster.signal(master, 'SIGKILL');
+    await cluster.failedOver(master);
+    feed.release(0);
+    // DAY's first events are applied (before WAIT, under either policy): the consumer dies mid-stream
+    await eventually(
+      () => dayEvents(s, DAY),
+      (n) => n > 0,
+      120_000,
+    ).catch(explain(first));
+    first.kill('SIGKILL');
+    await first.exited;
+    feed.release(1);
+    return { feed, second: consumer(s, env) };
+  }
+
+  it(
+    "by default the stream keeps flowing: every count exact, the redundancy lost is exported and the day's report says so",
+    async () => {
+      const s = await space('lost-available');
+      const { feed, second } = await loseTheDaysMaster(s, 'available');
+      await feed.done;
+      await eventually(
+        () => totalEvents(s.namespace, connect),
+        (n) => n === EXPECTED_TOTAL,
+        180_000,
+      ).catch(explain(second));
+      expect(await stateFigures(s.namespace, connect)).toEqual(expectedFigures());
+
+      // what RedisRedundancyLost compares (its rule is promtool-tested): a shard below the requirement
+      const metrics = await metricsOf(second);
+      expect(metricValue(metrics, 'em_redis_replicas_required')).toBe(1);
+      const shards = metrics.split('\n').filter((l) => l.startsWith('em_redis_shard_replicas{'));
+      expect(shards).toHaveLength(3);
+      expect(shards.filter((l) => l.endsWith(' 0'))).toHaveLength(1);
+      expect(metricValue(metrics, 'em_redis_writes_without_replicas_total')).toBeGreaterThan(0);
+      expect(metricValue(metrics, 'em_batches_blocked')).toBe(0);
+
+      // the days written meanwhile say so in their close-out
+      const r = connect();
+      const degraded: string[] = [];
+      try {
+        const store = new DayStore(r, s.namespace);
+        for (const day of DAYS)
+          if ((await store.read(day)).counters.batchesWithoutReplica > 0) degraded.push(day);
+      } finally {
+        r.disconnect();
+      }
+      expect(degraded).toContain(DAY);
+      const json = join(mkdtempSync(join(tmpdir(), 'em-lost-')), 'report.json');
+      const run = await runCli(['closeout', '--date', DAY, '--json', json, '--fail-on', 'never'], s.env);
+      expect(run.code, run.output).toBe(0);
+      const report = JSON.parse(readFileSync(json, 'utf8')) as {
+        alerts: { check: string; message: string }[];
+      };
+      expect(report.alerts.find((a) => a.check === 'state_redundancy_lost')?.message).toMatch(
+        /batches of this day were written while their Redis shard had fewer replicas/,
+      );
+      second.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    },
+    FAILOVER_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "with REDIS_REPLICA_POLICY=strict the shard's days stop applying, blocked for `replicas`, until a replica is back",
+    async () => {
+      const s = await space('lost-strict');
+      const { feed, second } = await loseTheDaysMaster(s, 'strict');
+      await feed.done;
+      const blocked = await eventually(
+        async () => metricValue(await metricsOf(second), 'em_batches_blocked', { reason: 'replicas' }),
+        (n) => n > 0,
+        120_000,
+      ).catch(explain(second));
+      expect(blocked).toBeGreaterThan(0);
+      expect(await totalEvents(s.namespace, connect)).toBeLessThan(EXPECTED_TOTAL);
+      // the lost node comes back as a replica: the stream resumes, and every count is exact
+      await cluster.repair();
+      await eventually(
+        () => totalEvents(s.namespace, connect),
+        (n) => n === EXPECTED_TOTAL,
+        180_000,
+      ).catch(explain(second));
+      expect(await stateFigures(s.namespace, connect)).toEqual(expectedFigures());
     },
     FAILOVER_TEST_TIMEOUT_MS,
   );
