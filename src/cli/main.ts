@@ -131,7 +131,7 @@ export function buildProgram(): Command {
         ] as const);
         const failOn = levels.get(opts.failOn.toLowerCase() as 'critical');
         if (!failOn)
-          throw new InvalidArgumentError(`--fail-on must be critical, warning or never, not ${opts.failOn}`);
+          throw new UsageError(`--fail-on must be critical, warning or never, not ${opts.failOn}`);
         const c = ctx();
         if (opts.schedule) {
           process.exitCode = await closeoutSchedule(
@@ -224,7 +224,7 @@ export function buildProgram(): Command {
           throw new UsageError('give --date and --at, or --schedule');
         opts.failOn = opts.failOn.toLowerCase();
         if (!['critical', 'warning', 'never'].includes(opts.failOn))
-          throw new InvalidArgumentError('--fail-on: critical, warning or never');
+          throw new UsageError('--fail-on: critical, warning or never');
         const verdict = await intradayOnce(ctx(), {
           date: opts.date,
           atMinute: opts.at,
@@ -312,7 +312,7 @@ export function buildProgram(): Command {
     .action(async (opts: { since?: number; from?: number; json?: string; showValues?: string }) => {
       const fromMs = startOf(opts);
       if (opts.showValues === '-' || opts.showValues?.startsWith('/dev/'))
-        throw new UsageError('--show-values writes to a file, never to the terminal');
+        throw new UsageError('--show-values writes to a regular file, never to a terminal, pipe or device');
       await dlqSummary(ctx(), {
         ...(fromMs !== undefined ? { fromMs } : {}),
         ...(opts.json ? { json: opts.json } : {}),
@@ -333,7 +333,7 @@ export function buildProgram(): Command {
       async (opts: { reason?: string[]; since?: number; from?: number; dryRun?: boolean; json?: string }) => {
         const unknown = (opts.reason ?? []).filter((r) => !(REJECT_REASONS as readonly string[]).includes(r));
         if (unknown.length)
-          throw new InvalidArgumentError(
+          throw new UsageError(
             `unknown reason ${unknown.join(', ')}; one of ${REJECT_REASONS.join(', ')}`,
           );
         const fromMs = startOf(opts);
@@ -358,7 +358,7 @@ export function buildProgram(): Command {
     .action(
       async (paths: string[], opts: { format: string; rate?: number; skip?: number; limit?: number }) => {
         if (opts.format !== 'json' && opts.format !== 'avro') {
-          throw new InvalidArgumentError(`--format must be json or avro, not ${opts.format}`);
+          throw new UsageError(`--format must be json or avro, not ${opts.format}`);
         }
         const summary = await replayCommand(ctx(), paths, {
           format: opts.format,
@@ -385,7 +385,8 @@ export async function main(argv = process.argv): Promise<void> {
       for (const line of err.problems) console.error(`config: ${line}`);
       process.exit(2);
     }
-    // commander has printed its own message (or the help, which exits 0)
+    // commander has printed its own message (or the help, which exits 0); inside an action, a
+    // refused argument is a UsageError, which commander never saw and so never printed
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
     if (err instanceof UsageError) {
       console.error(`event-monitor: ${err.message}`);

@@ -104,7 +104,7 @@ export function dayMetrics(
   const events = c.events;
   const conversions = c.purchases;
   const revenue = c.revenueCents / 100;
-  const channel_share: Record<string, number> = {};
+  const channel_share = dictionary<number>();
   for (const [ch, n] of Object.entries(recordOf(c.channels))) channel_share[ch] = share(n, s.clients);
   return {
     event_count: events,
@@ -185,7 +185,7 @@ export function medianFromBuckets(buckets: Record<string, number>, total: number
 }
 function trafficMix(c: DayCounters, events: number, utmTopSources: number) {
   const devices = recordOf(c.devices);
-  const device_share: Record<string, number> = {};
+  const device_share = dictionary<number>();
   for (const [d, n] of Object.entries(devices)) device_share[d] = share(n, events);
   const bots = devices.bot ?? 0;
   const utm = boundNames(recordOf(c.utmSources), {

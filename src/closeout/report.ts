@@ -3,6 +3,7 @@
  * type, and the validator for summaries read back from Redis. Pure.
  */
 import { z } from 'zod';
+import { dictionary } from '../dictionary.ts';
 import { type Alert, SEVERITY_RANK, type Severity } from './checks/declaration.ts';
 import { ContractSectionSchema } from './contract.ts';
 import { DayMetricsSchema, DaySchemaSchema } from './day-metrics.ts';
@@ -94,7 +95,7 @@ export function failsAt(report: Report, level: Severity | 'never'): boolean {
 
 /** Metric-by-metric differences between two reports of the same day (a --rerun after late events). */
 export function diffReports(before: Report, after: Omit<Report, 'changes'>): NonNullable<Report['changes']> {
-  const metrics: Record<string, { before: unknown; after: unknown }> = {};
+  const metrics = dictionary<{ before: unknown; after: unknown }>();
   for (const [k, v] of Object.entries(after.metrics)) {
     const old = (before.metrics as Record<string, unknown>)[k];
     if (JSON.stringify(old) !== JSON.stringify(v)) metrics[k] = { before: old, after: v };

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { dictionary } from '../dictionary.ts';
 import { LOCAL_ENDPOINTS } from './endpoints.ts';
 
 const bool = z
@@ -141,7 +142,7 @@ export function formatIssues(issues: z.core.$ZodIssue[], prefix = ''): string[] 
 /** Parse the environment; unset and empty variables take their defaults. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const known = Object.keys(EnvSchema.shape);
-  const picked: Record<string, string> = {};
+  const picked = dictionary<string>();
   for (const key of known) {
     const value = source[key];
     if (value !== undefined && value !== '') picked[key] = value;

@@ -194,6 +194,13 @@ export async function startConsumer(o: ConsumerOptions): Promise<RunningConsumer
         );
         // a stop cuts the wait short: SIGTERM must not wait out a backoff of up to 30 s
         await sleep(wait, stopSignal.signal);
+        if (stopping) {
+          o.log.info(
+            { partition: batch.partition },
+            'stopping: the batch being retried is left uncommitted for the next consumer',
+          );
+          return;
+        }
         await heartbeat().catch(() => undefined);
       }
     }

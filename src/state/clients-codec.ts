@@ -17,6 +17,7 @@ import {
   SESSION_LENGTH_BUCKETS,
 } from '../aggregation/day-counters.ts';
 import { appendSessionRuns, type ClientVisits } from '../aggregation/day-delta.ts';
+import { dictionary } from '../dictionary.ts';
 
 const BOUNDS = SESSION_LENGTH_BUCKETS.filter((b) => b !== 'inf');
 
@@ -49,7 +50,7 @@ export function encodeClients(
   channelOf: (pageUrl: string | null, referrer: string | null) => string,
 ): EncodedClients {
   const flat: string[] = [];
-  const more: Record<string, string> = {};
+  const more = dictionary<string>();
   const asNew = emptyCounters();
   const runs: number[] = [];
   for (const [client, c] of clients) {

@@ -16,6 +16,7 @@ import {
 } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
 import type { ChannelRules } from '../config/monitor-config.ts';
+import { dictionary } from '../dictionary.ts';
 import { dayBaseMs, encodeClients } from './clients-codec.ts';
 import { encodeIntraday } from './intraday-codec.ts';
 
@@ -72,7 +73,7 @@ export function encodeCounters(...parts: DayCounters[]): Record<string, string> 
       for (const [name, n] of c[f]) add(prefix + name, n);
     }
   }
-  const out: Record<string, string> = {};
+  const out = dictionary<string>();
   for (const [field, n] of sums) if (n !== 0) out[field] = String(n);
   return out;
 }

@@ -6,17 +6,18 @@
  * event type (sender text is made safe first).
  */
 import { emptySeries, type IntradayDay, type IntradayTally, SLOTS_PER_DAY } from '../aggregation/intraday.ts';
+import { dictionary } from '../dictionary.ts';
 
 const TAB = '\t';
 
 /** A batch's tally as the apply script takes it: increments by field, and latest times by type. */
 export function encodeIntraday(t: IntradayTally): { it: Record<string, number>; il: Record<string, string> } {
-  const it: Record<string, number> = {};
+  const it = dictionary<number>();
   for (const [type, bySlot] of t.counts)
     for (const [slot, n] of bySlot) it[`c${TAB}${slot}${TAB}${type}`] = n;
   for (const [slot, n] of t.nullClients) it[`n${TAB}${slot}`] = n;
   for (const [slot, n] of t.totals) it[`t${TAB}${slot}`] = n;
-  const il: Record<string, string> = {};
+  const il = dictionary<string>();
   for (const [type, ms] of t.last) il[type] = String(ms);
   return { it, il };
 }

@@ -108,6 +108,46 @@ describe('close-out dates', () => {
   });
 });
 
+describe('hostile command lines', () => {
+  it('--provisional without --date reports on today and neither stores nor marks a day closed', async () => {
+    const yesterday = utcDay(-1);
+    const run = await runCli(['closeout', '--provisional', '--fail-on', 'never'], space.env);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain(`PROVISIONAL: ${utcDay(0)}`);
+    expect(await state.readSummary(yesterday)).toBeNull();
+    expect(await state.recentClosedDays(10)).not.toContain(yesterday);
+  });
+
+  it('--provisional with a past day stores nothing either', async () => {
+    const past = '2025-03-05';
+    const run = await runCli(['closeout', '--date', past, '--provisional', '--fail-on', 'never'], space.env);
+    expect(run.code, run.output).toBe(0);
+    expect(await state.readSummary(past)).toBeNull();
+  });
+
+  it.each(['constructor', 'toString', '__proto__', 'bogus'])(
+    '--fail-on %s is refused with exit 2',
+    async (level) => {
+      const run = await runCli(['closeout', '--date', DAY, '--fail-on', level], space.env);
+      expect(run.code).toBe(2);
+      expect(run.output).toContain('--fail-on');
+    },
+  );
+
+  it('accepts --fail-on in any case', async () => {
+    const run = await runCli(['closeout', '--date', DAY, '--fail-on', 'NEVER'], space.env);
+    expect(run.code, run.output).toBe(0);
+  });
+
+  it('dlq summary --show-values refuses a terminal, pipe or device behind any path', async () => {
+    for (const path of ['/proc/self/fd/1', '/dev/stdout', '/proc/self/fd/2']) {
+      const run = await runCli(['dlq', 'summary', '--show-values', path], space.env);
+      expect(run.code, run.output).toBe(2);
+      expect(run.output).toContain('--show-values writes to a regular file');
+    }
+  });
+});
+
 describe('strict configuration', () => {
   it('stops on a misspelt threshold, a negative threshold and an unknown snooze check: exit 2, one line each', async () => {
     const file = join(dir, 'monitor.yml');
