@@ -309,6 +309,7 @@ async function monitorConsume(
   redis: RedisClient,
   extraEnv: Record<string, string> = {},
   replicas = 1,
+  total = TOTAL,
 ) {
   const monitors = await Promise.all(
     Array.from({ length: replicas }, () => startMonitor(namespace, topic, extraEnv)),
@@ -324,7 +325,7 @@ async function monitorConsume(
   const servers = serversOf(redis);
   let redisCpuAtFirst: number[] = [];
   let consumedAtFirst = 0;
-  const early = Math.min(200_000, Math.floor(TOTAL / 5));
+  const early = Math.min(200_000, Math.floor(total / 5));
   for (;;) {
     const each = await Promise.all(monitors.map((m) => m.consumed()));
     const consumed = each.reduce((n, c) => n + c, 0);
@@ -336,7 +337,7 @@ async function monitorConsume(
       consumedAtFirst = consumed;
     }
     if (!rssSmall && consumed >= early) rssSmall = peakRss();
-    if (consumed >= TOTAL) break;
+    if (consumed >= total) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const end = Date.now();
@@ -347,7 +348,7 @@ async function monitorConsume(
   }
   const rssLarge = peakRss();
   // per event of those consumed while measured
-  const measured = TOTAL - consumedAtFirst;
+  const measured = total - consumedAtFirst;
   const cpuUsPerEvent = ((monitorCpu() - cpuAtFirst) * 1e6) / measured;
   const brokerCpuUsPerEvent = brokerPid
     ? ((processCpuSeconds(brokerPid) - brokerCpuAtFirst) * 1e6) / measured
@@ -376,8 +377,9 @@ async function oneMonitorConsume(
   topic: string,
   redis: RedisClient,
   extraEnv: Record<string, string> = {},
+  total = TOTAL,
 ) {
-  const run = await monitorConsume(namespace, topic, redis, extraEnv);
+  const run = await monitorConsume(namespace, topic, redis, extraEnv, 1, total);
   if (!run) throw new Error('the monitor consumed nothing');
   return run;
 }
@@ -429,6 +431,78 @@ async function clusterRuns(topic: string) {
     await new DayStore(cluster, namespace).deleteNamespace();
     cluster.disconnect();
   }
+  return out;
+}
+
+const SHAPES_EVENTS = 200_000;
+
+/**
+ * State under what senders vary: 200,000 events each with a field set of its
+ * own, beside 200,000 uniform ones. The consumer's RSS, the namespace's Redis
+ * bytes, and the bytes of its keys without a TTL (none may grow with shapes).
+ */
+async function shapesRuns(kafka: Kafka, redis: Redis) {
+  const rows = sampleRows();
+  const out: Record<string, number> = {};
+  for (const distinct of [false, true]) {
+    const label = distinct ? 'distinct' : 'uniform';
+    const namespace = `bench-shapes-${label}-${Date.now()}`;
+    const topic = `bench.${namespace}.events`;
+    await ensureTopics(kafka, topic, PARTITIONS);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const day = Date.parse(`${LARGE_DAY}T00:00:00Z`);
+    for (let i = 0; i < SHAPES_EVENTS; i += 5000) {
+      const messages = [];
+      for (let k = i; k < Math.min(i + 5000, SHAPES_EVENTS); k++) {
+        const row = rows[k % rows.length]!;
+        const event: Record<string, unknown> = {
+          client_id: `c-${k % 20_000}`,
+          page_url: row.page_url || null,
+          referrer: null,
+          timestamp: new Date(day + Math.floor((k / SHAPES_EVENTS) * 86_399_000)).toISOString(),
+          event_name: row.event_name,
+          event_data: null,
+          user_agent: row.user_agent || null,
+        };
+        if (distinct) event[`field_${k}`] = 1;
+        messages.push({ key: `c-${k % 20_000}`, value: JSON.stringify(event) });
+      }
+      await producer.send({ topic, acks: 1, messages });
+    }
+    await producer.disconnect();
+    const run = await oneMonitorConsume(namespace, topic, redis, {}, SHAPES_EVENTS);
+    const keys: string[] = [];
+    const layout = new StateKeys(namespace);
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', layout.dayKeysPattern(), 'COUNT', 1000);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+    for (const key of layout.namespaceKeys()) if (await redis.exists(key)) keys.push(key);
+    let bytes = 0;
+    let noTtlBytes = 0;
+    for (const key of keys) {
+      const size = Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+      bytes += size;
+      if ((await redis.ttl(key)) === -1) noTtlBytes += size;
+    }
+    out[`shapes_${label}_rss_mb`] = Number(run.rssLarge.toFixed(1));
+    out[`shapes_${label}_redis_bytes`] = bytes;
+    out[`shapes_${label}_redis_bytes_without_ttl`] = noTtlBytes;
+    await new DayStore(redis, namespace).deleteNamespace();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+  out.shapes_distinct_over_uniform_rss = Number(
+    (out.shapes_distinct_rss_mb! / out.shapes_uniform_rss_mb!).toFixed(3),
+  );
+  say(
+    `${SHAPES_EVENTS.toLocaleString('en-US')} distinct field sets: consumer RSS ${out.shapes_distinct_rss_mb} MB vs ${out.shapes_uniform_rss_mb} MB uniform (× ${out.shapes_distinct_over_uniform_rss}); Redis ${(out.shapes_distinct_redis_bytes! / 1e6).toFixed(1)} MB vs ${(out.shapes_uniform_redis_bytes! / 1e6).toFixed(1)} MB, of it without a TTL: ${out.shapes_distinct_redis_bytes_without_ttl} vs ${out.shapes_uniform_redis_bytes_without_ttl} bytes`,
+  );
   return out;
 }
 
@@ -548,6 +622,7 @@ async function main() {
     two_monitors_cpu_us_per_event: scaled ? Number(scaled.cpuUsPerEvent.toFixed(2)) : null,
     two_monitors_rss_mb: scaled ? Number(scaled.rssLarge.toFixed(1)) : null,
     ...(opts.redisCluster ? await clusterRuns(topic) : {}),
+    ...(isCluster(redis) ? {} : await shapesRuns(kafka, redis)),
   };
   if (opts.json) writeFileSync(opts.json, `${JSON.stringify(figures, null, 2)}\n`);
   await state.deleteNamespace();

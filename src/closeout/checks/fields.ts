@@ -87,10 +87,13 @@ export const FIELD_CHECKS = [
     severity: 'CRITICAL',
     kind: 'logical',
     evaluate: ({ metrics: m }) => {
-      const bad = (m.rejected.timestamp_missing ?? 0) + (m.rejected.timestamp_invalid ?? 0);
+      const bad =
+        (m.rejected.timestamp_missing ?? 0) +
+        (m.rejected.timestamp_invalid ?? 0) +
+        (m.rejected.timestamp_out_of_range ?? 0);
       if (bad === 0) return null;
       return {
-        message: `${n(bad)} messages rejected for a missing or invalid timestamp`,
+        message: `${n(bad)} messages rejected for a missing, invalid or out-of-range timestamp`,
         value: bad,
         threshold: 0,
       };
@@ -98,7 +101,8 @@ export const FIELD_CHECKS = [
     playbook: {
       title: () => 'Events rejected for their timestamp',
       investigate: [
-        'Read the rejected messages on the dead-letter topic (reason timestamp_missing or timestamp_invalid)',
+        'Read the rejected messages on the dead-letter topic (reason timestamp_missing, timestamp_invalid or timestamp_out_of_range)',
+        'Out of range: an event older than ingest.maxPastDays (a replay of old data needs a larger value) or dated past the year 9999',
         'Check the tracker for a changed timestamp format or time zone',
       ],
       resolution:
