@@ -130,8 +130,7 @@ export function buildProgram(): Command {
           ['never', 'never'],
         ] as const);
         const failOn = levels.get(opts.failOn.toLowerCase() as 'critical');
-        if (!failOn)
-          throw new UsageError(`--fail-on must be critical, warning or never, not ${opts.failOn}`);
+        if (!failOn) throw new UsageError(`--fail-on must be critical, warning or never, not ${opts.failOn}`);
         const c = ctx();
         if (opts.schedule) {
           process.exitCode = await closeoutSchedule(
@@ -333,9 +332,7 @@ export function buildProgram(): Command {
       async (opts: { reason?: string[]; since?: number; from?: number; dryRun?: boolean; json?: string }) => {
         const unknown = (opts.reason ?? []).filter((r) => !(REJECT_REASONS as readonly string[]).includes(r));
         if (unknown.length)
-          throw new UsageError(
-            `unknown reason ${unknown.join(', ')}; one of ${REJECT_REASONS.join(', ')}`,
-          );
+          throw new UsageError(`unknown reason ${unknown.join(', ')}; one of ${REJECT_REASONS.join(', ')}`);
         const fromMs = startOf(opts);
         const result = await dlqReplay(ctx(), {
           reasons: opts.reason ?? [],
