@@ -145,6 +145,7 @@ describe('poison input', () => {
     expect(r('timestamp_invalid')).toBe(1);
     expect(r('bad_framing')).toBe(1);
     expect(r('timestamp_missing')).toBe(1);
+    expect(r('timestamp_out_of_range')).toBe(1); // 1970: older than ingest.maxPastDays
   });
 
   it('dlq summary counts each reason exactly as the consumer rejected it', async () => {
@@ -156,7 +157,7 @@ describe('poison input', () => {
       const n = metricValue(metrics, 'em_messages_rejected_total', { reason });
       if (n > 0) byReason[reason] = n;
     }
-    expect(Object.keys(byReason)).toHaveLength(10); // all but contract_violation and apply_error (dlq.test.ts)
+    expect(Object.keys(byReason)).toHaveLength(11); // all but contract_violation and apply_error (dlq.test.ts)
     expect(summary.by_reason).toEqual(byReason);
     expect(summary.total).toBe(metricValue(metrics, 'em_messages_rejected_total'));
   });
