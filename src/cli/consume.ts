@@ -7,6 +7,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BatchProcessor } from '../ingest/batch-processor.ts';
 import type { IngestObserver } from '../ingest/ports.ts';
 import { RejectGuard } from '../ingest/reject-guard.ts';
+import { registerBuildInfo } from '../metrics/build-info.ts';
 import { registerDayGauges } from '../metrics/day-gauges.ts';
 import { IngestMetrics, ingestObserver } from '../metrics/ingest-metrics.ts';
 import { registerRedundancyGauges } from '../metrics/redundancy-gauges.ts';
@@ -23,6 +24,7 @@ import type { DayStore } from '../state/day-store.ts';
 import { createRedis } from '../state/redis.ts';
 import { EventValidator } from '../validation/event.ts';
 import { type Context, kafkaOf, registryOf, stateOf } from './context.ts';
+import { VERSION } from './version.ts';
 
 /** The pipeline as configured: the consumer's, and the dead-letter replay's. */
 export function processorOf(
@@ -80,6 +82,7 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
   metrics.initialize(namespace, config.ingest.knownEventNames, REJECT_REASONS);
   registerDayGauges(registry, state, ctx.days, allChannels(config));
   registerRedundancyGauges(registry, state);
+  registerBuildInfo(registry, VERSION);
 
   const producer = kafka.producer({
     allowAutoTopicCreation: false,

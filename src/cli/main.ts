@@ -23,6 +23,7 @@ import { feedbackStats, recordFeedback } from './feedback.ts';
 import { intradayOnce, intradaySchedule } from './intraday.ts';
 import { planCheck, planInfer } from './plan.ts';
 import { replayCommand } from './replay.ts';
+import { VERSION } from './version.ts';
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -50,12 +51,23 @@ const FROM_OPTION = [
   },
 ] as const;
 
+const HELP_FOOTER = `
+Environment: every setting is an environment variable (KAFKA_BROKERS, REDIS_URL,
+MONITOR_CONFIG_FILE, …; the README's Configuration lists them); secrets also as *_FILE.
+
+Exit codes: 0 ok; 1 an alert at or above --fail-on fired; 2 a usage or
+configuration error; 3 a runtime failure (a service unreachable, rows skipped by
+replay).`;
+
 export function buildProgram(): Command {
   const program = new Command('event-monitor')
     .description('Watches raw web-tracking events in Kafka and says within minutes when tracking breaks.')
     .showHelpAfterError('(event-monitor --help lists the commands; COMMAND --help their options)')
     // usage errors exit 2, like every other request that cannot be carried out (see main)
     .exitOverride()
+    .version(VERSION, '-V, --version', 'print the version')
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText('afterAll', HELP_FOOTER)
     .option('-n, --namespace <ns>', 'isolates Redis keys and the consumer group (env MONITOR_NAMESPACE)')
     .option('-t, --topic <topic>', 'events topic (env KAFKA_TOPIC, default events.raw)');
 
@@ -149,10 +161,26 @@ export function buildProgram(): Command {
           ...(opts.provisional ? { provisional: true } : {}),
           ...(opts.html ? { html: opts.html } : {}),
         });
-        for (const e of result.deliveryErrors) console.error(`closeout: ${e}`);
+        for (const e of result.deliveryErrors) console.error(`event-monitor: closeout: ${e}`);
         process.exitCode = code;
       },
     );
+
+  program
+    .command('config')
+    .description("the monitor's configuration")
+    .command('check')
+    .description(
+      'validate the environment, the monitoring config (MONITOR_CONFIG_FILE) and the tracking plan without connecting to anything; one line per problem, exit 2',
+    )
+    .action(() => {
+      const c = ctx();
+      process.stdout.write(
+        `config ok: namespace ${c.namespace}, topic ${c.topic}, ` +
+          `${c.env.MONITOR_CONFIG_FILE ? `config ${c.env.MONITOR_CONFIG_FILE}` : 'default config'}, ` +
+          `${c.plan ? `tracking plan ${c.plan.version}` : 'no tracking plan'}\n`,
+      );
+    });
 
   const plan = program.command('plan').description('the tracking plan: what each event must carry');
   plan
@@ -165,12 +193,12 @@ export function buildProgram(): Command {
     .command('infer <paths...>')
     .description('draft a plan from CSV exports (files or folders) that their events satisfy; YAML on stdout')
     .option(
-      '--version <version>',
+      '--plan-version <version>',
       "the draft's plan version",
       `inferred-${new Date().toISOString().slice(0, 10)}`,
     )
-    .action(async (paths: string[], opts: { version: string }) => {
-      const r = await planInfer(paths, opts.version);
+    .action(async (paths: string[], opts: { planVersion: string }) => {
+      const r = await planInfer(paths, opts.planVersion);
       process.stdout.write(r.yaml);
       console.error(
         `plan infer: drafted from ${r.events} events` +
@@ -379,7 +407,7 @@ export async function main(argv = process.argv): Promise<void> {
     exitOnceDrained();
   } catch (err) {
     if (err instanceof ConfigError) {
-      for (const line of err.problems) console.error(`config: ${line}`);
+      for (const line of err.problems) console.error(`event-monitor: config: ${line}`);
       process.exit(2);
     }
     // commander has printed its own message (or the help, which exits 0); inside an action, a
@@ -389,8 +417,9 @@ export async function main(argv = process.argv): Promise<void> {
       console.error(`event-monitor: ${err.message}`);
       process.exit(2);
     }
+    // a runtime failure (a service unreachable, say): 3, so a scheduler can tell it from a verdict (1)
     console.error(`event-monitor: ${(err as Error).message ?? err}`);
-    process.exit(1);
+    process.exit(3);
   }
 }
 

@@ -67,6 +67,6 @@ export async function replayCommand(
           : '; no rows skipped'),
     );
   }
-  if (summary.retentionWarning) console.error(`replay: warning: ${summary.retentionWarning}`);
+  if (summary.retentionWarning) console.error(`event-monitor: replay: warning: ${summary.retentionWarning}`);
   return summary;
 }

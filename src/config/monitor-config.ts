@@ -83,7 +83,7 @@ const ChannelRulesSchema = z.strictObject({
     { param: 'fbclid', channel: 'Paid Social' },
   ]),
   utm: z
-    .object({
+    .strictObject({
       paidMediums: z.array(z.string()).default(['cpc', 'ppc', 'paid']),
       paidChannel: z.string().default('Paid Search'),
       emailSources: z.array(z.string()).default(['email', 'klaviyo']),
@@ -180,7 +180,7 @@ export const ThresholdsSchema = ThresholdOverrides.transform((t) => ({ ...DEFAUL
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
 
 const OverrideSchema = z
-  .object({
+  .strictObject({
     /** 0 = Sunday … 6 = Saturday, in the monitor's time zone. */
     weekdays: z.array(z.number().int().min(0).max(6)).optional(),
     from: isoDate.optional(),
@@ -200,7 +200,7 @@ export const MonitorConfigSchema = z.strictObject({
   ingest: IngestSchema.prefault({}),
   channels: ChannelRulesSchema.prefault({}),
   traffic: z
-    .object({
+    .strictObject({
       /** Bot events count in volume and device mix, but not as clients, channels or funnel stages. */
       excludeBots: z.boolean().default(true),
       /** A session is a client's run of events with gaps of at most this long. */
@@ -214,7 +214,7 @@ export const MonitorConfigSchema = z.strictObject({
     })
     .prefault({}),
   baseline: z
-    .object({
+    .strictObject({
       days: z.number().int().min(2).default(7),
       lookbackDays: z.number().int().min(1).default(14),
       minDays: z.number().int().min(2).default(7),
@@ -287,7 +287,7 @@ export const MonitorConfigSchema = z.strictObject({
     })
     .prefault({}),
   delivery: z
-    .object({
+    .strictObject({
       /** A close-out alert stays active in Alertmanager this long unless the next close-out renews it. */
       alertTtlHours: z.number().positive().default(24),
     })

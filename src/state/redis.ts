@@ -25,31 +25,45 @@ export function createRedis(env: RedisEnv, name = 'event-monitor'): RedisClient 
     reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),
   } satisfies RedisOptions;
   if (!env.REDIS_CLUSTER_NODES) {
-    return new Redis(env.REDIS_URL, { ...options, retryStrategy: (times) => Math.min(200 * times, 5000) });
+    return quiet(
+      new Redis(env.REDIS_URL, { ...options, retryStrategy: (times) => Math.min(200 * times, 5000) }),
+    );
   }
 
   const url = new URL(env.REDIS_URL);
   const urlPassword = url.password ? decodeURIComponent(url.password) : undefined;
-  return new Cluster(
-    env.REDIS_CLUSTER_NODES.map((node) => {
-      const [host, port] = node.split(':');
-      return { host: host!, port: Number(port) };
-    }),
-    {
-      redisOptions: {
-        ...options,
-        ...(options.password || !urlPassword ? {} : { password: urlPassword }),
-        ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+  return quiet(
+    new Cluster(
+      env.REDIS_CLUSTER_NODES.map((node) => {
+        const [host, port] = node.split(':');
+        return { host: host!, port: Number(port) };
+      }),
+      {
+        redisOptions: {
+          ...options,
+          ...(options.password || !urlPassword ? {} : { password: urlPassword }),
+          ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+        },
+        // a failover takes a couple of seconds: keep finding the new master rather than failing the batch at once
+        retryDelayOnFailover: 200,
+        retryDelayOnClusterDown: 300,
+        retryDelayOnTryAgain: 200,
+        clusterRetryStrategy: (times) => Math.min(200 * times, 5000),
+        slotsRefreshTimeout: 2000,
+        enableAutoPipelining: false,
       },
-      // a failover takes a couple of seconds: keep finding the new master rather than failing the batch at once
-      retryDelayOnFailover: 200,
-      retryDelayOnClusterDown: 300,
-      retryDelayOnTryAgain: 200,
-      clusterRetryStrategy: (times) => Math.min(200 * times, 5000),
-      slotsRefreshTimeout: 2000,
-      enableAutoPipelining: false,
-    },
+    ),
   );
+}
+
+/**
+ * A connection error surfaces where it matters, as a failed command (typed by
+ * the state layer); without a listener ioredis would also print each one, with
+ * its stack, to stderr.
+ */
+function quiet<T extends RedisClient>(client: T): T {
+  client.on('error', () => {});
+  return client;
 }
 
 /** Whether the client is a Redis Cluster (reads across days then go per slot). */

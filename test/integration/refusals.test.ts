@@ -148,6 +148,93 @@ describe('hostile command lines', () => {
   });
 });
 
+describe('command-line conventions', () => {
+  it('--version prints the package version', async () => {
+    const run = await runCli(['--version'], space.env);
+    expect(run.code).toBe(0);
+    expect(run.output.trim()).toBe(
+      (
+        JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
+          version: string;
+        }
+      ).version,
+    );
+  });
+
+  it.each([
+    [['replay', '--format', 'xml', 'x.csv'], '--format'],
+    [['dlq', 'replay', '--reason', 'bogus'], 'unknown reason bogus'],
+    [['intraday', '--date', DAY, '--at', '10:00', '--fail-on', 'bogus'], '--fail-on'],
+  ])('%s: one line on stderr with the one prefix, exit 2', async (args, says) => {
+    const run = await runCli(args, space.env);
+    expect(run.code).toBe(2);
+    const lines = run.output.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^event-monitor: /);
+    expect(lines[0]).toContain(says);
+  });
+
+  it('a verdict (1) and a runtime failure (3) exit differently', async () => {
+    const verdict = await runCli(['closeout', '--date', DAY, '--fail-on', 'warning'], space.env);
+    expect(verdict.code).toBe(1);
+    const unreachable = await runCli(['closeout', '--date', DAY], {
+      ...space.env,
+      REDIS_URL: 'redis://127.0.0.1:1',
+    });
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.output.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('severities are case-insensitive everywhere', async () => {
+    const run = await runCli(
+      ['intraday', '--date', DAY, '--at', '10:00', '--fail-on', 'CRITICAL'],
+      space.env,
+    );
+    expect(run.code, run.output).not.toBe(2);
+  });
+
+  it('config check validates every section without connecting: each misspelt key one line, with the nearest valid one', async () => {
+    const file = join(dir, 'misspelt.yml');
+    writeFileSync(
+      file,
+      [
+        'traffic:',
+        '  sesionGapMinutes: 10',
+        'baseline:',
+        '  dayz: 3',
+        'delivery:',
+        '  alertTTLHours: 3',
+        'channels:',
+        '  utm:',
+        '    paidMedium: [cpc]',
+        'overrides:',
+        '  - weekdays: [0]',
+        '    reasn: sunday',
+        '    thresholds: {}',
+      ].join('\n'),
+    );
+    // nothing listens on these: config check must not try
+    const offline = { ...space.env, KAFKA_BROKERS: '127.0.0.1:1', REDIS_URL: 'redis://127.0.0.1:1' };
+    const bad = await runCli(['config', 'check'], { ...offline, MONITOR_CONFIG_FILE: file });
+    expect(bad.code).toBe(2);
+    const lines = bad.output.trim().split('\n');
+    expect(lines).toHaveLength(5);
+    for (const [key, near] of [
+      ['traffic.sesionGapMinutes', 'sessionGapMinutes'],
+      ['baseline.dayz', 'days'],
+      ['delivery.alertTTLHours', 'alertTtlHours'],
+      ['channels.utm.paidMedium', 'paidMediums'],
+      ['overrides.0.reasn', 'reason'],
+    ]) {
+      expect(lines.some((l) => l.includes(`${key}: unknown key (did you mean "${near}"?)`))).toBe(true);
+    }
+    expect(lines.every((l) => l.startsWith('event-monitor: config: '))).toBe(true);
+    const good = await runCli(['config', 'check'], offline);
+    expect(good.code, good.output).toBe(0);
+    expect(good.output).toContain('config ok');
+  });
+});
+
 describe('strict configuration', () => {
   it('stops on a misspelt threshold, a negative threshold and an unknown snooze check: exit 2, one line each', async () => {
     const file = join(dir, 'monitor.yml');

@@ -104,7 +104,7 @@ describe('security', () => {
       KAFKA_SASL_MECHANISM: 'md5',
     });
     expect(run.code).toBe(2);
-    const lines = run.output.split('\n').filter((l) => l.startsWith('config: '));
+    const lines = run.output.split('\n').filter((l) => l.startsWith('event-monitor: config: '));
     expect(lines).toHaveLength(4);
     expect(run.output).toMatch(/config: MONITOR_TIMEZONE: not an IANA time zone/);
     expect(run.output).not.toContain('SASLSECRET');
