@@ -3,7 +3,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Cron } from 'croner';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { missedCloseouts } from '../closeout/catch-up.ts';
 import type { Severity } from '../closeout/checks/declaration.ts';
 import { type CloseoutDeps, type CloseoutResult, closeOut, type Notifier } from '../closeout/closeout.ts';
 import { writeHtmlReports } from '../closeout/html/write-html.ts';
@@ -15,6 +17,7 @@ import { registerCloseoutMetrics } from '../metrics/closeout-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
 import type { DayStore } from '../state/day-store.ts';
+import type { RedisClient } from '../state/redis.ts';
 import { createRedis } from '../state/redis.ts';
 import { type Context, stateOf } from './context.ts';
 import { runOnSchedule } from './schedule.ts';
@@ -98,7 +101,27 @@ function writeOutputs({ report }: CloseoutResult, o: CloseoutCliOptions) {
   else if (!o.json || typeof o.text !== 'string') process.stdout.write(`${compactReport(report)}\n`);
 }
 
-/** The scheduler service: closes out yesterday on a cron schedule and serves its own /metrics. */
+/** The days whose scheduled close-out did not happen (see closeout/catch-up.ts). */
+async function missedOf(ctx: Context, redis: RedisClient, pattern: string): Promise<string[]> {
+  const now = Date.now();
+  const today = ctx.days.dayOf(now);
+  // the first run in the last 24 hours, if it fell today and has passed
+  const recent = new Cron(pattern, { timezone: ctx.days.timeZone }).nextRun(new Date(now - 86_400_000));
+  const todaysRunPassed =
+    recent !== null && recent.getTime() <= now && ctx.days.dayOf(recent.getTime()) === today;
+  const [lastClosed] = await stateOf(ctx, redis).recentClosedDays(1);
+  return missedCloseouts({
+    lastClosed: lastClosed ?? null,
+    today,
+    todaysRunPassed,
+    stateTtlDays: ctx.config.ingest.stateTtlDays,
+  });
+}
+
+/**
+ * The scheduler service: closes out yesterday on a cron schedule, and at start
+ * every day it missed while down; serves its own /metrics.
+ */
 export async function closeoutSchedule(ctx: Context, pattern: string, html?: string): Promise<number> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'em_process_' });
@@ -107,16 +130,29 @@ export async function closeoutSchedule(ctx: Context, pattern: string, html?: str
   const server = await startMetricsServer(registry, ctx.env.METRICS_HOST, ctx.env.METRICS_PORT);
   const target = registerScrapeTarget(server.port, ctx.namespace, 'closeout');
 
-  const run = async () => {
+  const run = async (date?: string) => {
     try {
-      const { result } = await closeoutOnce(ctx, { failOn: 'never', quiet: true, ...(html ? { html } : {}) });
+      const { result } = await closeoutOnce(ctx, {
+        failOn: 'never',
+        quiet: true,
+        ...(html ? { html } : {}),
+        ...(date ? { date } : {}),
+      });
       metrics.succeeded(result);
     } catch (err) {
       metrics.failed();
       ctx.log.error({ err: (err as Error).message }, 'close-out failed; the next scheduled run tries again');
     }
   };
-  await runOnSchedule(ctx, pattern, 'close-out', run, server.port);
+  // what the schedule missed while this service was down, oldest first
+  const missed = await missedOf(ctx, historyRedis, pattern).catch((err: Error) => {
+    ctx.log.warn({ err: err.message }, 'could not tell which close-outs were missed; the schedule goes on');
+    return [];
+  });
+  if (missed.length)
+    ctx.log.info({ days: missed }, 'catching up close-outs missed while the scheduler was down');
+  for (const day of missed) await run(day);
+  await runOnSchedule(ctx, pattern, 'close-out', () => run(), server.port);
   target?.remove();
   await server.close();
   historyRedis.disconnect();
