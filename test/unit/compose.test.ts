@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EnvSchema, loadEnv } from '../../src/config/env.ts';
+import { loadMonitorConfig } from '../../src/config/monitor-config.ts';
 import { REPO_ROOT } from '../../stack/services.ts';
 
 interface Service {
   image?: string;
   build?: unknown;
   command?: string[];
-  environment?: Record<string, string | number>;
+  environment?: Record<string, string>;
   ports?: string[];
   container_name?: string;
 }
@@ -94,6 +95,83 @@ describe('docker-compose.yml', () => {
       expect(sd?.names).toEqual([job]);
       expect(sd?.port).toBe(port);
     }
+  });
+
+  it('runs as a deployment: every long-running service has a healthcheck, a restart policy and bounded logs and memory', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      const svc = s as Service & {
+        healthcheck?: { test: string[] };
+        restart?: string;
+        logging?: { options?: Record<string, string> };
+        deploy?: { resources?: { limits?: { memory?: string } } };
+      };
+      if (name === 'topics') {
+        expect(svc.restart, name).toBe('on-failure'); // a one-shot job
+        continue;
+      }
+      expect(svc.healthcheck?.test, name).toBeDefined();
+      expect(svc.restart, name).toBe('unless-stopped');
+      expect(svc.logging?.options?.['max-size'], name).toBeDefined();
+      expect(svc.deploy?.resources?.limits?.memory, name).toBeDefined();
+    }
+    // the monitor is healthy when it is ready: in its group, Redis answering, not holding
+    expect(JSON.stringify(compose.services.monitor)).toContain('/readyz');
+  });
+
+  it('keeps secrets in files: Docker secrets for Alertmanager and Grafana, no anonymous Grafana, no secret in the environment', () => {
+    const grafana = compose.services.grafana as Service & { secrets?: string[] };
+    expect(grafana.environment?.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
+    expect(grafana.environment?.GF_SECURITY_ADMIN_PASSWORD__FILE).toBe('/run/secrets/grafana-admin-password');
+    const alertmanager = compose.services.alertmanager as Service & { secrets?: { target: string }[] };
+    const config = readFileSync(join(REPO_ROOT, 'alertmanager/alertmanager.yml'), 'utf8');
+    for (const s of alertmanager.secrets ?? []) expect(config).toContain(s.target);
+    expect(alertmanager.secrets).toHaveLength(2);
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const key of Object.keys(s.environment ?? {})) {
+        expect(key, name).not.toMatch(/(SLACK_WEBHOOK_URL|PAGERDUTY_ROUTING_KEY|PASSWORD)$/);
+      }
+    }
+  });
+
+  it('delivers alerts one way: the schedulers post to Alertmanager and have no direct sink', () => {
+    for (const name of ['closeout', 'intraday']) {
+      const env = compose.services[name]!.environment ?? {};
+      expect(env.ALERTMANAGER_URL, name).toBe('http://alertmanager:9093');
+      expect(
+        Object.keys(env).filter((k) => /SLACK|PAGERDUTY/.test(k)),
+        name,
+      ).toEqual([]);
+    }
+  });
+
+  it('exposes no admin API: Prometheus without the lifecycle API, the admin ports on loopback only', () => {
+    expect(compose.services.prometheus?.command?.join(' ')).not.toContain('lifecycle');
+    for (const name of ['prometheus', 'alertmanager', 'registry']) {
+      expect(
+        compose.services[name]?.ports?.every((p) => p.startsWith('127.0.0.1:')),
+        name,
+      ).toBe(true);
+    }
+  });
+
+  it("keeps the registry's schemas across restarts, and a Kafka listener for the host and the network", () => {
+    expect(compose.services.registry?.environment?.APICURIO_STORAGE_KIND).toBe('kafkasql');
+    const kafkaEnv = compose.services.kafka?.environment ?? {};
+    expect(interpolate(kafkaEnv.KAFKA_ADVERTISED_LISTENERS ?? '')).toBe(
+      'INTERNAL://kafka:9092,EXTERNAL://localhost:19092',
+    );
+    expect(compose.services.kafka?.ports).toEqual(['19092:19092']);
+  });
+
+  it('mounts the example monitoring config, which the monitor accepts', () => {
+    for (const [name] of appServices) {
+      expect(compose.services[name]?.environment?.MONITOR_CONFIG_FILE, name).toBe(
+        '/etc/event-monitor/monitor.yaml',
+      );
+      const volumes = (compose.services[name] as { volumes?: string[] }).volumes ?? [];
+      expect(volumes, name).toContain('./config/monitor.example.yaml:/etc/event-monitor/monitor.yaml:ro');
+    }
+    expect(() => loadMonitorConfig(join(REPO_ROOT, 'config/monitor.example.yaml'))).not.toThrow();
   });
 
   it("passes the Compose tool's own validation, which rejects a broken file", () => {
