@@ -8,6 +8,7 @@
  * Alertmanager fold that into what is open).
  */
 import type { IntradayAlert, IntradayVerdict } from '../intraday/evaluate.ts';
+import { INTRADAY_RUNBOOKS } from '../intraday/runbooks.ts';
 import type { Logger } from '../log.ts';
 import { type AlertmanagerAlert, postAlerts } from './alertmanager.ts';
 import type { Sinks } from './notify.ts';
@@ -55,7 +56,7 @@ export class IntradayAlertmanager implements IntradaySink {
           namespace: this.namespace,
           source: 'intraday',
         },
-        annotations: { summary: a.message, since: a.since },
+        annotations: { summary: a.message, since: a.since, runbook: INTRADAY_RUNBOOKS[a.check] },
         startsAt: this.firing.get(key)?.startsAt ?? now.toISOString(),
         endsAt: new Date(now.getTime() + this.ttlMinutes * 60_000).toISOString(),
       });

@@ -245,6 +245,7 @@ describe('Alertmanager routing, end to end', () => {
           category: 'service',
           job: 'monitor',
           instance: 'm1:9464',
+          namespace: 'shop',
         },
       },
     ]);
@@ -275,6 +276,26 @@ describe('Alertmanager routing, end to end', () => {
       30_000,
     );
     expect(silenced[0]?.status.inhibitedBy.length).toBe(1);
+    // another shop's alerts are not muted by this shop's monitor being down (equal: namespace)
+    await post([
+      {
+        labels: {
+          alertname: 'ExpectedFieldMissing',
+          severity: 'critical',
+          category: 'data-quality',
+          namespace: 'another-shop',
+        },
+      },
+    ]);
+    const other = await eventually(
+      async () =>
+        (await (
+          await fetch(`${amUrl}/api/v2/alerts?filter=${encodeURIComponent('namespace="another-shop"')}`)
+        ).json()) as { status: { state: string } }[],
+      (alerts) => alerts[0]?.status.state === 'active',
+      30_000,
+    );
+    expect(other[0]?.status.state).toBe('active');
     const pages = sink
       .on('/pagerduty/')
       .slice(before)
