@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
-import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
+import { type CompressionTypes, Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
 import { type Context, createContext } from '../../src/cli/context.ts';
 import { consumerGroupOf, deadLetterTopicOf } from '../../src/source/kafka.ts';
 import { deleteTopics, ensureTopics } from '../../src/source/topics.ts';
@@ -109,7 +109,11 @@ export async function testSpace(
  * retried under load (its first attempt written, its answer lost) never
  * duplicates a record and the tests' exact counts stay exact.
  */
-export async function produce(topic: string, messages: Message[]): Promise<void> {
+export async function produce(
+  topic: string,
+  messages: Message[],
+  options: { compression?: CompressionTypes } = {},
+): Promise<void> {
   const producer = kafka().producer({
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
@@ -118,12 +122,30 @@ export async function produce(topic: string, messages: Message[]): Promise<void>
   });
   await producer.connect();
   try {
-    for (let i = 0; i < messages.length; i += 1000) {
-      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
+    for (const chunk of sends(messages)) {
+      await producer.send({ topic, acks: -1, messages: chunk, compression: options.compression });
     }
   } finally {
     await producer.disconnect();
   }
+}
+
+/** Sends of at most 1,000 messages and 8 MiB uncompressed: none over a topic's 16 MiB limit. */
+function* sends(messages: Message[]): Generator<Message[]> {
+  const sizeOf = (m: Message) =>
+    (m.value?.length ?? 0) + Object.values(m.headers ?? {}).reduce<number>((n, v) => n + String(v).length, 0);
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    if (chunk.length > 0 && (chunk.length === 1000 || bytes + sizeOf(m) > 8 * 1024 * 1024)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(m);
+    bytes += sizeOf(m);
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /** Every record of a topic, from the beginning, until `count` arrived. */

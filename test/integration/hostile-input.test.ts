@@ -15,7 +15,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { CompressionTypes, type Message, Partitioners } from 'kafkajs';
+import { CompressionTypes, type Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '../../src/source/dead-letter.ts';
 import {
@@ -26,7 +26,7 @@ import {
   scrape,
   startMonitor,
 } from '../helpers/monitor-process.ts';
-import { env, kafka, readTopic, type TestSpace, testSpace } from '../helpers/stack.ts';
+import { env, kafka, produce, readTopic, type TestSpace, testSpace } from '../helpers/stack.ts';
 
 const TS = '2025-03-01T10:00:00.000Z';
 const event = (over: Record<string, unknown> = {}) =>
@@ -78,34 +78,8 @@ async function idle() {
   return eventually(settled, (s) => s.consumed === produced, 120_000).catch(explain);
 }
 
-const sizeOf = (m: Message) =>
-  (m.value?.length ?? 0) + Object.values(m.headers ?? {}).reduce<number>((n, v) => n + String(v).length, 0);
-
-/** In sends of at most 8 MiB uncompressed, so that none is over the source topic's limit. */
 async function produceWith(messages: Message[], compression = CompressionTypes.None) {
-  const producer = kafka().producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
-  try {
-    let chunk: Message[] = [];
-    let bytes = 0;
-    for (const m of messages) {
-      if (chunk.length > 0 && bytes + sizeOf(m) > 8 * 1024 * 1024) {
-        await producer.send({ topic: space.topic, acks: -1, compression, messages: chunk });
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push(m);
-      bytes += sizeOf(m);
-    }
-    await producer.send({ topic: space.topic, acks: -1, compression, messages: chunk });
-  } finally {
-    await producer.disconnect();
-  }
+  await produce(space.topic, messages, { compression });
   produced += messages.length;
 }
 
