@@ -40,6 +40,7 @@ export function sinksOf(ctx: Context): Sinks {
   const routingKey = readSecret(env.PAGERDUTY_ROUTING_KEY, env.PAGERDUTY_ROUTING_KEY_FILE);
   return {
     alertmanagerUrl: env.ALERTMANAGER_URL,
+    runbookBaseUrl: env.RUNBOOK_BASE_URL,
     slackWebhookUrl: readSecret(env.SLACK_WEBHOOK_URL, env.SLACK_WEBHOOK_URL_FILE),
     pagerduty: routingKey ? { routingKey, eventsUrl: env.PAGERDUTY_EVENTS_URL } : undefined,
   };
@@ -101,6 +102,9 @@ function writeOutputs({ report }: CloseoutResult, o: CloseoutCliOptions) {
   else if (!o.json || typeof o.text !== 'string') process.stdout.write(`${compactReport(report)}\n`);
 }
 
+/** A scheduler restart catches up this many days at most (see closeout/catch-up.ts). */
+const CATCH_UP_MAX_DAYS = 7;
+
 /** The days whose scheduled close-out did not happen (see closeout/catch-up.ts). */
 async function missedOf(ctx: Context, redis: RedisClient, pattern: string): Promise<string[]> {
   const now = Date.now();
@@ -110,12 +114,19 @@ async function missedOf(ctx: Context, redis: RedisClient, pattern: string): Prom
   const todaysRunPassed =
     recent !== null && recent.getTime() <= now && ctx.days.dayOf(recent.getTime()) === today;
   const [lastClosed] = await stateOf(ctx, redis).recentClosedDays(1);
-  return missedCloseouts({
+  const missed = missedCloseouts({
     lastClosed: lastClosed ?? null,
     today,
     todaysRunPassed,
-    stateTtlDays: ctx.config.ingest.stateTtlDays,
+    maxDays: Math.min(CATCH_UP_MAX_DAYS, ctx.config.ingest.stateTtlDays - 1),
   });
+  if (missed.tooFarBack) {
+    ctx.log.warn(
+      { lastClosed, maxDays: CATCH_UP_MAX_DAYS },
+      'the last close-out is too far back to catch up at start; run closeout --date DAY for the days needed',
+    );
+  }
+  return missed.days;
 }
 
 /**

@@ -11,3 +11,6 @@ export const LOCAL_ENDPOINTS = {
   PROMETHEUS_URL: 'http://127.0.0.1:19090',
   ALERTMANAGER_URL: 'http://127.0.0.1:19093',
 } as const;
+
+/** docs/runbooks.md as the compose file's web server serves it: RUNBOOK_BASE_URL's default. */
+export const DEFAULT_RUNBOOK_BASE_URL = 'http://localhost:8088/docs/runbooks.md';

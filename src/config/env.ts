@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { dictionary } from '../dictionary.ts';
-import { LOCAL_ENDPOINTS } from './endpoints.ts';
+import { DEFAULT_RUNBOOK_BASE_URL, LOCAL_ENDPOINTS } from './endpoints.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -102,6 +102,12 @@ export const EnvSchema = z.object({
   REDIS_REPLICA_GRACE_MS: int(0, 3_600_000).default(30_000),
 
   PROMETHEUS_URL: z.url().default(LOCAL_ENDPOINTS.PROMETHEUS_URL),
+  /**
+   * Where the runbooks are read (docs/runbooks.md, one section per alert and
+   * check): every alert's runbook_url is this and the check's anchor. The
+   * compose file's web server serves docs/ there.
+   */
+  RUNBOOK_BASE_URL: z.url().default(DEFAULT_RUNBOOK_BASE_URL),
   ALERTMANAGER_URL: z
     .url()
     .optional()

@@ -23,7 +23,9 @@ export function toAlertmanager(
     date: string;
     now: Date;
     ttlHours: number;
-    runbook: string;
+    /** The playbook as one line, and where the check's runbook section is. */
+    description: string;
+    runbookUrl: string;
     resolved?: boolean;
   },
 ): AlertmanagerAlert {
@@ -39,18 +41,29 @@ export function toAlertmanager(
       namespace: context.namespace,
       source: 'closeout',
     },
-    annotations: { summary: alert.message, runbook: context.runbook },
+    annotations: {
+      summary: alert.message,
+      description: context.description,
+      runbook_url: context.runbookUrl,
+    },
     startsAt: context.now.toISOString(),
     endsAt: endsAt.toISOString(),
   };
 }
+
+/** A check's or alert's section of the runbooks: the base and the id as its anchor. */
+export const runbookUrl = (base: string, id: string) => `${base}#${id.toLowerCase()}`;
 
 export async function postAlerts(baseUrl: string, alerts: AlertmanagerAlert[]): Promise<void> {
   if (alerts.length) await postJson('alertmanager', `${baseUrl.replace(/\/$/, '')}/api/v2/alerts`, alerts);
 }
 
 /** Posts new alerts and resolutions in one call; records the alerts still active there. */
-export function alertmanagerSink(baseUrl: string, ttlHours: number): NotificationSink {
+export function alertmanagerSink(
+  baseUrl: string,
+  ttlHours: number,
+  runbookBaseUrl: string,
+): NotificationSink {
   return {
     name: 'alertmanager',
     async sync(report, live, now, attempt) {
@@ -60,7 +73,13 @@ export function alertmanagerSink(baseUrl: string, ttlHours: number): Notificatio
       const payload = [
         ...live
           .filter((a) => !already.has(a.check))
-          .map((a) => toAlertmanager(a, { ...context, runbook: runbookText(a, report) })),
+          .map((a) =>
+            toAlertmanager(a, {
+              ...context,
+              description: runbookText(a, report),
+              runbookUrl: runbookUrl(runbookBaseUrl, a.check),
+            }),
+          ),
         // resolving needs the exact labels it was posted with, severity included
         ...report.notified.alertmanager
           .filter((a) => !liveChecks.has(a.check))
@@ -69,7 +88,8 @@ export function alertmanagerSink(baseUrl: string, ttlHours: number): Notificatio
               { ...a, message: `${a.check} resolved` },
               {
                 ...context,
-                runbook: runbookText({ check: a.check, threshold: null }, report),
+                description: runbookText({ check: a.check, threshold: null }, report),
+                runbookUrl: runbookUrl(runbookBaseUrl, a.check),
                 resolved: true,
               },
             ),

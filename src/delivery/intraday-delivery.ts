@@ -7,10 +7,12 @@
  * a restarted scheduler announces what still fires once more (PagerDuty and
  * Alertmanager fold that into what is open).
  */
+
+import { DEFAULT_RUNBOOK_BASE_URL } from '../config/endpoints.ts';
 import type { IntradayAlert, IntradayVerdict } from '../intraday/evaluate.ts';
 import { INTRADAY_RUNBOOKS } from '../intraday/runbooks.ts';
 import type { Logger } from '../log.ts';
-import { type AlertmanagerAlert, postAlerts } from './alertmanager.ts';
+import { type AlertmanagerAlert, postAlerts, runbookUrl } from './alertmanager.ts';
 import type { Sinks } from './notify.ts';
 import { resolveEvent, sendPagerDuty, triggerEvent } from './pagerduty.ts';
 import { type SlackMessage, sendSlack } from './slack.ts';
@@ -40,6 +42,7 @@ export class IntradayAlertmanager implements IntradaySink {
     private readonly baseUrl: string,
     private readonly namespace: string,
     private readonly ttlMinutes: number,
+    private readonly runbookBaseUrl: string = DEFAULT_RUNBOOK_BASE_URL,
   ) {}
 
   async sync(verdict: IntradayVerdict, now: Date): Promise<void> {
@@ -56,7 +59,12 @@ export class IntradayAlertmanager implements IntradaySink {
           namespace: this.namespace,
           source: 'intraday',
         },
-        annotations: { summary: a.message, since: a.since, runbook: INTRADAY_RUNBOOKS[a.check] },
+        annotations: {
+          summary: a.message,
+          since: a.since,
+          description: INTRADAY_RUNBOOKS[a.check],
+          runbook_url: runbookUrl(this.runbookBaseUrl, a.check),
+        },
         startsAt: this.firing.get(key)?.startsAt ?? now.toISOString(),
         endsAt: new Date(now.getTime() + this.ttlMinutes * 60_000).toISOString(),
       });
@@ -194,7 +202,7 @@ export class IntradayDelivery {
   ) {
     this.sinks = [
       ...(sinks.alertmanagerUrl
-        ? [new IntradayAlertmanager(sinks.alertmanagerUrl, namespace, ttlMinutes)]
+        ? [new IntradayAlertmanager(sinks.alertmanagerUrl, namespace, ttlMinutes, sinks.runbookBaseUrl)]
         : []),
       ...(sinks.slackWebhookUrl ? [new IntradaySlack(sinks.slackWebhookUrl, namespace)] : []),
       ...(sinks.pagerduty

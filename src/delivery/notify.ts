@@ -4,6 +4,7 @@
  * send and resolve transitions (see sink.ts); one failing never stops another.
  */
 import type { Notifier } from '../closeout/closeout.ts';
+import { DEFAULT_RUNBOOK_BASE_URL } from '../config/endpoints.ts';
 import type { Logger } from '../log.ts';
 import { alertmanagerSink } from './alertmanager.ts';
 import { pagerDutySink } from './pagerduty.ts';
@@ -12,13 +13,23 @@ import { slackSink } from './slack.ts';
 
 export interface Sinks {
   alertmanagerUrl?: string | undefined;
+  /** Where the runbooks are (RUNBOOK_BASE_URL): the alerts' runbook_url. */
+  runbookBaseUrl?: string | undefined;
   slackWebhookUrl?: string | undefined;
   pagerduty?: { routingKey: string; eventsUrl: string } | undefined;
 }
 
 export function sinksFrom(sinks: Sinks, alertTtlHours: number): NotificationSink[] {
   return [
-    ...(sinks.alertmanagerUrl ? [alertmanagerSink(sinks.alertmanagerUrl, alertTtlHours)] : []),
+    ...(sinks.alertmanagerUrl
+      ? [
+          alertmanagerSink(
+            sinks.alertmanagerUrl,
+            alertTtlHours,
+            sinks.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
+          ),
+        ]
+      : []),
     ...(sinks.slackWebhookUrl ? [slackSink(sinks.slackWebhookUrl)] : []),
     ...(sinks.pagerduty ? [pagerDutySink(sinks.pagerduty.routingKey, sinks.pagerduty.eventsUrl)] : []),
   ];

@@ -38,7 +38,7 @@ describe('rule and routing files', () => {
     expect(r.stdout).toContain('SUCCESS');
   });
 
-  it('every alert rule has a severity, a summary and a runbook', () => {
+  it('every alert rule has a severity, a summary, a description and a runbook_url', () => {
     const rules = parse(readFileSync(join(REPO_ROOT, 'prometheus/rules/event-monitor.yml'), 'utf8')) as {
       groups: {
         rules: { alert?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[];
@@ -49,7 +49,8 @@ describe('rule and routing files', () => {
     for (const a of alerts) {
       expect(['critical', 'warning', 'info'], a.alert).toContain(a.labels?.severity);
       expect(a.annotations?.summary, a.alert).toBeTruthy();
-      expect(a.annotations?.runbook, a.alert).toBeTruthy();
+      expect(a.annotations?.description, a.alert).toBeTruthy();
+      expect(a.annotations?.runbook_url, a.alert).toMatch(/^https?:\/\/.+#[a-z_]+$/);
     }
   });
 

@@ -186,7 +186,7 @@ describe('the HTML report (closeout --html), opened in Chromium', () => {
 });
 
 describe('notifications', () => {
-  it('posts unsnoozed alerts to Alertmanager with labels and runbook annotations', async () => {
+  it('posts unsnoozed alerts to Alertmanager with labels, a description and a runbook_url', async () => {
     const list = await amAlerts(`namespace="${space.namespace}"`);
     const nullRate = list.find(
       (a) => a.labels.alertname === 'high_null_client_rate' && a.labels.date === '2025-03-02',
@@ -197,7 +197,10 @@ describe('notifications', () => {
       namespace: space.namespace,
     });
     expect(nullRate?.annotations.summary).toContain('15.8%');
-    expect(nullRate?.annotations.runbook).toContain('cookie consent');
+    expect(nullRate?.annotations.description).toContain('cookie consent');
+    expect(nullRate?.annotations.runbook_url).toBe(
+      'http://localhost:8088/docs/runbooks.md#high_null_client_rate',
+    );
     expect(nullRate?.status.state).toBe('active');
   });
 

@@ -40,6 +40,9 @@ const queries = dashboards.flatMap((d) =>
   d.panels.flatMap((p) => p.targets.map((t) => ({ where: `${d.file}: ${p.title}`, expr: t.expr }))),
 );
 
+/** A Grafana variable reference as dashboards write it: $ and the name in braces. */
+const GRAFANA_VAR = (name: string) => `\${${name}}`;
+
 let space: TestSpace;
 const processes: MonitorProcess[] = [];
 const r = redis();
@@ -106,7 +109,7 @@ afterAll(async () => {
 });
 
 describe('Grafana dashboards against live data', () => {
-  it('has the three dashboards, each provisioned with the Prometheus datasource', () => {
+  it('has the three dashboards, each on a $datasource variable of Prometheus datasources, linked to each other and to the runbooks', () => {
     expect(dashboards.map((d) => d.file).sort()).toEqual([
       'business-today.json',
       'closeout-history.json',
@@ -117,12 +120,32 @@ describe('Grafana dashboards against live data', () => {
     ) as {
       datasources: { uid: string }[];
     };
+    expect(provisioning.datasources[0]?.uid).toBe('prometheus');
     for (const d of dashboards) {
       for (const p of d.panels.filter((p) => p.type !== 'row'))
-        expect((p as Panel & { datasource: { uid: string } }).datasource.uid).toBe(
-          provisioning.datasources[0]?.uid,
+        expect((p as Panel & { datasource: { uid: string } }).datasource.uid, d.file).toBe(
+          GRAFANA_VAR('datasource'),
         );
+      const board = d as unknown as {
+        templating: { list: { name: string; type: string; query: string }[] };
+        links: { type: string; tags?: string[]; url?: string }[];
+        time: { from: string };
+      };
+      expect(board.templating.list[0], d.file).toMatchObject({
+        name: 'datasource',
+        type: 'datasource',
+        query: 'prometheus',
+      });
+      expect(board.links.find((l) => l.type === 'dashboards')?.tags, d.file).toEqual(['event-monitor']);
+      expect(board.links.find((l) => l.type === 'link')?.url, d.file).toBe(GRAFANA_VAR('runbooks'));
+      expect(board.templating.list.find((v) => v.name === 'runbooks')?.query).toBe(
+        'http://localhost:8088/docs/runbooks.md',
+      );
     }
+    const range = (file: string) =>
+      (dashboards.find((d) => d.file === file) as unknown as { time: { from: string } }).time.from;
+    expect(range('closeout-history.json')).toBe('now-30d'); // daily data: a month, not six hours
+    expect(range('business-today.json')).toBe('now/d');
   });
 
   it.each(queries.map((q) => [q.where, q.expr]))('%s returns data', async (_where, expr) => {

@@ -75,6 +75,9 @@ describe('docker-compose.yml', () => {
     const reports = compose.services.reports as { volumes?: string[] };
     expect(closeout.volumes).toContain('reports:/reports');
     expect(reports.volumes).toContain('reports:/usr/share/nginx/html:ro');
+    // and the runbooks the alerts link to, where RUNBOOK_BASE_URL points by default
+    expect(reports.volumes).toContain('./docs:/usr/share/nginx/html/docs:ro');
+    expect(loadEnv({}).RUNBOOK_BASE_URL).toBe('http://localhost:8088/docs/runbooks.md');
   });
 
   it('lets the monitor scale: no fixed host port, no container name', () => {

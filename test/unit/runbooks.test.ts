@@ -1,0 +1,41 @@
+/**
+ * The runbooks are generated from the declarations, and every alert points at
+ * its own section: the rules' runbook_url, the close-out checks and the
+ * intraday checks.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { RUNBOOKS_FILE, ruleDocs } from '../../scripts/docs.ts';
+import { CHECK_IDS } from '../../src/closeout/checks/registry.ts';
+import { DEFAULT_RUNBOOK_BASE_URL } from '../../src/config/endpoints.ts';
+import { runbookUrl } from '../../src/delivery/alertmanager.ts';
+import { runbooksMarkdown } from '../../src/delivery/runbooks.ts';
+import { INTRADAY_CHECKS } from '../../src/intraday/evaluate.ts';
+import { REPO_ROOT } from '../../stack/services.ts';
+
+const doc = readFileSync(RUNBOOKS_FILE, 'utf8');
+const headings = new Set([...doc.matchAll(/^### (\S+)$/gm)].map((m) => m[1]!.toLowerCase()));
+
+describe('docs/runbooks.md', () => {
+  it('is current: `npm run docs` writes it from the rules and checks', () => {
+    expect(doc).toBe(runbooksMarkdown(ruleDocs()));
+  });
+
+  it('has a section for every alert rule, close-out check and intraday check', () => {
+    const ids = [...ruleDocs().map((r) => r.alert), ...CHECK_IDS, ...INTRADAY_CHECKS];
+    expect(ids.filter((id) => !headings.has(id.toLowerCase()))).toEqual([]);
+  });
+
+  it('gives every rule a description and a runbook_url at its section', () => {
+    const rules = parse(readFileSync(join(REPO_ROOT, 'prometheus/rules/event-monitor.yml'), 'utf8')) as {
+      groups: { rules: { alert?: string; annotations?: Record<string, string> }[] }[];
+    };
+    for (const r of rules.groups.flatMap((g) => g.rules).filter((r) => r.alert)) {
+      expect(r.annotations?.description, r.alert).toBeTruthy();
+      expect(r.annotations?.runbook_url, r.alert).toBe(runbookUrl(DEFAULT_RUNBOOK_BASE_URL, r.alert!));
+      expect(r.annotations?.runbook, r.alert).toBeUndefined();
+    }
+  });
+});
