@@ -35,14 +35,28 @@ export interface CloseoutCliOptions {
   quiet?: boolean;
 }
 
+/**
+ * The sinks alerts go to, by ALERT_DELIVERY: one path unless `both` is asked
+ * for, so that Slack never gets a message and PagerDuty an incident twice.
+ */
 export function sinksOf(ctx: Context): Sinks {
   const { env } = ctx;
   const routingKey = readSecret(env.PAGERDUTY_ROUTING_KEY, env.PAGERDUTY_ROUTING_KEY_FILE);
+  const slackWebhookUrl = readSecret(env.SLACK_WEBHOOK_URL, env.SLACK_WEBHOOK_URL_FILE);
+  const direct = slackWebhookUrl !== undefined || routingKey !== undefined;
+  const mode = env.ALERT_DELIVERY;
+  const viaAlertmanager = mode !== 'direct' && env.ALERTMANAGER_URL !== undefined;
+  const directToo = mode === 'both' || mode === 'direct' || !viaAlertmanager;
+  if (direct && viaAlertmanager && !directToo) {
+    ctx.log.warn(
+      'Slack or PagerDuty is configured beside Alertmanager: alerts go through Alertmanager only (ALERT_DELIVERY=both sends them both ways)',
+    );
+  }
   return {
-    alertmanagerUrl: env.ALERTMANAGER_URL,
+    alertmanagerUrl: viaAlertmanager ? env.ALERTMANAGER_URL : undefined,
     runbookBaseUrl: env.RUNBOOK_BASE_URL,
-    slackWebhookUrl: readSecret(env.SLACK_WEBHOOK_URL, env.SLACK_WEBHOOK_URL_FILE),
-    pagerduty: routingKey ? { routingKey, eventsUrl: env.PAGERDUTY_EVENTS_URL } : undefined,
+    slackWebhookUrl: directToo ? slackWebhookUrl : undefined,
+    pagerduty: directToo && routingKey ? { routingKey, eventsUrl: env.PAGERDUTY_EVENTS_URL } : undefined,
   };
 }
 

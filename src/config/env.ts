@@ -103,6 +103,13 @@ export const EnvSchema = z.object({
 
   PROMETHEUS_URL: z.url().default(LOCAL_ENDPOINTS.PROMETHEUS_URL),
   /**
+   * Where alerts go when several paths are configured: `auto` (Alertmanager
+   * alone when ALERTMANAGER_URL is set, which routes to Slack and PagerDuty
+   * itself; else the direct sinks), `alertmanager`, `direct`, or `both` (every
+   * alert then arrives twice, once per path).
+   */
+  ALERT_DELIVERY: z.enum(['auto', 'alertmanager', 'direct', 'both']).default('auto'),
+  /**
    * Where the runbooks are read (docs/runbooks.md, one section per alert and
    * check): every alert's runbook_url is this and the check's anchor. The
    * compose file's web server serves docs/ there.

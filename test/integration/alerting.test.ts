@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { REPO_ROOT } from '../../stack/services.ts';
-import { eventually } from '../helpers/monitor-process.ts';
+import { eventually, runCli } from '../helpers/monitor-process.ts';
+import { testSpace } from '../helpers/stack.ts';
 import { startWebhookSink } from '../helpers/webhook-sink.ts';
 
 const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: REPO_ROOT, encoding: 'utf8' });
@@ -234,6 +235,36 @@ describe('Alertmanager routing, end to end', () => {
     const next = pages.filter((p) => p.payload.custom_details.date === '2025-03-10');
     expect(next[0]?.payload.summary).toBe('the next day');
     expect(next[0]?.dedup_key).not.toBe(day[0]?.dedup_key);
+  });
+
+  it("one path by default: a day's close-out with Slack, PagerDuty and Alertmanager all configured is one Slack message and one PagerDuty incident", async () => {
+    const space = await testSpace(`${import.meta.filename}-one-path`);
+    try {
+      const day = '2025-03-01'; // nothing was produced: CRITICAL and WARNING alerts both fire
+      const run = await runCli(['closeout', '--date', day, '--fail-on', 'never'], {
+        ...space.env,
+        ALERTMANAGER_URL: amUrl,
+        SLACK_WEBHOOK_URL: sink.url('/direct-slack/T0/B0/secret'),
+        PAGERDUTY_ROUTING_KEY: 'direct-routing-key',
+        PAGERDUTY_EVENTS_URL: sink.url('/direct-pagerduty/v2/enqueue'),
+      });
+      expect(run.code, run.output).toBe(0);
+      expect(run.output).toContain('alerts go through Alertmanager only');
+      const ofDay = (path: string) =>
+        sink.on(path).filter((r) => JSON.stringify(r.body).includes(space.namespace));
+      await eventually(
+        async () => ofDay('/pagerduty/').length > 0 && ofDay('/slack/').length > 0,
+        (ok) => ok,
+        30_000,
+      );
+      const incidents = new Set(ofDay('/pagerduty/').map((r) => (r.body as { dedup_key: string }).dedup_key));
+      expect(incidents.size).toBe(1);
+      expect(ofDay('/slack/')).toHaveLength(1);
+      expect(sink.on('/direct-slack/')).toHaveLength(0);
+      expect(sink.on('/direct-pagerduty/')).toHaveLength(0);
+    } finally {
+      await space.cleanup();
+    }
   });
 
   it('inhibits data-quality alerts while a monitor instance is down', async () => {

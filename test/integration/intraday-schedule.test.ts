@@ -93,6 +93,7 @@ beforeAll(async () => {
   space.env.ALERTMANAGER_URL = env.ALERTMANAGER_URL;
   sink = await startWebhookSink();
   space.env.SLACK_WEBHOOK_URL = sink.url('/slack/T0/B0/intraday');
+  space.env.ALERT_DELIVERY = 'both'; // both paths, to see each sink's payload
   space.env.PAGERDUTY_ROUTING_KEY = 'intraday-routing-key-0123456789';
   space.env.PAGERDUTY_EVENTS_URL = sink.url('/pagerduty/v2/enqueue');
   // the same hours, four hours before now to one after, on each of the seven days before

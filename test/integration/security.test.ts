@@ -85,6 +85,7 @@ describe('security', () => {
       LOG_LEVEL: 'debug',
       SLACK_WEBHOOK_URL: slack,
       PAGERDUTY_ROUTING_KEY: key,
+      ALERT_DELIVERY: 'direct',
       PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:1/v2/enqueue',
       MONITOR_CONFIG_FILE: writeConfig('thresholds:\n  minDailyEvents: 100000\n  maxDailyEvents: 200000\n'),
     });
