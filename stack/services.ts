@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { LOCAL_ENDPOINTS } from '../src/config/endpoints.ts';
@@ -55,8 +56,11 @@ export interface ServiceDefinition {
   /** Answers at its endpoint. */
   ready(): Promise<boolean>;
   readyTimeoutMs: number;
-  /** A service answering there that this stack did not start: use it (default), or refuse to. */
-  foreign?: 'use' | 'refuse';
+  /**
+   * A service answering there that this stack did not start: use it (default),
+   * refuse to, or use it when the check says it is the right kind.
+   */
+  foreign?: 'use' | 'refuse' | (() => boolean);
   /** Fetch what it runs, once (idempotent). */
   install?(log: Log): void;
   /** Start it detached; returns its pid. */
@@ -80,7 +84,7 @@ export async function ensureRunning(s: ServiceDefinition, log: Log): Promise<Ser
       await s.refresh?.(log);
       return { name: s.name, state: 'running', pid, endpoint: s.endpoint };
     }
-    if (s.foreign === 'refuse') {
+    if (s.foreign === 'refuse' || (typeof s.foreign === 'function' && !s.foreign())) {
       throw new StackError(
         `${s.name}: ${s.endpoint} is taken by a process this stack did not start; stop it first`,
       );
@@ -417,7 +421,9 @@ export function redisClusterNodeService(c: RedisClusterInstance, port: number): 
     label: 'Redis Cluster node (appendonly yes)',
     ready: () => redisPing(port),
     readyTimeoutMs: 20_000,
-    foreign: 'refuse',
+    // another checkout's cluster on these ports serves as well (namespaces keep tests apart); a
+    // plain Redis there would not
+    foreign: () => /cluster_enabled:1/.test(redisCli(port, 'info', 'cluster').stdout),
     launch() {
       const bin = which('redis-server');
       if (!bin)
@@ -496,8 +502,16 @@ export async function stopRedisCluster(
 
 // ---------------------------------------------------------------- Prometheus and Alertmanager
 
-/** Where a process that serves /metrics registers itself for the local Prometheus (file_sd). */
-export const PROMETHEUS_TARGETS_DIR = join(STACK_DIR, 'prometheus', 'targets');
+/**
+ * Where a process that serves /metrics registers itself for the local
+ * Prometheus (file_sd). One folder for the machine, not one per checkout: a
+ * second checkout finds the first's stack on the same ports and uses it, and
+ * that Prometheus must then scrape the second checkout's processes too (each
+ * file names its namespace and pid; files of dead processes are pruned).
+ */
+export const PROMETHEUS_TARGETS_DIR =
+  process.env.EVENT_MONITOR_TARGETS_DIR ??
+  join(tmpdir(), `event-monitor-scrape-targets-${process.getuid?.() ?? 'user'}`);
 
 /**
  * The local Prometheus runs the repo's prometheus.yml with its rules, but
