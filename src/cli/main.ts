@@ -75,6 +75,10 @@ export function buildProgram(): Command {
 
   program
     .command('consume')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ event-monitor consume\n  $ event-monitor consume --exit-when-idle 5 --ensure-topic`,
+    )
     .description('consume the events topic into per-day Redis state and serve /metrics')
     .option(
       '--exit-when-idle <seconds>',
@@ -92,6 +96,7 @@ export function buildProgram(): Command {
   const topics = program.command('topics').description('manage the monitored topics');
   topics
     .command('ensure')
+    .addHelpText('after', `\nExamples:\n  $ event-monitor topics ensure --partitions 6`)
     .description('create the topic and its dead-letter topic <topic>.dlq when missing')
     .option('--partitions <n>', 'partitions for new topics', positiveInt('--partitions'), 6)
     .action(async (opts: { partitions: number }) => {
@@ -103,6 +108,10 @@ export function buildProgram(): Command {
 
   program
     .command('closeout')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ event-monitor closeout\n  $ event-monitor closeout --date 2025-03-04 --text --fail-on warning\n  $ event-monitor closeout --provisional\n  $ event-monitor closeout --schedule --html /reports`,
+    )
     .description('close out a day: checks, reports, alerts (default: yesterday in MONITOR_TIMEZONE)')
     .option('--date <YYYY-MM-DD>', 'the day to close out (a past day)', (v) => {
       if (!isCalendarDate(v)) throw new InvalidArgumentError('use YYYY-MM-DD, a day that exists');
@@ -170,6 +179,10 @@ export function buildProgram(): Command {
     .command('config')
     .description("the monitor's configuration")
     .command('check')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ event-monitor config check\n  $ MONITOR_CONFIG_FILE=monitor.yaml event-monitor config check`,
+    )
     .description(
       'validate the environment, the monitoring config (MONITOR_CONFIG_FILE) and the tracking plan without connecting to anything; one line per problem, exit 2',
     )
@@ -185,12 +198,17 @@ export function buildProgram(): Command {
   const plan = program.command('plan').description('the tracking plan: what each event must carry');
   plan
     .command('check <file>')
+    .addHelpText('after', `\nExamples:\n  $ event-monitor plan check config/tracking-plan.yml`)
     .description('validate a tracking plan (YAML or JSON) without starting anything; one line per problem')
     .action((file: string) => {
       process.stdout.write(planCheck(file));
     });
   plan
     .command('infer <paths...>')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ event-monitor plan infer --plan-version 2025-03 ../shared/data/puffy > plan.yml`,
+    )
     .description('draft a plan from CSV exports (files or folders) that their events satisfy; YAML on stdout')
     .option(
       '--plan-version <version>',
@@ -209,6 +227,10 @@ export function buildProgram(): Command {
 
   program
     .command('intraday')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ event-monitor intraday --date 2025-03-07 --at 11:20 --text\n  $ event-monitor intraday --schedule`,
+    )
     .description('the day so far, as of an event time, against the same hours of its baseline days')
     .option('--date <YYYY-MM-DD>', 'the day to judge', (v) => {
       if (!isCalendarDate(v)) throw new InvalidArgumentError('use YYYY-MM-DD, a day that exists');
@@ -271,6 +293,10 @@ export function buildProgram(): Command {
   const CHECK_NAMES: readonly string[] = [...CHECK_IDS, ...INTRADAY_CHECKS];
   program
     .command('feedback')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ event-monitor feedback --date 2025-03-04 --check aov_anomaly --verdict expected --note 'promo'\n  $ event-monitor feedback --stats --days 30`,
+    )
     .description(
       "say what an alert was: incident or expected keep the day out of the check's baselines, false_positive counts against the check",
     )
@@ -326,6 +352,10 @@ export function buildProgram(): Command {
   };
   dlq
     .command('summary')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ event-monitor dlq summary --since 24h\n  $ event-monitor dlq summary --since 24h --show-values ./dead-letters.jsonl`,
+    )
     .description(
       'what the dead-letter topic holds: counts by reason, day and source partition (never values)',
     )
@@ -348,6 +378,10 @@ export function buildProgram(): Command {
     });
   dlq
     .command('replay')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ event-monitor dlq replay --reason contract_violation --dry-run\n  $ event-monitor dlq replay --reason contract_violation --since 24h`,
+    )
     .description(
       'put dead letters back through validation into their days, exactly once each; what still fails is dead-lettered again with its new reason',
     )
@@ -374,6 +408,10 @@ export function buildProgram(): Command {
 
   program
     .command('replay')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ event-monitor replay ../shared/data/puffy\n  $ event-monitor replay --format avro --rate 2000 ../shared/data/puffy`,
+    )
     .description('send CSV exports (files or folders; .csv, .csv.gz) through the events topic')
     .argument('<paths...>', 'CSV files or folders of them')
     .option('--format <format>', 'json, or avro (Confluent wire format through the schema registry)', 'json')

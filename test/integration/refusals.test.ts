@@ -174,6 +174,28 @@ describe('command-line conventions', () => {
     expect(lines[0]).toContain(says);
   });
 
+  it.each([
+    ['consume'],
+    ['topics', 'ensure'],
+    ['closeout'],
+    ['config', 'check'],
+    ['plan', 'check'],
+    ['plan', 'infer'],
+    ['intraday'],
+    ['feedback'],
+    ['dlq', 'summary'],
+    ['dlq', 'replay'],
+    ['replay'],
+  ])(
+    '%s --help shows examples, the global options, the environment and the exit codes',
+    async (...command) => {
+      const run = await runCli([...command, '--help'], space.env);
+      expect(run.code).toBe(0);
+      for (const part of ['Examples:', '--namespace', 'Environment:', 'Exit codes:'])
+        expect(run.output).toContain(part);
+    },
+  );
+
   it('a verdict (1) and a runtime failure (3) exit differently', async () => {
     const verdict = await runCli(['closeout', '--date', DAY, '--fail-on', 'warning'], space.env);
     expect(verdict.code).toBe(1);
