@@ -556,6 +556,7 @@ const prometheusService = (): ServiceDefinition => {
     launch() {
       const bin = which('prometheus');
       if (!bin) throw new StackError('prometheus: not found: install it with `apt-get install prometheus`');
+      mkdirSync(home, { recursive: true });
       mkdirSync(PROMETHEUS_TARGETS_DIR, { recursive: true });
       writeFileSync(configFile, localPrometheusConfig());
       return startDetached('prometheus', bin, [
