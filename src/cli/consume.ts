@@ -2,7 +2,7 @@
  * `event-monitor consume`: the streaming monitor. Wires Kafka → decode →
  * validate → per-day Redis state, and serves /metrics.
  */
-import { type Kafka, Partitioners } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BatchProcessor } from '../ingest/batch-processor.ts';
 import type { IngestObserver } from '../ingest/ports.ts';
@@ -15,11 +15,11 @@ import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
 import { REJECT_REASONS } from '../outcome.ts';
 import { startConsumer } from '../source/consumer.ts';
-import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, KafkaDeadLetterSink } from '../source/dead-letter.ts';
+import { type DeadLetterWriteError, KafkaDeadLetterSink } from '../source/dead-letter.ts';
 import { MessageDecoder } from '../source/decode.ts';
 import { deadLetterTopicOf } from '../source/kafka.ts';
 import type { DeadLetterSink } from '../source/messages.ts';
-import { ensureTopics, topicConfig } from '../source/topics.ts';
+import { ensureTopics, maxMessageBytesOf } from '../source/topics.ts';
 import type { DayStore } from '../state/day-store.ts';
 import { createRedis } from '../state/redis.ts';
 import { EventValidator } from '../validation/event.ts';
@@ -48,6 +48,27 @@ export function processorOf(
     ...(observer ? { observer } : {}),
     ...(guard ? { guard } : {}),
     log: ctx.log,
+  });
+}
+
+/**
+ * The dead-letter sink as configured: batches cut to the dead-letter topic's
+ * own limit, a refused batch logged (and counted, by `onOwnFault`).
+ */
+export async function deadLetterSinkOf(
+  ctx: Context,
+  producer: Producer,
+  onOwnFault?: (err: DeadLetterWriteError) => void,
+): Promise<KafkaDeadLetterSink> {
+  return new KafkaDeadLetterSink(producer, {
+    maxBatchBytes: await maxMessageBytesOf(kafkaOf(ctx), deadLetterTopicOf(ctx.topic)),
+    onOwnFault: (err) => {
+      onOwnFault?.(err);
+      ctx.log.error(
+        { err: err.message },
+        'a dead-letter batch was refused; its records written as coordinates',
+      );
+    },
   });
 }
 
@@ -93,16 +114,7 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
   const processor = processorOf(
     ctx,
     state,
-    new KafkaDeadLetterSink(producer, {
-      maxBatchBytes: await deadLetterLimit(kafka, topic, log),
-      onOwnFault: (err) => {
-        metrics.errors.inc({ namespace, system: err.system });
-        log.error(
-          { err: err.message },
-          'a dead-letter batch was refused; its records written as coordinates',
-        );
-      },
-    }),
+    await deadLetterSinkOf(ctx, producer, (err) => metrics.errors.inc({ namespace, system: err.system })),
     ingestObserver(
       metrics,
       namespace,
@@ -151,21 +163,6 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
   const s = consumer.stats();
   log.info({ ...s }, 'consumer exited');
   return 0;
-}
-
-/** The dead-letter topic's `max.message.bytes`, or Kafka's default when it cannot be read. */
-async function deadLetterLimit(kafka: Kafka, topic: string, log: Context['log']): Promise<number> {
-  const value = await topicConfig(kafka, deadLetterTopicOf(topic), 'max.message.bytes').catch(
-    (err: Error) => {
-      log.warn(
-        { err: err.name },
-        "the dead-letter topic's max.message.bytes could not be read; assuming Kafka's default",
-      );
-      return undefined;
-    },
-  );
-  const bytes = Number(value);
-  return Number.isInteger(bytes) && bytes > 0 ? bytes : KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
 }
 
 /** Every channel name the rules can produce: label values of the channel gauge. */

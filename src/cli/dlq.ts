@@ -6,13 +6,13 @@ import { writeFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { failureKind, isRetriable } from '../errors.ts';
 import { DeadLetterReplayer, replayTargetOf } from '../ingest/dead-letter-replay.ts';
-import { DLQ_HEADERS, KafkaDeadLetterSink } from '../source/dead-letter.ts';
+import { DLQ_HEADERS } from '../source/dead-letter.ts';
 import { readDeadLetters } from '../source/dlq-reader.ts';
 import { DlqSummarizer, type DlqSummary } from '../source/dlq-summary.ts';
 import { DeadLetterValueFile } from '../source/dlq-values.ts';
 import { deadLetterTopicOf } from '../source/kafka.ts';
 import { createRedis } from '../state/redis.ts';
-import { processorOf } from './consume.ts';
+import { deadLetterSinkOf, processorOf } from './consume.ts';
 import { type Context, kafkaOf, stateOf } from './context.ts';
 
 export interface DlqSummaryOptions {
@@ -124,7 +124,7 @@ export async function dlqReplay(ctx: Context, o: DlqReplayOptions): Promise<DlqR
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const state = stateOf(ctx, redis);
-  const replayer = new DeadLetterReplayer(processorOf(ctx, state, new KafkaDeadLetterSink(producer)));
+  const replayer = new DeadLetterReplayer(processorOf(ctx, state, await deadLetterSinkOf(ctx, producer)));
   const result: DlqReplayResult = {
     topic,
     read: 0,

@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isCalendarDate } from '../calendar/calendar-date.ts';
+import type { Severity } from '../closeout/checks/declaration.ts';
 import { CHECK_IDS } from '../closeout/checks/registry.ts';
 import { ConfigError } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
@@ -145,12 +146,12 @@ export function buildProgram(): Command {
         html?: string;
         schedule?: boolean | string;
       }) => {
-        const levels = new Map([
+        const levels = new Map<string, Severity | 'never'>([
           ['critical', 'CRITICAL'],
           ['warning', 'WARNING'],
           ['never', 'never'],
-        ] as const);
-        const failOn = levels.get(opts.failOn.toLowerCase() as 'critical');
+        ]);
+        const failOn = levels.get(opts.failOn.toLowerCase());
         if (!failOn) throw new UsageError(`--fail-on must be critical, warning or never, not ${opts.failOn}`);
         const c = ctx();
         if (opts.schedule) {
@@ -368,7 +369,8 @@ export function buildProgram(): Command {
     )
     .action(async (opts: { since?: number; from?: number; json?: string; showValues?: string }) => {
       const fromMs = startOf(opts);
-      if (opts.showValues === '-' || opts.showValues?.startsWith('/dev/'))
+      // "-" would be a file of that name; anything else that is not a regular file the value file refuses
+      if (opts.showValues === '-')
         throw new UsageError('--show-values writes to a regular file, never to a terminal, pipe or device');
       await dlqSummary(ctx(), {
         ...(fromMs !== undefined ? { fromMs } : {}),

@@ -16,6 +16,7 @@ import { CompressionTypes, type Message, type Producer } from 'kafkajs';
 import { DependencyUnavailableError, MonitorError } from '../errors.ts';
 import { deadLetterTopicOf } from './kafka.ts';
 import type { DeadLetter, DeadLetterSink, IncomingMessage } from './messages.ts';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './topics.ts';
 
 export const DLQ_HEADERS = {
   reason: 'x-em-reject-reason',
@@ -47,9 +48,6 @@ const MAX_HEADER_VIOLATIONS = 20;
 /** What Kafka adds around each record and each batch, generously: the cut leaves this much room. */
 const RECORD_OVERHEAD_BYTES = 64;
 const BATCH_OVERHEAD_BYTES = 1024;
-
-/** The broker's default `max.message.bytes`: assumed when the topic's own cannot be read. */
-export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 
 /**
  * Kafka error types that say the record itself cannot be written (the broker

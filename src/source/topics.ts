@@ -91,6 +91,18 @@ function retriable(err: unknown): boolean {
 // kafkajs's ES module face does not export ConfigResourceTypes by name (its index spreads the errors object)
 const TOPIC_RESOURCE = 2 as ConfigResourceTypes; // ConfigResourceTypes.TOPIC
 
+/**
+ * The largest record batch a topic takes (`max.message.bytes`), or Kafka's
+ * default when the broker does not say (no such topic, no right to describe it).
+ */
+export async function maxMessageBytesOf(kafka: Kafka, topic: string): Promise<number> {
+  const bytes = Number(await topicConfig(kafka, topic, 'max.message.bytes').catch(() => undefined));
+  return Number.isInteger(bytes) && bytes > 0 ? bytes : KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+}
+
+/** The broker's default `max.message.bytes`. */
+export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
 /** One setting of a topic as the broker reports it (its default included); undefined if not reported. */
 export async function topicConfig(kafka: Kafka, topic: string, name: string): Promise<string | undefined> {
   const admin = kafka.admin();

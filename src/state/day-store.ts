@@ -258,11 +258,19 @@ export class DayStore {
     );
     const degraded = outcomes.flat();
     if (degraded.length > 0) {
-      // a note beside the day's counters: the close-out says the day was written without its replicas
+      // A note beside the day's counters, for the close-out to say the day was written without its
+      // replicas. Outside the atomic apply: a crash between the two may count a batch twice, which
+      // only says so louder; the expiry is the day's, as the apply sets it.
+      const ttl = this.options.ttlDays * 86_400;
       await allSettledOrThrow(
-        degraded.map((day) =>
-          this.redis.hincrby(this.keys.dayKey(day, 'counters'), scalarField('batchesWithoutReplica'), 1),
-        ),
+        degraded.map((day) => {
+          const key = this.keys.dayKey(day, 'counters');
+          return this.redis
+            .multi()
+            .hincrby(key, scalarField('batchesWithoutReplica'), 1)
+            .expire(key, ttl)
+            .exec();
+        }),
       );
     }
     return degraded;

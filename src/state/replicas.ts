@@ -8,10 +8,11 @@
  * to survive the loss of any one node; this keeps the monitor's.
  */
 import type { Redis } from 'ioredis';
+import type { Env } from '../config/env.ts';
 import { DependencyUnavailableError } from '../errors.ts';
 import { isCluster, type RedisClient } from './redis.ts';
 
-export type ReplicaPolicy = 'available' | 'strict';
+export type ReplicaPolicy = Env['REDIS_REPLICA_POLICY'];
 
 export interface ReplicaOptions {
   /** Replicas that must hold a batch's writes (0: no WAIT at all). */
