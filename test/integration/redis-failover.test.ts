@@ -101,6 +101,20 @@ async function dayEvents(s: TestSpace, day: string) {
 const explain = (p: MonitorProcess) => (err: Error) => {
   throw new Error(`${err.message}\nconsumer output (tail):\n${p.output().slice(-6_000)}`);
 };
+/** Until the state holds `n` events in all: what was produced so far, applied. */
+const untilTotal = (s: TestSpace, n: number, p: MonitorProcess, timeoutMs: number) =>
+  eventually(
+    () => totalEvents(s.namespace, connect),
+    (total) => total === n,
+    timeoutMs,
+  ).catch(explain(p));
+/** Until DAY's first events are applied (with WAIT, before the replicas are waited for). */
+const untilDayStarted = (s: TestSpace, p: MonitorProcess) =>
+  eventually(
+    () => dayEvents(s, DAY),
+    (n) => n > 0,
+    120_000,
+  ).catch(explain(p));
 
 describe('a Redis Cluster master lost mid-stream', () => {
   it(
@@ -110,28 +124,16 @@ describe('a Redis Cluster master lost mid-stream', () => {
       const feed = phasedReplay(s, [through(2), through(5)]);
       const produced = await feed.reached(0);
       const c = consumer(s);
-      await eventually(
-        () => totalEvents(s.namespace, connect),
-        (n) => n === produced,
-        120_000,
-      ).catch(explain(c));
+      await untilTotal(s, produced, c, 120_000);
       feed.release(0);
-      await eventually(
-        () => dayEvents(s, DAY),
-        (n) => n > 0,
-        120_000,
-      ).catch(explain(c));
+      await untilDayStarted(s, c);
       const master = await cluster.masterOfDay(s.namespace, DAY);
       cluster.signal(master, 'SIGKILL');
       await cluster.failedOver(master);
       await cluster.rejoin(master);
       feed.release(1);
       await feed.done;
-      await eventually(
-        () => totalEvents(s.namespace, connect),
-        (n) => n === EXPECTED_TOTAL,
-        150_000,
-      ).catch(explain(c));
+      await untilTotal(s, EXPECTED_TOTAL, c, 150_000);
       expect(await stateFigures(s.namespace, connect)).toEqual(expectedFigures());
       expect(c.child.exitCode).toBeNull(); // it recovered by itself
       c.kill('SIGTERM');
@@ -151,11 +153,7 @@ describe('a Redis Cluster master lost mid-stream', () => {
     const feed = phasedReplay(s, [through(2), through(5)]);
     const produced = await feed.reached(0);
     const first = consumer(s, { REDIS_MIN_REPLICAS: minReplicas, KAFKA_COMMIT_INTERVAL_MS: '100' });
-    await eventually(
-      () => totalEvents(s.namespace, connect),
-      (n) => n === produced,
-      120_000,
-    ).catch(explain(first));
+    await untilTotal(s, produced, first, 120_000);
     const master = await cluster.masterOfDay(s.namespace, DAY);
     paused = await cluster.replicaOf(master);
     cluster.signal(paused, 'SIGSTOP');
@@ -227,21 +225,13 @@ describe('a Redis Cluster master lost for good', () => {
     const produced = await feed.reached(0);
     const env = { REDIS_REPLICA_POLICY: policy, REDIS_REPLICA_GRACE_MS: GRACE_MS };
     const first = consumer(s, env);
-    await eventually(
-      () => totalEvents(s.namespace, connect),
-      (n) => n === produced,
-      120_000,
-    ).catch(explain(first));
+    await untilTotal(s, produced, first, 120_000);
     const master = await cluster.masterOfDay(s.namespace, DAY);
     cluster.signal(master, 'SIGKILL');
     await cluster.failedOver(master);
     feed.release(0);
     // DAY's first events are applied (before WAIT, under either policy): the consumer dies mid-stream
-    await eventually(
-      () => dayEvents(s, DAY),
-      (n) => n > 0,
-      120_000,
-    ).catch(explain(first));
+    await untilDayStarted(s, first);
     first.kill('SIGKILL');
     await first.exited;
     feed.release(1);
@@ -254,11 +244,7 @@ describe('a Redis Cluster master lost for good', () => {
       const s = await space('lost-available');
       const { feed, second } = await loseTheDaysMaster(s, 'available');
       await feed.done;
-      await eventually(
-        () => totalEvents(s.namespace, connect),
-        (n) => n === EXPECTED_TOTAL,
-        180_000,
-      ).catch(explain(second));
+      await untilTotal(s, EXPECTED_TOTAL, second, 180_000);
       expect(await stateFigures(s.namespace, connect)).toEqual(expectedFigures());
 
       // what RedisRedundancyLost compares (its rule is promtool-tested): a shard below the requirement
@@ -311,11 +297,7 @@ describe('a Redis Cluster master lost for good', () => {
       expect(await totalEvents(s.namespace, connect)).toBeLessThan(EXPECTED_TOTAL);
       // the lost node comes back as a replica: the stream resumes, and every count is exact
       await cluster.repair();
-      await eventually(
-        () => totalEvents(s.namespace, connect),
-        (n) => n === EXPECTED_TOTAL,
-        180_000,
-      ).catch(explain(second));
+      await untilTotal(s, EXPECTED_TOTAL, second, 180_000);
       expect(await stateFigures(s.namespace, connect)).toEqual(expectedFigures());
     },
     FAILOVER_TEST_TIMEOUT_MS,
