@@ -3,11 +3,16 @@
  * real 14-day export through Kafka into a fresh namespace, consumes it until
  * idle, closes out every day in order, and prints what the monitor found.
  *
- *   npm run demo [-- --format avro] [-- --redis-cluster] [-- --data DIR] [-- --reports DIR]
+ *   npm run demo [-- --format segment|shopify-web-pixels|snowplow|avro] [-- --redis-cluster] [-- --data DIR] [-- --reports DIR]
+ *
+ * --format segment (or shopify-web-pixels, snowplow) converts every row of the
+ * export into that source format's event and configures the monitor with
+ * that format alone (source.format), on top of MONITOR_CONFIG_FILE if set.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { closeoutDepsOf } from '../src/cli/closeout.ts';
 import { consume } from '../src/cli/consume.ts';
 import { createContext, stateOf } from '../src/cli/context.ts';
@@ -17,6 +22,7 @@ import { writeHtmlReports } from '../src/closeout/html/write-html.ts';
 import type { Report } from '../src/closeout/report.ts';
 import { compactReport, summaryTable, textReport } from '../src/closeout/text-report.ts';
 import { ConfigError } from '../src/config/env.ts';
+import { EVENT_FORMAT_NAMES, type EventFormatName } from '../src/config/formats/index.ts';
 import { listCsvFiles, readCsvEvents } from '../src/replay/csv-events.ts';
 import { createRedis } from '../src/state/redis.ts';
 import {
@@ -30,7 +36,11 @@ import {
 
 const program = new Command('demo')
   .description('replay the real export through the monitor and close out every day')
-  .option('--format <format>', 'json or avro', 'json')
+  .option(
+    '--format <format>',
+    `json or avro (the export's own columns), or a source format: ${EVENT_FORMAT_NAMES.filter((f) => f !== 'flat').join(', ')}`,
+    'json',
+  )
   .option('--data <dir>', 'CSV exports to replay', resolve(REPO_ROOT, '..', 'shared', 'data', 'puffy'))
   .option('--reports <dir>', 'where to write the JSON and text reports', join(REPO_ROOT, 'reports'))
   .option('--namespace <ns>', 'namespace to use (default: a fresh one)')
@@ -48,8 +58,11 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 const step = (n: number, text: string) => say(`\n[${n}/5] ${text}`);
 
 async function main(): Promise<number> {
-  if (opts.format !== 'json' && opts.format !== 'avro') {
-    console.error(`demo: --format must be json or avro, not ${opts.format}`);
+  const sourceFormat = EVENT_FORMAT_NAMES.find((f) => f === opts.format);
+  if (opts.format !== 'json' && opts.format !== 'avro' && sourceFormat === undefined) {
+    console.error(
+      `demo: --format must be json, avro or one of ${EVENT_FORMAT_NAMES.join(', ')}, not ${opts.format}`,
+    );
     return 2;
   }
   if (!existsSync(opts.data)) {
@@ -68,7 +81,7 @@ async function main(): Promise<number> {
 
   const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const namespace = opts.namespace ?? `demo-${stamp}`;
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...stackEnv(),
     MONITOR_NAMESPACE: namespace,
@@ -78,11 +91,14 @@ async function main(): Promise<number> {
     PROMETHEUS_FILE_SD_DIR: PROMETHEUS_TARGETS_DIR,
     ...(cluster ? { REDIS_CLUSTER_NODES: cluster } : {}),
   };
+  const as: EventFormatName = sourceFormat ?? 'flat';
+  if (as !== 'flat') env.MONITOR_CONFIG_FILE = configWithFormat(env.MONITOR_CONFIG_FILE, as, namespace);
   Object.assign(process.env, env);
   const ctx = createContext({}, env);
 
-  step(2, `Replaying the export into topic ${ctx.topic} as ${opts.format} (namespace ${namespace})`);
-  const replayed = await replayCommand(ctx, [opts.data], { format: opts.format });
+  const framing = opts.format === 'avro' ? 'avro' : 'json';
+  step(2, `Replaying the export into topic ${ctx.topic} as ${as} ${framing} (namespace ${namespace})`);
+  const replayed = await replayCommand(ctx, [opts.data], { format: framing, as });
 
   step(3, 'Consuming until caught up: validate, fold into per-day Redis state, exactly once');
   const consumeStarted = Date.now();
@@ -122,6 +138,19 @@ Where to look next:
   Redis state    redis-cli ${cluster ? '-c -p 17001 ' : ''}--scan --pattern 'em:{${namespace}:*'${cluster ? ' (one node of the cluster; each holds its slots)' : ''}
 Stop the stack with: npm run stack:down`);
   return 0;
+}
+
+/** A config file that is the user's (if any) with source.format set: the one setting a shop of that format needs. */
+function configWithFormat(userFile: string | undefined, format: EventFormatName, namespace: string): string {
+  const base = userFile
+    ? ((parseYaml(readFileSync(userFile, 'utf8')) as Record<string, unknown> | null) ?? {})
+    : {};
+  const source = { ...((base.source as Record<string, unknown> | undefined) ?? {}), format };
+  const dir = join(opts.reports, namespace);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'monitor.yaml');
+  writeFileSync(file, toYaml({ ...base, source }));
+  return file;
 }
 
 /** The days the export covers, from the timestamps of its rows. */

@@ -24,6 +24,8 @@ export const SCALAR_COUNTERS = [
   'sessionStragglers',
   /** Batches written while a shard had fewer Redis replicas than required (a node lost, `available` policy). */
   'batchesWithoutReplica',
+  /** Events delivered again with an event id the day already counted (a producer's retry): counted nowhere else. */
+  'duplicateEvents',
 ] as const;
 
 /** Counts per name. */
@@ -52,6 +54,10 @@ export const COUNTER_FAMILIES = [
   'nullClientDevices',
   /** Expected fields missing, by typeFieldKey(event type, field): which events lost a field. */
   'missingFieldTypes',
+  /** Events by the funnel role their name plays (pageView, addToCart, checkoutStarted, purchase). */
+  'roleEvents',
+  /** Purchase revenue in cents by currency code ("unknown" where neither the event nor the config says). */
+  'currencyRevenueCents',
 ] as const;
 
 export type ScalarCounter = (typeof SCALAR_COUNTERS)[number];

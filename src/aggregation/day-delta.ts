@@ -3,6 +3,7 @@
  * written once per day per batch instead of once per event. Pure: no I/O.
  */
 import { DayResolver } from '../calendar/day-resolver.ts';
+import type { EventRole } from '../config/formats/index.ts';
 import type { TrafficRules } from '../config/monitor-config.ts';
 import type { RejectReason } from '../outcome.ts';
 import type { AcceptedEvent } from '../validation/event.ts';
@@ -13,13 +14,17 @@ import { classifyDevice } from './device.ts';
 import { IntradayTally, MISSING_EVENT_TYPE, OTHER_EVENT_TYPE, slotOfMinute } from './intraday.ts';
 import { type Coordinate, ViolationTallies } from './violations.ts';
 
-/** Event name → funnel stage. A Map: event names are sender text, and may be `constructor` or `__proto__`. */
-export const FUNNEL_STAGES: ReadonlyMap<string, 'atc' | 'checkout' | 'purchase'> = new Map([
-  ['product_added_to_cart', 'atc'],
-  ['checkout_started', 'checkout'],
-  ['checkout_completed', 'purchase'],
-] as const);
+/** Funnel role → the stage whose clients it counts (page views are no stage). */
+const FUNNEL_STAGES = {
+  pageView: undefined,
+  addToCart: 'atc',
+  checkoutStarted: 'checkout',
+  purchase: 'purchase',
+} as const satisfies Record<EventRole, FunnelStage | undefined>;
 export type FunnelStage = 'atc' | 'checkout' | 'purchase';
+
+/** The currency of purchases that carry none, where the config names none either. */
+export const UNKNOWN_CURRENCY = 'unknown';
 
 type SessionRules = Pick<TrafficRules, 'excludeBots' | 'sessionGapMinutes'>;
 const DEFAULT_SESSION_RULES: SessionRules = { excludeBots: true, sessionGapMinutes: 30 };
@@ -58,6 +63,8 @@ export class DayDelta {
   };
   /** Tracking-plan violations of marked and rejected events. */
   readonly violations = new ViolationTallies();
+  /** Event ids of the events counted here, each once: the apply refuses the slice if the day already holds one. */
+  readonly eventIds: string[] = [];
   accepted = 0;
   rejected = 0;
 
@@ -77,7 +84,9 @@ export class DayDelta {
     if (e.contract && at) this.violations.add(e.contract.eventName, e.contract.violations, e.tsMs, at);
     this.accepted++;
     c.events++;
+    if (e.eventId !== null) this.eventIds.push(e.eventId);
     if (e.eventName !== null) bump(c.eventNames, e.eventName);
+    if (e.role !== null) bump(c.roleEvents, e.role);
     const eventType = eventTypeOf(e);
     const device = classifyDevice(e.userAgent);
     if (e.clientId === null) {
@@ -98,6 +107,7 @@ export class DayDelta {
     if (e.purchase) {
       c.purchases++;
       c.revenueCents += e.purchase.revenueCents;
+      bump(c.currencyRevenueCents, e.purchase.currency ?? UNKNOWN_CURRENCY, e.purchase.revenueCents);
       if (e.purchase.transactionId !== null) {
         this.transactions.push([e.purchase.transactionId, e.tsMs, e.purchase.revenueCents]);
       } else c.revenueDedupCents += e.purchase.revenueCents;
@@ -111,9 +121,9 @@ export class DayDelta {
     }
 
     if (e.clientId !== null && !(bot && this.traffic.excludeBots)) {
-      const stage = e.eventName === null ? undefined : FUNNEL_STAGES.get(e.eventName);
+      const stage = e.role === null ? undefined : FUNNEL_STAGES[e.role];
       if (stage) this.funnel[stage].add(e.clientId);
-      const pageView = e.eventName === 'page_viewed' ? 1 : 0;
+      const pageView = e.role === 'pageView' ? 1 : 0;
       const seen = this.clients.get(e.clientId);
       if (!seen) {
         this.clients.set(e.clientId, {
@@ -131,6 +141,15 @@ export class DayDelta {
         seen.visits.push(e.tsMs, pageView);
       }
     }
+  }
+
+  /**
+   * An event whose id the day already counted (a producer's retry): accepted,
+   * counted as a duplicate and nowhere else.
+   */
+  addDuplicate() {
+    this.accepted++;
+    this.counters.duplicateEvents++;
   }
 
   addRejected(reason: RejectReason) {

@@ -38,8 +38,9 @@ export function processorOf(
   const { config } = ctx;
   return new BatchProcessor({
     namespace: ctx.namespace,
-    decoder: new MessageDecoder(registryOf(ctx), config.ingest.maxMessageBytes),
-    validator: new EventValidator(config.ingest, ctx.plan),
+    decoder: new MessageDecoder(registryOf(ctx), config.ingest.maxMessageBytes, config.source.payload),
+    validator: new EventValidator(config.ingest, ctx.plan, config.source),
+    dedupeEventIds: config.source.eventIdWindowHours > 0,
     days: ctx.days,
     state,
     channels: config.channels,

@@ -35,9 +35,12 @@ export function createContext(overrides: Overrides = {}, source: NodeJS.ProcessE
   if (overrides.topic) merged.KAFKA_TOPIC = overrides.topic;
   const env = loadEnv(merged);
   const config = loadMonitorConfig(env.MONITOR_CONFIG_FILE, { checkIds: CHECK_IDS });
-  const plan = config.trackingPlan.enabled
-    ? TrackingPlan.load(env.TRACKING_PLAN_FILE ?? config.trackingPlan.file ?? DEFAULT_PLAN_FILE)
-    : null;
+  // the plan in config/ is the flat export's; a shop streaming another format brings its own
+  const planFile =
+    env.TRACKING_PLAN_FILE ??
+    config.trackingPlan.file ??
+    (config.source.format === 'flat' ? DEFAULT_PLAN_FILE : undefined);
+  const plan = config.trackingPlan.enabled && planFile !== undefined ? TrackingPlan.load(planFile) : null;
   return {
     plan,
     env,
@@ -75,5 +78,6 @@ export function stateOf(ctx: Context, redis: RedisClient = createRedis(ctx.env))
     replicaPolicy: ctx.env.REDIS_REPLICA_POLICY,
     replicaGraceMs: ctx.env.REDIS_REPLICA_GRACE_MS,
     maxShapes: ctx.config.ingest.maxShapes,
+    eventIdWindowHours: ctx.config.source.eventIdWindowHours,
   });
 }

@@ -10,6 +10,7 @@ import { isCalendarDate } from '../calendar/calendar-date.ts';
 import type { Severity } from '../closeout/checks/declaration.ts';
 import { CHECK_IDS } from '../closeout/checks/registry.ts';
 import { ConfigError } from '../config/env.ts';
+import { EVENT_FORMAT_NAMES } from '../config/formats/index.ts';
 import { UsageError } from '../errors.ts';
 import { INTRADAY_CHECKS } from '../intraday/evaluate.ts';
 import { REJECT_REASONS } from '../outcome.ts';
@@ -412,21 +413,36 @@ export function buildProgram(): Command {
     .command('replay')
     .addHelpText(
       'after',
-      `\nExamples:\n  $ event-monitor replay ../shared/data/puffy\n  $ event-monitor replay --format avro --rate 2000 ../shared/data/puffy`,
+      `\nExamples:\n  $ event-monitor replay ../shared/data/puffy\n  $ event-monitor replay --as segment ../shared/data/puffy\n  $ event-monitor replay --format avro --rate 2000 ../shared/data/puffy`,
     )
     .description('send CSV exports (files or folders; .csv, .csv.gz) through the events topic')
     .argument('<paths...>', 'CSV files or folders of them')
     .option('--format <format>', 'json, or avro (Confluent wire format through the schema registry)', 'json')
+    .option(
+      '--as <source-format>',
+      `convert each row into this source format first: ${EVENT_FORMAT_NAMES.join(', ')} (default: source.format of the config)`,
+    )
     .option('--rate <events-per-second>', 'throttle sending', positiveInt('--rate'))
     .option('--skip <rows>', 'pass over the first rows (resume a replay that stopped)', positiveInt('--skip'))
     .option('--limit <rows>', 'send at most this many rows', positiveInt('--limit'))
     .action(
-      async (paths: string[], opts: { format: string; rate?: number; skip?: number; limit?: number }) => {
+      async (
+        paths: string[],
+        opts: { format: string; as?: string; rate?: number; skip?: number; limit?: number },
+      ) => {
         if (opts.format !== 'json' && opts.format !== 'avro') {
           throw new UsageError(`--format must be json or avro, not ${opts.format}`);
         }
+        const as = opts.as === undefined ? undefined : EVENT_FORMAT_NAMES.find((f) => f === opts.as);
+        if (opts.as !== undefined && as === undefined) {
+          throw new UsageError(`--as must be one of ${EVENT_FORMAT_NAMES.join(', ')}, not ${opts.as}`);
+        }
+        if (opts.format === 'avro' && as !== undefined && as !== 'flat') {
+          throw new UsageError(`--format avro sends the export's own columns; --as ${as} goes as json`);
+        }
         const summary = await replayCommand(ctx(), paths, {
           format: opts.format,
+          ...(as ? { as } : {}),
           ...(opts.rate ? { rate: opts.rate } : {}),
           ...(opts.skip ? { skip: opts.skip } : {}),
           ...(opts.limit ? { limit: opts.limit } : {}),

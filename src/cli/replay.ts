@@ -3,11 +3,14 @@
  * on a terminal and one summary line otherwise.
  */
 import { SingleBar } from 'cli-progress';
+import { EVENT_FORMATS, type EventFormatName } from '../config/formats/index.ts';
 import { countRows, type ReplayFormat, type ReplaySummary, replay } from '../replay/replay.ts';
 import { type Context, kafkaOf, registryOf } from './context.ts';
 
 export interface ReplayCliOptions {
   format: ReplayFormat;
+  /** The source format rows are converted into; default: the configured source.format. */
+  as?: EventFormatName;
   rate?: number;
   skip?: number;
   limit?: number;
@@ -19,9 +22,12 @@ export async function replayCommand(
   paths: string[],
   o: ReplayCliOptions,
 ): Promise<ReplaySummary> {
+  // the export is flat whatever it is converted into: its client id column and the flat aliases key the messages
+  const aliases =
+    ctx.config.source.format === 'flat' ? ctx.config.ingest.fieldAliases : EVENT_FORMATS.flat.fieldAliases;
   const clientIdFields = [
     'client_id',
-    ...Object.entries(ctx.config.ingest.fieldAliases)
+    ...Object.entries(aliases)
       .filter(([, canonical]) => canonical === 'client_id')
       .map(([alias]) => alias),
   ];
@@ -44,6 +50,7 @@ export async function replayCommand(
     topic: ctx.topic,
     paths,
     format: o.format,
+    as: o.as ?? ctx.config.source.format,
     ...(o.format === 'avro' ? { registry: registryOf(ctx) } : {}),
     ...(o.rate ? { rate: o.rate } : {}),
     ...(o.skip ? { skip: o.skip } : {}),
@@ -61,7 +68,7 @@ export async function replayCommand(
   bar?.stop();
   if (!o.quiet) {
     console.error(
-      `replay: sent ${summary.sent} events from ${summary.files} files to ${ctx.topic} as ${o.format} in ${summary.seconds.toFixed(1)}s` +
+      `replay: sent ${summary.sent} events from ${summary.files} files to ${ctx.topic} as ${o.as ?? ctx.config.source.format} ${o.format} in ${summary.seconds.toFixed(1)}s` +
         (summary.skipped.length
           ? `; skipped ${summary.skipped.length} unreadable rows`
           : '; no rows skipped'),

@@ -65,6 +65,12 @@ export const DayMetricsSchema = z.object({
   missing_field_types: z.record(z.string(), countMap).optional(),
   /** Batches written while their Redis shard had fewer replicas than configured (optional: older reports). */
   batches_without_replica: z.number().int().optional(),
+  /** Events by the funnel role their name plays: pageView, addToCart, checkoutStarted, purchase (optional: older reports). */
+  role_events: countMap.optional(),
+  /** Events delivered again with an event id the day had counted (counted here only). */
+  duplicate_events: z.number().int().optional(),
+  /** Purchase revenue by ISO currency code ("unknown" where neither event nor config said). */
+  revenue_by_currency: countMap.optional(),
 });
 export type DayMetrics = z.infer<typeof DayMetricsSchema>;
 
@@ -133,6 +139,13 @@ export function dayMetrics(
     null_client_types: recordOf(c.nullClientTypes),
     null_client_devices: recordOf(c.nullClientDevices),
     missing_field_types: missingByType(c),
+    role_events: recordOf(c.roleEvents),
+    duplicate_events: c.duplicateEvents,
+    revenue_by_currency: Object.fromEntries(
+      [...c.currencyRevenueCents]
+        .filter(([, cents]) => cents !== 0)
+        .map(([code, cents]) => [code, cents / 100]),
+    ),
     ...trafficMix(c, events, utmTopSources),
     ...sessionMetrics(c),
   };

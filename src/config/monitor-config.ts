@@ -8,42 +8,78 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CalendarDateSchema } from '../calendar/calendar-date.ts';
 import { ConfigError, formatIssues } from './env.ts';
+import {
+  EVENT_FORMAT_NAMES,
+  EVENT_FORMATS,
+  EVENT_ROLES,
+  type EventFormatName,
+  type EventMapping,
+  FIELD_ROLES,
+  PURCHASE_FIELDS,
+} from './formats/index.ts';
 import { didYouMean } from './suggest.ts';
-
-export const EVENT_NAMES = [
-  'page_viewed',
-  'email_filled_on_popup',
-  'product_added_to_cart',
-  'checkout_started',
-  'checkout_completed',
-] as const;
-
-export const EXPECTED_FIELDS = [
-  'client_id',
-  'page_url',
-  'referrer',
-  'timestamp',
-  'event_name',
-  'event_data',
-  'user_agent',
-] as const;
 
 const isoDate = CalendarDateSchema;
 /** The monitor creates topics that carry 16 MiB; a larger limit could never be met. */
 export const MAX_MESSAGE_BYTES_LIMIT = 16 * 1024 * 1024;
 const share = z.number().min(0).max(1);
 
+/** A JSON Pointer (RFC 6901) into an event: "/context/page/url". */
+const POINTER = /^(\/([^~]|~[01])*)+$/;
+const Pointer = z
+  .string()
+  .regex(
+    POINTER,
+    'not a JSON Pointer: "/" then keys separated by "/" (~0 for ~, ~1 for /), e.g. /context/page/url',
+  );
+/** One pointer or several (the first present wins); null: the role is not read. */
+const Pointers = z
+  .union([Pointer, z.array(Pointer).min(1)])
+  .transform((p) => (typeof p === 'string' ? [p] : p))
+  .nullable()
+  .optional();
+/** A bare top-level name ("client_id") or a JSON Pointer ("/context/page/url"). */
+const FieldName = z.string().min(1);
+
+const shapeOf = <K extends string, S extends z.ZodType>(keys: readonly K[], schema: S) =>
+  Object.fromEntries(keys.map((k) => [k, schema])) as Record<K, S>;
+
+/** Overrides of the format's mapping: only what differs (see config/formats/). */
+const MappingSchema = z.strictObject({
+  fields: z.strictObject(shapeOf(FIELD_ROLES, Pointers)).prefault({}),
+  events: z.strictObject(shapeOf(EVENT_ROLES, z.array(z.string().min(1)).optional())).prefault({}),
+  purchase: z.strictObject(shapeOf(PURCHASE_FIELDS, Pointers)).prefault({}),
+});
+
+const SourceSchema = z.strictObject({
+  /** The shape events arrive in: flat (an export's columns), segment (also RudderStack), shopify-web-pixels, snowplow. */
+  format: z.enum(EVENT_FORMAT_NAMES as [EventFormatName, ...EventFormatName[]]).default('flat'),
+  mapping: MappingSchema.prefault({}),
+  /** ISO 4217 code of purchases that carry none. */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD')
+    .optional(),
+  /**
+   * Where the format has an event id: an event delivered again with the same id
+   * (a producer's retry) within this many hours of its day is counted once.
+   * 0: no deduplication by event id.
+   */
+  eventIdWindowHours: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 35)
+    .default(48),
+});
+
 const IngestSchema = z.strictObject({
-  knownEventNames: z
-    .array(z.string().min(1))
-    .min(1)
-    .default([...EVENT_NAMES]),
-  expectedFields: z
-    .array(z.string().min(1))
-    .min(1)
-    .default([...EXPECTED_FIELDS]),
-  /** alias → canonical field; `clientId` arrives instead of `client_id` from 2025-02-27 in the real export. */
-  fieldAliases: z.record(z.string().min(1), z.string().min(1)).default({ clientId: 'client_id' }),
+  /** Default: the format's event names. */
+  knownEventNames: z.array(z.string().min(1)).min(1).optional(),
+  /** Default: the format's fields. */
+  expectedFields: z.array(FieldName).min(1).optional(),
+  /** alias → canonical top-level field. Default: the format's (flat: `clientId` for `client_id`). */
+  fieldAliases: z.record(z.string().min(1), z.string().min(1)).optional(),
   maxMessageBytes: z
     .number()
     .int()
@@ -114,6 +150,8 @@ const ThresholdValues = z.strictObject({
   minDailyRevenue: z.number().min(0),
   minDailyConversions: count,
   maxDuplicateTransactions: z.number().int().min(0),
+  /** Events delivered again with an already counted event id, above this share of the day's events: WARNING. */
+  maxDuplicateEventShare: share,
   revenueStdThreshold: z.number().positive(),
   aovStdThreshold: z.number().positive(),
   conversionStdThreshold: z.number().positive(),
@@ -149,6 +187,7 @@ export const DEFAULT_THRESHOLDS: z.infer<typeof ThresholdValues> = {
   minDailyRevenue: 10_000,
   minDailyConversions: 10,
   maxDuplicateTransactions: 0,
+  maxDuplicateEventShare: 0.001,
   revenueStdThreshold: 2.5,
   aovStdThreshold: 2.0,
   conversionStdThreshold: 2.5,
@@ -196,7 +235,8 @@ const SnoozeSchema = z.strictObject({
   reason: z.string().min(1),
 });
 
-export const MonitorConfigSchema = z.strictObject({
+const MonitorConfigShape = z.strictObject({
+  source: SourceSchema.prefault({}),
   ingest: IngestSchema.prefault({}),
   channels: ChannelRulesSchema.prefault({}),
   traffic: z
@@ -231,7 +271,7 @@ export const MonitorConfigSchema = z.strictObject({
     .strictObject({
       /** false: no plan, no contract checks. */
       enabled: z.boolean().default(true),
-      /** The plan (YAML or JSON); TRACKING_PLAN_FILE overrides it. Absent: the shop's default plan in config/. */
+      /** The plan (YAML or JSON); TRACKING_PLAN_FILE overrides it. Absent: for the flat format, the plan in config/; for the others, none. */
       file: z.string().min(1).optional(),
       /** Distinct (event, path, rule) violations a day keeps; the rest count as one overflow entry. */
       maxViolationTriples: z.number().int().min(1).max(10_000).default(200),
@@ -292,6 +332,59 @@ export const MonitorConfigSchema = z.strictObject({
       alertTtlHours: z.number().positive().default(24),
     })
     .prefault({}),
+});
+
+/** The format's declaration with the configured overrides applied: what the pipeline reads. */
+export interface ResolvedSource {
+  format: EventFormatName;
+  payload: (typeof EVENT_FORMATS)[EventFormatName]['payload'];
+  mapping: EventMapping;
+  jsonTextFields: readonly string[];
+  shapeObjects: readonly string[];
+  currency: string | null;
+  eventIdWindowHours: number;
+}
+
+function resolveSource(s: z.infer<typeof SourceSchema>): ResolvedSource {
+  const format = EVENT_FORMATS[s.format];
+  const fields = { ...format.mapping.fields } as Record<string, readonly string[] | undefined>;
+  for (const [role, p] of Object.entries(s.mapping.fields)) {
+    if (p === null) delete fields[role];
+    else if (p !== undefined) fields[role] = p;
+  }
+  const purchase = { ...format.mapping.purchase } as Record<string, readonly string[] | undefined>;
+  for (const [field, p] of Object.entries(s.mapping.purchase)) {
+    if (p === null) delete purchase[field];
+    else if (p !== undefined) purchase[field] = p;
+  }
+  const events = { ...format.mapping.events };
+  for (const role of EVENT_ROLES) {
+    const names = s.mapping.events[role];
+    if (names !== undefined) events[role] = names;
+  }
+  return {
+    format: s.format,
+    payload: format.payload,
+    mapping: { fields, events, purchase } as EventMapping,
+    jsonTextFields: format.jsonTextFields,
+    shapeObjects: format.shapeObjects,
+    currency: s.currency ?? null,
+    eventIdWindowHours: s.eventIdWindowHours,
+  };
+}
+
+export const MonitorConfigSchema = MonitorConfigShape.transform((c) => {
+  const format = EVENT_FORMATS[c.source.format];
+  return {
+    ...c,
+    source: resolveSource(c.source),
+    ingest: {
+      ...c.ingest,
+      knownEventNames: c.ingest.knownEventNames ?? [...format.knownEventNames],
+      expectedFields: c.ingest.expectedFields ?? [...format.expectedFields],
+      fieldAliases: c.ingest.fieldAliases ?? { ...format.fieldAliases },
+    },
+  };
 });
 
 export type MonitorConfig = z.infer<typeof MonitorConfigSchema>;

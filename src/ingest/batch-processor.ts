@@ -11,7 +11,6 @@ import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
 import { DependencyUnavailableError, failureKind, isRetriable, systemOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RejectReason } from '../outcome.ts';
-import { decodeJson } from '../source/decode.ts';
 import type { DeadLetterSink, IncomingMessage } from '../source/messages.ts';
 import { encodeDelta } from '../state/counter-codec.ts';
 import type { AcceptedEvent } from '../validation/event.ts';
@@ -58,6 +57,8 @@ export interface BatchProcessorDeps {
   observer?: IngestObserver;
   /** Holds batches instead of dead-lettering the stream when most messages are rejected. */
   guard?: RejectGuard;
+  /** Count an event delivered again with an event id its day already counted once (a producer's retry). */
+  dedupeEventIds?: boolean;
   log?: Logger;
   now?: () => number;
 }
@@ -229,6 +230,9 @@ export class BatchProcessor {
 
     const outcome: BatchOutcome = { accepted: 0, rejected: 0, skipped: 0 };
     let pending = days;
+    // per day: event ids the state already counted (learnt from an apply that refused them)
+    const countedBefore = new Map<string, Set<string>>();
+    const dedupe = this.deps.dedupeEventIds ?? true;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_APPLY_ATTEMPTS) {
         throw new DependencyUnavailableError(
@@ -238,6 +242,7 @@ export class BatchProcessor {
       }
       const deltas = new BatchDeltas(this.deps.traffic, this.minuteOfDay);
       const alreadyApplied = new Map<string, number>(); // per day: messages at or below its watermark
+      const idsFolded = new Map<string, Set<string>>(); // per day: event ids this attempt counted
       if (replayOf && pending.includes(replayOf.day) && lastOffset > (watermarks.get(replayOf.day) ?? -1)) {
         deltas.for(replayOf.day).retractRejected(replayOf.reason, replayOf.planRejectedEvent);
       }
@@ -250,6 +255,16 @@ export class BatchProcessor {
         const delta = deltas.for(s.day);
         // coordinates only for events that broke the plan: they are its samples
         if (s.ok) {
+          const id = dedupe ? s.event.eventId : null;
+          if (id !== null) {
+            const folded = idsFolded.get(s.day) ?? new Set<string>();
+            idsFolded.set(s.day, folded);
+            if (folded.has(id) || countedBefore.get(s.day)?.has(id)) {
+              delta.addDuplicate();
+              continue;
+            }
+            folded.add(id);
+          }
           const at = s.event.contract ? { topic, partition, offset: String(s.offset) } : undefined;
           delta.addAccepted(s.event, s.schemaId, at);
         } else if (s.contract) {
@@ -286,7 +301,14 @@ export class BatchProcessor {
         } else if (r.status === 'already_applied') {
           outcome.skipped += delta.accepted + delta.rejected + (alreadyApplied.get(delta.day) ?? 0);
           this.observer.sliceSkipped();
-        } else retry.push(delta.day);
+        } else {
+          if (r.status === 'events_seen') {
+            const known = countedBefore.get(delta.day) ?? new Set<string>();
+            for (const id of r.eventIds) known.add(id);
+            countedBefore.set(delta.day, known);
+          }
+          retry.push(delta.day);
+        }
       });
       pending = retry;
     }
@@ -405,10 +427,10 @@ export class BatchProcessor {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       const offset = Number(m.offset);
-      // JSON (the common case) decodes synchronously; only wire format may ask the registry.
+      // a plain payload (the common case) decodes synchronously; only wire format may ask the registry.
       const decoded =
         m.value && m.value.length > 0 && m.value[0] !== 0 && m.value.length <= decoder.maxBytes
-          ? decodeJson(m.value)
+          ? decoder.decodePlain(m.value)
           : await decoder.decode(m.value);
       // a message that is not an event belongs to the day of its record timestamp
       if (!decoded.ok) {

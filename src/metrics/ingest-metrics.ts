@@ -24,6 +24,7 @@ export class IngestMetrics {
   readonly purchases: Counter<'namespace'>;
   readonly revenue: Counter<'namespace'>;
   readonly duplicateTransactions: Counter<'namespace'>;
+  readonly duplicateEvents: Counter<'namespace'>;
   readonly fieldSets: Counter<'namespace' | 'schema'>;
   readonly eventsByDevice: Counter<'namespace' | 'device'>;
   readonly slicesSkipped: Counter<'namespace'>;
@@ -52,6 +53,7 @@ export class IngestMetrics {
       this.purchases,
       this.revenue,
       this.duplicateTransactions,
+      this.duplicateEvents,
       this.slicesSkipped,
       this.poisonIsolations,
       this.shapesUntracked,
@@ -105,7 +107,7 @@ export class IngestMetrics {
     });
     this.purchases = new Counter({
       name: 'em_purchases_total',
-      help: 'checkout_completed events with parseable event_data (duplicates included)',
+      help: 'Purchase events carrying their payload (order id, revenue), duplicate transactions included',
       labelNames: ['namespace'],
       registers,
     });
@@ -118,6 +120,12 @@ export class IngestMetrics {
     this.duplicateTransactions = new Counter({
       name: 'em_duplicate_transactions_total',
       help: 'Purchases whose transaction id was already seen that day',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.duplicateEvents = new Counter({
+      name: 'em_events_duplicate_total',
+      help: 'Events delivered again with an event id their day already counted (a producer retrying): counted once, here only',
       labelNames: ['namespace'],
       registers,
     });
@@ -259,6 +267,7 @@ export function ingestObserver(
       if (c.purchases > 0) m.purchases.inc({ namespace }, c.purchases);
       if (c.revenueCents !== 0) m.revenue.inc({ namespace }, c.revenueCents / 100);
       if (duplicates > 0) m.duplicateTransactions.inc({ namespace }, duplicates);
+      if (c.duplicateEvents > 0) m.duplicateEvents.inc({ namespace }, c.duplicateEvents);
       m.lastBatchTime.set({ namespace }, Date.now() / 1000);
     },
     sliceSkipped: () => m.slicesSkipped.inc({ namespace }),

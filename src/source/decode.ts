@@ -1,12 +1,15 @@
 /**
  * Turns a Kafka message value into a plain object, or says why it cannot.
  * Two framings, told apart per message: Confluent wire format (magic byte 0,
- * a 4-byte schema id, then an Avro / JSON Schema / Protobuf payload) and
- * plain UTF-8 JSON.
+ * a 4-byte schema id, then an Avro / JSON Schema / Protobuf payload) and a
+ * plain payload, read as the source format says: UTF-8 JSON, or Snowplow's
+ * enriched TSV.
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { ResolvedSource } from '../config/monitor-config.ts';
 import { DependencyUnavailableError } from '../errors.ts';
 import type { RejectReason } from '../outcome.ts';
+import { parseEnrichedEvent } from './snowplow-tsv.ts';
 
 export type Decoded =
   | { ok: true; value: Record<string, unknown>; schemaId: number | null }
@@ -35,10 +38,16 @@ export class MessageDecoder {
   /** Schema ids the registry said it does not know; asked again after a while in case it was registered late. */
   private readonly unknownIds = new Map<number, number>();
 
+  /** A value without the wire format's magic byte, read as the source format's payload. Synchronous: the common case. */
+  readonly decodePlain: (value: Buffer) => Decoded;
+
   constructor(
     private readonly registry: SchemaRegistry | undefined,
     readonly maxBytes: number,
-  ) {}
+    payload: ResolvedSource['payload'] = 'json',
+  ) {
+    this.decodePlain = PLAIN_PAYLOADS[payload];
+  }
 
   async decode(value: Buffer | null): Promise<Decoded> {
     if (!value || value.length === 0) return { ok: false, reason: 'empty', detail: 'empty message' };
@@ -49,7 +58,7 @@ export class MessageDecoder {
         detail: `${value.length} bytes, limit ${this.maxBytes}`,
       };
     }
-    return value[0] === 0 ? this.decodeConfluent(value) : decodeJson(value);
+    return value[0] === 0 ? this.decodeConfluent(value) : this.decodePlain(value);
   }
 
   private async decodeConfluent(value: Buffer): Promise<Decoded> {
@@ -131,5 +140,24 @@ export function decodeJson(value: Buffer): Decoded {
   }
   return { ok: true, value: parsed, schemaId: null };
 }
+
+/** Snowplow's enriched event: a UTF-8 line of tab-separated fields. */
+export function decodeSnowplowTsv(value: Buffer): Decoded {
+  let text: string;
+  try {
+    text = utf8.decode(value);
+  } catch {
+    return { ok: false, reason: 'not_utf8', detail: 'value is not valid UTF-8' };
+  }
+  const parsed = parseEnrichedEvent(text);
+  return parsed.ok
+    ? { ok: true, value: parsed.event, schemaId: null }
+    : { ok: false, reason: 'decode_error', detail: `not a Snowplow enriched event: ${parsed.detail}` };
+}
+
+const PLAIN_PAYLOADS: Record<ResolvedSource['payload'], (value: Buffer) => Decoded> = {
+  json: decodeJson,
+  'snowplow-tsv': decodeSnowplowTsv,
+};
 
 const describe = (v: unknown) => (Array.isArray(v) ? 'an array' : v === null ? 'null' : `a ${typeof v}`);

@@ -34,6 +34,7 @@ const SCALAR_FIELDS: Record<ScalarCounter, string> = {
   sessionBounces: 'session_bounces', // Lua: clients
   sessionStragglers: 'session_stragglers', // Lua: clients
   batchesWithoutReplica: 'batches_without_replica', // DayStore.awaitReplicas
+  duplicateEvents: 'duplicate_events',
 };
 
 /** The hash field of a total, for the few written outside the apply script. */
@@ -55,6 +56,8 @@ const FAMILY_PREFIXES: Record<CounterFamily, string> = {
   nullClientTypes: 'null_client_event:',
   nullClientDevices: 'null_client_device:',
   missingFieldTypes: 'missing_event:',
+  roleEvents: 'role:',
+  currencyRevenueCents: 'revenue_currency:',
 };
 
 const SCALAR_BY_FIELD = new Map(SCALAR_COUNTERS.map((s) => [SCALAR_FIELDS[s], s]));
@@ -127,5 +130,7 @@ export function encodeDelta(delta: DayDelta, channels: ChannelRules): string {
     ]),
     // intraday slots: `it` increments by field, `il` latest event time by type
     ...encodeIntraday(delta.intraday),
+    // event ids counted by this slice (each once)
+    ids: delta.eventIds,
   });
 }

@@ -68,7 +68,9 @@ export function stateErrorOf(err: unknown): Error {
 export type ApplyResult =
   | { status: 'applied'; watermark: number; duplicates: number }
   | { status: 'already_applied'; watermark: number }
-  | { status: 'watermark_moved'; watermark: number };
+  | { status: 'watermark_moved'; watermark: number }
+  /** Nothing written: the day already counted these event ids (a retried send); the caller folds them as duplicates. */
+  | { status: 'events_seen'; watermark: number; eventIds: string[] };
 
 export interface DaySnapshot {
   day: string;
@@ -111,6 +113,8 @@ export interface DayStoreOptions {
   replicaGraceMs: number;
   /** Field sets and schema ids a namespace remembers at most (what senders vary must stay bounded). */
   maxShapes: number;
+  /** How long a day remembers the event ids it counted (hours after its last write); 0: no deduplication by id. */
+  eventIdWindowHours: number;
 }
 
 export const DEFAULT_DAY_STORE_OPTIONS: DayStoreOptions = {
@@ -122,6 +126,7 @@ export const DEFAULT_DAY_STORE_OPTIONS: DayStoreOptions = {
   replicaPolicy: 'available',
   replicaGraceMs: 30_000,
   maxShapes: 10_000,
+  eventIdWindowHours: 48,
 };
 
 /** Every promise settled; then the first failure, as a typed state error. */
@@ -205,17 +210,20 @@ export class DayStore {
           this.options.maxViolationTriples,
           MAX_SAMPLES,
           JSON.stringify(earlier),
+          this.options.eventIdWindowHours * 3600,
         );
       }),
     );
     return replies.map((reply) => {
-      const [code, watermark, duplicates] = reply as [number, string, number?];
+      const [code, watermark, third] = reply as [number, string, (number | string[])?];
       const w = Number(watermark);
       return code === 1
-        ? { status: 'applied', watermark: w, duplicates: duplicates ?? 0 }
+        ? { status: 'applied', watermark: w, duplicates: (third as number | undefined) ?? 0 }
         : code === 0
           ? { status: 'already_applied', watermark: w }
-          : { status: 'watermark_moved', watermark: w };
+          : code === -2
+            ? { status: 'events_seen', watermark: w, eventIds: third as string[] }
+            : { status: 'watermark_moved', watermark: w };
     });
   }
 

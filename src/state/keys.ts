@@ -33,6 +33,8 @@ export const DAY_KEYS = {
   contract: 'contract',
   /** hash: events per type and 10-minute slot, null-client and all events per slot (intraday-codec.ts) */
   intraday: 'intraday',
+  /** set: the event ids the day counted (source.eventIdWindowHours), so a retried send counts once */
+  eventIds: 'event_ids',
 } as const;
 export type DayKey = keyof typeof DAY_KEYS;
 
@@ -50,6 +52,7 @@ export const APPLY_DAY_BATCH_KEYS = [
   'intraday',
   'legacyFirstTouch',
   'legacySessions',
+  'eventIds',
 ] as const satisfies readonly DayKey[];
 
 /** KEYS of read-day.lua, in order. */

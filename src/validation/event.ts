@@ -3,24 +3,32 @@
  * (it goes to the dead-letter topic); field problems are tallied and the event
  * is accepted, so the close-out can tell "tracking broke" from "message broke".
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { IngestRules } from '../config/monitor-config.ts';
+import type { EventRole } from '../config/formats/index.ts';
+import { type IngestRules, parseMonitorConfig, type ResolvedSource } from '../config/monitor-config.ts';
 import type { RejectReason } from '../outcome.ts';
+import { ABSENT, EventReader, type JsonText, parseJsonText, pointerOf, tokensOf } from './event-reader.ts';
 import { safeText } from './safe-text.ts';
 import type { PlanVerdict, TrackingPlan } from './tracking-plan.ts';
 
 /** ISO-8601 with a zone (Z or ±hh:mm), as the trackers send it. */
 export const TimestampSchema = z.iso.datetime({ offset: true });
 
-/** What a checkout_completed must carry in event_data to count as a clean purchase. */
+/** What a purchase must carry to count as a clean one: an order id and its revenue. */
 const MAX_TRANSACTION_ID = 200;
 
-export const PurchaseDataSchema = z.object({
-  transaction_id: z.string().trim().min(1).max(MAX_TRANSACTION_ID),
-  /** Revenue in the shop's currency; above 1e10 is not a real order. */
-  revenue: z.number().finite().nonnegative().max(1e10),
-});
-export type PurchaseData = z.infer<typeof PurchaseDataSchema>;
+const OrderIdSchema = z.union([
+  z.string().trim().min(1).max(MAX_TRANSACTION_ID),
+  z
+    .number()
+    .int()
+    .nonnegative()
+    .transform((n) => String(n)),
+]);
+/** Revenue in the purchase's currency; above 1e10 is not a real order. */
+const RevenueSchema = z.number().finite().nonnegative().max(1e10);
+const CurrencySchema = z.string().regex(/^[A-Z]{3}$/);
 
 export const FIELD_PROBLEM_KINDS = [
   'client_id_null',
@@ -45,19 +53,23 @@ export interface FieldProblem {
 
 export interface AcceptedEvent {
   tsMs: number;
+  /** The sender's event id (a retried send carries the same one), or null where the format has none. */
+  eventId: string | null;
+  /** The funnel role its name plays (page view, add to cart, checkout started, purchase), or null. */
+  role: EventRole | null;
   clientId: string | null;
   /** The name as sent, or null when missing; capped in length. */
   eventName: string | null;
   pageUrl: string | null;
   referrer: string | null;
   userAgent: string | null;
-  /** Top-level field names as sent, sorted and comma-joined: schema drift shows as a new set. */
+  /** Field names as sent (top level, and inside the format's payload objects), sorted and comma-joined: schema drift shows as a new set. */
   fieldSet: string;
   missingFields: readonly string[];
   aliasesUsed: readonly string[];
   problems: readonly FieldProblem[];
-  /** Present on checkout_completed with parseable event_data. */
-  purchase: { transactionId: string | null; revenueCents: number } | null;
+  /** Present on a purchase event whose payload (the object holding its order id) is there. */
+  purchase: { transactionId: string | null; revenueCents: number; currency: string | null } | null;
   /** The tracking plan's verdict when the event broke it (and was marked, not rejected); else null. */
   contract: PlanVerdict | null;
 }
@@ -78,9 +90,6 @@ const MAX_TEXT = 4096;
 /** A non-empty string from the sender, made safe for the state (see safe-text.ts), or null. */
 const str = (v: unknown, maxLength = MAX_TEXT): string | null =>
   typeof v === 'string' && v.length > 0 ? safeText(v, maxLength) : null;
-
-/** A field the event does not carry (under its name or any alias). */
-const ABSENT = Symbol('absent');
 
 /**
  * Problems are values, not identities: one frozen object per kind and field,
@@ -120,49 +129,98 @@ class Findings {
   }
 }
 
+/** An event id longer than this is kept as its SHA-1: ids are compared, never shown. */
+const MAX_EVENT_ID = 64;
+
+/** The flat export's source, for callers that do not configure one. */
+const DEFAULT_SOURCE: ResolvedSource = parseMonitorConfig({}).source;
+
+/** The display name of an expected field or JSON-text field: a top-level name as is, else its pointer. */
+const fieldName = (field: string) => {
+  const tokens = tokensOf(pointerOf(field));
+  return tokens.length === 1 ? tokens[0]! : field;
+};
+
 export class EventValidator {
   private readonly known: Set<string>;
-  /** canonical field → the names it may arrive under: itself first, then its aliases */
-  private readonly namesOf = new Map<string, readonly string[]>();
+  private readonly reader: EventReader;
+  private readonly expected: { name: string; slot: number }[];
+  private readonly jsonText: { name: string; slot: number; top: string | null }[];
+  private readonly at: {
+    timestamp: number[];
+    clientId: number[];
+    eventName: number[];
+    pageUrl: number[];
+    referrer: number[];
+    userAgent: number[];
+    eventId: number[];
+    orderId: number[];
+    revenue: number[];
+    currency: number[];
+    /** The object a purchase's order id sits in: its presence makes a purchase with data (null: the event itself). */
+    purchasePayload: number | null;
+  };
+  private readonly roles = new Map<string, EventRole>();
+  private readonly shapeObjects: { prefix: string; slot: number }[];
+  private findings = new Findings();
 
   constructor(
     private readonly rules: IngestRules,
     /** Absent: no plan, no contract checks. */
     private readonly plan: TrackingPlan | null = null,
+    private readonly source: ResolvedSource = DEFAULT_SOURCE,
   ) {
     this.known = new Set(rules.knownEventNames);
-    const aliasesOf = new Map<string, string[]>();
-    for (const [alias, canonical] of Object.entries(rules.fieldAliases)) {
-      aliasesOf.set(canonical, [...(aliasesOf.get(canonical) ?? []), alias]);
+    const r = new EventReader(rules.fieldAliases, source.jsonTextFields);
+    r.onAlias = (alias) => this.findings.alias(alias);
+    this.reader = r;
+    const { fields, purchase, events } = source.mapping;
+    const slots = (pointers: readonly string[] | undefined) => (pointers ?? []).map((p) => r.slot(p));
+    this.at = {
+      timestamp: slots(fields.timestamp),
+      clientId: slots(fields.clientId),
+      eventName: slots(fields.eventName),
+      pageUrl: slots(fields.pageUrl),
+      referrer: slots(fields.referrer),
+      userAgent: slots(fields.userAgent),
+      eventId: slots(fields.eventId),
+      orderId: slots(purchase.orderId),
+      revenue: slots(purchase.revenue),
+      currency: slots(purchase.currency),
+      purchasePayload: payloadOf(purchase.orderId[0]!, r),
+    };
+    this.expected = rules.expectedFields.map((f) => ({ name: f, slot: r.slot(f) }));
+    this.jsonText = source.jsonTextFields.map((f) => {
+      const tokens = tokensOf(f);
+      return { name: fieldName(f), slot: r.slot(f), top: tokens.length === 1 ? tokens[0]! : null };
+    });
+    for (const [role, names] of Object.entries(events) as [EventRole, readonly string[]][]) {
+      for (const name of names) if (!this.roles.has(name)) this.roles.set(name, role);
     }
-    for (const name of new Set([...rules.expectedFields, ...USED_FIELDS]))
-      this.namesOf.set(name, [name, ...(aliasesOf.get(name) ?? [])]);
-  }
-
-  /** The value of a canonical field, or of the first alias present (noted); ABSENT when neither is there. */
-  private lookup(raw: Record<string, unknown>, name: string, found: Findings): unknown {
-    const names = this.namesOf.get(name)!;
-    if (Object.hasOwn(raw, name)) return raw[name];
-    for (let i = 1; i < names.length; i++) {
-      const alias = names[i]!;
-      if (Object.hasOwn(raw, alias)) {
-        found.alias(alias);
-        return raw[alias];
-      }
-    }
-    return ABSENT;
+    this.shapeObjects = source.shapeObjects.map((p) => ({
+      prefix: `${tokensOf(p).join('.')}.`,
+      slot: r.slot(p),
+    }));
   }
 
   validate(raw: Record<string, unknown>, nowMs: number): Validated {
     const found = new Findings();
+    this.findings = found;
+    const r = this.reader;
+    r.begin(raw);
+    const at = this.at;
 
-    const ts = this.lookup(raw, 'timestamp', found);
+    const ts = r.first(at.timestamp);
     if (ts === ABSENT || ts === null || ts === '') {
       return { ok: false, reason: 'timestamp_missing', detail: 'no timestamp' };
     }
-    const tsMs = typeof ts === 'string' ? timestampMs(ts) : null;
+    const tsMs = typeof ts === 'string' ? timestampMs(ts) : typeof ts === 'number' ? epochMs(ts) : null;
     if (tsMs === null) {
-      return { ok: false, reason: 'timestamp_invalid', detail: 'timestamp is not ISO-8601 with a zone' };
+      return {
+        ok: false,
+        reason: 'timestamp_invalid',
+        detail: 'timestamp is not ISO-8601 with a zone, nor epoch seconds or milliseconds',
+      };
     }
     if (!Number.isFinite(tsMs))
       return { ok: false, reason: 'timestamp_invalid', detail: 'timestamp out of range' };
@@ -175,42 +233,21 @@ export class EventValidator {
     }
     if (tsMs - nowMs > this.rules.maxFutureSkewSeconds * 1000) found.add('timestamp_future', 'timestamp');
 
-    // expected fields, in the configured order: each looked up once
-    let clientIdValue: unknown = ABSENT;
-    let eventNameValue: unknown = ABSENT;
-    let eventDataValue: unknown = ABSENT;
-    let pageUrlValue: unknown;
-    let referrerValue: unknown;
-    let userAgentValue: unknown;
-    for (const name of this.rules.expectedFields) {
-      const value = name === 'timestamp' ? ts : this.lookup(raw, name, found);
-      if (value === ABSENT) found.missing(name);
-      const v = value === ABSENT ? undefined : value;
-      if (name === 'client_id') clientIdValue = v;
-      else if (name === 'event_name') eventNameValue = v;
-      else if (name === 'event_data') eventDataValue = v;
-      else if (name === 'page_url') pageUrlValue = v;
-      else if (name === 'referrer') referrerValue = v;
-      else if (name === 'user_agent') userAgentValue = v;
-    }
-    // the fields the monitor needs even when not configured as expected
-    if (clientIdValue === ABSENT) clientIdValue = this.lookup(raw, 'client_id', found);
-    if (eventNameValue === ABSENT) eventNameValue = this.lookup(raw, 'event_name', found);
-    if (eventDataValue === ABSENT) eventDataValue = this.lookup(raw, 'event_data', found);
+    for (const f of this.expected) if (r.get(f.slot) === ABSENT) found.missing(f.name);
 
-    const clientId = str(clientIdValue, MAX_CLIENT_ID);
+    const clientId = str(r.first(at.clientId), MAX_CLIENT_ID);
     if (clientId === null) found.add('client_id_null', 'client_id');
 
-    const eventName = str(eventNameValue, MAX_NAME);
+    const eventName = str(r.first(at.eventName), MAX_NAME);
     if (eventName === null) found.add('event_name_missing', 'event_name');
     else if (!this.known.has(eventName)) found.add('event_name_unknown', 'event_name');
 
-    const data = parseEventData(eventDataValue === ABSENT ? undefined : eventDataValue);
-    if (data === 'invalid') found.add('event_data_invalid_json', 'event_data');
+    for (const j of this.jsonText)
+      if (r.jsonTextAt(j.slot) === 'invalid') found.add('event_data_invalid_json', j.name);
 
     let contract: PlanVerdict | null = null;
     if (this.plan) {
-      const verdict = this.plan.check(eventName, planView(raw, data));
+      const verdict = this.plan.check(eventName, this.planView(raw));
       if (verdict.violations.length > 0) {
         if (verdict.action === 'reject') {
           const first = verdict.violations[0]!;
@@ -226,21 +263,23 @@ export class EventValidator {
       }
     }
 
+    const role = eventName === null ? null : (this.roles.get(eventName) ?? null);
     let purchase: AcceptedEvent['purchase'] = null;
-    if (eventName === 'checkout_completed' && data !== 'invalid' && data !== null) {
-      purchase = checkPurchase(data, found);
-    }
+    if (role === 'purchase' && (at.purchasePayload === null || r.containerAt(at.purchasePayload) !== null))
+      purchase = this.checkPurchase(found);
 
     return {
       ok: true,
       event: {
         tsMs,
+        eventId: eventIdOf(r.first(at.eventId)),
+        role,
         clientId,
         eventName,
-        pageUrl: str(pageUrlValue),
-        referrer: str(referrerValue),
-        userAgent: str(userAgentValue),
-        fieldSet: fieldSetOf(raw),
+        pageUrl: str(r.first(at.pageUrl)),
+        referrer: str(r.first(at.referrer)),
+        userAgent: str(r.first(at.userAgent)),
+        fieldSet: this.shapeObjects.length === 0 ? fieldSetOf(raw) : this.nestedFieldSet(raw),
         missingFields: found.missingFields ?? NONE,
         aliasesUsed: found.aliasesUsed ?? NONE,
         problems: found.problems ?? NO_PROBLEMS,
@@ -249,10 +288,73 @@ export class EventValidator {
       },
     };
   }
+
+  /** The event as the tracking plan judges it: as sent, with JSON-text fields read as the objects they hold. */
+  planView(raw: Record<string, unknown>): Record<string, unknown> {
+    let view = raw;
+    for (const j of this.jsonText) {
+      if (j.top === null) continue;
+      const parsed = this.reader.jsonTextAt(j.slot);
+      if (parsed !== null && parsed !== 'invalid') {
+        if (view === raw) view = { ...raw };
+        view[j.top] = parsed;
+      }
+    }
+    return view;
+  }
+
+  private checkPurchase(found: Findings): NonNullable<AcceptedEvent['purchase']> {
+    const r = this.reader;
+    const tx = OrderIdSchema.safeParse(r.first(this.at.orderId));
+    let transactionId: string | null = null;
+    if (tx.success) transactionId = safeText(tx.data, MAX_TRANSACTION_ID);
+    else found.add('transaction_id_missing', 'transaction_id');
+
+    let revenueCents = 0;
+    const revenue = r.first(this.at.revenue);
+    if (revenue === ABSENT || revenue === null) found.add('revenue_missing', 'revenue');
+    else if (typeof revenue === 'number' && revenue < 0) found.add('revenue_negative', 'revenue');
+    else {
+      const ok = RevenueSchema.safeParse(revenue);
+      if (ok.success) revenueCents = Math.round(ok.data * 100);
+      else found.add('revenue_invalid', 'revenue');
+    }
+    const code = CurrencySchema.safeParse(r.first(this.at.currency));
+    return { transactionId, revenueCents, currency: code.success ? code.data : this.source.currency };
+  }
+
+  /** The field set of a format that keeps its payload in objects: their keys join the top level's, prefixed. */
+  private nestedFieldSet(raw: Record<string, unknown>): string {
+    const names = Object.keys(raw);
+    for (const o of this.shapeObjects) {
+      const v = this.reader.get(o.slot);
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        for (const k in v) if (Object.hasOwn(v, k)) names.push(o.prefix + k);
+      }
+    }
+    return fieldSetOfNames(names);
+  }
 }
 
-/** Fields the monitor reads whether or not the config expects them. */
-const USED_FIELDS = ['timestamp', 'client_id', 'event_name', 'event_data'] as const;
+/** The slot of the object a pointer's last key sits in; null for a top-level key (the event itself). */
+function payloadOf(pointer: string, r: EventReader): number | null {
+  const cut = pointer.lastIndexOf('/');
+  return cut <= 0 ? null : r.slot(pointer.slice(0, cut));
+}
+
+/** An event id as the state keeps it: text (numbers written out), long ones as their SHA-1. */
+function eventIdOf(v: unknown): string | null {
+  const id = typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : '';
+  if (id === '') return null;
+  return id.length <= MAX_EVENT_ID ? id : `sha1:${createHash('sha1').update(id).digest('hex')}`;
+}
+
+/** Epoch seconds or milliseconds, told apart by size (seconds reach 1e11 in the year 5138). */
+function epochMs(n: number): number | null {
+  if (!Number.isFinite(n) || n <= 0) return null;
+  return n < 1e11 ? Math.round(n * 1000) : Math.round(n);
+}
+
 const NONE: readonly string[] = Object.freeze([]);
 const NO_PROBLEMS: readonly FieldProblem[] = Object.freeze([]);
 
@@ -313,58 +415,16 @@ function midnightOf(date: string): number | null {
 }
 
 /**
- * The event as the tracking plan judges it: as sent, with event_data parsed
- * into an object when it is one, so the plan's rules reach inside it.
+ * The flat export's event as the tracking plan judges it: as sent, with
+ * event_data parsed into an object when it is one, so the plan's rules reach
+ * inside it. (A validator's own planView does this for any format.)
  */
-export function planView(
-  raw: Record<string, unknown>,
-  data: ReturnType<typeof parseEventData> = parseEventData(raw.event_data),
-): Record<string, unknown> {
+export function planView(raw: Record<string, unknown>): Record<string, unknown> {
+  const data = parseJsonText(raw.event_data);
   return data !== null && data !== 'invalid' ? { ...raw, event_data: data } : raw;
 }
 
-/** event_data arrives as JSON text (as in the export) or as an object. */
-export function parseEventData(value: unknown): Record<string, unknown> | null | 'invalid' {
-  if (value === undefined || value === null || value === '') return null;
-  if (typeof value === 'object') return Array.isArray(value) ? 'invalid' : (value as Record<string, unknown>);
-  if (typeof value !== 'string') return 'invalid';
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : 'invalid';
-  } catch {
-    return 'invalid';
-  }
-}
-
-function checkPurchase(
-  data: Record<string, unknown>,
-  found: Findings,
-): NonNullable<AcceptedEvent['purchase']> {
-  const parsed = PurchaseDataSchema.safeParse(data);
-  if (parsed.success) {
-    return {
-      transactionId: safeText(parsed.data.transaction_id, MAX_TRANSACTION_ID),
-      revenueCents: Math.round(parsed.data.revenue * 100),
-    };
-  }
-  let transactionId: string | null = null;
-  const tx = PurchaseDataSchema.shape.transaction_id.safeParse(data.transaction_id);
-  if (tx.success) transactionId = safeText(tx.data, MAX_TRANSACTION_ID);
-  else found.add('transaction_id_missing', 'transaction_id');
-
-  let revenueCents = 0;
-  const revenue = data.revenue;
-  if (revenue === undefined || revenue === null) found.add('revenue_missing', 'revenue');
-  else if (typeof revenue === 'number' && revenue < 0) found.add('revenue_negative', 'revenue');
-  else {
-    const ok = PurchaseDataSchema.shape.revenue.safeParse(revenue);
-    if (ok.success) revenueCents = Math.round(ok.data * 100);
-    else found.add('revenue_invalid', 'revenue');
-  }
-  return { transactionId, revenueCents };
-}
+export type { JsonText };
 
 /**
  * Field sets by the keys' order as sent: producers send the same few shapes over
@@ -392,14 +452,19 @@ function fieldSetOf(raw: Record<string, unknown>): string {
   const asSent = keys.join('\u0000');
   let set = fieldSets.get(asSent);
   if (set === undefined) {
-    set = keys
-      .map((k) => safeText(k, MAX_NAME).replace(/[,\s]/g, '_'))
-      .sort()
-      .join(',');
+    set = fieldSetOfNames(keys);
     if (fieldSets.size >= MAX_CACHED_SHAPES) fieldSets.clear(); // hostile senders: bounded memory
     fieldSets.set(asSent, set);
   }
   lastKeys = keys;
   lastSet = set;
   return set;
+}
+
+function fieldSetOfNames(names: string[]): string {
+  if (names.length > MAX_FIELDS_IN_SET) names.length = MAX_FIELDS_IN_SET;
+  return names
+    .map((k) => safeText(k, MAX_NAME).replace(/[,\s]/g, '_'))
+    .sort()
+    .join(',');
 }

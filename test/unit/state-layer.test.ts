@@ -26,7 +26,7 @@ describe('script loader', () => {
     expect(script.split('\n')[0]).toBe(
       'local K, NAMED_KEYS = {counters = KEYS[1], applied = KEYS[2], tx = KEYS[3], clients = KEYS[4], ' +
         'atc = KEYS[5], checkout = KEYS[6], purchase = KEYS[7], summary = KEYS[8], contract = KEYS[9], ' +
-        'intraday = KEYS[10], legacyFirstTouch = KEYS[11], legacySessions = KEYS[12]}, 12',
+        'intraday = KEYS[10], legacyFirstTouch = KEYS[11], legacySessions = KEYS[12], eventIds = KEYS[13]}, 13',
     );
   });
 

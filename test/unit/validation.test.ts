@@ -64,12 +64,21 @@ describe('event validation', () => {
     [{ timestamp: '' }, [], 'timestamp_missing'],
     [{ timestamp: '2025-03-01 10:00:00' }, [], 'timestamp_invalid'],
     [{ timestamp: '2025-03-01T10:00:00' }, [], 'timestamp_invalid'], // no zone
-    [{ timestamp: 1740823200000 }, [], 'timestamp_invalid'],
+    [{ timestamp: -1 }, [], 'timestamp_invalid'],
     [{ timestamp: 'yesterday' }, [], 'timestamp_invalid'],
   ])('rejects %j', (over, drop, reason) => {
     const v = validate(over, drop as string[]);
     expect(v.ok).toBe(false);
     if (!v.ok) expect(v.reason).toBe(reason);
+  });
+
+  it.each([
+    [1740823200000, '2025-03-01T10:00:00.000Z'],
+    [1740823200, '2025-03-01T10:00:00.000Z'],
+    [1740823200.5, '2025-03-01T10:00:00.500Z'],
+  ])('reads the number %s as epoch milliseconds or seconds', (timestamp, iso) => {
+    const v = validate({ timestamp });
+    expect(v.ok && new Date(v.event.tsMs).toISOString()).toBe(iso);
   });
 
   it('accepts an offset timestamp', () => {
@@ -113,41 +122,53 @@ describe('event validation', () => {
       event_name: 'checkout_completed',
       event_data: '{"transaction_id":"T1","revenue":1449.99}',
     });
-    expect(text.ok && text.event.purchase).toEqual({ transactionId: 'T1', revenueCents: 144999 });
+    expect(text.ok && text.event.purchase).toEqual({
+      transactionId: 'T1',
+      revenueCents: 144999,
+      currency: null,
+    });
     const obj = validate({
       event_name: 'checkout_completed',
       event_data: { transaction_id: 'T2', revenue: 0.1 },
     });
-    expect(obj.ok && obj.event.purchase).toEqual({ transactionId: 'T2', revenueCents: 10 });
+    expect(obj.ok && obj.event.purchase).toEqual({ transactionId: 'T2', revenueCents: 10, currency: null });
   });
 
   it.each([
-    [{ revenue: 10 }, ['transaction_id_missing:transaction_id'], { transactionId: null, revenueCents: 1000 }],
+    [
+      { revenue: 10 },
+      ['transaction_id_missing:transaction_id'],
+      { transactionId: null, revenueCents: 1000, currency: null },
+    ],
     [
       { transaction_id: 'T', revenue: null },
       ['revenue_missing:revenue'],
-      { transactionId: 'T', revenueCents: 0 },
+      { transactionId: 'T', revenueCents: 0, currency: null },
     ],
-    [{ transaction_id: 'T' }, ['revenue_missing:revenue'], { transactionId: 'T', revenueCents: 0 }],
+    [
+      { transaction_id: 'T' },
+      ['revenue_missing:revenue'],
+      { transactionId: 'T', revenueCents: 0, currency: null },
+    ],
     [
       { transaction_id: 'T', revenue: '12.50' },
       ['revenue_invalid:revenue'],
-      { transactionId: 'T', revenueCents: 0 },
+      { transactionId: 'T', revenueCents: 0, currency: null },
     ],
     [
       { transaction_id: 'T', revenue: -5 },
       ['revenue_negative:revenue'],
-      { transactionId: 'T', revenueCents: 0 },
+      { transactionId: 'T', revenueCents: 0, currency: null },
     ],
     [
       { transaction_id: 'T', revenue: 1e308 },
       ['revenue_invalid:revenue'],
-      { transactionId: 'T', revenueCents: 0 },
+      { transactionId: 'T', revenueCents: 0, currency: null },
     ],
     [
       { transaction_id: '', revenue: 1 },
       ['transaction_id_missing:transaction_id'],
-      { transactionId: null, revenueCents: 100 },
+      { transactionId: null, revenueCents: 100, currency: null },
     ],
   ])('purchase problems: %j', (data, problems, purchase) => {
     const v = validate({ event_name: 'checkout_completed', event_data: JSON.stringify(data) });

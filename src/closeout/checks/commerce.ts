@@ -1,6 +1,7 @@
 /** Revenue, orders and their integrity: floors, z-scores against the baseline, duplicates. */
-import { money, count as n } from '../format.ts';
+import { money, count as n, pct } from '../format.ts';
 import { defineCheck } from './declaration.ts';
+import { metricValue } from './metric-refs.ts';
 
 export const COMMERCE_CHECKS = [
   defineCheck({
@@ -14,7 +15,7 @@ export const COMMERCE_CHECKS = [
       title: () => 'Daily revenue below minimum',
       investigate: [
         'Compare with the order system for the day',
-        'Check checkout_completed tracking on the thank-you page',
+        "Check the purchase event's tracking on the thank-you page",
       ],
       resolution:
         'Significant business issue or tracking failure: escalate to the checkout team if orders are missing too',
@@ -29,7 +30,7 @@ export const COMMERCE_CHECKS = [
     message: (v, limit) => `Daily conversions (${n(v)}) below minimum (${n(limit)})`,
     playbook: {
       title: () => 'Daily conversions below minimum',
-      investigate: ['Compare with the order system', 'Check the checkout_completed event and its event_data'],
+      investigate: ['Compare with the order system', 'Check the purchase event and its order id and revenue'],
       resolution: 'Checkout tracking may be broken: fix the purchase event',
     },
   }),
@@ -39,13 +40,13 @@ export const COMMERCE_CHECKS = [
     kind: 'logical',
     metric: 'conversions',
     evaluate: ({ metrics: m }) =>
-      (m.event_types.checkout_completed ?? 0) === 0
-        ? { message: 'No checkout_completed event at all', value: 0, threshold: 0 }
+      metricValue(m, 'purchase_events') === 0
+        ? { message: 'No purchase event at all', value: 0, threshold: 0 }
         : null,
     playbook: {
       title: () => 'No purchase events at all',
       investigate: [
-        'Check that the thank-you page still fires checkout_completed',
+        'Check that the thank-you page still fires the purchase event',
         'Check recent checkout or payment provider changes',
       ],
       resolution: 'Restore the purchase event; orders of the day must be backfilled from the order system',
@@ -78,10 +79,7 @@ export const COMMERCE_CHECKS = [
     format: money,
     playbook: {
       title: ({ limit, days }) => `Average order value more than ${limit} std from its ${days}-day baseline`,
-      investigate: [
-        'Check pricing and discount changes',
-        'Check the revenue field of checkout_completed events',
-      ],
+      investigate: ['Check pricing and discount changes', 'Check the revenue field of purchase events'],
       resolution: 'Pricing issue or data problem: correct the revenue field if the tracker is wrong',
     },
   }),
@@ -120,6 +118,32 @@ export const COMMERCE_CHECKS = [
         'Check for payment processor duplicates',
       ],
       resolution: 'Add deduplication at checkout event capture',
+    },
+  }),
+  defineCheck({
+    id: 'duplicate_events',
+    severity: 'WARNING',
+    kind: 'logical',
+    metric: 'duplicate_events',
+    evaluate: ({ metrics: m, thresholds: t }) => {
+      const d = m.duplicate_events ?? 0;
+      const rate = m.event_count > 0 ? d / m.event_count : 0;
+      if (d === 0 || rate <= t.maxDuplicateEventShare) return null;
+      return {
+        message: `${n(d)} event${d === 1 ? '' : 's'} delivered again with an event id already counted (${pct(rate)} of events; counted once)`,
+        value: rate,
+        threshold: t.maxDuplicateEventShare,
+      };
+    },
+    playbook: {
+      title: () => 'Events delivered twice',
+      investigate: [
+        "Check the producer's retries and timeouts (Segment / RudderStack destination, Snowplow Enrich, the shop's own producer)",
+        'Check that the Kafka producer is idempotent (enable.idempotence) and that a timeout is not retried by hand',
+        'Check for a tag loaded twice that reuses its event ids',
+      ],
+      resolution:
+        'The figures count each event once; fix the retries so that raw exports and other consumers of the topic do not double count',
     },
   }),
 ] as const;

@@ -17,8 +17,10 @@ export const FUNNEL_CHECKS = [
         : null,
     playbook: {
       title: () => 'Funnel inversion: more purchasing clients than checkout clients',
-      investigate: ['Check that checkout_started fires on every checkout path (express pay, one-click)'],
-      resolution: 'Tracking gap in the funnel: add the missing checkout_started event',
+      investigate: [
+        'Check that the checkout-started event fires on every checkout path (express pay, one-click)',
+      ],
+      resolution: 'Tracking gap in the funnel: add the missing checkout-started event',
     },
   }),
   defineCheck({
@@ -35,10 +37,7 @@ export const FUNNEL_CHECKS = [
         : null,
     playbook: {
       title: () => 'Cart activity without any conversion',
-      investigate: [
-        'Check the checkout_completed event on the thank-you page',
-        'Check payment provider status',
-      ],
+      investigate: ['Check the purchase event on the thank-you page', 'Check payment provider status'],
       resolution: 'Checkout tracking broken: restore the purchase event',
     },
   }),

@@ -12,7 +12,13 @@ const SCALARS = {
   revenue: (m: DayMetrics) => m.revenue,
   conversions: (m: DayMetrics) => m.conversions,
   aov: (m: DayMetrics) => m.aov,
-  page_views: (m: DayMetrics) => m.event_types.page_viewed ?? 0,
+  /** Events in the page-view role (days closed before roles existed: the flat export's page_viewed). */
+  page_views: (m: DayMetrics) =>
+    m.role_events?.pageView ?? (m.role_events ? 0 : (m.event_types.page_viewed ?? 0)),
+  /** Events in the purchase role, with or without their payload. */
+  purchase_events: (m: DayMetrics) =>
+    m.role_events?.purchase ?? (m.role_events ? 0 : (m.event_types.checkout_completed ?? 0)),
+  duplicate_events: (m: DayMetrics) => m.duplicate_events ?? 0,
   duplicate_transactions: (m: DayMetrics) => m.duplicate_transactions,
   session_length_mean_s: (m: DayMetrics) => m.session_length_mean_s ?? null,
   page_depth_mean: (m: DayMetrics) => m.page_depth_mean ?? null,

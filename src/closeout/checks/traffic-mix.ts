@@ -27,7 +27,7 @@ export const TRAFFIC_MIX_CHECKS = [
       title: ({ limit, days }) => `Mean session length moved beyond ${limit} std of its ${days}-day baseline`,
       investigate: [
         'Check releases on that day: slower pages or broken navigation lengthen or cut sessions',
-        'Check that page_viewed still fires on every template (fewer events shorten sessions)',
+        'Check that the page-view event still fires on every template (fewer events shorten sessions)',
         'Check the client id: a new id per page makes every session one event long',
       ],
       resolution:
@@ -46,11 +46,11 @@ export const TRAFFIC_MIX_CHECKS = [
     playbook: {
       title: ({ limit, days }) => `Mean page depth moved beyond ${limit} std of its ${days}-day baseline`,
       investigate: [
-        'Check page_viewed volume per template',
-        'Check single-page-app route changes still send page_viewed',
-        'Check for duplicate page_viewed events (double-loaded tag)',
+        'Check page-view volume per template',
+        'Check single-page-app route changes still send a page view',
+        'Check for duplicate page-view events (double-loaded tag)',
       ],
-      resolution: 'Restore one page_viewed per page view; engagement figures of the day are unreliable',
+      resolution: 'Restore one page-view event per page view; engagement figures of the day are unreliable',
     },
   }),
   defineCheck({

@@ -100,10 +100,7 @@ export const VOLUME_CHECKS = [
       `Page views (${n(value)}) below ${pct(share)} of their ${days}-day average (${n(mean)})`,
     playbook: {
       title: ({ limit, days }) => `Page views below ${wholePct(limit)} of their ${days}-day average`,
-      investigate: [
-        'Check the page_viewed event on the main templates',
-        'Check for a tracking script change',
-      ],
+      investigate: ['Check the page-view event on the main templates', 'Check for a tracking script change'],
       resolution: 'Restore the page view event',
     },
   }),

@@ -21,15 +21,19 @@
   ARGV[9] transaction ids of the slice that earlier days already hold (JSON
           array; the duplicate look-back, read by the caller from those days'
           slots)
+  ARGV[10] how long the day remembers its event ids, in seconds (0: not at all)
 
   Returns {1, watermark, duplicates} applied, {0, watermark} already applied,
-  {-1, watermark} watermark moved.
+  {-1, watermark} watermark moved, {-2, watermark, ids} nothing written: the
+  day already counted these event ids (the caller folds them as duplicates
+  and applies again).
 ]]
 --- @include "includes/counters"
 --- @include "includes/transactions"
 --- @include "includes/clients"
 --- @include "includes/violations"
 --- @include "includes/intraday"
+--- @include "includes/event-ids"
 
 local stored = redis.call('HGET', K.applied, ARGV[1])
 local current = stored and tonumber(stored) or -1
@@ -43,6 +47,15 @@ end
 
 local delta = cjson.decode(ARGV[4])
 local counters = K.counters
+
+local idWindow = tonumber(ARGV[10])
+if idWindow > 0 then
+  local seen = seenEventIds(K.eventIds, delta.ids)
+  if #seen > 0 then
+    return {-2, tostring(current), seen}
+  end
+  rememberEventIds(K.eventIds, delta.ids)
+end
 
 for field, by in pairs(delta.c) do
   redis.call('HINCRBY', counters, field, by)
@@ -88,8 +101,11 @@ end
 redis.call('HSET', K.applied, ARGV[1], ARGV[2])
 local ttl = tonumber(ARGV[5])
 for name, key in pairs(K) do
-  if name ~= 'summary' then
+  if name ~= 'summary' and name ~= 'eventIds' then
     redis.call('EXPIRE', key, ttl)
   end
+end
+if idWindow > 0 and #delta.ids > 0 then
+  redis.call('EXPIRE', K.eventIds, idWindow)
 end
 return {1, ARGV[2], duplicates}
