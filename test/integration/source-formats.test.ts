@@ -1,0 +1,299 @@
+/**
+ * Any shop's events, end to end through the real broker, the real CLI and
+ * Redis, configured with `source.format` alone: an outside producer (kcat)
+ * writing Segment or Shopify Web Pixels JSON, some events twice with the same
+ * id on another partition; and Segment's and RudderStack's own Node clients
+ * posting to a local collector that writes to Kafka as their Kafka
+ * destinations do, with lost responses that make the clients retry. Every
+ * event is counted once; the extra deliveries are counted as duplicates.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import RudderAnalytics from '@rudderstack/rudder-sdk-node';
+import { Analytics } from '@segment/analytics-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ReportSchema } from '../../src/closeout/report.ts';
+import type { EventFormatName } from '../../src/config/formats/index.ts';
+import { DayStore } from '../../src/state/day-store.ts';
+import { type Collector, startCollector } from '../helpers/collector.ts';
+import {
+  eventually,
+  type MonitorProcess,
+  metricsPortOf,
+  metricValue,
+  runCli,
+  scrape,
+  startMonitor,
+} from '../helpers/monitor-process.ts';
+import { env, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
+
+const DAY = '2026-11-20';
+const at = (minute: number) => new Date(Date.parse(`${DAY}T09:00:00Z`) + minute * 60_000).toISOString();
+const PAGE = {
+  url: 'https://shop.example/products/chair?color=blue',
+  referrer: 'https://www.google.com/',
+  path: '/products/chair',
+  search: '?color=blue',
+};
+const USER_AGENT =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15';
+
+interface Monitored {
+  space: TestSpace;
+  monitor: MonitorProcess;
+  port: number;
+}
+const running: Monitored[] = [];
+afterAll(async () => {
+  for (const { space, monitor } of running) {
+    monitor.kill('SIGTERM');
+    await monitor.exited;
+    await space.cleanup();
+  }
+});
+
+/** A consumer configured with nothing but the source format. */
+async function monitorFor(format: EventFormatName): Promise<Monitored> {
+  const space = await testSpace(import.meta.filename, { partitions: 3 });
+  const config = join(mkdtempSync(join(tmpdir(), 'em-formats-')), 'monitor.yaml');
+  writeFileSync(config, `source:\n  format: ${format}\n`);
+  space.env.MONITOR_CONFIG_FILE = config;
+  const monitor = startMonitor(['consume'], space.env);
+  const m = { space, monitor, port: await metricsPortOf(monitor) };
+  running.push(m);
+  return m;
+}
+
+/** Until the consumer settled `produced` messages (bounded by what was produced). */
+async function settled({ port, monitor }: Monitored, produced: number) {
+  const consumed = async () => metricValue(await scrape(port), 'em_messages_consumed_total');
+  await eventually(consumed, (n) => n === produced, 120_000).catch((err: Error) => {
+    throw new Error(`${err.message}\nmonitor output (tail):\n${monitor.output().slice(-4000)}`);
+  });
+  return scrape(port);
+}
+
+async function dayCounters(space: TestSpace) {
+  const r = redis();
+  try {
+    return (await new DayStore(r, space.namespace).read(DAY)).counters;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Lines to one partition through kcat, as an outside producer writes them. */
+function kcat(topic: string, partition: number, lines: string[]) {
+  const run = spawnSync('kcat', ['-P', '-b', env.KAFKA_BROKERS, '-t', topic, '-p', String(partition)], {
+    input: `${lines.join('\n')}\n`,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (run.status !== 0) throw new Error(`kcat failed: ${run.stderr}`);
+}
+
+/** A close-out of DAY through the CLI; its JSON report. */
+async function closeOutDay(space: TestSpace) {
+  const json = join(mkdtempSync(join(tmpdir(), 'em-formats-')), 'report.json');
+  const run = await runCli(['closeout', '--date', DAY, '--json', json, '--fail-on', 'never'], space.env);
+  expect(run.code, run.output).toBe(0);
+  return ReportSchema.parse(JSON.parse(readFileSync(json, 'utf8')));
+}
+
+/** A small shop's morning: 20 visitors, page views, carts, checkouts and 3 orders. */
+function morning(
+  event: (kind: 'page' | 'cart' | 'checkout' | 'order', i: number) => Record<string, unknown>,
+) {
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < 20; i++) {
+    out.push(event('page', i));
+    if (i % 4 === 0) out.push(event('cart', i));
+    if (i % 5 === 0) out.push(event('checkout', i));
+    if (i % 7 === 0) out.push(event('order', i));
+  }
+  return out;
+}
+
+describe.each([
+  {
+    format: 'segment' as const,
+    idOf: (e: Record<string, unknown>) => e.messageId,
+    event: (kind: 'page' | 'cart' | 'checkout' | 'order', i: number): Record<string, unknown> => {
+      const base = {
+        anonymousId: `anon-${i}`,
+        messageId: `msg-${kind}-${i}`,
+        timestamp: at(i + (kind === 'page' ? 0 : 1)),
+        context: { page: PAGE, userAgent: USER_AGENT, library: { name: 'analytics.js', version: '5.2.0' } },
+      };
+      if (kind === 'page') return { ...base, type: 'page', properties: { path: PAGE.path } };
+      const name = { cart: 'Product Added', checkout: 'Checkout Started', order: 'Order Completed' }[kind];
+      const properties =
+        kind === 'order' ? { order_id: `O-${i}`, total: 100 + i, currency: 'EUR' } : { product_id: 'chair' };
+      return { ...base, type: 'track', event: name, properties };
+    },
+  },
+  {
+    format: 'shopify-web-pixels' as const,
+    idOf: (e: Record<string, unknown>) => e.id,
+    event: (kind: 'page' | 'cart' | 'checkout' | 'order', i: number): Record<string, unknown> => {
+      const name = {
+        page: 'page_viewed',
+        cart: 'product_added_to_cart',
+        checkout: 'checkout_started',
+        order: 'checkout_completed',
+      }[kind];
+      const data =
+        kind === 'order'
+          ? { checkout: { order: { id: `O-${i}` }, totalPrice: { amount: 100 + i, currencyCode: 'EUR' } } }
+          : kind === 'cart'
+            ? { cartLine: { quantity: 1, merchandise: { id: 'chair' } } }
+            : {};
+      return {
+        id: `sh-${kind}-${i}`,
+        name,
+        type: 'standard',
+        clientId: `client-${i}`,
+        timestamp: at(i + (kind === 'page' ? 0 : 1)),
+        context: {
+          document: { location: { href: PAGE.url }, referrer: PAGE.referrer },
+          navigator: { userAgent: USER_AGENT },
+        },
+        data,
+      };
+    },
+  },
+])('$format JSON from an outside producer (kcat), some events twice', ({ format, idOf, event }) => {
+  it('counts each event once and the extra deliveries as duplicates, with only source.format configured', async () => {
+    const m = await monitorFor(format);
+    const events = morning(event);
+    const lines = events.map((e) => JSON.stringify(e));
+    // every event once, spread over the partitions; then every third again, on another partition
+    for (let p = 0; p < 3; p++)
+      kcat(
+        m.space.topic,
+        p,
+        lines.filter((_, i) => i % 3 === p),
+      );
+    const again = lines.filter((_, i) => i % 3 === 0);
+    kcat(m.space.topic, 1, again);
+    const metrics = await settled(m, lines.length + again.length);
+
+    const c = await dayCounters(m.space);
+    expect(c.events).toBe(events.length);
+    expect(c.duplicateEvents).toBe(again.length);
+    expect(new Set(events.map(idOf)).size).toBe(events.length);
+    expect(Object.fromEntries(c.roleEvents)).toEqual({
+      pageView: 20,
+      addToCart: 5,
+      checkoutStarted: 4,
+      purchase: 3,
+    });
+    expect(c.purchases).toBe(3);
+    expect(c.revenueCents).toBe((100 + 0 + 100 + 7 + 100 + 14) * 100);
+    expect(Object.fromEntries(c.currencyRevenueCents)).toEqual({ EUR: 32100 });
+    expect(c.nullClient).toBe(0);
+    expect(c.missingFields.size).toBe(0);
+    expect(metricValue(metrics, 'em_events_duplicate_total')).toBe(again.length);
+    expect(metricValue(metrics, 'em_messages_rejected_total')).toBe(0);
+
+    const report = await closeOutDay(m.space);
+    expect(report.metrics).toMatchObject({
+      event_count: events.length,
+      duplicate_events: again.length,
+      conversions: 3,
+      revenue: 321,
+      revenue_by_currency: { EUR: 321 },
+      clients: 20,
+    });
+    expect(report.metrics.channel_share).toEqual({ 'Organic Search': 1 });
+    expect(report.alerts.find((a) => a.check === 'duplicate_events')).toMatchObject({ severity: 'WARNING' });
+  });
+});
+
+describe("the vendors' own Node clients, through a collector that writes to Kafka", () => {
+  let collector: Collector | undefined;
+  afterAll(async () => {
+    await collector?.close();
+  });
+
+  const track = (i: number) => ({
+    anonymousId: `anon-${i}`,
+    timestamp: new Date(at(i)),
+    context: { page: PAGE, userAgent: USER_AGENT },
+  });
+
+  /** page() and track() as both clients take them, each settled when its batch was delivered. */
+  interface Client {
+    page(message: Record<string, unknown>, done: (err?: unknown) => void): void;
+    track(message: Record<string, unknown>, done: (err?: unknown) => void): void;
+  }
+
+  it.each([
+    {
+      client: '@segment/analytics-node',
+      connect: (url: string) => {
+        const analytics = new Analytics({
+          writeKey: 'test',
+          host: url,
+          flushAt: 5,
+          flushInterval: 50,
+          maxRetries: 5,
+        });
+        return {
+          client: analytics as unknown as Client,
+          close: () => analytics.closeAndFlush({ timeout: 60_000 }),
+        };
+      },
+    },
+    {
+      client: '@rudderstack/rudder-sdk-node',
+      connect: (url: string) => {
+        const rudder = new RudderAnalytics('test', {
+          dataPlaneUrl: url,
+          flushAt: 5,
+          flushInterval: 50,
+          retryCount: 5,
+          logLevel: 'error',
+        });
+        return { client: rudder as unknown as Client, close: async () => {} };
+      },
+    },
+  ])('$client: every event counted exactly, retried batches once', async ({ connect }) => {
+    const m = await monitorFor('segment');
+    collector = await startCollector(m.space.topic, { answerFailureAfterWriting: 2 });
+    const { client, close } = connect(collector.url);
+    const delivered: Promise<void>[] = [];
+    const call = (kind: 'page' | 'track', message: Record<string, unknown>) =>
+      delivered.push(
+        new Promise((resolve, reject) => client[kind](message, (err) => (err ? reject(err) : resolve()))),
+      );
+    for (let i = 0; i < 12; i++) {
+      call('page', { ...track(i), name: 'Chair', properties: { path: PAGE.path } });
+      if (i % 3 === 0)
+        call('track', { ...track(i), event: 'Product Added', properties: { product_id: 'chair' } });
+      if (i % 4 === 0) {
+        call('track', {
+          ...track(i),
+          event: 'Order Completed',
+          properties: { order_id: `O-${i}`, revenue: 50, currency: 'USD' },
+        });
+      }
+    }
+    await Promise.all(delivered);
+    await close();
+    const sent = 12 + 4 + 3;
+    // the first two batches were written and then answered with an error: the client sent them again
+    expect(collector.written).toBeGreaterThan(sent);
+    const metrics = await settled(m, collector.written);
+    const c = await dayCounters(m.space);
+    expect(c.events).toBe(sent);
+    expect(c.duplicateEvents).toBe(collector.written - sent);
+    expect(Object.fromEntries(c.roleEvents)).toEqual({ pageView: 12, addToCart: 4, purchase: 3 });
+    expect(c.revenueCents).toBe(3 * 5000);
+    expect(metricValue(metrics, 'em_messages_rejected_total')).toBe(0);
+    await collector.close();
+    collector = undefined;
+  });
+});
