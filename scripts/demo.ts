@@ -5,9 +5,10 @@
  *
  *   npm run demo [-- --format segment|shopify-web-pixels|snowplow|avro] [-- --redis-cluster] [-- --data DIR] [-- --reports DIR]
  *
+ * The monitor runs with the export's shop config (config/puffy.yaml: its
+ * domain, currency and volume bounds), or MONITOR_CONFIG_FILE if set.
  * --format segment (or shopify-web-pixels, snowplow) converts every row of the
- * export into that source format's event and configures the monitor with
- * that format alone (source.format), on top of MONITOR_CONFIG_FILE if set.
+ * export into that source format's event and sets source.format on top.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -92,7 +93,9 @@ async function main(): Promise<number> {
     ...(cluster ? { REDIS_CLUSTER_NODES: cluster } : {}),
   };
   const as: EventFormatName = sourceFormat ?? 'flat';
-  if (as !== 'flat') env.MONITOR_CONFIG_FILE = configWithFormat(env.MONITOR_CONFIG_FILE, as, namespace);
+  // the export's shop: its domain, currency and bounds (config/puffy.yaml), unless the user names a config
+  const shopConfig = env.MONITOR_CONFIG_FILE ?? join(REPO_ROOT, 'config', 'puffy.yaml');
+  env.MONITOR_CONFIG_FILE = as === 'flat' ? shopConfig : configWithFormat(shopConfig, as, namespace);
   Object.assign(process.env, env);
   const ctx = createContext({}, env);
 
@@ -140,11 +143,9 @@ Stop the stack with: npm run stack:down`);
   return 0;
 }
 
-/** A config file that is the user's (if any) with source.format set: the one setting a shop of that format needs. */
-function configWithFormat(userFile: string | undefined, format: EventFormatName, namespace: string): string {
-  const base = userFile
-    ? ((parseYaml(readFileSync(userFile, 'utf8')) as Record<string, unknown> | null) ?? {})
-    : {};
+/** The shop's config with source.format set: the one setting a shop of that format needs. */
+function configWithFormat(shopFile: string, format: EventFormatName, namespace: string): string {
+  const base = (parseYaml(readFileSync(shopFile, 'utf8')) as Record<string, unknown> | null) ?? {};
   const source = { ...((base.source as Record<string, unknown> | undefined) ?? {}), format };
   const dir = join(opts.reports, namespace);
   mkdirSync(dir, { recursive: true });

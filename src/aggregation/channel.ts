@@ -29,9 +29,23 @@ export function classifyChannel(
   if (host) {
     for (const { contains, channel } of rules.referrers)
       if (contains.some((c) => host.includes(c))) return channel;
-    if (!host.includes(rules.shopDomain)) return rules.referralChannel;
+    if (!isOwnSite(host, pageUrl, rules)) return rules.referralChannel;
   }
   return rules.directChannel;
+}
+
+/**
+ * Whether a referrer host is the shop's own site: on the configured domain, or, without
+ * one, the landing page's host (www. aside), a subdomain of it, or it a subdomain of the
+ * referrer's (a checkout on shop.example referred from www.shop.example).
+ */
+function isOwnSite(host: string, pageUrl: string | null, rules: ChannelRules): boolean {
+  if (rules.shopDomain !== undefined) return host.includes(rules.shopDomain);
+  const page = hostOf(pageUrl);
+  if (!page) return false;
+  const a = host.replace(/^www\./, '');
+  const b = page.replace(/^www\./, '');
+  return a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`);
 }
 
 /** Per rules: the "name=" of every query parameter that can decide a channel. */

@@ -58,6 +58,8 @@ export const COUNTER_FAMILIES = [
   'roleEvents',
   /** Purchase revenue in cents by currency code ("unknown" where neither the event nor the config says). */
   'currencyRevenueCents',
+  /** Purchases by currency code, as above. */
+  'currencyPurchases',
 ] as const;
 
 export type ScalarCounter = (typeof SCALAR_COUNTERS)[number];

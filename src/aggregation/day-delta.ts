@@ -107,7 +107,9 @@ export class DayDelta {
     if (e.purchase) {
       c.purchases++;
       c.revenueCents += e.purchase.revenueCents;
-      bump(c.currencyRevenueCents, e.purchase.currency ?? UNKNOWN_CURRENCY, e.purchase.revenueCents);
+      const currency = e.purchase.currency ?? UNKNOWN_CURRENCY;
+      bump(c.currencyRevenueCents, currency, e.purchase.revenueCents);
+      bump(c.currencyPurchases, currency);
       if (e.purchase.transactionId !== null) {
         this.transactions.push([e.purchase.transactionId, e.tsMs, e.purchase.revenueCents]);
       } else c.revenueDedupCents += e.purchase.revenueCents;

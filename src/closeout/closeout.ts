@@ -152,7 +152,12 @@ async function computeReport(
 ): Promise<Report> {
   const { state, config } = deps;
   const snapshot = await state.read(day);
-  const metrics = dayMetrics(snapshot, config.traffic.utmTopSources, new Set(config.ingest.knownEventNames));
+  const metrics = dayMetrics(
+    snapshot,
+    config.traffic.utmTopSources,
+    new Set(config.ingest.knownEventNames),
+    config.source.currency,
+  );
   const schema = daySchema(snapshot);
 
   const window = lookbackWindow(day, config.baseline);
@@ -178,6 +183,7 @@ async function computeReport(
     expectedFields: config.ingest.expectedFields,
     fieldAliases: config.ingest.fieldAliases,
     expectedChannels: config.expectedChannels,
+    baselineDays: config.baseline.days,
     history: historyBaselines(day, withFeedback(history, await state.readFeedback()), config.baseline),
   });
   const alerts = applySnoozes(evaluation.alerts, day, config.snoozes);

@@ -9,6 +9,7 @@ import {
   SESSION_LENGTH_BUCKETS,
   typeFieldOf,
 } from '../aggregation/day-counters.ts';
+import { UNKNOWN_CURRENCY } from '../aggregation/day-delta.ts';
 import { dictionary } from '../dictionary.ts';
 import type { DaySnapshot } from '../state/day-store.ts';
 import { boundNames, EVENT_NAME, isOtherKey, looksLikeFieldSet, UTM_SOURCE } from './sender-names.ts';
@@ -71,6 +72,13 @@ export const DayMetricsSchema = z.object({
   duplicate_events: z.number().int().optional(),
   /** Purchase revenue by ISO currency code ("unknown" where neither event nor config said). */
   revenue_by_currency: countMap.optional(),
+  /**
+   * The currency of `revenue` and `aov`: the configured one, else the day's (the one with the
+   * most revenue when there are several); null when no purchase said. Revenue is never summed
+   * across currencies: with several, `revenue` and `aov` are this one's, the rest are in
+   * revenue_by_currency.
+   */
+  currency: z.string().nullable().optional(),
 });
 export type DayMetrics = z.infer<typeof DayMetricsSchema>;
 
@@ -98,6 +106,38 @@ function topShares(counts: Record<string, number>, top: number): Record<string, 
   return out;
 }
 
+/**
+ * The day's revenue and purchases in one currency: all of them when the day has one currency
+ * (or its counters predate currencies); with several, the configured currency's, else the one
+ * with the most revenue ("unknown" only when nothing else).
+ */
+function inOneCurrency(
+  c: DayCounters,
+  configured: string | null,
+): { currency: string | null; revenueCents: number; purchases: number } {
+  const codes = [...c.currencyRevenueCents.keys()].filter((k) => (c.currencyPurchases.get(k) ?? 0) > 0);
+  if (codes.length <= 1) {
+    const only = codes[0] ?? configured;
+    return {
+      currency: only === undefined || only === UNKNOWN_CURRENCY ? null : only,
+      revenueCents: c.revenueCents,
+      purchases: c.purchases,
+    };
+  }
+  const ranked = codes
+    .filter((k) => k !== UNKNOWN_CURRENCY)
+    .sort(
+      (a, b) =>
+        (c.currencyRevenueCents.get(b) ?? 0) - (c.currencyRevenueCents.get(a) ?? 0) || a.localeCompare(b),
+    );
+  const main = configured !== null && codes.includes(configured) ? configured : ranked[0]!;
+  return {
+    currency: main,
+    revenueCents: c.currencyRevenueCents.get(main) ?? 0,
+    purchases: c.currencyPurchases.get(main) ?? 0,
+  };
+}
+
 /** How many sender-chosen names that look right a report keeps besides the configured ones. */
 export const SENDER_NAMES_TOP = 10;
 
@@ -105,11 +145,14 @@ export function dayMetrics(
   s: DaySnapshot,
   utmTopSources = 10,
   knownEventNames: ReadonlySet<string> = new Set(),
+  /** source.currency: the currency the shop reports in. */
+  configuredCurrency: string | null = null,
 ): DayMetrics {
   const c = s.counters;
   const events = c.events;
   const conversions = c.purchases;
-  const revenue = c.revenueCents / 100;
+  const money = inOneCurrency(c, configuredCurrency);
+  const revenue = money.revenueCents / 100;
   const channel_share = dictionary<number>();
   for (const [ch, n] of Object.entries(recordOf(c.channels))) channel_share[ch] = share(n, s.clients);
   return {
@@ -118,7 +161,7 @@ export function dayMetrics(
     conversions,
     revenue,
     revenue_deduplicated: c.revenueDedupCents / 100,
-    aov: conversions > 0 ? round(revenue / conversions, 4) : null,
+    aov: money.purchases > 0 ? round(revenue / money.purchases, 4) : null,
     duplicate_transactions: c.duplicateTransactions,
     clients: s.clients,
     atc_rate: share(s.funnel.atc, s.clients),
@@ -141,6 +184,7 @@ export function dayMetrics(
     missing_field_types: missingByType(c),
     role_events: recordOf(c.roleEvents),
     duplicate_events: c.duplicateEvents,
+    currency: money.currency,
     revenue_by_currency: Object.fromEntries(
       [...c.currencyRevenueCents]
         .filter(([, cents]) => cents !== 0)

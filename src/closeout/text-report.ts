@@ -4,7 +4,7 @@
  * by a symbol alone.
  */
 import { zScoreCheckOf } from './checks/registry.ts';
-import { pct } from './format.ts';
+import { money, pct } from './format.ts';
 import type { Report } from './report.ts';
 
 const RULE = '='.repeat(64);
@@ -53,7 +53,14 @@ export function textReport(r: Report): string {
     THIN,
     `event_count: ${num(m.event_count)}${z('event_count')}`,
     `null_client_rate: ${num(m.null_client_rate)}`,
-    `revenue: ${num(m.revenue)}${z('revenue')}`,
+    `revenue: ${num(m.revenue)}${m.currency ? ` ${m.currency}` : ''}${z('revenue')}`,
+    ...(Object.keys(m.revenue_by_currency ?? {}).length > 1
+      ? [
+          `revenue_by_currency: ${Object.entries(m.revenue_by_currency!)
+            .map(([k, v]) => `${k} ${num(v)}`)
+            .join(', ')}`,
+        ]
+      : []),
     `revenue_deduplicated: ${num(m.revenue_deduplicated)}`,
     `conversions: ${num(m.conversions)}${z('conversions')}`,
     `aov: ${m.aov === null ? 'n/a' : num(m.aov)}${z('aov')}`,
@@ -133,7 +140,7 @@ const shares = (m: Record<string, number>) =>
 /** A few lines per day for a terminal: the verdict and each alert. */
 export function compactReport(r: Report): string {
   const m = r.metrics;
-  const head = `${r.date}  ${r.verdict.toUpperCase().padEnd(8)}  events ${m.event_count.toLocaleString('en-US')}, revenue $${num(m.revenue)}, conversions ${m.conversions}, null client ${pct(m.null_client_rate)}`;
+  const head = `${r.date}  ${r.verdict.toUpperCase().padEnd(8)}  events ${m.event_count.toLocaleString('en-US')}, revenue ${money(m.revenue, m.currency)}, conversions ${m.conversions}, null client ${pct(m.null_client_rate)}`;
   const alerts = r.alerts.map(
     (a) => `    ${a.severity.padEnd(8)} ${a.check}: ${a.message}${a.snoozed ? ' [snoozed]' : ''}`,
   );
@@ -150,7 +157,7 @@ export function summaryTable(reports: Report[]): string {
       r.date,
       r.verdict,
       r.metrics.event_count.toLocaleString('en-US'),
-      `$${num(r.metrics.revenue)}`,
+      money(r.metrics.revenue, r.metrics.currency),
       String(r.metrics.conversions),
       `${c}/${w}`,
     ];

@@ -58,7 +58,7 @@ const SourceSchema = z.strictObject({
   /** ISO 4217 code of purchases that carry none. */
   currency: z
     .string()
-    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD')
+    .refine((c) => Intl.supportedValuesOf('currency').includes(c), 'not an ISO 4217 code such as USD or EUR')
     .optional(),
   /**
    * Where the format has an event id: an event delivered again with the same id
@@ -113,7 +113,11 @@ const IngestSchema = z.strictObject({
 });
 
 const ChannelRulesSchema = z.strictObject({
-  shopDomain: z.string().min(1).default('puffy.com'),
+  /**
+   * The shop's domain: a referrer on it is the shop's own page, not a referral. Absent: a
+   * referrer on the landing page's own host (or a subdomain of it, or it of the referrer's) is.
+   */
+  shopDomain: z.string().min(1).optional(),
   clickIds: z.array(z.strictObject({ param: z.string().min(1), channel: z.string().min(1) })).default([
     { param: 'gclid', channel: 'Paid Search' },
     { param: 'fbclid', channel: 'Paid Social' },
@@ -144,12 +148,20 @@ const ChannelRulesSchema = z.strictObject({
 /** Every threshold of the close-out checks; names match the check that uses them. */
 const count = z.number().int().min(0);
 const ThresholdValues = z.strictObject({
-  minDailyEvents: count,
-  maxDailyEvents: count,
+  /**
+   * Absolute bounds: null (the default) judges nothing. Volumes and revenue are the shop's
+   * own, so the baseline checks judge them from the first days with a baseline; set these
+   * where a hard floor or ceiling is known (the seed monitor's shop: 2,000–8,000 events,
+   * 10,000 of revenue, 10 conversions a day; see config/puffy.yaml).
+   */
+  minDailyEvents: count.nullable(),
+  maxDailyEvents: count.nullable(),
   maxNullClientRate: share,
-  minDailyRevenue: z.number().min(0),
-  minDailyConversions: count,
+  minDailyRevenue: z.number().min(0).nullable(),
+  minDailyConversions: count.nullable(),
   maxDuplicateTransactions: z.number().int().min(0),
+  /** no_purchases fires on a day without a purchase only where the baseline expects at least this many (without a baseline: always). */
+  purchaseStopMinExpected: z.number().min(0),
   /** Events delivered again with an already counted event id, above this share of the day's events: WARNING. */
   maxDuplicateEventShare: share,
   revenueStdThreshold: z.number().positive(),
@@ -179,15 +191,16 @@ const ThresholdValues = z.strictObject({
   maxBatchesWithoutReplica: count,
 });
 
-/** The seed monitor's thresholds. */
+/** The seed monitor's thresholds, but for the absolute bounds, which are each shop's own. */
 export const DEFAULT_THRESHOLDS: z.infer<typeof ThresholdValues> = {
-  minDailyEvents: 2000,
-  maxDailyEvents: 8000,
+  minDailyEvents: null,
+  maxDailyEvents: null,
   maxNullClientRate: 0.05,
-  minDailyRevenue: 10_000,
-  minDailyConversions: 10,
+  minDailyRevenue: null,
+  minDailyConversions: null,
   maxDuplicateTransactions: 0,
   maxDuplicateEventShare: 0.001,
+  purchaseStopMinExpected: 7,
   revenueStdThreshold: 2.5,
   aovStdThreshold: 2.0,
   conversionStdThreshold: 2.5,
@@ -213,7 +226,7 @@ export const DEFAULT_THRESHOLDS: z.infer<typeof ThresholdValues> = {
 // Overrides name only what they change, so the partial schema has no defaults.
 const ThresholdOverrides = ThresholdValues.partial();
 export const ThresholdsSchema = ThresholdOverrides.transform((t) => ({ ...DEFAULT_THRESHOLDS, ...t })).refine(
-  (t) => t.minDailyEvents <= t.maxDailyEvents,
+  (t) => t.minDailyEvents === null || t.maxDailyEvents === null || t.minDailyEvents <= t.maxDailyEvents,
   'minDailyEvents must not exceed maxDailyEvents',
 );
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
@@ -265,7 +278,8 @@ const MonitorConfigShape = z.strictObject({
     .prefault({}),
   thresholds: ThresholdsSchema.prefault({}),
   overrides: z.array(OverrideSchema).default([]),
-  expectedChannels: z.array(z.string()).default(['Direct', 'Paid Search']),
+  /** Channels that must bring clients every day (missing_channel); none by default. */
+  expectedChannels: z.array(z.string()).default([]),
   snoozes: z.array(SnoozeSchema).default([]),
   trackingPlan: z
     .strictObject({

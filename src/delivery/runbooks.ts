@@ -44,7 +44,11 @@ export function runbooksMarkdown(rules: readonly RuleDoc[]): string {
     const limit = key === undefined ? null : DEFAULT_THRESHOLDS[key];
     const p = c.playbook;
     out.push(`### ${c.id}`, '', `**${c.severity}**: ${p.title({ limit, days: BASELINE_DAYS })}`, '');
-    if (key !== undefined) out.push(`Threshold: \`thresholds.${key}\` (default ${limit}).`, '');
+    if (key !== undefined)
+      out.push(
+        `Threshold: \`thresholds.${key}\` (${limit === null ? 'not set by default: the check judges only where it is configured' : `default ${limit}`}).`,
+        '',
+      );
     out.push(
       'Investigate:',
       '',

@@ -5,6 +5,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { DayCounters, ScalarCounter } from '../aggregation/day-counters.ts';
+import { UNKNOWN_CURRENCY } from '../aggregation/day-delta.ts';
 import type { DayResolver } from '../calendar/day-resolver.ts';
 import type { DayStore } from '../state/day-store.ts';
 import { registerLastCloseoutGauge } from './closeout-metrics.ts';
@@ -50,11 +51,33 @@ export function registerDayGauges(
     counter(s, 'nullClient'),
   );
   gauge('em_today_purchases', 'Purchases of today, duplicates included', (s) => counter(s, 'purchases'));
-  gauge(
-    'em_today_revenue',
-    'Revenue of today as tracked, currency units',
-    (s) => counter(s, 'revenueCents') / 100,
-  );
+  /** Per currency; a day stored before currencies were counted: all of it as "unknown". */
+  const byCurrency = (s: Snapshot, family: 'currencyRevenueCents' | 'currencyPurchases', total: number) =>
+    s.counters[family].size > 0 ? s.counters[family] : new Map([[UNKNOWN_CURRENCY, total]]);
+  new Gauge({
+    name: 'em_today_revenue',
+    help: 'Revenue of today as tracked, in units of the currency labelled (ISO 4217, or "unknown"): never sum across currencies',
+    labelNames: ['namespace', 'currency'],
+    registers: [registry],
+    async collect() {
+      const s = await today();
+      this.reset();
+      for (const [currency, cents] of byCurrency(s, 'currencyRevenueCents', s.counters.revenueCents))
+        this.set({ namespace, currency }, cents / 100);
+    },
+  });
+  new Gauge({
+    name: 'em_today_currency_purchases',
+    help: 'Purchases of today by their currency (for an order value per currency)',
+    labelNames: ['namespace', 'currency'],
+    registers: [registry],
+    async collect() {
+      const s = await today();
+      this.reset();
+      for (const [currency, n] of byCurrency(s, 'currencyPurchases', s.counters.purchases))
+        this.set({ namespace, currency }, n);
+    },
+  });
   gauge(
     'em_today_revenue_deduplicated',
     'Revenue of today, first occurrence of each transaction',

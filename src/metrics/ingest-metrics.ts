@@ -22,7 +22,7 @@ export class IngestMetrics {
   readonly fieldProblems: Counter<'namespace' | 'kind' | 'field'>;
   readonly contractViolations: Counter<'namespace' | 'event_name' | 'rule'>;
   readonly purchases: Counter<'namespace'>;
-  readonly revenue: Counter<'namespace'>;
+  readonly revenue: Counter<'namespace' | 'currency'>;
   readonly duplicateTransactions: Counter<'namespace'>;
   readonly duplicateEvents: Counter<'namespace'>;
   readonly fieldSets: Counter<'namespace' | 'schema'>;
@@ -51,7 +51,6 @@ export class IngestMetrics {
     for (const c of [
       this.consumed,
       this.purchases,
-      this.revenue,
       this.duplicateTransactions,
       this.duplicateEvents,
       this.slicesSkipped,
@@ -113,8 +112,8 @@ export class IngestMetrics {
     });
     this.revenue = new Counter({
       name: 'em_revenue_total',
-      help: 'Revenue of purchases as tracked (duplicates included), in currency units',
-      labelNames: ['namespace'],
+      help: 'Revenue of purchases as tracked (duplicates included), in units of the currency labelled (ISO 4217; "unknown" where neither event nor config named one): never summed across currencies',
+      labelNames: ['namespace', 'currency'],
       registers,
     });
     this.duplicateTransactions = new Counter({
@@ -265,7 +264,8 @@ export function ingestObserver(
       for (const [schema, n] of c.schemaIds) m.fieldSets.inc({ namespace, schema }, n);
       for (const [device, n] of c.devices) m.eventsByDevice.inc({ namespace, device }, n);
       if (c.purchases > 0) m.purchases.inc({ namespace }, c.purchases);
-      if (c.revenueCents !== 0) m.revenue.inc({ namespace }, c.revenueCents / 100);
+      for (const [currency, cents] of c.currencyRevenueCents)
+        if (cents !== 0) m.revenue.inc({ namespace, currency }, cents / 100);
       if (duplicates > 0) m.duplicateTransactions.inc({ namespace }, duplicates);
       if (c.duplicateEvents > 0) m.duplicateEvents.inc({ namespace }, c.duplicateEvents);
       m.lastBatchTime.set({ namespace }, Date.now() / 1000);

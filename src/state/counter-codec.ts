@@ -58,6 +58,7 @@ const FAMILY_PREFIXES: Record<CounterFamily, string> = {
   missingFieldTypes: 'missing_event:',
   roleEvents: 'role:',
   currencyRevenueCents: 'revenue_currency:',
+  currencyPurchases: 'purchases_currency:',
 };
 
 const SCALAR_BY_FIELD = new Map(SCALAR_COUNTERS.map((s) => [SCALAR_FIELDS[s], s]));

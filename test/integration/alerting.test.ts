@@ -240,9 +240,12 @@ describe('Alertmanager routing, end to end', () => {
   it("one path by default: a day's close-out with Slack, PagerDuty and Alertmanager all configured is one Slack message and one PagerDuty incident", async () => {
     const space = await testSpace(`${import.meta.filename}-one-path`);
     try {
-      const day = '2025-03-01'; // nothing was produced: CRITICAL and WARNING alerts both fire
+      // nothing was produced: with the real export's shop config (its volume floor and expected
+      // channels), CRITICAL and WARNING alerts both fire
+      const day = '2025-03-01';
       const run = await runCli(['closeout', '--date', day, '--fail-on', 'never'], {
         ...space.env,
+        MONITOR_CONFIG_FILE: join(REPO_ROOT, 'config', 'puffy.yaml'),
         ALERTMANAGER_URL: amUrl,
         SLACK_WEBHOOK_URL: sink.url('/direct-slack/T0/B0/secret'),
         PAGERDUTY_ROUTING_KEY: 'direct-routing-key',

@@ -1,6 +1,8 @@
 /**
  * Every check pinned at and around its threshold: equal is not an alert.
  */
+
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Baseline } from '../../src/closeout/baseline.ts';
 import {
@@ -13,10 +15,13 @@ import {
 import type { ShareMetric } from '../../src/closeout/checks/metric-refs.ts';
 import { leadingUtmSource } from '../../src/closeout/checks/traffic-mix.ts';
 import type { DayMetrics } from '../../src/closeout/day-metrics.ts';
-import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { loadMonitorConfig, parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { REPO_ROOT } from '../../stack/services.ts';
 import { healthyMetrics } from '../helpers/reports.ts';
 
-const config = parseMonitorConfig({});
+/** The seed monitor's shop (the real export's): its absolute bounds and expected channels are configured. */
+const config = loadMonitorConfig(join(REPO_ROOT, 'config', 'puffy.yaml'));
+const defaults = parseMonitorConfig({});
 const FIELDS = 'client_id,event_data,event_name,page_url,referrer,timestamp,user_agent';
 
 const healthy = healthyMetrics;
@@ -107,6 +112,19 @@ describe('checks at and around their thresholds', () => {
       expect(fires(check, input(at))).toBe(false);
     },
   );
+
+  it('by default, no absolute bound: a shop of 200 events a day and one of 2,000,000 pass them alike', () => {
+    const judgedByDefault = (over: Partial<DayMetrics>) =>
+      fired(input(over, { thresholds: defaults.thresholds, expectedChannels: defaults.expectedChannels }));
+    for (const over of [
+      { event_count: 200, revenue: 150, conversions: 1 },
+      { event_count: 2_000_000, revenue: 4_000_000, conversions: 20_000 },
+    ]) {
+      for (const check of ['low_event_volume', 'high_event_volume', 'low_revenue', 'low_conversions'])
+        expect(judgedByDefault(over), `${check} ${JSON.stringify(over)}`).not.toContain(check);
+    }
+    expect(judgedByDefault({ channel_share: { Email: 1 } })).not.toContain('missing_channel');
+  });
 
   it('severities follow the seed', () => {
     const sev = (check: string, over: Partial<DayMetrics>) =>
@@ -291,7 +309,7 @@ describe('traffic mix checks', () => {
 
 describe('threshold overrides and snoozes', () => {
   const withOverrides = parseMonitorConfig({
-    thresholds: { minDailyConversions: 10 },
+    thresholds: { minDailyConversions: 10, maxDailyEvents: 8000 },
     overrides: [
       { weekdays: [0, 6], reason: 'weekends', thresholds: { minDailyConversions: 5 } },
       {

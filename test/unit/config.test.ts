@@ -35,7 +35,8 @@ describe('strict monitor configuration', () => {
     expect(lines.join('\n')).toMatch(/thresholds\.minDailyRevenue/);
     expect(lines.join('\n')).toMatch(/thresholds\.maxNullClientRate/);
     expect(lines.join('\n')).toMatch(/ingest\.maxMessageBytes/);
-    expect(problems({ thresholds: { minDailyEvents: 9000 } })).toEqual([
+    expect(problems({ thresholds: { minDailyEvents: 9000 } })).toEqual([]); // no maximum configured
+    expect(problems({ thresholds: { minDailyEvents: 9000, maxDailyEvents: 8000 } })).toEqual([
       'config: thresholds: minDailyEvents must not exceed maxDailyEvents',
     ]);
   });

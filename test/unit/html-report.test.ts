@@ -4,6 +4,7 @@
  * channel bars, the field health, and that nothing from a report reaches the
  * page unescaped. The browser side is in the integration tests.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DayResolver } from '../../src/calendar/day-resolver.ts';
 import { renderDayPage } from '../../src/closeout/html/day-page.ts';
@@ -19,10 +20,12 @@ import {
   metricSeries,
 } from '../../src/closeout/html/page-model.ts';
 import type { Report } from '../../src/closeout/report.ts';
-import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { loadMonitorConfig, parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { REPO_ROOT } from '../../stack/services.ts';
 import { reportOf } from '../helpers/reports.ts';
 
-const config = parseMonitorConfig({});
+/** The real export's shop: Direct and Paid Search are expected channels there. */
+const config = loadMonitorConfig(join(REPO_ROOT, 'config', 'puffy.yaml'));
 const NO_SCRIPTS = { scripts: [] };
 
 /** `n` consecutive closed days ending at `last`, each made by `make`. */

@@ -1,7 +1,43 @@
 /** Revenue, orders and their integrity: floors, z-scores against the baseline, duplicates. */
 import { money, count as n, pct } from '../format.ts';
-import { defineCheck } from './declaration.ts';
+import { type CheckContext, defineCheck, type Finding } from './declaration.ts';
 import { metricValue } from './metric-refs.ts';
+
+/**
+ * No purchase today, and, counting the days before without one, fewer than chance allows:
+ * over a run of k days at the `mean` purchases a day the baseline saw before it, none at all
+ * has probability e^(−k·mean); it is named once k·mean reaches purchaseStopMinExpected (7:
+ * 0.09%). A shop of 20 orders a day is told the first day, one of one a day after a week.
+ * Without any history, a day without a purchase is named (the seed monitor's rule).
+ */
+export function purchaseStop(c: CheckContext): Finding | null {
+  if (metricValue(c.metrics, 'purchase_events') !== 0) return null;
+  const before = c.recent('purchase_events');
+  let run = 1;
+  while (run - 1 < before.length && before[run - 1] === 0) run++;
+  const mean = purchasesPerDayBefore(c, run - 1);
+  if (mean === null) return { message: 'No purchase event at all', value: 0, threshold: 0 };
+  const expected = run * mean;
+  if (expected < c.thresholds.purchaseStopMinExpected) return null;
+  return {
+    message:
+      run === 1
+        ? `No purchase event at all, against ${n(mean)} a day before`
+        : `No purchase event for ${run} days, against ${n(mean)} a day before (${n(expected)} expected)`,
+    value: 0,
+    threshold: Number(expected.toFixed(2)),
+  };
+}
+
+/** Mean purchase events a day over the baseline's days before the latest `skip` closed days; null without any. */
+export function purchasesPerDayBefore(c: CheckContext, skip = 0): number | null {
+  const earlier = c
+    .recent('purchase_events')
+    .slice(skip)
+    .filter((v): v is number => v !== null)
+    .slice(0, c.baselineDays ?? 7);
+  return earlier.length === 0 ? null : earlier.reduce((a, b) => a + b, 0) / earlier.length;
+}
 
 export const COMMERCE_CHECKS = [
   defineCheck({
@@ -10,7 +46,8 @@ export const COMMERCE_CHECKS = [
     kind: 'minimum',
     metric: 'revenue',
     threshold: 'minDailyRevenue',
-    message: (v, limit) => `Daily revenue (${money(v)}) below minimum (${money(limit)})`,
+    message: (v, limit, c) =>
+      `Daily revenue (${money(v, c.metrics.currency)}) below minimum (${money(limit, c.metrics.currency)})`,
     playbook: {
       title: () => 'Daily revenue below minimum',
       investigate: [
@@ -39,10 +76,7 @@ export const COMMERCE_CHECKS = [
     severity: 'CRITICAL',
     kind: 'logical',
     metric: 'conversions',
-    evaluate: ({ metrics: m }) =>
-      metricValue(m, 'purchase_events') === 0
-        ? { message: 'No purchase event at all', value: 0, threshold: 0 }
-        : null,
+    evaluate: purchaseStop,
     playbook: {
       title: () => 'No purchase events at all',
       investigate: [
@@ -58,8 +92,8 @@ export const COMMERCE_CHECKS = [
     kind: 'zscore',
     metric: 'revenue',
     threshold: 'revenueStdThreshold',
-    label: (c) => `Daily revenue (${money(c.metrics.revenue)})`,
-    format: money,
+    label: (c) => `Daily revenue (${money(c.metrics.revenue, c.metrics.currency)})`,
+    format: (v, c) => money(v, c.metrics.currency),
     playbook: {
       title: ({ limit, days }) => `Revenue more than ${limit} std from its ${days}-day baseline`,
       investigate: [
@@ -75,8 +109,8 @@ export const COMMERCE_CHECKS = [
     kind: 'zscore',
     metric: 'aov',
     threshold: 'aovStdThreshold',
-    label: (c) => `AOV (${c.metrics.aov === null ? 'n/a' : money(c.metrics.aov)})`,
-    format: money,
+    label: (c) => `AOV (${c.metrics.aov === null ? 'n/a' : money(c.metrics.aov, c.metrics.currency)})`,
+    format: (v, c) => money(v, c.metrics.currency),
     playbook: {
       title: ({ limit, days }) => `Average order value more than ${limit} std from its ${days}-day baseline`,
       investigate: ['Check pricing and discount changes', 'Check the revenue field of purchase events'],
@@ -105,7 +139,7 @@ export const COMMERCE_CHECKS = [
       const d = m.duplicate_transactions;
       if (d <= t.maxDuplicateTransactions) return null;
       return {
-        message: `${n(d)} duplicate transaction${d === 1 ? '' : 's'} (revenue as tracked ${money(m.revenue)}, deduplicated ${money(m.revenue_deduplicated)})`,
+        message: `${n(d)} duplicate transaction${d === 1 ? '' : 's'} (revenue as tracked ${money(m.revenue, m.currency)}, deduplicated ${money(m.revenue_deduplicated, m.currency)})`,
         value: d,
         threshold: t.maxDuplicateTransactions,
       };

@@ -39,6 +39,8 @@ export interface DayFacts {
   expectedChannels: readonly string[];
   /** The day's tracking-plan violations; null when no plan judged the day. */
   contract: ContractSection | null;
+  /** Days a baseline holds (baseline.days; 7 when not given). */
+  baselineDays?: number;
 }
 
 /** What every check sees: the day's facts, and values and baselines on demand. */
@@ -49,6 +51,8 @@ export interface CheckContext extends DayFacts {
   baseline(metric: MetricRef): Baseline | null;
   /** The keys of a share map seen today or on any baseline day, e.g. every device class. */
   keysOf(family: ShareMetric): string[];
+  /** The metric on the days before, newest first, over the look-back (null: not closed, or undefined). */
+  recent(metric: MetricRef): (number | null)[];
 }
 
 /**
@@ -74,7 +78,7 @@ interface LimitCheck<Id extends string> extends Common<Id> {
   kind: 'minimum' | 'maximum';
   metric: MetricRef;
   threshold: ThresholdKey;
-  message: (value: number, limit: number) => string;
+  message: (value: number, limit: number, ctx: CheckContext) => string;
 }
 
 /** |z| (or z, direction 'up') beyond the threshold, and, with minChange, a move of that share of the mean. */
@@ -87,7 +91,7 @@ interface ZScoreCheck<Id extends string> extends Common<Id> {
   minChange?: ThresholdKey;
   /** The metric with today's value, e.g. "Daily revenue ($1,234.00)". */
   label: (ctx: CheckContext) => string;
-  format: (v: number) => string;
+  format: (v: number, ctx: CheckContext) => string;
 }
 
 /** |value − mean| / mean beyond the threshold. Alert value: that relative change. */

@@ -9,7 +9,13 @@
 import { DayResolver } from '../../calendar/day-resolver.ts';
 import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
 import type { FeedbackEntry } from '../../state/day-store.ts';
-import { type Baseline, type BaselineRules, baselineOf, type Exclusion } from '../baseline.ts';
+import {
+  type Baseline,
+  type BaselineRules,
+  baselineOf,
+  type Exclusion,
+  lookbackWindow,
+} from '../baseline.ts';
 import type { DayMetrics } from '../day-metrics.ts';
 import type { Alert, CheckContext, CheckDeclaration, DayFacts, Finding } from './declaration.ts';
 import { SEVERITY_RANK, stdDistance } from './declaration.ts';
@@ -20,6 +26,8 @@ import { CHECKS, checksAbout } from './registry.ts';
 export interface BaselineSource {
   baseline(metric: MetricRef): Baseline | null;
   keysOf(family: ShareMetric): string[];
+  /** The metric on the days before, newest first, over the look-back (null: not closed, or undefined). */
+  recent?(metric: MetricRef): (number | null)[];
 }
 
 export interface CheckInput extends DayFacts {
@@ -100,6 +108,12 @@ export function historyBaselines(
     keysOf(family) {
       return [...new Set([...history.values()].flatMap((h) => shareKeys(h.metrics, family)))];
     },
+    recent(metric) {
+      return lookbackWindow(day, rules).map((d) => {
+        const h = history.get(d);
+        return h ? metricValue(h.metrics, metric) : null;
+      });
+    },
   };
 }
 
@@ -138,6 +152,7 @@ export function evaluateChecks(input: CheckInput, checks: readonly CheckDeclarat
       return b;
     },
     keysOf: (family) => [...new Set([...shareKeys(input.metrics, family), ...input.history.keysOf(family)])],
+    recent: (metric) => input.history.recent?.(metric) ?? [],
   };
   /** The baseline of a check's metric, noting the threshold the check applies to it. */
   const judged = (c: CheckDeclaration & { metric: MetricRef; threshold: keyof Thresholds }) => {
@@ -176,9 +191,10 @@ function evaluateOne(
   switch (c.kind) {
     case 'minimum':
     case 'maximum': {
-      if (value === null) return null;
+      // an absolute bound not configured judges nothing
+      if (value === null || limit === null) return null;
       const beyond = c.kind === 'minimum' ? value < limit : value > limit;
-      return beyond ? { message: c.message(value, limit), value, threshold: limit } : null;
+      return beyond ? { message: c.message(value, limit, ctx), value, threshold: limit } : null;
     }
     case 'zscore': {
       const b = judged(c);
@@ -191,7 +207,7 @@ function evaluateOne(
       const minChange = c.minChange ? (ctx.thresholds[c.minChange] as number) : 0;
       if (minChange > 0 && (b.mean === 0 || Math.abs(z * b.std) / Math.abs(b.mean) <= minChange)) return null;
       return {
-        message: `${c.label(ctx)} is ${stdDistance(z)} average (${c.format(b.mean)}), z=${z.toFixed(2)}`,
+        message: `${c.label(ctx)} is ${stdDistance(z)} average (${c.format(b.mean, ctx)}), z=${z.toFixed(2)}`,
         value: round(z, 4),
         threshold: limit,
       };

@@ -1,5 +1,6 @@
 /** The funnel's shape: stages that cannot be in this order, carts that never convert. */
 import { pct } from '../format.ts';
+import { purchasesPerDayBefore } from './commerce.ts';
 import { defineCheck } from './declaration.ts';
 
 export const FUNNEL_CHECKS = [
@@ -27,14 +28,18 @@ export const FUNNEL_CHECKS = [
     id: 'zero_conversions',
     severity: 'CRITICAL',
     kind: 'logical',
-    evaluate: ({ metrics: m }) =>
-      m.atc_rate > 0 && m.purchase_rate === 0
-        ? {
-            message: `Cart activity (${pct(m.atc_rate)} of clients) but no purchase`,
-            value: m.atc_rate,
-            threshold: 0,
-          }
-        : null,
+    evaluate: (c) => {
+      const m = c.metrics;
+      if (!(m.atc_rate > 0 && m.purchase_rate === 0)) return null;
+      // a shop of a few orders a day has days with carts and no order: news only where many were due
+      const perDay = purchasesPerDayBefore(c);
+      if (perDay !== null && perDay < c.thresholds.purchaseStopMinExpected) return null;
+      return {
+        message: `Cart activity (${pct(m.atc_rate)} of clients) but no purchase`,
+        value: m.atc_rate,
+        threshold: 0,
+      };
+    },
     playbook: {
       title: () => 'Cart activity without any conversion',
       investigate: ['Check the purchase event on the thank-you page', 'Check payment provider status'],

@@ -5,6 +5,23 @@ import { volumeDrivers } from './drivers.ts';
 
 export const VOLUME_CHECKS = [
   defineCheck({
+    id: 'no_events',
+    severity: 'CRITICAL',
+    kind: 'logical',
+    metric: 'event_count',
+    evaluate: ({ metrics: m }) =>
+      m.event_count === 0 ? { message: 'No event at all on the day', value: 0, threshold: 0 } : null,
+    playbook: {
+      title: () => 'No event at all',
+      investigate: [
+        'Check that the producer still writes to the topic the monitor reads (KAFKA_TOPIC), and that the monitor consumes (stream health dashboard)',
+        'Check for a site outage or a tracking script that failed to load for everyone',
+      ],
+      resolution:
+        'Restore the tracking or the pipeline stage that stopped; replay the day if the source kept it',
+    },
+  }),
+  defineCheck({
     id: 'low_event_volume',
     severity: 'CRITICAL',
     kind: 'minimum',

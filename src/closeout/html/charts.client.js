@@ -22,9 +22,10 @@
     INFO: '#0550ae',
   };
 
-  const formatter = (format) => {
+  const formatter = (format, currency) => {
     if (format === 'money')
-      return (v) => `$${v.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: 2 })}`;
+      return (v) =>
+        `${currency ? `${currency} ` : ''}${v.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: 2 })}`;
     if (format === 'share') return (v) => `${(v * 100).toFixed(1)}%`;
     return (v) => v.toLocaleString('en-US', { maximumFractionDigits: 2 });
   };
@@ -37,7 +38,7 @@
   const BAND_UPPER = 'band (upper)';
 
   function metricChart(series) {
-    const fmt = formatter(series.format);
+    const fmt = formatter(series.format, series.currency);
     const labels = series.points.map((p) => p.date.slice(5));
     const has = (key) => series.points.some((p) => p[key] !== null);
     const datasets = [];

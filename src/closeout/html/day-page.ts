@@ -15,9 +15,13 @@ import type {
   ValueFormat,
 } from './page-model.ts';
 
-export function formatValue(v: number | null | undefined, format: ValueFormat): string {
+export function formatValue(
+  v: number | null | undefined,
+  format: ValueFormat,
+  currency: string | null = null,
+): string {
   if (v === null || v === undefined) return 'n/a';
-  return format === 'money' ? money(v) : format === 'share' ? pct(v) : count(v);
+  return format === 'money' ? money(v, currency) : format === 'share' ? pct(v) : count(v);
 }
 
 export interface DayLinks {
@@ -104,13 +108,13 @@ function tiles(model: DayPageModel): string {
     const z = s.key === 'null_client_rate' ? null : model.report.zscores[s.key];
     const base =
       today.limit !== null
-        ? `alert above ${formatValue(today.limit, s.format)}`
+        ? `alert above ${formatValue(today.limit, s.format, s.currency)}`
         : today.mean !== null
-          ? `7-day mean ${formatValue(today.mean, s.format)}${z ? `, z = ${z.z.toFixed(2)}` : ''}`
+          ? `7-day mean ${formatValue(today.mean, s.format, s.currency)}${z ? `, z = ${z.z.toFixed(2)}` : ''}`
           : 'no baseline yet';
     return `<div class="tile${today.alert ? ' alerting' : ''}">
 <div class="label">${esc(s.label)}</div>
-<div class="value">${esc(formatValue(today.value, s.format))}</div>
+<div class="value">${esc(formatValue(today.value, s.format, s.currency))}</div>
 <div class="base">${esc(base)}</div>
 ${today.alert ? severityBadge(today.alert.severity) : ''}
 </div>`;
@@ -128,22 +132,22 @@ export function metricFigures(metrics: MetricSeries[], heading: string): string 
     const first = s.points[0]!.date;
     const today = s.points.at(-1)!;
     const last = today.date;
-    const summary = `${s.label} from ${first} to ${last}. On ${last}: ${formatValue(today.value, s.format)}${
+    const summary = `${s.label} from ${first} to ${last}. On ${last}: ${formatValue(today.value, s.format, s.currency)}${
       today.limit !== null
-        ? `, alert above ${formatValue(today.limit, s.format)}`
+        ? `, alert above ${formatValue(today.limit, s.format, s.currency)}`
         : today.mean !== null
-          ? `, band ${formatValue(today.lower, s.format)} to ${formatValue(today.upper, s.format)} around a mean of ${formatValue(today.mean, s.format)}`
+          ? `, band ${formatValue(today.lower, s.format, s.currency)} to ${formatValue(today.upper, s.format, s.currency)} around a mean of ${formatValue(today.mean, s.format, s.currency)}`
           : ', no baseline yet'
     }${today.alert ? `; ${today.alert.severity} alert ${today.alert.check}` : ''}.`;
     const rows = s.points
       .filter((p) => p.value !== null)
       .map(
         (p) =>
-          `<tr${p.date === last ? ' aria-current="date"' : ''}><th scope="row">${esc(p.date)}</th><td class="num">${esc(formatValue(p.value, s.format))}</td><td class="num">${esc(
+          `<tr${p.date === last ? ' aria-current="date"' : ''}><th scope="row">${esc(p.date)}</th><td class="num">${esc(formatValue(p.value, s.format, s.currency))}</td><td class="num">${esc(
             p.limit !== null
-              ? `≤ ${formatValue(p.limit, s.format)}`
+              ? `≤ ${formatValue(p.limit, s.format, s.currency)}`
               : p.mean !== null
-                ? `${formatValue(p.lower, s.format)} – ${formatValue(p.upper, s.format)}`
+                ? `${formatValue(p.lower, s.format, s.currency)} – ${formatValue(p.upper, s.format, s.currency)}`
                 : 'n/a',
           )}</td><td>${p.alert ? `${esc(p.alert.severity)} ${esc(p.alert.check)}` : ''}</td></tr>`,
       );
@@ -283,7 +287,7 @@ function trafficSection(model: DayPageModel): string {
   const rows: [string, string][] = [
     ['Clients', count(m.clients)],
     ['Duplicate transactions', count(m.duplicate_transactions)],
-    ['Revenue, duplicates removed', formatValue(m.revenue_deduplicated, 'money')],
+    ['Revenue, duplicates removed', formatValue(m.revenue_deduplicated, 'money', m.currency ?? null)],
   ];
   if (m.sessions !== undefined) {
     rows.push(['Sessions', count(m.sessions)]);

@@ -36,8 +36,8 @@ export function renderIndexPage(
       const m = r.metrics;
       return `<tr data-day="${esc(r.date)}"><th scope="row">${href ? `<a href="${esc(href)}">${esc(r.date)}</a>` : esc(r.date)}</th>
 <td>${severityBadge(verdictSeverity(r.verdict))}</td><td class="num">${critical}</td><td class="num">${warning}</td>
-<td class="num">${formatValue(m.event_count, 'count')}</td><td class="num">${formatValue(m.revenue, 'money')}</td><td class="num">${formatValue(m.conversions, 'count')}</td>
-<td class="num">${formatValue(m.aov, 'money')}</td><td class="num">${formatValue(m.null_client_rate, 'share')}</td>
+<td class="num">${formatValue(m.event_count, 'count')}</td><td class="num">${formatValue(m.revenue, 'money', m.currency ?? null)}</td><td class="num">${formatValue(m.conversions, 'count')}</td>
+<td class="num">${formatValue(m.aov, 'money', m.currency ?? null)}</td><td class="num">${formatValue(m.null_client_rate, 'share')}</td>
 <td>${esc([...new Set(live.map((a) => a.check))].join(', '))}</td></tr>`;
     });
   const body = `<main>

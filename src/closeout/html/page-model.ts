@@ -87,6 +87,8 @@ export interface MetricSeries {
   key: KeyMetric['key'];
   label: string;
   format: ValueFormat;
+  /** The currency of a money series (the newest day's); null when no event or config named one. */
+  currency: string | null;
   /** How the band or limit is meant, for the legend and the screen-reader summary. */
   bandLabel: string;
   points: SeriesPoint[];
@@ -181,10 +183,12 @@ export function metricSeries(
 ): MetricSeries[] {
   // The legend states the newest day's thresholds; each point's band uses its own day's.
   const latest = window.length ? thresholdsFor(window.at(-1)!, config) : config.thresholds;
+  const currency = (window.length ? reports.get(window.at(-1)!)?.metrics.currency : null) ?? null;
   return KEY_METRICS.map((metric) => ({
     key: metric.key,
     label: metric.label,
     format: metric.format,
+    currency,
     bandLabel: metric.limit
       ? `${metric.limit.label} (threshold)`
       : `7-day mean ± ${metric.stdThreshold ? latest[metric.stdThreshold] : ''} std (alert outside)`,
