@@ -7,10 +7,10 @@ import { SingleBar } from 'cli-progress';
 import { failureKind, isRetriable } from '../errors.ts';
 import { DeadLetterReplayer, replayTargetOf } from '../ingest/dead-letter-replay.ts';
 import { DLQ_HEADERS } from '../source/dead-letter.ts';
-import { readDeadLetters } from '../source/dlq-reader.ts';
 import { DlqSummarizer, type DlqSummary } from '../source/dlq-summary.ts';
 import { DeadLetterValueFile } from '../source/dlq-values.ts';
 import { deadLetterTopicOf } from '../source/kafka.ts';
+import { readTopicOnce } from '../source/topic-reader.ts';
 import { createRedis } from '../state/redis.ts';
 import { deadLetterSinkOf, processorOf } from './consume.ts';
 import { type Context, kafkaOf, stateOf } from './context.ts';
@@ -34,7 +34,7 @@ export async function dlqSummary(ctx: Context, o: DlqSummaryOptions): Promise<Su
     : undefined;
   const values = o.showValues ? new DeadLetterValueFile(o.showValues) : undefined;
   try {
-    await readDeadLetters(
+    await readTopicOnce(
       kafkaOf(ctx),
       topic,
       (r) => {
@@ -139,7 +139,7 @@ export async function dlqReplay(ctx: Context, o: DlqReplayOptions): Promise<DlqR
   };
   const days = new Set<string>();
   try {
-    await readDeadLetters(
+    await readTopicOnce(
       kafka,
       topic,
       async (record) => {

@@ -23,7 +23,7 @@ import { createContext, kafkaOf } from './context.ts';
 import { dlqReplay, dlqSummary, replayText } from './dlq.ts';
 import { feedbackStats, recordFeedback } from './feedback.ts';
 import { intradayOnce, intradaySchedule } from './intraday.ts';
-import { planCheck, planInfer } from './plan.ts';
+import { planCheck, planInfer, planInferTopic } from './plan.ts';
 import { replayCommand } from './replay.ts';
 import { VERSION } from './version.ts';
 
@@ -33,14 +33,15 @@ const positiveInt = (name: string) => (v: string) => {
   return n;
 };
 
+const durationMs = (v: string) => {
+  const ms = parseDuration(v);
+  if (ms === null) throw new InvalidArgumentError('use a number and m, h or d, e.g. 24h');
+  return ms;
+};
 const SINCE_OPTION = [
   '--since <duration>',
   "only dead letters of messages from the last 90m, 24h, 7d, ... (a dead letter keeps its message's timestamp)",
-  (v: string) => {
-    const ms = parseDuration(v);
-    if (ms === null) throw new InvalidArgumentError('use a number and m, h or d, e.g. 24h');
-    return ms;
-  },
+  durationMs,
 ] as const;
 const FROM_OPTION = [
   '--from <ISO time>',
@@ -206,24 +207,47 @@ export function buildProgram(): Command {
       process.stdout.write(planCheck(file));
     });
   plan
-    .command('infer <paths...>')
+    .command('infer [paths...]')
     .addHelpText(
       'after',
-      `\nExamples:\n  $ event-monitor plan infer --plan-version 2025-03 ../shared/data/puffy > plan.yml`,
+      `\nExamples:\n  $ event-monitor plan infer --plan-version 2025-03 ../shared/data/puffy > plan.yml\n  $ MONITOR_CONFIG_FILE=monitor.yaml event-monitor plan infer --from-topic --topic events.raw --since 24h > plan.yml`,
     )
-    .description('draft a plan from CSV exports (files or folders) that their events satisfy; YAML on stdout')
+    .description(
+      'draft a plan that the events satisfy, from CSV exports (files or folders) or from a bounded read of a topic in the configured source format; YAML on stdout',
+    )
     .option(
       '--plan-version <version>',
       "the draft's plan version",
       `inferred-${new Date().toISOString().slice(0, 10)}`,
     )
-    .action(async (paths: string[], opts: { planVersion: string }) => {
-      const r = await planInfer(paths, opts.planVersion);
+    .option(
+      '--from-topic',
+      'read the events topic (--topic, KAFKA_TOPIC) once, up to its end when the read starts, instead of CSV files',
+    )
+    .option(
+      '--since <duration>',
+      'with --from-topic: only records from this long ago on (30m, 6h, 7d)',
+      durationMs,
+    )
+    .action(async (paths: string[], opts: { planVersion: string; fromTopic?: boolean; since?: number }) => {
+      if (Boolean(opts.fromTopic) === paths.length > 0) {
+        throw new UsageError('name CSV files or folders, or --from-topic, one of the two');
+      }
+      if (opts.since !== undefined && !opts.fromTopic) throw new UsageError('--since goes with --from-topic');
+      const r = opts.fromTopic
+        ? await planInferTopic(
+            ctx(),
+            opts.planVersion,
+            opts.since === undefined ? undefined : Date.now() - opts.since,
+          )
+        : await planInfer(paths, opts.planVersion);
       process.stdout.write(r.yaml);
       console.error(
         `plan infer: drafted from ${r.events} events` +
           (r.eventsWithoutName ? ` (${r.eventsWithoutName} without an event name, left out)` : '') +
-          (r.skippedRows ? `; ${r.skippedRows} unreadable rows skipped` : ''),
+          (r.skippedRows
+            ? `; ${r.skippedRows} unreadable ${opts.fromTopic ? 'messages' : 'rows'} skipped`
+            : ''),
       );
     });
 

@@ -1,12 +1,16 @@
 /**
- * `event-monitor plan check FILE` and `plan infer PATH...`: validate a
- * tracking plan without starting anything, and draft one from CSV exports.
+ * `event-monitor plan check FILE` and `plan infer PATH... | --topic T`:
+ * validate a tracking plan without starting anything, and draft one from CSV
+ * exports or from a bounded read of a topic in the configured source format.
  */
 import { Document, visit } from 'yaml';
 import { listCsvFiles, readCsvEvents } from '../replay/csv-events.ts';
-import { planView } from '../validation/event.ts';
+import { MessageDecoder } from '../source/decode.ts';
+import { readTopicOnce } from '../source/topic-reader.ts';
+import { EventValidator, planView } from '../validation/event.ts';
 import { type DraftPlan, PlanInferrer } from '../validation/plan-inference.ts';
 import { TrackingPlan } from '../validation/tracking-plan.ts';
+import { type Context, kafkaOf, registryOf } from './context.ts';
 
 /** Compiles the plan (a ConfigError, one line per problem, when it is bad) and says what it plans. */
 export function planCheck(file: string): string {
@@ -23,6 +27,7 @@ export function planCheck(file: string): string {
 export interface InferResult {
   yaml: string;
   events: number;
+  /** Rows that could not be read, or messages that did not decode. */
   skippedRows: number;
   eventsWithoutName: number;
 }
@@ -43,6 +48,42 @@ export async function planInfer(paths: string[], version: string): Promise<Infer
     yaml: draftYaml(draft, paths),
     events,
     skippedRows,
+    eventsWithoutName: inferrer.eventsWithoutName,
+  };
+}
+
+/**
+ * Reads the topic once, from `fromMs` (or its beginning) up to its end when the read
+ * started, decodes each message in the configured source format (wire format too) and
+ * drafts a plan its events satisfy; names and the plan's view are the format's.
+ */
+export async function planInferTopic(ctx: Context, version: string, fromMs?: number): Promise<InferResult> {
+  const { config, topic } = ctx;
+  const decoder = new MessageDecoder(registryOf(ctx), config.ingest.maxMessageBytes, config.source.payload);
+  const validator = new EventValidator(config.ingest, null, config.source);
+  const inferrer = new PlanInferrer();
+  let events = 0;
+  let skipped = 0;
+  await readTopicOnce(
+    kafkaOf(ctx, '-plan'),
+    topic,
+    async (record) => {
+      const decoded = await decoder.decode(record.value);
+      if (!decoded.ok) {
+        skipped++;
+        return;
+      }
+      const { name, view } = validator.describe(decoded.value);
+      inferrer.add(view, name);
+      events++;
+    },
+    fromMs === undefined ? {} : { fromMs },
+  );
+  const source = `topic ${topic} (${config.source.format} events${fromMs === undefined ? '' : ` since ${new Date(fromMs).toISOString()}`})`;
+  return {
+    yaml: draftYaml(inferrer.result(version), [source]),
+    events,
+    skippedRows: skipped,
     eventsWithoutName: inferrer.eventsWithoutName,
   };
 }

@@ -11,8 +11,8 @@ import type { DayResolver } from '../calendar/day-resolver.ts';
 import { dictionary } from '../dictionary.ts';
 import { REJECT_REASONS, type RejectReason } from '../outcome.ts';
 import { DLQ_HEADERS } from '../source/dead-letter.ts';
-import type { DeadLetterRecord } from '../source/dlq-reader.ts';
 import type { IncomingMessage } from '../source/messages.ts';
+import type { TopicRecord } from '../source/topic-reader.ts';
 import type { BatchProcessor, Retraction } from './batch-processor.ts';
 
 export interface ReplayTarget {
@@ -30,10 +30,7 @@ export type ReplayOutcome = 'accepted' | 'rejected' | 'already_replayed';
 const REASONS = new Set<string>(REJECT_REASONS);
 
 /** The original message behind a dead letter, or why it cannot be replayed (headers missing or garbled). */
-export function replayTargetOf(
-  dl: DeadLetterRecord,
-  days: DayResolver,
-): ReplayTarget | { unreadable: string } {
+export function replayTargetOf(dl: TopicRecord, days: DayResolver): ReplayTarget | { unreadable: string } {
   const h = dl.headers;
   const topic = h[DLQ_HEADERS.topic];
   const partition = Number(h[DLQ_HEADERS.partition]);

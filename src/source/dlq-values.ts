@@ -7,7 +7,7 @@
 import { closeSync, existsSync, fchmodSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { DLQ_HEADERS } from './dead-letter.ts';
-import type { DeadLetterRecord } from './dlq-reader.ts';
+import type { TopicRecord } from './topic-reader.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -41,7 +41,7 @@ export class DeadLetterValueFile {
     fchmodSync(this.fd, 0o600);
   }
 
-  add(r: DeadLetterRecord) {
+  add(r: TopicRecord) {
     const h = r.headers;
     const line = {
       source: `${h[DLQ_HEADERS.topic] ?? '?'}/${h[DLQ_HEADERS.partition] ?? '?'}/${h[DLQ_HEADERS.offset] ?? '?'}`,

@@ -294,8 +294,15 @@ export class EventValidator {
     };
   }
 
+  /** An event's name (as the mapping reads it) and the view the tracking plan judges, nothing validated. */
+  describe(raw: Record<string, unknown>): { name: string | null; view: Record<string, unknown> } {
+    this.findings = new Findings();
+    this.reader.begin(raw);
+    return { name: str(this.reader.first(this.at.eventName), MAX_NAME), view: this.planView(raw) };
+  }
+
   /** The event as the tracking plan judges it: as sent, with JSON-text fields read as the objects they hold. */
-  planView(raw: Record<string, unknown>): Record<string, unknown> {
+  private planView(raw: Record<string, unknown>): Record<string, unknown> {
     let view = raw;
     for (const j of this.jsonText) {
       if (j.top === null) continue;

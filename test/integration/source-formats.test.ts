@@ -16,7 +16,13 @@ import { Analytics } from '@segment/analytics-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ReportSchema } from '../../src/closeout/report.ts';
 import type { EventFormatName } from '../../src/config/formats/index.ts';
+import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { CONVERTERS } from '../../src/replay/convert.ts';
+import { listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
+import { decodeJson, decodeSnowplowTsv } from '../../src/source/decode.ts';
 import { DayStore } from '../../src/state/day-store.ts';
+import { EventValidator } from '../../src/validation/event.ts';
+import { TrackingPlan } from '../../src/validation/tracking-plan.ts';
 import { type Collector, startCollector } from '../helpers/collector.ts';
 import {
   eventually,
@@ -27,6 +33,7 @@ import {
   scrape,
   startMonitor,
 } from '../helpers/monitor-process.ts';
+import { PUFFY_DIR } from '../helpers/reference.ts';
 import { env, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
 const DAY = '2026-11-20';
@@ -296,4 +303,53 @@ describe("the vendors' own Node clients, through a collector that writes to Kafk
     await collector.close();
     collector = undefined;
   });
+});
+
+describe('plan infer --from-topic: a draft plan from a bounded read of the events topic, in each format', () => {
+  it.each([
+    { format: 'segment' as const, names: ['page', 'Product Added', 'Checkout Started', 'Order Completed'] },
+    {
+      format: 'shopify-web-pixels' as const,
+      names: ['page_viewed', 'product_added_to_cart', 'checkout_started', 'checkout_completed'],
+    },
+    { format: 'snowplow' as const, names: ['page_view', 'add_to_cart', 'checkout_step', 'transaction'] },
+  ])(
+    '$format: drafts every event name, and the events it read satisfy the draft',
+    async ({ format, names }) => {
+      const space = await testSpace(import.meta.filename, { partitions: 3 });
+      try {
+        const dir = mkdtempSync(join(tmpdir(), 'em-plan-'));
+        const config = join(dir, 'monitor.yaml');
+        writeFileSync(config, `source:\n  format: ${format}\n`);
+        const env = { ...space.env, MONITOR_CONFIG_FILE: config };
+        const day = listCsvFiles([PUFFY_DIR]).find((f) => f.endsWith('20250301.csv'))!;
+        const sent = await runCli(['replay', day], env);
+        expect(sent.code, sent.output).toBe(0);
+        expect(sent.output).toContain(`as ${format} json`);
+
+        const infer = await runCli(['plan', 'infer', '--from-topic', '--plan-version', 'draft-1'], env);
+        expect(infer.code, infer.output).toBe(0);
+        const yamlText = infer.output.slice(0, infer.output.indexOf('plan infer: drafted'));
+        const file = join(dir, 'plan.yml');
+        writeFileSync(file, yamlText);
+        const rows: Parameters<(typeof CONVERTERS)['flat']>[0][] = [];
+        for await (const r of readCsvEvents(day, () => {})) rows.push(r);
+        expect(infer.output).toContain(`plan infer: drafted from ${rows.length} events`);
+
+        const plan = TrackingPlan.load(file);
+        expect(plan.plannedNames).toEqual(expect.arrayContaining(names));
+        const c = parseMonitorConfig({ source: { format } });
+        const validator = new EventValidator(c.ingest, plan, c.source);
+        for (const row of rows) {
+          const value = Buffer.from(CONVERTERS[format](row));
+          const decoded = format === 'snowplow' ? decodeSnowplowTsv(value) : decodeJson(value);
+          if (!decoded.ok) throw new Error(decoded.detail);
+          const v = validator.validate(decoded.value, Date.parse('2025-03-10T00:00:00Z'));
+          expect(v.ok && v.event.contract).toBe(null);
+        }
+      } finally {
+        await space.cleanup();
+      }
+    },
+  );
 });

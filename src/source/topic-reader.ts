@@ -1,38 +1,39 @@
 /**
- * Reads a dead-letter topic once, from the beginning or from a point in time,
- * up to the end offsets it had when the read started: a bounded read that
- * never waits for records that may not come. A throwaway consumer group with
- * no offset commits, deleted afterwards.
+ * Reads a topic once (the dead-letter topic, or the events topic for a draft
+ * plan), from the beginning or from a point in time, up to the end offsets it
+ * had when the read started: a bounded read that never waits for records that
+ * may not come. A throwaway consumer group with no offset commits, deleted
+ * afterwards.
  */
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { dictionary } from '../dictionary.ts';
 import type { DeadLetterHeaders } from './dlq-summary.ts';
 
-/** A record of the dead-letter topic as read: the original key, value and timestamp, and every header. */
-export interface DeadLetterRecord {
+/** A record as read: its key, value and timestamp, and every header (a dead letter's carry the original's). */
+export interface TopicRecord {
   key: Buffer | null;
   value: Buffer | null;
   timestamp: string;
   headers: DeadLetterHeaders;
 }
 
-export interface DlqReadOptions {
+export interface TopicReadOptions {
   /** Read records from this time on (epoch ms); from the beginning when absent. */
   fromMs?: number;
   /** Told how many records the read will cover, then each record's arrival. */
   progress?: { start(total: number): void; advance(n: number): void };
 }
 
-export async function readDeadLetters(
+export async function readTopicOnce(
   kafka: Kafka,
   topic: string,
-  onRecord: (record: DeadLetterRecord) => void | Promise<void>,
-  options: DlqReadOptions = {},
+  onRecord: (record: TopicRecord) => void | Promise<void>,
+  options: TopicReadOptions = {},
 ): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
-  const groupId = `event-monitor.dlq-reader.${randomBytes(4).toString('hex')}`;
+  const groupId = `event-monitor.topic-reader.${randomBytes(4).toString('hex')}`;
   try {
     const ends = await admin.fetchTopicOffsets(topic);
     const starts =
