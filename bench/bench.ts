@@ -11,10 +11,13 @@
  * With --redis-cluster, the monitor also consumes the same events into the
  * local Redis Cluster, with WAIT for a replica and without: events/s, and
  * Redis CPU per event on each shard.
+ * Then each source format (flat, segment, shopify-web-pixels, snowplow) at
+ * 200,000 events: events/s, CPU per event, the validator alone, and the Redis
+ * bytes per event of the event-id sets that count a retried event once.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
@@ -22,8 +25,12 @@ import type { Redis } from 'ioredis';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { createContext } from '../src/cli/context.ts';
 import { closeOut } from '../src/closeout/closeout.ts';
+import { EVENT_FORMAT_NAMES } from '../src/config/formats/index.ts';
+import { parseMonitorConfig } from '../src/config/monitor-config.ts';
 import { notifierOf } from '../src/delivery/notify.ts';
 import { createLogger } from '../src/log.ts';
+import { CONVERTERS } from '../src/replay/convert.ts';
+import { decodeJson, decodeSnowplowTsv } from '../src/source/decode.ts';
 import { ensureTopics } from '../src/source/topics.ts';
 import { DayStore } from '../src/state/day-store.ts';
 import { StateKeys } from '../src/state/keys.ts';
@@ -434,6 +441,88 @@ async function clusterRuns(topic: string) {
   return out;
 }
 
+const FORMAT_EVENTS = 200_000;
+
+/**
+ * Each source format through the real monitor, at the same size: the export's
+ * events (as the main run makes them) converted into the format, consumed with
+ * only source.format configured. Events/s, CPU per event in the monitor and in
+ * Redis, the validator alone, and the bytes a day's event-id set costs per event.
+ */
+async function formatRuns(kafka: Kafka, redis: Redis) {
+  const total = Math.min(TOTAL, FORMAT_EVENTS);
+  const rows = sampleRows();
+  const out: Record<string, unknown> = {};
+  for (const format of EVENT_FORMAT_NAMES) {
+    const namespace = `bench-format-${format}-${Date.now()}`;
+    const topic = `bench.${namespace}.events`;
+    await ensureTopics(kafka, topic, PARTITIONS);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const sample: Record<string, unknown>[] = [];
+    let batch: { key: string | null; value: string; timestamp: string }[] = [];
+    let i = 0;
+    for (const m of events(rows)) {
+      if (i >= total) break;
+      const fields = JSON.parse(m.value) as Record<string, string | null>;
+      const value = CONVERTERS[format]({
+        file: 'bench',
+        line: i++,
+        header: Object.keys(fields),
+        fields,
+        timestampMs: Number(m.timestamp),
+      });
+      if (sample.length < 20_000) {
+        const d =
+          format === 'snowplow' ? decodeSnowplowTsv(Buffer.from(value)) : decodeJson(Buffer.from(value));
+        if (d.ok) sample.push(d.value);
+      }
+      batch.push({ key: m.key, value, timestamp: m.timestamp });
+      if (batch.length === 5000) {
+        await producer.send({ topic, acks: 1, messages: batch });
+        batch = [];
+      }
+    }
+    if (batch.length) await producer.send({ topic, acks: 1, messages: batch });
+    await producer.disconnect();
+
+    const dir = mkdtempSync(join(tmpdir(), 'em-bench-'));
+    const configFile = join(dir, 'monitor.yaml');
+    writeFileSync(configFile, `source:\n  format: ${format}\n`);
+    const run = await oneMonitorConsume(namespace, topic, redis, { MONITOR_CONFIG_FILE: configFile }, total);
+    const config = parseMonitorConfig({ source: { format } });
+    const validator = new EventValidator(config.ingest, null, config.source);
+    const now = Date.now();
+    for (const e of sample) validator.validate(e, now); // warm-up
+    const start = process.cpuUsage();
+    for (let r = 0; r < 5; r++) for (const e of sample) validator.validate(e, now);
+    const used = process.cpuUsage(start);
+    const validationUs = (used.user + used.system) / (5 * sample.length);
+    const keys = new StateKeys(namespace);
+    let idBytes = 0;
+    for (const day of [SMALL_DAY, LARGE_DAY])
+      idBytes += Number((await redis.memory('USAGE', keys.dayKey(day, 'eventIds'))) ?? 0);
+    const bytesPerId = idBytes / total;
+    say(
+      `format ${format.padEnd(18)}: ${Math.round(run.eps).toLocaleString('en-US')} events/s, CPU per event: monitor ${run.cpuUsPerEvent.toFixed(1)} µs, Redis ${run.redisCpuUsPerEvent.toFixed(1)} µs; validation alone ${validationUs.toFixed(2)} µs; event ids ${idBytes === 0 ? 'none (the format has none)' : `${bytesPerId.toFixed(0)} bytes of Redis per event (${(idBytes / 1_048_576).toFixed(1)} MB for ${total.toLocaleString('en-US')})`}`,
+    );
+    out[format] = {
+      events: total,
+      monitor_eps: Math.round(run.eps),
+      monitor_cpu_us_per_event: Number(run.cpuUsPerEvent.toFixed(2)),
+      redis_cpu_us_per_event: Number(run.redisCpuUsPerEvent.toFixed(2)),
+      validation_us_per_event: Number(validationUs.toFixed(3)),
+      event_id_bytes_per_event: Number(bytesPerId.toFixed(1)),
+    };
+    await new DayStore(redis, namespace).deleteNamespace();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+  return { formats: out };
+}
+
 const SHAPES_EVENTS = 200_000;
 
 /**
@@ -623,6 +712,7 @@ async function main() {
     two_monitors_rss_mb: scaled ? Number(scaled.rssLarge.toFixed(1)) : null,
     ...(opts.redisCluster ? await clusterRuns(topic) : {}),
     ...(isCluster(redis) ? {} : await shapesRuns(kafka, redis)),
+    ...(isCluster(redis) ? {} : await formatRuns(kafka, redis)),
   };
   if (opts.json) writeFileSync(opts.json, `${JSON.stringify(figures, null, 2)}\n`);
   await state.deleteNamespace();

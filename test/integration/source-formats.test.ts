@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Analytics } from '@segment/analytics-node';
+import { buildEcommerceTransaction, buildPageView, newTracker } from '@snowplow/node-tracker';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ReportSchema } from '../../src/closeout/report.ts';
 import type { EventFormatName } from '../../src/config/formats/index.ts';
@@ -23,7 +24,7 @@ import { decodeJson, decodeSnowplowTsv } from '../../src/source/decode.ts';
 import { DayStore } from '../../src/state/day-store.ts';
 import { EventValidator } from '../../src/validation/event.ts';
 import { TrackingPlan } from '../../src/validation/tracking-plan.ts';
-import { type Collector, startCollector } from '../helpers/collector.ts';
+import { type Collector, startCollector, startSnowplowCollector } from '../helpers/collector.ts';
 import {
   eventually,
   type MonitorProcess,
@@ -292,6 +293,7 @@ describe("the vendors' own Node clients, through a collector that writes to Kafk
     await close();
     const sent = 12 + 4 + 3;
     // the first two batches were written and then answered with an error: the client sent them again
+    expect(collector.awaitingRetry).toBe(0);
     expect(collector.written).toBeGreaterThan(sent);
     const metrics = await settled(m, collector.written);
     const c = await dayCounters(m.space);
@@ -302,6 +304,55 @@ describe("the vendors' own Node clients, through a collector that writes to Kafk
     expect(metricValue(metrics, 'em_messages_rejected_total')).toBe(0);
     await collector.close();
     collector = undefined;
+  });
+});
+
+describe('@snowplow/node-tracker, through a collector and an Enrich stand-in that write to Kafka', () => {
+  it('every event counted exactly, retried requests once', async () => {
+    const m = await monitorFor('snowplow');
+    const collector = await startSnowplowCollector(m.space.topic, { answerFailureAfterWriting: 2 });
+    try {
+      const tracker = newTracker(
+        { namespace: 'shop', appId: 'shop', encodeBase64: false },
+        {
+          endpoint: collector.url.replace('http://', ''),
+          protocol: 'http',
+          eventMethod: 'post',
+          bufferSize: 4,
+        },
+      );
+      tracker.setUseragent(USER_AGENT);
+      let sent = 0;
+      for (let i = 0; i < 12; i++) {
+        tracker.setDomainUserId(`duid-${i}`);
+        tracker.track(buildPageView({ pageUrl: PAGE.url, referrer: PAGE.referrer }), [], Date.parse(at(i)));
+        sent++;
+        if (i % 4 === 0) {
+          tracker.track(
+            buildEcommerceTransaction({ orderId: `O-${i}`, total: 60, currency: 'GBP' }),
+            [],
+            Date.parse(at(i)),
+          );
+          sent++;
+        }
+      }
+      // the tracker retries a failed request with a later one: flush until every event was
+      // written and each one of a failed request again (bounded by what was sent)
+      for (let tries = 0; tries < 20 && (collector.written < sent || collector.awaitingRetry > 0); tries++)
+        await tracker.flush();
+      expect(collector.awaitingRetry).toBe(0);
+      expect(collector.written).toBeGreaterThan(sent);
+      const metrics = await settled(m, collector.written);
+      const c = await dayCounters(m.space);
+      expect(c.events).toBe(sent);
+      expect(c.duplicateEvents).toBe(collector.written - sent);
+      expect(Object.fromEntries(c.roleEvents)).toEqual({ pageView: 12, purchase: 3 });
+      expect(Object.fromEntries(c.currencyRevenueCents)).toEqual({ GBP: 3 * 6000 });
+      expect(c.nullClient).toBe(0);
+      expect(metricValue(metrics, 'em_messages_rejected_total')).toBe(0);
+    } finally {
+      await collector.close();
+    }
   });
 });
 

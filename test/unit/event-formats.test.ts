@@ -3,15 +3,17 @@
  * by configuration alone. The real export, converted row by row into every
  * format, validates to the same figures as the flat rows themselves.
  */
+import type { PixelEventsCheckoutCompleted, PixelEventsPageViewed } from '@shopify/web-pixels-extension';
 import { describe, expect, it } from 'vitest';
 import type { ConfigError } from '../../src/config/env.ts';
-import { EVENT_FORMAT_NAMES, type EventFormatName } from '../../src/config/formats/index.ts';
+import { EVENT_FORMAT_NAMES, EVENT_FORMATS, type EventFormatName } from '../../src/config/formats/index.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { CONVERTERS } from '../../src/replay/convert.ts';
 import { type CsvEvent, listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
 import { decodeJson, decodeSnowplowTsv } from '../../src/source/decode.ts';
 import { ENRICHED_FIELDS, parseEnrichedEvent } from '../../src/source/snowplow-tsv.ts';
 import { type AcceptedEvent, EventValidator } from '../../src/validation/event.ts';
+import { ABSENT, EventReader } from '../../src/validation/event-reader.ts';
 import { PUFFY_DIR as EXPORT_DIR } from '../helpers/reference.ts';
 
 const NOW = Date.parse('2025-03-10T00:00:00Z');
@@ -186,6 +188,66 @@ describe('shopify web pixels customer events', () => {
     expect(e.role).toBeNull();
     expect(problemsOf(e)).toEqual(['event_name_unknown:event_name']);
     expect(e.fieldSet).toContain('customData.placement');
+  });
+});
+
+describe("shopify-web-pixels: the format's pointers are fields of Shopify's own event types", () => {
+  // Typed by @shopify/web-pixels-extension: a field Shopify renames or drops fails the type check.
+  const FIELDS = {
+    '/id': (e: PixelEventsPageViewed) => e.id,
+    '/name': (e: PixelEventsPageViewed) => e.name,
+    '/clientId': (e: PixelEventsPageViewed) => e.clientId,
+    '/timestamp': (e: PixelEventsPageViewed) => e.timestamp,
+    '/context/document/location/href': (e: PixelEventsPageViewed) => e.context.document.location.href,
+    '/context/document/referrer': (e: PixelEventsPageViewed) => e.context.document.referrer,
+    '/context/navigator/userAgent': (e: PixelEventsPageViewed) => e.context.navigator.userAgent,
+  };
+  const PURCHASE = {
+    '/data/checkout/order/id': (e: PixelEventsCheckoutCompleted) => e.data.checkout.order?.id,
+    '/data/checkout/totalPrice/amount': (e: PixelEventsCheckoutCompleted) =>
+      e.data.checkout.totalPrice?.amount,
+    '/data/checkout/totalPrice/currencyCode': (e: PixelEventsCheckoutCompleted) =>
+      e.data.checkout.totalPrice?.currencyCode,
+    '/data/checkout/currencyCode': (e: PixelEventsCheckoutCompleted) => e.data.checkout.currencyCode,
+  };
+  const format = EVENT_FORMATS['shopify-web-pixels'];
+
+  it('every default pointer is one of them', () => {
+    const pointers = [
+      ...Object.values(format.mapping.fields).flat(),
+      ...Object.values(format.mapping.purchase).flat(),
+      ...format.expectedFields,
+    ];
+    for (const p of pointers) expect(Object.keys({ ...FIELDS, ...PURCHASE }), p).toContain(p);
+  });
+
+  it("the converter's events carry each of them where Shopify's types put them", () => {
+    const row: CsvEvent = {
+      file: 'f.csv',
+      line: 2,
+      header: [],
+      fields: {
+        client_id: 'c1',
+        page_url: 'https://shop.example/thanks',
+        referrer: 'https://www.google.com/',
+        timestamp: '2025-03-01T10:00:00.000Z',
+        event_name: 'checkout_completed',
+        event_data: JSON.stringify({ transaction_id: 'T-1', revenue: 99.99 }),
+        user_agent: 'Mozilla/5.0',
+      },
+      timestampMs: null,
+    };
+    const event = JSON.parse(CONVERTERS['shopify-web-pixels'](row));
+    const reader = new EventReader({});
+    const slots = Object.keys({ ...FIELDS, ...PURCHASE }).map((p) => [p, reader.slot(p)] as const);
+    reader.begin(event);
+    for (const [pointer, slot] of slots) {
+      const typed = { ...FIELDS, ...PURCHASE }[pointer as keyof typeof FIELDS & keyof typeof PURCHASE] as (
+        e: never,
+      ) => unknown;
+      expect(reader.get(slot), pointer).not.toBe(ABSENT);
+      expect(reader.get(slot), pointer).toEqual(typed(event as never));
+    }
   });
 });
 
