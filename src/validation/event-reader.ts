@@ -21,9 +21,13 @@ interface Slot {
   /** Top-level slots only: aliases that may carry the field instead (a rename). */
   aliases: readonly string[];
   jsonText: boolean;
+  /**
+   * The key is no Object.prototype member: a plain property read that gives undefined means
+   * absent (parsed JSON holds no undefined), which is cheaper than Object.hasOwn first.
+   */
+  plainKey: boolean;
 }
 
-const NOT_READ = Symbol('not read');
 const NO_EVENT: Record<string, unknown> = Object.freeze(Object.create(null));
 
 /** An expected field as a pointer: a bare name is a top-level field. */
@@ -40,8 +44,13 @@ export function tokensOf(pointer: string): string[] {
 export class EventReader {
   private readonly slots: Slot[] = [];
   private readonly byPointer = new Map<string, number>();
+  // what each slot holds for the current event, valid where its generation is the current one:
+  // starting an event costs one increment, not a clear of every slot
   private values: unknown[] = [];
-  private parsed: (JsonText | typeof NOT_READ)[] = [];
+  private valuesOf: Uint32Array = new Uint32Array(0);
+  private parsed: JsonText[] = [];
+  private parsedOf: Uint32Array = new Uint32Array(0);
+  private generation = 1;
   private raw: Record<string, unknown> = NO_EVENT;
   /** Called when a field was found under an alias: once per event and alias. */
   onAlias: (alias: string) => void = () => {};
@@ -76,40 +85,47 @@ export class EventReader {
           token,
           aliases: parent === -1 ? (this.aliasesOf.get(token) ?? []) : [],
           jsonText: this.jsonTextFields.includes(path),
+          plainKey: !(token in Object.prototype),
         });
         this.byPointer.set(path, index);
       }
       parent = index;
     }
-    this.values = new Array(this.slots.length).fill(NOT_READ);
-    this.parsed = new Array(this.slots.length).fill(NOT_READ);
+    this.values = new Array(this.slots.length).fill(undefined);
+    this.valuesOf = new Uint32Array(this.slots.length);
+    this.parsed = new Array(this.slots.length).fill(null);
+    this.parsedOf = new Uint32Array(this.slots.length);
     return parent;
   }
 
   /** Start reading another event. */
   begin(raw: Record<string, unknown>) {
     this.raw = raw;
-    this.values.fill(NOT_READ);
-    this.parsed.fill(NOT_READ);
+    if (++this.generation === 0xffffffff) {
+      this.generation = 1;
+      this.valuesOf.fill(0);
+      this.parsedOf.fill(0);
+    }
   }
 
   /** The value at a slot, or ABSENT. */
   get(slot: number): Read {
-    const cached = this.values[slot];
-    if (cached !== NOT_READ) return cached;
+    if (this.valuesOf[slot] === this.generation) return this.values[slot];
     const s = this.slots[slot]!;
     let value: Read;
     if (s.parent === -1) value = this.topLevel(s);
     else {
       const container = this.containerAt(s.parent);
-      value = container === null ? ABSENT : childOf(container, s.token);
+      value = container === null ? ABSENT : childOf(container, s);
     }
     this.values[slot] = value;
+    this.valuesOf[slot] = this.generation;
     return value;
   }
 
   /** The first of several slots with a value (not null nor ""); else the first present one's value; else ABSENT. */
   first(slots: readonly number[]): Read {
+    if (slots.length === 1) return this.get(slots[0]!);
     let fallback: Read = ABSENT;
     for (const slot of slots) {
       const v = this.get(slot);
@@ -122,11 +138,11 @@ export class EventReader {
 
   /** A JSON-text field read as what it holds. */
   jsonTextAt(slot: number): JsonText {
-    const cached = this.parsed[slot]!;
-    if (cached !== NOT_READ) return cached;
+    if (this.parsedOf[slot] === this.generation) return this.parsed[slot]!;
     const v = this.get(slot);
     const parsed = parseJsonText(v === ABSENT ? undefined : v);
     this.parsed[slot] = parsed;
+    this.parsedOf[slot] = this.generation;
     return parsed;
   }
 
@@ -143,7 +159,10 @@ export class EventReader {
 
   private topLevel(s: Slot): Read {
     const raw = this.raw;
-    if (Object.hasOwn(raw, s.token)) return raw[s.token];
+    if (s.plainKey) {
+      const v = raw[s.token];
+      if (v !== undefined) return v;
+    } else if (Object.hasOwn(raw, s.token)) return raw[s.token];
     for (const alias of s.aliases) {
       if (Object.hasOwn(raw, alias)) {
         this.onAlias(alias);
@@ -154,11 +173,16 @@ export class EventReader {
   }
 }
 
-function childOf(container: Record<string, unknown> | unknown[], token: string): Read {
+function childOf(container: Record<string, unknown> | unknown[], s: Slot): Read {
+  const token = s.token;
   if (Array.isArray(container)) {
     if (!/^(0|[1-9]\d*)$/.test(token)) return ABSENT;
     const i = Number(token);
     return i < container.length ? container[i] : ABSENT;
+  }
+  if (s.plainKey) {
+    const v = container[token];
+    return v === undefined ? ABSENT : v;
   }
   return Object.hasOwn(container, token) ? container[token] : ABSENT;
 }
