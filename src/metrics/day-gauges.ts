@@ -51,33 +51,41 @@ export function registerDayGauges(
     counter(s, 'nullClient'),
   );
   gauge('em_today_purchases', 'Purchases of today, duplicates included', (s) => counter(s, 'purchases'));
-  /** Per currency; a day stored before currencies were counted: all of it as "unknown". */
-  const byCurrency = (s: Snapshot, family: 'currencyRevenueCents' | 'currencyPurchases', total: number) =>
-    s.counters[family].size > 0 ? s.counters[family] : new Map([[UNKNOWN_CURRENCY, total]]);
-  new Gauge({
-    name: 'em_today_revenue',
-    help: 'Revenue of today as tracked, in units of the currency labelled (ISO 4217, or "unknown"): never sum across currencies',
-    labelNames: ['namespace', 'currency'],
-    registers: [registry],
-    async collect() {
-      const s = await today();
-      this.reset();
-      for (const [currency, cents] of byCurrency(s, 'currencyRevenueCents', s.counters.revenueCents))
-        this.set({ namespace, currency }, cents / 100);
-    },
-  });
-  new Gauge({
-    name: 'em_today_currency_purchases',
-    help: 'Purchases of today by their currency (for an order value per currency)',
-    labelNames: ['namespace', 'currency'],
-    registers: [registry],
-    async collect() {
-      const s = await today();
-      this.reset();
-      for (const [currency, n] of byCurrency(s, 'currencyPurchases', s.counters.purchases))
-        this.set({ namespace, currency }, n);
-    },
-  });
+  /** A gauge per currency; a day stored before currencies were counted: all of it as "unknown". */
+  const byCurrency = (
+    name: string,
+    help: string,
+    family: 'currencyRevenueCents' | 'currencyPurchases',
+    total: ScalarCounter,
+    scale: number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['namespace', 'currency'],
+      registers: [registry],
+      async collect() {
+        const s = await today();
+        const counts =
+          s.counters[family].size > 0 ? s.counters[family] : new Map([[UNKNOWN_CURRENCY, s.counters[total]]]);
+        this.reset();
+        for (const [currency, n] of counts) this.set({ namespace, currency }, n / scale);
+      },
+    });
+  byCurrency(
+    'em_today_revenue',
+    'Revenue of today as tracked, in units of the currency labelled (ISO 4217, or "unknown"): never sum across currencies',
+    'currencyRevenueCents',
+    'revenueCents',
+    100,
+  );
+  byCurrency(
+    'em_today_currency_purchases',
+    'Purchases of today by their currency (for an order value per currency)',
+    'currencyPurchases',
+    'purchases',
+    1,
+  );
   gauge(
     'em_today_revenue_deduplicated',
     'Revenue of today, first occurrence of each transaction',

@@ -121,13 +121,18 @@ export class MessageDecoder {
   }
 }
 
-export function decodeJson(value: Buffer): Decoded {
-  let text: string;
+/** The value as UTF-8 text, or the rejection of a value that is not. */
+function textOf(value: Buffer): string | Extract<Decoded, { ok: false }> {
   try {
-    text = utf8.decode(value);
+    return utf8.decode(value);
   } catch {
     return { ok: false, reason: 'not_utf8', detail: 'value is not valid UTF-8' };
   }
+}
+
+export function decodeJson(value: Buffer): Decoded {
+  const text = textOf(value);
+  if (typeof text !== 'string') return text;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -143,12 +148,8 @@ export function decodeJson(value: Buffer): Decoded {
 
 /** Snowplow's enriched event: a UTF-8 line of tab-separated fields. */
 export function decodeSnowplowTsv(value: Buffer): Decoded {
-  let text: string;
-  try {
-    text = utf8.decode(value);
-  } catch {
-    return { ok: false, reason: 'not_utf8', detail: 'value is not valid UTF-8' };
-  }
+  const text = textOf(value);
+  if (typeof text !== 'string') return text;
   const parsed = parseEnrichedEvent(text);
   return parsed.ok
     ? { ok: true, value: parsed.event, schemaId: null }

@@ -2,14 +2,15 @@
  * A local stand-in for Segment's or RudderStack's collection API: it takes the
  * batches their server-side SDKs post (/v1/batch, JSON, gzip or not) and
  * writes each event to Kafka as one JSON message keyed by its anonymousId,
- * as their Kafka destinations do. `answerFailureAfterWriting` makes the first
- * N batches fail after their events were written (a response lost on the
- * way back): the SDK retries them, and the topic holds those events twice,
- * with the same messageId.
+ * as their Kafka destinations do; and Snowplow's collector with Enrich.
+ * `answerFailureAfterWriting` makes the first N batches fail after their
+ * events were written (a response lost on the way back): the client retries
+ * them, and the topic holds those events twice, with the same event id.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import type { Message } from 'kafkajs';
 import { formatEnrichedEvent } from '../../src/source/snowplow-tsv.ts';
 import { produce } from './stack.ts';
 
@@ -45,9 +46,18 @@ async function bodyOf(req: IncomingMessage): Promise<unknown> {
   return JSON.parse(body.toString('utf8'));
 }
 
-export async function startCollector(
+/** What a collector makes of one request: the Kafka messages to write and the ids of their events. */
+type BatchReader = (body: unknown) => { messages: Message[]; ids: string[] };
+
+/**
+ * An HTTP endpoint that writes each request's events to the topic, then
+ * answers; the first `answerFailureAfterWriting` requests are answered with an
+ * error after their events were written.
+ */
+async function startHttpCollector(
   topic: string,
-  options: { answerFailureAfterWriting?: number } = {},
+  options: { answerFailureAfterWriting?: number },
+  read: BatchReader,
 ): Promise<Collector> {
   let failuresLeft = options.answerFailureAfterWriting ?? 0;
   const state = { batches: 0, written: 0 };
@@ -55,17 +65,10 @@ export async function startCollector(
   const server: Server = createServer((req, res) => {
     bodyOf(req)
       .then(async (body) => {
-        const batch = (body as { batch?: Record<string, unknown>[] }).batch ?? [];
-        const ids = batch.map((e) => String(e.messageId));
+        const { messages, ids } = read(body);
         state.batches++;
-        await produce(
-          topic,
-          batch.map((e) => ({
-            key: typeof e.anonymousId === 'string' ? e.anonymousId : null,
-            value: JSON.stringify(e),
-          })),
-        );
-        state.written += batch.length;
+        await produce(topic, messages);
+        state.written += messages.length;
         ledger.received(ids);
         if (failuresLeft > 0) {
           failuresLeft--;
@@ -90,6 +93,20 @@ export async function startCollector(
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** Segment's and RudderStack's batch API (/v1/batch): each event as JSON, keyed by its anonymousId. */
+export function startCollector(topic: string, options: { answerFailureAfterWriting?: number } = {}) {
+  return startHttpCollector(topic, options, (body) => {
+    const batch = (body as { batch?: Record<string, unknown>[] }).batch ?? [];
+    return {
+      messages: batch.map((e) => ({
+        key: typeof e.anonymousId === 'string' ? e.anonymousId : null,
+        value: JSON.stringify(e),
+      })),
+      ids: batch.map((e) => String(e.messageId)),
+    };
+  });
 }
 
 /** Epoch ms as an enriched event's timestamp text ("2025-03-01 10:00:00.000"). */
@@ -150,47 +167,13 @@ export function enrich(p: Record<string, string>, collectorMs: number): string {
  * each event to Kafka as an enriched TSV line keyed by its domain_userid, as
  * Enrich's Kafka sink does. `answerFailureAfterWriting` as for startCollector.
  */
-export async function startSnowplowCollector(
-  topic: string,
-  options: { answerFailureAfterWriting?: number } = {},
-): Promise<Collector> {
-  let failuresLeft = options.answerFailureAfterWriting ?? 0;
-  const state = { batches: 0, written: 0 };
-  const ledger = new RetryLedger();
-  const server: Server = createServer((req, res) => {
-    bodyOf(req)
-      .then(async (body) => {
-        const batch = (body as { data?: Record<string, string>[] }).data ?? [];
-        const ids = batch.map((p) => String(p.eid));
-        state.batches++;
-        const now = Date.now();
-        await produce(
-          topic,
-          batch.map((p) => ({ key: p.duid ?? null, value: enrich(p, now) })),
-        );
-        state.written += batch.length;
-        ledger.received(ids);
-        if (failuresLeft > 0) {
-          failuresLeft--;
-          ledger.failed(ids);
-          res.writeHead(503).end();
-        } else res.writeHead(200).end();
-      })
-      .catch((err: Error) => res.writeHead(400).end(err.message));
+export function startSnowplowCollector(topic: string, options: { answerFailureAfterWriting?: number } = {}) {
+  return startHttpCollector(topic, options, (body) => {
+    const batch = (body as { data?: Record<string, string>[] }).data ?? [];
+    const now = Date.now();
+    return {
+      messages: batch.map((p) => ({ key: p.duid ?? null, value: enrich(p, now) })),
+      ids: batch.map((p) => String(p.eid)),
+    };
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    get batches() {
-      return state.batches;
-    },
-    get written() {
-      return state.written;
-    },
-    get awaitingRetry() {
-      return ledger.size;
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
 }

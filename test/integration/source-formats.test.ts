@@ -92,6 +92,20 @@ async function dayCounters(space: TestSpace) {
   }
 }
 
+/**
+ * Once the client resent every failed batch and the consumer settled all that was written:
+ * each event counted once, each extra delivery as a duplicate. The day's counters and metrics.
+ */
+async function countedOnce(m: Monitored, collector: Collector, sent: number) {
+  expect(collector.awaitingRetry).toBe(0);
+  expect(collector.written).toBeGreaterThan(sent);
+  const metrics = await settled(m, collector.written);
+  const c = await dayCounters(m.space);
+  expect(c.events).toBe(sent);
+  expect(c.duplicateEvents).toBe(collector.written - sent);
+  return { metrics, c };
+}
+
 /** Lines to one partition through kcat, as an outside producer writes them. */
 function kcat(topic: string, partition: number, lines: string[]) {
   const run = spawnSync('kcat', ['-P', '-b', env.KAFKA_BROKERS, '-t', topic, '-p', String(partition)], {
@@ -293,12 +307,7 @@ describe("the vendors' own Node clients, through a collector that writes to Kafk
     await close();
     const sent = 12 + 4 + 3;
     // the first two batches were written and then answered with an error: the client sent them again
-    expect(collector.awaitingRetry).toBe(0);
-    expect(collector.written).toBeGreaterThan(sent);
-    const metrics = await settled(m, collector.written);
-    const c = await dayCounters(m.space);
-    expect(c.events).toBe(sent);
-    expect(c.duplicateEvents).toBe(collector.written - sent);
+    const { metrics, c } = await countedOnce(m, collector, sent);
     expect(Object.fromEntries(c.roleEvents)).toEqual({ pageView: 12, addToCart: 4, purchase: 3 });
     expect(c.revenueCents).toBe(3 * 5000);
     expect(metricValue(metrics, 'em_messages_rejected_total')).toBe(0);
@@ -340,12 +349,7 @@ describe('@snowplow/node-tracker, through a collector and an Enrich stand-in tha
       // written and each one of a failed request again (bounded by what was sent)
       for (let tries = 0; tries < 20 && (collector.written < sent || collector.awaitingRetry > 0); tries++)
         await tracker.flush();
-      expect(collector.awaitingRetry).toBe(0);
-      expect(collector.written).toBeGreaterThan(sent);
-      const metrics = await settled(m, collector.written);
-      const c = await dayCounters(m.space);
-      expect(c.events).toBe(sent);
-      expect(c.duplicateEvents).toBe(collector.written - sent);
+      const { metrics, c } = await countedOnce(m, collector, sent);
       expect(Object.fromEntries(c.roleEvents)).toEqual({ pageView: 12, purchase: 3 });
       expect(Object.fromEntries(c.currencyRevenueCents)).toEqual({ GBP: 3 * 6000 });
       expect(c.nullClient).toBe(0);
