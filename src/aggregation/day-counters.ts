@@ -60,6 +60,9 @@ export const COUNTER_FAMILIES = [
   'currencyRevenueCents',
   /** Purchases by currency code, as above. */
   'currencyPurchases',
+  /** Events by the app release and by the tracker library version they carried (formats that carry them). */
+  'appVersions',
+  'trackerVersions',
 ] as const;
 
 export type ScalarCounter = (typeof SCALAR_COUNTERS)[number];

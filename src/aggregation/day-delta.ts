@@ -87,6 +87,8 @@ export class DayDelta {
     if (e.eventId !== null) this.eventIds.push(e.eventId);
     if (e.eventName !== null) bump(c.eventNames, e.eventName);
     if (e.role !== null) bump(c.roleEvents, e.role);
+    if (e.appVersion !== null) bump(c.appVersions, e.appVersion);
+    if (e.trackerVersion !== null) bump(c.trackerVersions, e.trackerVersion);
     const eventType = eventTypeOf(e);
     const device = classifyDevice(e.userAgent);
     if (e.clientId === null) {

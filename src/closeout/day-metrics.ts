@@ -79,6 +79,9 @@ export const DayMetricsSchema = z.object({
    * revenue_by_currency.
    */
   currency: z.string().nullable().optional(),
+  /** Events by app release and by tracker library version: the 10 most frequent that look like versions, the rest as "other". */
+  app_versions: countMap.optional(),
+  tracker_versions: countMap.optional(),
 });
 export type DayMetrics = z.infer<typeof DayMetricsSchema>;
 
@@ -138,6 +141,10 @@ function inOneCurrency(
   };
 }
 
+/** Versions are sender text: the report keeps the most frequent that look like one. */
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9 ._+-]{0,63}$/;
+const versionBounds = { keep: new Set<string>(), looksLikeName: (v: string) => VERSION.test(v), top: 10 };
+
 /** How many sender-chosen names that look right a report keeps besides the configured ones. */
 export const SENDER_NAMES_TOP = 10;
 
@@ -185,6 +192,8 @@ export function dayMetrics(
     role_events: recordOf(c.roleEvents),
     duplicate_events: c.duplicateEvents,
     currency: money.currency,
+    app_versions: boundNames(recordOf(c.appVersions), versionBounds),
+    tracker_versions: boundNames(recordOf(c.trackerVersions), versionBounds),
     revenue_by_currency: Object.fromEntries(
       [...c.currencyRevenueCents]
         .filter(([, cents]) => cents !== 0)

@@ -69,6 +69,11 @@ export function textReport(r: Report): string {
     `funnel (share of clients): add to cart ${pct(m.atc_rate)}, checkout ${pct(m.checkout_rate)}, purchase ${pct(m.purchase_rate)}`,
     `channels: ${shares(m.channel_share)}`,
     `event types: ${counts(m.event_types)}`,
+    ...(m.duplicate_events ? [`duplicate events (counted once): ${num(m.duplicate_events)}`] : []),
+    ...(Object.keys(m.app_versions ?? {}).length ? [`app versions: ${counts(m.app_versions!)}`] : []),
+    ...(Object.keys(m.tracker_versions ?? {}).length
+      ? [`tracker versions: ${counts(m.tracker_versions!)}`]
+      : []),
   );
   if (m.sessions !== undefined) {
     const len = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${num(v, 1)} s`);

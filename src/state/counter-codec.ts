@@ -59,6 +59,8 @@ const FAMILY_PREFIXES: Record<CounterFamily, string> = {
   roleEvents: 'role:',
   currencyRevenueCents: 'revenue_currency:',
   currencyPurchases: 'purchases_currency:',
+  appVersions: 'app_version:',
+  trackerVersions: 'tracker_version:',
 };
 
 const SCALAR_BY_FIELD = new Map(SCALAR_COUNTERS.map((s) => [SCALAR_FIELDS[s], s]));

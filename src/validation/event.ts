@@ -62,6 +62,9 @@ export interface AcceptedEvent {
   eventId: string | null;
   /** The funnel role its name plays (page view, add to cart, checkout started, purchase), or null. */
   role: EventRole | null;
+  /** The app's release and the tracker library's version, where the format carries them. */
+  appVersion: string | null;
+  trackerVersion: string | null;
   clientId: string | null;
   /** The name as sent, or null when missing; capped in length. */
   eventName: string | null;
@@ -159,6 +162,8 @@ export class EventValidator {
     referrer: number[];
     userAgent: number[];
     eventId: number[];
+    appVersion: number[];
+    trackerVersion: number[];
     orderId: number[];
     revenue: number[];
     currency: number[];
@@ -189,6 +194,8 @@ export class EventValidator {
       referrer: slots(fields.referrer),
       userAgent: slots(fields.userAgent),
       eventId: slots(fields.eventId),
+      appVersion: slots(fields.appVersion),
+      trackerVersion: slots(fields.trackerVersion),
       orderId: slots(purchase.orderId),
       revenue: slots(purchase.revenue),
       currency: slots(purchase.currency),
@@ -279,6 +286,8 @@ export class EventValidator {
         tsMs,
         eventId: eventIdOf(r.first(at.eventId)),
         role,
+        appVersion: at.appVersion.length ? str(r.first(at.appVersion), MAX_NAME) : null,
+        trackerVersion: at.trackerVersion.length ? str(r.first(at.trackerVersion), MAX_NAME) : null,
         clientId,
         eventName,
         pageUrl: str(r.first(at.pageUrl)),

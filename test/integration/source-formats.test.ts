@@ -35,7 +35,7 @@ import {
   startMonitor,
 } from '../helpers/monitor-process.ts';
 import { PUFFY_DIR } from '../helpers/reference.ts';
-import { env, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
+import { clusterRedis, env, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
 const DAY = '2026-11-20';
 const at = (minute: number) => new Date(Date.parse(`${DAY}T09:00:00Z`) + minute * 60_000).toISOString();
@@ -63,8 +63,8 @@ afterAll(async () => {
 });
 
 /** A consumer configured with nothing but the source format. */
-async function monitorFor(format: EventFormatName): Promise<Monitored> {
-  const space = await testSpace(import.meta.filename, { partitions: 3 });
+async function monitorFor(format: EventFormatName, redisCluster = false): Promise<Monitored> {
+  const space = await testSpace(import.meta.filename, { partitions: 3, redisCluster });
   const config = join(mkdtempSync(join(tmpdir(), 'em-formats-')), 'monitor.yaml');
   writeFileSync(config, `source:\n  format: ${format}\n`);
   space.env.MONITOR_CONFIG_FILE = config;
@@ -84,7 +84,7 @@ async function settled({ port, monitor }: Monitored, produced: number) {
 }
 
 async function dayCounters(space: TestSpace) {
-  const r = redis();
+  const r = space.env.REDIS_CLUSTER_NODES ? clusterRedis(space.env.REDIS_CLUSTER_NODES) : redis();
   try {
     return (await new DayStore(r, space.namespace).read(DAY)).counters;
   } finally {
@@ -138,101 +138,116 @@ function morning(
   return out;
 }
 
+/** Segment spec events as a shop's producer writes them. */
+const SEGMENT_EVENTS = {
+  format: 'segment' as const,
+  trackerVersions: { '5.2.0': 32 } as Record<string, number>,
+  idOf: (e: Record<string, unknown>) => e.messageId,
+  event: (kind: 'page' | 'cart' | 'checkout' | 'order', i: number): Record<string, unknown> => {
+    const base = {
+      anonymousId: `anon-${i}`,
+      messageId: `msg-${kind}-${i}`,
+      timestamp: at(i + (kind === 'page' ? 0 : 1)),
+      context: { page: PAGE, userAgent: USER_AGENT, library: { name: 'analytics.js', version: '5.2.0' } },
+    };
+    if (kind === 'page') return { ...base, type: 'page', properties: { path: PAGE.path } };
+    const name = { cart: 'Product Added', checkout: 'Checkout Started', order: 'Order Completed' }[kind];
+    const properties =
+      kind === 'order' ? { order_id: `O-${i}`, total: 100 + i, currency: 'EUR' } : { product_id: 'chair' };
+    return { ...base, type: 'track', event: name, properties };
+  },
+};
+
+/** Shopify Web Pixels customer events as a custom pixel forwards them. */
+const SHOPIFY_EVENTS = {
+  format: 'shopify-web-pixels' as const,
+  trackerVersions: {} as Record<string, number>,
+  idOf: (e: Record<string, unknown>) => e.id,
+  event: (kind: 'page' | 'cart' | 'checkout' | 'order', i: number): Record<string, unknown> => {
+    const name = {
+      page: 'page_viewed',
+      cart: 'product_added_to_cart',
+      checkout: 'checkout_started',
+      order: 'checkout_completed',
+    }[kind];
+    const data =
+      kind === 'order'
+        ? { checkout: { order: { id: `O-${i}` }, totalPrice: { amount: 100 + i, currencyCode: 'EUR' } } }
+        : kind === 'cart'
+          ? { cartLine: { quantity: 1, merchandise: { id: 'chair' } } }
+          : {};
+    return {
+      id: `sh-${kind}-${i}`,
+      name,
+      type: 'standard',
+      clientId: `client-${i}`,
+      timestamp: at(i + (kind === 'page' ? 0 : 1)),
+      context: {
+        document: { location: { href: PAGE.url }, referrer: PAGE.referrer },
+        navigator: { userAgent: USER_AGENT },
+      },
+      data,
+    };
+  },
+};
+
 describe.each([
-  {
-    format: 'segment' as const,
-    idOf: (e: Record<string, unknown>) => e.messageId,
-    event: (kind: 'page' | 'cart' | 'checkout' | 'order', i: number): Record<string, unknown> => {
-      const base = {
-        anonymousId: `anon-${i}`,
-        messageId: `msg-${kind}-${i}`,
-        timestamp: at(i + (kind === 'page' ? 0 : 1)),
-        context: { page: PAGE, userAgent: USER_AGENT, library: { name: 'analytics.js', version: '5.2.0' } },
-      };
-      if (kind === 'page') return { ...base, type: 'page', properties: { path: PAGE.path } };
-      const name = { cart: 'Product Added', checkout: 'Checkout Started', order: 'Order Completed' }[kind];
-      const properties =
-        kind === 'order' ? { order_id: `O-${i}`, total: 100 + i, currency: 'EUR' } : { product_id: 'chair' };
-      return { ...base, type: 'track', event: name, properties };
-    },
-  },
-  {
-    format: 'shopify-web-pixels' as const,
-    idOf: (e: Record<string, unknown>) => e.id,
-    event: (kind: 'page' | 'cart' | 'checkout' | 'order', i: number): Record<string, unknown> => {
-      const name = {
-        page: 'page_viewed',
-        cart: 'product_added_to_cart',
-        checkout: 'checkout_started',
-        order: 'checkout_completed',
-      }[kind];
-      const data =
-        kind === 'order'
-          ? { checkout: { order: { id: `O-${i}` }, totalPrice: { amount: 100 + i, currencyCode: 'EUR' } } }
-          : kind === 'cart'
-            ? { cartLine: { quantity: 1, merchandise: { id: 'chair' } } }
-            : {};
-      return {
-        id: `sh-${kind}-${i}`,
-        name,
-        type: 'standard',
-        clientId: `client-${i}`,
-        timestamp: at(i + (kind === 'page' ? 0 : 1)),
-        context: {
-          document: { location: { href: PAGE.url }, referrer: PAGE.referrer },
-          navigator: { userAgent: USER_AGENT },
-        },
-        data,
-      };
-    },
-  },
-])('$format JSON from an outside producer (kcat), some events twice', ({ format, idOf, event }) => {
-  it('counts each event once and the extra deliveries as duplicates, with only source.format configured', async () => {
-    const m = await monitorFor(format);
-    const events = morning(event);
-    const lines = events.map((e) => JSON.stringify(e));
-    // every event once, spread over the partitions; then every third again, on another partition
-    for (let p = 0; p < 3; p++)
-      kcat(
-        m.space.topic,
-        p,
-        lines.filter((_, i) => i % 3 === p),
-      );
-    const again = lines.filter((_, i) => i % 3 === 0);
-    kcat(m.space.topic, 1, again);
-    const metrics = await settled(m, lines.length + again.length);
+  { ...SEGMENT_EVENTS, cluster: false },
+  { ...SHOPIFY_EVENTS, cluster: false },
+  { ...SEGMENT_EVENTS, cluster: true },
+])(
+  '$format JSON from an outside producer (kcat), some events twice (Redis Cluster: $cluster)',
+  ({ format, idOf, event, trackerVersions, cluster }) => {
+    it('counts each event once and the extra deliveries as duplicates, with only source.format configured', async () => {
+      const m = await monitorFor(format, cluster);
+      const events = morning(event);
+      const lines = events.map((e) => JSON.stringify(e));
+      // every event once, spread over the partitions; then every third again, on another partition
+      for (let p = 0; p < 3; p++)
+        kcat(
+          m.space.topic,
+          p,
+          lines.filter((_, i) => i % 3 === p),
+        );
+      const again = lines.filter((_, i) => i % 3 === 0);
+      kcat(m.space.topic, 1, again);
+      const metrics = await settled(m, lines.length + again.length);
 
-    const c = await dayCounters(m.space);
-    expect(c.events).toBe(events.length);
-    expect(c.duplicateEvents).toBe(again.length);
-    expect(new Set(events.map(idOf)).size).toBe(events.length);
-    expect(Object.fromEntries(c.roleEvents)).toEqual({
-      pageView: 20,
-      addToCart: 5,
-      checkoutStarted: 4,
-      purchase: 3,
-    });
-    expect(c.purchases).toBe(3);
-    expect(c.revenueCents).toBe((100 + 0 + 100 + 7 + 100 + 14) * 100);
-    expect(Object.fromEntries(c.currencyRevenueCents)).toEqual({ EUR: 32100 });
-    expect(c.nullClient).toBe(0);
-    expect(c.missingFields.size).toBe(0);
-    expect(metricValue(metrics, 'em_events_duplicate_total')).toBe(again.length);
-    expect(metricValue(metrics, 'em_messages_rejected_total')).toBe(0);
+      const c = await dayCounters(m.space);
+      expect(c.events).toBe(events.length);
+      expect(c.duplicateEvents).toBe(again.length);
+      expect(new Set(events.map(idOf)).size).toBe(events.length);
+      expect(Object.fromEntries(c.roleEvents)).toEqual({
+        pageView: 20,
+        addToCart: 5,
+        checkoutStarted: 4,
+        purchase: 3,
+      });
+      expect(c.purchases).toBe(3);
+      expect(c.revenueCents).toBe((100 + 0 + 100 + 7 + 100 + 14) * 100);
+      expect(Object.fromEntries(c.currencyRevenueCents)).toEqual({ EUR: 32100 });
+      expect(c.nullClient).toBe(0);
+      expect(c.missingFields.size).toBe(0);
+      expect(metricValue(metrics, 'em_events_duplicate_total')).toBe(again.length);
+      expect(metricValue(metrics, 'em_messages_rejected_total')).toBe(0);
 
-    const report = await closeOutDay(m.space);
-    expect(report.metrics).toMatchObject({
-      event_count: events.length,
-      duplicate_events: again.length,
-      conversions: 3,
-      revenue: 321,
-      revenue_by_currency: { EUR: 321 },
-      clients: 20,
+      const report = await closeOutDay(m.space);
+      expect(report.metrics).toMatchObject({
+        event_count: events.length,
+        duplicate_events: again.length,
+        conversions: 3,
+        revenue: 321,
+        revenue_by_currency: { EUR: 321 },
+        clients: 20,
+      });
+      expect(report.metrics.channel_share).toEqual({ 'Organic Search': 1 });
+      expect(report.metrics.tracker_versions).toEqual(trackerVersions);
+      expect(report.alerts.find((a) => a.check === 'duplicate_events')).toMatchObject({
+        severity: 'WARNING',
+      });
     });
-    expect(report.metrics.channel_share).toEqual({ 'Organic Search': 1 });
-    expect(report.alerts.find((a) => a.check === 'duplicate_events')).toMatchObject({ severity: 'WARNING' });
-  });
-});
+  },
+);
 
 describe("the vendors' own Node clients, through a collector that writes to Kafka", () => {
   let collector: Collector | undefined;

@@ -52,6 +52,8 @@ describe('segment (and RudderStack) spec events', () => {
       role: 'pageView',
       clientId: 'a1',
       eventId: 'm1',
+      trackerVersion: '5.2.0',
+      appVersion: null,
       pageUrl: context.page.url,
       referrer: context.page.referrer,
       userAgent: context.userAgent,
@@ -306,7 +308,12 @@ describe('snowplow enriched events', () => {
     const decoded = decodeSnowplowTsv(Buffer.from(CONVERTERS.snowplow(purchase)));
     if (!decoded.ok) throw new Error(decoded.detail);
     const e = accepted(validatorFor('snowplow').validate(decoded.value, NOW));
-    expect(e).toMatchObject({ role: 'purchase', clientId: 'c1', eventName: 'transaction' });
+    expect(e).toMatchObject({
+      role: 'purchase',
+      clientId: 'c1',
+      eventName: 'transaction',
+      trackerVersion: 'js-3.24.0',
+    });
     expect(e.purchase).toEqual({ transactionId: 'T-1', revenueCents: 9999, currency: 'USD' });
   });
 });

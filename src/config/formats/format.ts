@@ -19,6 +19,9 @@ export const FIELD_ROLES = [
   'userAgent',
   /** Where present, an event delivered again with the same id counts once. */
   'eventId',
+  /** The site's or app's release, and the tracker library's version: which release a break came with. */
+  'appVersion',
+  'trackerVersion',
 ] as const;
 export type FieldRole = (typeof FIELD_ROLES)[number];
 

@@ -49,6 +49,8 @@ export const segment: EventFormat = {
       referrer: ['/context/page/referrer', '/properties/referrer'],
       userAgent: ['/context/userAgent'],
       eventId: ['/messageId'],
+      appVersion: ['/context/app/version'],
+      trackerVersion: ['/context/library/version'],
     },
     events: {
       pageView: ['page'],

@@ -18,6 +18,7 @@ export const snowplow: EventFormat = {
       referrer: ['/page_referrer'],
       userAgent: ['/useragent'],
       eventId: ['/event_id'],
+      trackerVersion: ['/v_tracker'],
     },
     events: {
       pageView: ['page_view'],
