@@ -194,6 +194,7 @@ export function buildProgram(): Command {
       process.stdout.write(
         `config ok: namespace ${c.namespace}, topic ${c.topic}, ` +
           `${c.env.MONITOR_CONFIG_FILE ? `config ${c.env.MONITOR_CONFIG_FILE}` : 'default config'}, ` +
+          `source format ${c.config.source.format}, ` +
           `${c.plan ? `tracking plan ${c.plan.version}` : 'no tracking plan'}\n`,
       );
     });
