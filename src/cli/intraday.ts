@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DayResolver } from '../calendar/day-resolver.ts';
-import { exclusionOf, type HistoryDay } from '../closeout/checks/evaluate.ts';
+import { exclusionOf, type HistoryDay, thresholdsFor } from '../closeout/checks/evaluate.ts';
 import { checksAbout } from '../closeout/checks/registry.ts';
 import { feedbackByDay, storedReports } from '../closeout/closeout.ts';
 import { IntradayDelivery } from '../delivery/intraday-delivery.ts';
@@ -53,7 +53,8 @@ async function judge(
     today: slots.get(date)!,
     history: new Map(history.map((d) => [d, slots.get(d)!])),
     rules,
-    maxNullClientRate: ctx.config.thresholds.maxNullClientRate,
+    // the day's threshold, as the close-out applies it: weekday and date overrides included
+    maxNullClientRate: thresholdsFor(date, ctx.config).maxNullClientRate,
     instantOf: (day, minute) => ctx.days.instantOf(day, minute),
   });
 }

@@ -9,7 +9,7 @@
  * only for its one outage (03-07, no event at all from 10:48 to 13:42): its
  * quiet hours, sparse purchases included, are its normal.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
@@ -76,9 +76,16 @@ afterAll(async () => {
   await real.cleanup();
 });
 
-async function intraday(date: string, at: string): Promise<IntradayVerdict> {
+async function intraday(
+  date: string,
+  at: string,
+  env: Record<string, string> = {},
+): Promise<IntradayVerdict> {
   const file = join(dir, `${date}-${at.replace(':', '')}.json`);
-  const run = await runCli(['intraday', '--date', date, '--at', at, '--json', file, '--text'], space.env);
+  const run = await runCli(['intraday', '--date', date, '--at', at, '--json', file, '--text'], {
+    ...space.env,
+    ...env,
+  });
   expect(run.code, run.output).toBe(0);
   return JSON.parse(readFileSync(file, 'utf8'));
 }
@@ -110,6 +117,17 @@ describe('intraday checks on crafted days after a real baseline', () => {
     const v = await intraday('2025-03-04', '10:00');
     expect(named(v)).toContain('intraday_null_client_rate:*');
     expect(v.alerts.find((a) => a.check === 'intraday_null_client_rate')!.observed).toBeGreaterThan(0.4);
+  });
+
+  it("judges the null rate against the day's own threshold: a weekday override reaches it, as in the close-out", async () => {
+    const config = join(dir, 'tuesdays.yaml');
+    // 2025-03-04 is a Tuesday: there, up to 60% of events may come without a client id
+    writeFileSync(
+      config,
+      'overrides:\n  - { weekdays: [2], reason: a consent banner test, thresholds: { maxNullClientRate: 0.6 } }\n',
+    );
+    const v = await intraday('2025-03-04', '10:00', { MONITOR_CONFIG_FILE: config });
+    expect(named(v)).not.toContain('intraday_null_client_rate:*');
   });
 });
 
