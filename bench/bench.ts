@@ -30,7 +30,7 @@ import { parseMonitorConfig } from '../src/config/monitor-config.ts';
 import { notifierOf } from '../src/delivery/notify.ts';
 import { createLogger } from '../src/log.ts';
 import { CONVERTERS } from '../src/replay/convert.ts';
-import { decodeJson, decodeSnowplowTsv } from '../src/source/decode.ts';
+import { MessageDecoder } from '../src/source/decode.ts';
 import { ensureTopics } from '../src/source/topics.ts';
 import { DayStore } from '../src/state/day-store.ts';
 import { StateKeys } from '../src/state/keys.ts';
@@ -241,23 +241,25 @@ async function redisClientFloor(redis: Redis, namespace: string): Promise<number
  * Validation alone, in this process: each sample event validated without and
  * with the default tracking plan; CPU µs per event of each.
  */
+/** CPU µs per event of validation alone: a warm-up pass, then five. */
+function validationUs(validator: EventValidator, events: Record<string, unknown>[]): number {
+  const now = Date.now();
+  for (const e of events) validator.validate(e, now); // warm-up
+  const rounds = 5;
+  const start = process.cpuUsage();
+  for (let i = 0; i < rounds; i++) for (const e of events) validator.validate(e, now);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / (rounds * events.length);
+}
+
 function validationCost(rows: Record<string, string>[]) {
   const ctx = createContext({}, { ...process.env, ...env, LOG_LEVEL: 'silent' });
   const events = rows.map(
     (r) =>
       JSON.parse(JSON.stringify({ ...r, client_id: r.client_id ?? r.clientId })) as Record<string, unknown>,
   );
-  const time = (validator: EventValidator) => {
-    const now = Date.now();
-    for (const e of events) validator.validate(e, now); // warm-up
-    const rounds = 5;
-    const start = process.cpuUsage();
-    for (let i = 0; i < rounds; i++) for (const e of events) validator.validate(e, now);
-    const used = process.cpuUsage(start);
-    return (used.user + used.system) / (rounds * events.length);
-  };
-  const without = time(new EventValidator(ctx.config.ingest));
-  const withPlan = time(new EventValidator(ctx.config.ingest, ctx.plan));
+  const without = validationUs(new EventValidator(ctx.config.ingest), events);
+  const withPlan = validationUs(new EventValidator(ctx.config.ingest, ctx.plan), events);
   return { without, withPlan, plan: ctx.plan?.version ?? 'none' };
 }
 
@@ -454,6 +456,8 @@ async function formatRuns(kafka: Kafka, redis: Redis) {
   const rows = sampleRows();
   const out: Record<string, unknown> = {};
   for (const format of EVENT_FORMAT_NAMES) {
+    const config = parseMonitorConfig({ source: { format } });
+    const decoder = new MessageDecoder(undefined, config.ingest.maxMessageBytes, config.source.payload);
     const namespace = `bench-format-${format}-${Date.now()}`;
     const topic = `bench.${namespace}.events`;
     await ensureTopics(kafka, topic, PARTITIONS);
@@ -473,8 +477,7 @@ async function formatRuns(kafka: Kafka, redis: Redis) {
         timestampMs: Number(m.timestamp),
       });
       if (sample.length < 20_000) {
-        const d =
-          format === 'snowplow' ? decodeSnowplowTsv(Buffer.from(value)) : decodeJson(Buffer.from(value));
+        const d = decoder.decodePlain(Buffer.from(value));
         if (d.ok) sample.push(d.value);
       }
       batch.push({ key: m.key, value, timestamp: m.timestamp });
@@ -490,28 +493,21 @@ async function formatRuns(kafka: Kafka, redis: Redis) {
     const configFile = join(dir, 'monitor.yaml');
     writeFileSync(configFile, `source:\n  format: ${format}\n`);
     const run = await oneMonitorConsume(namespace, topic, redis, { MONITOR_CONFIG_FILE: configFile }, total);
-    const config = parseMonitorConfig({ source: { format } });
-    const validator = new EventValidator(config.ingest, null, config.source);
-    const now = Date.now();
-    for (const e of sample) validator.validate(e, now); // warm-up
-    const start = process.cpuUsage();
-    for (let r = 0; r < 5; r++) for (const e of sample) validator.validate(e, now);
-    const used = process.cpuUsage(start);
-    const validationUs = (used.user + used.system) / (5 * sample.length);
+    const validation = validationUs(new EventValidator(config.ingest, null, config.source), sample);
     const keys = new StateKeys(namespace);
     let idBytes = 0;
     for (const day of [SMALL_DAY, LARGE_DAY])
       idBytes += Number((await redis.memory('USAGE', keys.dayKey(day, 'eventIds'))) ?? 0);
     const bytesPerId = idBytes / total;
     say(
-      `format ${format.padEnd(18)}: ${Math.round(run.eps).toLocaleString('en-US')} events/s, CPU per event: monitor ${run.cpuUsPerEvent.toFixed(1)} µs, Redis ${run.redisCpuUsPerEvent.toFixed(1)} µs; validation alone ${validationUs.toFixed(2)} µs; event ids ${idBytes === 0 ? 'none (the format has none)' : `${bytesPerId.toFixed(0)} bytes of Redis per event (${(idBytes / 1_048_576).toFixed(1)} MB for ${total.toLocaleString('en-US')})`}`,
+      `format ${format.padEnd(18)}: ${Math.round(run.eps).toLocaleString('en-US')} events/s, CPU per event: monitor ${run.cpuUsPerEvent.toFixed(1)} µs, Redis ${run.redisCpuUsPerEvent.toFixed(1)} µs; validation alone ${validation.toFixed(2)} µs; event ids ${idBytes === 0 ? 'none (the format has none)' : `${bytesPerId.toFixed(0)} bytes of Redis per event (${(idBytes / 1_048_576).toFixed(1)} MB for ${total.toLocaleString('en-US')})`}`,
     );
     out[format] = {
       events: total,
       monitor_eps: Math.round(run.eps),
       monitor_cpu_us_per_event: Number(run.cpuUsPerEvent.toFixed(2)),
       redis_cpu_us_per_event: Number(run.redisCpuUsPerEvent.toFixed(2)),
-      validation_us_per_event: Number(validationUs.toFixed(3)),
+      validation_us_per_event: Number(validation.toFixed(3)),
       event_id_bytes_per_event: Number(bytesPerId.toFixed(1)),
     };
     await new DayStore(redis, namespace).deleteNamespace();

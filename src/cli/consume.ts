@@ -40,7 +40,6 @@ export function processorOf(
     namespace: ctx.namespace,
     decoder: new MessageDecoder(registryOf(ctx), config.ingest.maxMessageBytes, config.source.payload),
     validator: new EventValidator(config.ingest, ctx.plan, config.source),
-    dedupeEventIds: config.source.eventIdWindowHours > 0,
     days: ctx.days,
     state,
     channels: config.channels,

@@ -4,10 +4,11 @@
  * exports or from a bounded read of a topic in the configured source format.
  */
 import { Document, visit } from 'yaml';
+import { parseMonitorConfig } from '../config/monitor-config.ts';
 import { listCsvFiles, readCsvEvents } from '../replay/csv-events.ts';
 import { MessageDecoder } from '../source/decode.ts';
 import { readTopicOnce } from '../source/topic-reader.ts';
-import { EventValidator, planView } from '../validation/event.ts';
+import { EventValidator } from '../validation/event.ts';
 import { type DraftPlan, PlanInferrer } from '../validation/plan-inference.ts';
 import { TrackingPlan } from '../validation/tracking-plan.ts';
 import { type Context, kafkaOf, registryOf } from './context.ts';
@@ -32,14 +33,16 @@ export interface InferResult {
   eventsWithoutName: number;
 }
 
-/** Reads the CSV exports as the replay would send them and drafts a plan they satisfy. */
+/** Reads the CSV exports (flat events) as the replay would send them and drafts a plan they satisfy. */
 export async function planInfer(paths: string[], version: string): Promise<InferResult> {
+  const flat = new EventValidator(parseMonitorConfig({}).ingest);
   const inferrer = new PlanInferrer();
   let events = 0;
   let skippedRows = 0;
   for (const file of listCsvFiles(paths)) {
     for await (const row of readCsvEvents(file, () => skippedRows++)) {
-      inferrer.add(planView(row.fields));
+      const { name, view } = flat.describe(row.fields);
+      inferrer.add(view, name);
       events++;
     }
   }

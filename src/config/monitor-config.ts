@@ -24,6 +24,12 @@ const isoDate = CalendarDateSchema;
 export const MAX_MESSAGE_BYTES_LIMIT = 16 * 1024 * 1024;
 const share = z.number().min(0).max(1);
 
+/**
+ * The ISO 4217 codes the runtime knows (about 160): the only currencies the monitor counts,
+ * in config and in events, since they become counter names and a metric label.
+ */
+export const CURRENCY_CODES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
 /** A JSON Pointer (RFC 6901) into an event: "/context/page/url". */
 const POINTER = /^(\/([^~]|~[01])*)+$/;
 const Pointer = z
@@ -58,7 +64,7 @@ const SourceSchema = z.strictObject({
   /** ISO 4217 code of purchases that carry none. */
   currency: z
     .string()
-    .refine((c) => Intl.supportedValuesOf('currency').includes(c), 'not an ISO 4217 code such as USD or EUR')
+    .refine((c) => CURRENCY_CODES.has(c), 'not an ISO 4217 code such as USD or EUR')
     .optional(),
   /**
    * Where the format has an event id: an event delivered again with the same id
@@ -359,18 +365,25 @@ export interface ResolvedSource {
   eventIdWindowHours: number;
 }
 
+/** The format's pointers with the configured ones over them: a pointer list replaces, null removes. */
+function withOverrides(
+  defaults: Readonly<Record<string, readonly string[] | undefined>>,
+  overrides: Readonly<Record<string, readonly string[] | null | undefined>>,
+): Record<string, readonly string[] | undefined> {
+  const out = { ...defaults };
+  for (const [key, p] of Object.entries(overrides)) {
+    if (p === null) delete out[key];
+    else if (p !== undefined) out[key] = p;
+  }
+  return out;
+}
+
 function resolveSource(s: z.infer<typeof SourceSchema>): ResolvedSource {
   const format = EVENT_FORMATS[s.format];
-  const fields = { ...format.mapping.fields } as Record<string, readonly string[] | undefined>;
-  for (const [role, p] of Object.entries(s.mapping.fields)) {
-    if (p === null) delete fields[role];
-    else if (p !== undefined) fields[role] = p;
-  }
-  const purchase = { ...format.mapping.purchase } as Record<string, readonly string[] | undefined>;
-  for (const [field, p] of Object.entries(s.mapping.purchase)) {
-    if (p === null) delete purchase[field];
-    else if (p !== undefined) purchase[field] = p;
-  }
+  const fields = withOverrides(format.mapping.fields, s.mapping.fields);
+  // without a window no id is remembered: the event id is then not read at all
+  if (s.eventIdWindowHours === 0) delete fields.eventId;
+  const purchase = withOverrides(format.mapping.purchase, s.mapping.purchase);
   const events = { ...format.mapping.events };
   for (const role of EVENT_ROLES) {
     const names = s.mapping.events[role];

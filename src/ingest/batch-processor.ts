@@ -57,8 +57,6 @@ export interface BatchProcessorDeps {
   observer?: IngestObserver;
   /** Holds batches instead of dead-lettering the stream when most messages are rejected. */
   guard?: RejectGuard;
-  /** Count an event delivered again with an event id its day already counted once (a producer's retry). */
-  dedupeEventIds?: boolean;
   log?: Logger;
   now?: () => number;
 }
@@ -232,7 +230,6 @@ export class BatchProcessor {
     let pending = days;
     // per day: event ids the state already counted (learnt from an apply that refused them)
     const countedBefore = new Map<string, Set<string>>();
-    const dedupe = this.deps.dedupeEventIds ?? true;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_APPLY_ATTEMPTS) {
         throw new DependencyUnavailableError(
@@ -255,10 +252,14 @@ export class BatchProcessor {
         const delta = deltas.for(s.day);
         // coordinates only for events that broke the plan: they are its samples
         if (s.ok) {
-          const id = dedupe ? s.event.eventId : null;
+          // an event id is read only where the format has one and ids are remembered (resolveSource)
+          const id = s.event.eventId;
           if (id !== null) {
-            const folded = idsFolded.get(s.day) ?? new Set<string>();
-            idsFolded.set(s.day, folded);
+            let folded = idsFolded.get(s.day);
+            if (folded === undefined) {
+              folded = new Set<string>();
+              idsFolded.set(s.day, folded);
+            }
             if (folded.has(id) || countedBefore.get(s.day)?.has(id)) {
               delta.addDuplicate();
               continue;

@@ -52,6 +52,8 @@ export class EventReader {
   private parsedOf: Uint32Array = new Uint32Array(0);
   private generation = 1;
   private raw: Record<string, unknown> = NO_EVENT;
+  /** canonical top-level field → the aliases it may arrive under */
+  private readonly aliasesOf = new Map<string, string[]>();
   /** Called when a field was found under an alias: once per event and alias. */
   onAlias: (alias: string) => void = () => {};
 
@@ -60,12 +62,10 @@ export class EventReader {
     aliases: Readonly<Record<string, string>>,
     private readonly jsonTextFields: readonly string[] = [],
   ) {
-    this.aliasesOf = new Map();
     for (const [alias, canonical] of Object.entries(aliases)) {
       this.aliasesOf.set(canonical, [...(this.aliasesOf.get(canonical) ?? []), alias]);
     }
   }
-  private readonly aliasesOf: Map<string, string[]>;
 
   /** The slot of a pointer (or bare top-level name), made on first use. Compile time only. */
   slot(field: string): number {

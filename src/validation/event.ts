@@ -6,9 +6,14 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { EventRole } from '../config/formats/index.ts';
-import { type IngestRules, parseMonitorConfig, type ResolvedSource } from '../config/monitor-config.ts';
+import {
+  CURRENCY_CODES,
+  type IngestRules,
+  parseMonitorConfig,
+  type ResolvedSource,
+} from '../config/monitor-config.ts';
 import type { RejectReason } from '../outcome.ts';
-import { ABSENT, EventReader, type JsonText, parseJsonText, pointerOf, tokensOf } from './event-reader.ts';
+import { ABSENT, EventReader, pointerOf, tokensOf } from './event-reader.ts';
 import { safeText } from './safe-text.ts';
 import type { PlanVerdict, TrackingPlan } from './tracking-plan.ts';
 
@@ -28,12 +33,7 @@ const OrderIdSchema = z.union([
 ]);
 /** Revenue in the purchase's currency; above 1e10 is not a real order. */
 const RevenueSchema = z.number().finite().nonnegative().max(1e10);
-/** ISO 4217 codes the runtime knows (about 160): currencies become counter names and a metric label, so the set is closed. */
-const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
-const CurrencySchema = z
-  .string()
-  .length(3)
-  .refine((c) => CURRENCIES.has(c));
+const CurrencySchema = z.string().refine((c) => CURRENCY_CODES.has(c));
 
 export const FIELD_PROBLEM_KINDS = [
   'client_id_null',
@@ -434,18 +434,6 @@ function midnightOf(date: string): number | null {
   }
   return v;
 }
-
-/**
- * The flat export's event as the tracking plan judges it: as sent, with
- * event_data parsed into an object when it is one, so the plan's rules reach
- * inside it. (A validator's own planView does this for any format.)
- */
-export function planView(raw: Record<string, unknown>): Record<string, unknown> {
-  const data = parseJsonText(raw.event_data);
-  return data !== null && data !== 'invalid' ? { ...raw, event_data: data } : raw;
-}
-
-export type { JsonText };
 
 /**
  * Field sets by the keys' order as sent: producers send the same few shapes over

@@ -104,12 +104,9 @@ export class PlanInferrer {
   private readonly byName = new Map<string, Shape>();
   private unnamed = 0;
 
-  /**
-   * One event as the tracking plan sees it (JSON-text fields parsed), under its name: by
-   * default the flat export's event_name; for another format, the name its mapping reads.
-   */
-  add(event: Record<string, unknown>, name: unknown = event.event_name) {
-    if (typeof name !== 'string' || name === '') {
+  /** One event as the tracking plan sees it (JSON-text fields parsed), under the name its format's mapping reads. */
+  add(event: Record<string, unknown>, name: string | null) {
+    if (name === null || name === '') {
       this.unnamed++;
       return;
     }

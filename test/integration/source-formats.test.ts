@@ -20,7 +20,7 @@ import type { EventFormatName } from '../../src/config/formats/index.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { CONVERTERS } from '../../src/replay/convert.ts';
 import { listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
-import { decodeJson, decodeSnowplowTsv } from '../../src/source/decode.ts';
+import { MessageDecoder } from '../../src/source/decode.ts';
 import { DayStore } from '../../src/state/day-store.ts';
 import { EventValidator } from '../../src/validation/event.ts';
 import { TrackingPlan } from '../../src/validation/tracking-plan.ts';
@@ -409,10 +409,11 @@ describe('plan infer --from-topic: a draft plan from a bounded read of the event
         const plan = TrackingPlan.load(file);
         expect(plan.plannedNames).toEqual(expect.arrayContaining(names));
         const c = parseMonitorConfig({ source: { format } });
+        const decoder = new MessageDecoder(undefined, c.ingest.maxMessageBytes, c.source.payload);
         const validator = new EventValidator(c.ingest, plan, c.source);
         for (const row of rows) {
           const value = Buffer.from(CONVERTERS[format](row));
-          const decoded = format === 'snowplow' ? decodeSnowplowTsv(value) : decodeJson(value);
+          const decoded = decoder.decodePlain(value);
           if (!decoded.ok) throw new Error(decoded.detail);
           const v = validator.validate(decoded.value, Date.parse('2025-03-10T00:00:00Z'));
           expect(v.ok && v.event.contract).toBe(null);

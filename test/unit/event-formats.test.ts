@@ -10,7 +10,7 @@ import { EVENT_FORMAT_NAMES, EVENT_FORMATS, type EventFormatName } from '../../s
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { CONVERTERS } from '../../src/replay/convert.ts';
 import { type CsvEvent, listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
-import { decodeJson, decodeSnowplowTsv } from '../../src/source/decode.ts';
+import { decodeSnowplowTsv, MessageDecoder } from '../../src/source/decode.ts';
 import { ENRICHED_FIELDS, parseEnrichedEvent } from '../../src/source/snowplow-tsv.ts';
 import { type AcceptedEvent, EventValidator } from '../../src/validation/event.ts';
 import { ABSENT, EventReader } from '../../src/validation/event-reader.ts';
@@ -347,6 +347,16 @@ describe('the mapping is configuration: errors name each problem on its own line
     ).toBe(true);
   });
 
+  it('eventIdWindowHours: 0 reads no event id: nothing is deduplicated', () => {
+    const e = accepted(
+      validatorFor('segment', { eventIdWindowHours: 0 }).validate(
+        { type: 'page', anonymousId: 'a', messageId: 'm1', timestamp: '2025-03-01T10:00:00Z' },
+        NOW,
+      ),
+    );
+    expect(e.eventId).toBeNull();
+  });
+
   it('names every problem of one file, not only the first', () => {
     let problems: string[] = [];
     try {
@@ -382,10 +392,12 @@ describe('the real export in every format reads as the flat rows do', async () =
 
   it.each(EVENT_FORMAT_NAMES.filter((f) => f !== 'flat'))('%s', (format) => {
     const validator = validatorFor(format);
+    const { ingest, source } = parseMonitorConfig({ source: { format } });
+    const decoder = new MessageDecoder(undefined, ingest.maxMessageBytes, source.payload);
     const ids = new Set<string>();
     rows.forEach((row, i) => {
       const value = Buffer.from(CONVERTERS[format](row));
-      const decoded = format === 'snowplow' ? decodeSnowplowTsv(value) : decodeJson(value);
+      const decoded = decoder.decodePlain(value);
       if (!decoded.ok) throw new Error(decoded.detail);
       const e = accepted(validator.validate(decoded.value, NOW));
       expect(essentials(e)).toEqual(essentials(reference[i]!));

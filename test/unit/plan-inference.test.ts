@@ -6,8 +6,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { planInfer } from '../../src/cli/plan.ts';
+import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
-import { planView } from '../../src/validation/event.ts';
+import { EventValidator } from '../../src/validation/event.ts';
 import { TrackingPlan } from '../../src/validation/tracking-plan.ts';
 import { PUFFY_DIR } from '../helpers/reference.ts';
 
@@ -32,12 +33,13 @@ describe('plan infer on the real export', () => {
     );
   });
 
+  const flat = new EventValidator(parseMonitorConfig({}).ingest);
   it('writes a plan the export satisfies with zero violations', async () => {
     let checked = 0;
     const broken: string[] = [];
     for (const file of listCsvFiles([PUFFY_DIR])) {
       for await (const row of readCsvEvents(file, () => {})) {
-        const event = planView(row.fields);
+        const event = flat.describe(row.fields).view;
         const verdict = plan.check(row.fields.event_name ?? null, event);
         checked++;
         for (const v of verdict.violations) broken.push(`${verdict.eventName} ${v.path} ${v.rule}`);

@@ -15,7 +15,12 @@ export function purchaseStop(c: CheckContext): Finding | null {
   const before = c.recent('purchase_events');
   let run = 1;
   while (run - 1 < before.length && before[run - 1] === 0) run++;
-  const mean = purchasesPerDayBefore(c, run - 1);
+  // the mean of the baseline's days before the run (the engine's baseline would hold the run itself)
+  const earlier = before
+    .slice(run - 1)
+    .filter((v): v is number => v !== null)
+    .slice(0, c.baselineDays ?? 7);
+  const mean = earlier.length === 0 ? null : earlier.reduce((a, b) => a + b, 0) / earlier.length;
   if (mean === null) return { message: 'No purchase event at all', value: 0, threshold: 0 };
   const expected = run * mean;
   if (expected < c.thresholds.purchaseStopMinExpected) return null;
@@ -27,16 +32,6 @@ export function purchaseStop(c: CheckContext): Finding | null {
     value: 0,
     threshold: Number(expected.toFixed(2)),
   };
-}
-
-/** Mean purchase events a day over the baseline's days before the latest `skip` closed days; null without any. */
-export function purchasesPerDayBefore(c: CheckContext, skip = 0): number | null {
-  const earlier = c
-    .recent('purchase_events')
-    .slice(skip)
-    .filter((v): v is number => v !== null)
-    .slice(0, c.baselineDays ?? 7);
-  return earlier.length === 0 ? null : earlier.reduce((a, b) => a + b, 0) / earlier.length;
 }
 
 export const COMMERCE_CHECKS = [

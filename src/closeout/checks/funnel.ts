@@ -1,6 +1,5 @@
 /** The funnel's shape: stages that cannot be in this order, carts that never convert. */
 import { pct } from '../format.ts';
-import { purchasesPerDayBefore } from './commerce.ts';
 import { defineCheck } from './declaration.ts';
 
 export const FUNNEL_CHECKS = [
@@ -32,8 +31,8 @@ export const FUNNEL_CHECKS = [
       const m = c.metrics;
       if (!(m.atc_rate > 0 && m.purchase_rate === 0)) return null;
       // a shop of a few orders a day has days with carts and no order: news only where many were due
-      const perDay = purchasesPerDayBefore(c);
-      if (perDay !== null && perDay < c.thresholds.purchaseStopMinExpected) return null;
+      const perDay = c.baseline('purchase_events');
+      if (perDay && perDay.mean < c.thresholds.purchaseStopMinExpected) return null;
       return {
         message: `Cart activity (${pct(m.atc_rate)} of clients) but no purchase`,
         value: m.atc_rate,
