@@ -11,6 +11,7 @@
  *        ├─► delivery ──► closeout (report types, check registry)
  *        ├─► replay ────► source
  *        └─► config ◄── everything;   leaves (errors.ts, outcome.ts, log.ts, calendar/) import nothing of ours
+ *   checks/ (what every check shares: severities, playbooks) ◄── closeout, intraday, delivery, metrics, cli
  */
 /** Imported by anyone, importing nothing of ours: typed errors, reject reasons, the logger, calendar days. */
 const LEAVES = '^src/((errors|outcome|log|dictionary)\\.ts$|calendar/)';
@@ -41,15 +42,16 @@ module.exports = {
       to: { path: '^src/' },
     },
     layer('config', []),
+    layer('checks', []),
     layer('validation', ['config']),
     layer('aggregation', ['validation', 'config']),
     layer('state', ['aggregation', 'validation', 'config']),
-    layer('metrics', ['closeout', 'intraday', 'state', 'aggregation', 'validation', 'config']),
+    layer('metrics', ['checks', 'closeout', 'intraday', 'state', 'aggregation', 'validation', 'config']),
     layer('source', ['metrics', 'config']),
     layer('ingest', ['source', 'validation', 'aggregation', 'state', 'config']),
-    layer('closeout', ['state', 'aggregation', 'validation', 'config']),
-    layer('intraday', ['aggregation', 'config']),
-    layer('delivery', ['closeout', 'intraday', 'config']),
+    layer('closeout', ['checks', 'state', 'aggregation', 'validation', 'config']),
+    layer('intraday', ['checks', 'aggregation', 'config']),
+    layer('delivery', ['checks', 'closeout', 'intraday', 'config']),
     layer('replay', ['source', 'config']),
     {
       name: 'bench-and-scripts-use-no-test-helpers',

@@ -4,9 +4,9 @@
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { DayResolver } from '../calendar/day-resolver.ts';
-import { CHECK_IDS } from '../closeout/checks/registry.ts';
 import { type Env, loadEnv } from '../config/env.ts';
 import { loadMonitorConfig, type MonitorConfig } from '../config/monitor-config.ts';
+import { ALL_CHECK_IDS } from '../delivery/catalog.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createKafka } from '../source/kafka.ts';
 import { DayStore } from '../state/day-store.ts';
@@ -34,7 +34,7 @@ export function createContext(overrides: Overrides = {}, source: NodeJS.ProcessE
   if (overrides.namespace) merged.MONITOR_NAMESPACE = overrides.namespace;
   if (overrides.topic) merged.KAFKA_TOPIC = overrides.topic;
   const env = loadEnv(merged);
-  const config = loadMonitorConfig(env.MONITOR_CONFIG_FILE, { checkIds: CHECK_IDS });
+  const config = loadMonitorConfig(env.MONITOR_CONFIG_FILE, { checkIds: ALL_CHECK_IDS });
   // the plan in config/ is the flat export's; a shop streaming another format brings its own
   const planFile =
     env.TRACKING_PLAN_FILE ??

@@ -8,7 +8,7 @@ import { DayResolver } from '../calendar/day-resolver.ts';
 import { exclusionOf, type HistoryDay, thresholdsFor } from '../closeout/checks/evaluate.ts';
 import { checksAbout } from '../closeout/checks/registry.ts';
 import { feedbackByDay, storedReports } from '../closeout/closeout.ts';
-import { IntradayDelivery } from '../delivery/intraday-delivery.ts';
+import { IntradayNotifier } from '../delivery/notify.ts';
 import { evaluateIntraday, type IntradayVerdict } from '../intraday/evaluate.ts';
 import { registerIntradayMetrics } from '../metrics/intraday-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
@@ -48,6 +48,8 @@ async function judge(
   );
   return evaluateIntraday({
     leftOut,
+    roles: ctx.config.source.mapping.events,
+    snoozed: new Set(ctx.config.snoozes.filter((s) => date <= s.until).map((s) => s.check)),
     date,
     atMinute,
     today: slots.get(date)!,
@@ -113,7 +115,7 @@ export async function intradaySchedule(ctx: Context, pattern: string): Promise<n
   const target = registerScrapeTarget(server.port, ctx.namespace, 'intraday');
   const redis = createRedis(ctx.env, `event-monitor:intraday:${ctx.namespace}`);
   const state = stateOf(ctx, redis);
-  const delivery = new IntradayDelivery(
+  const delivery = new IntradayNotifier(
     sinksOf(ctx),
     ctx.namespace,
     ctx.config.intraday.alertTtlMinutes,
@@ -131,7 +133,7 @@ export async function intradaySchedule(ctx: Context, pattern: string): Promise<n
       );
       // the gauges say what the run found before anyone is told: a page never outruns the dashboard
       metrics.succeeded(verdict, now);
-      await delivery.sync(verdict, now);
+      await delivery.sync(verdict, now, thresholdsFor(verdict.date, ctx.config).maxNullClientRate);
       ctx.log.info(
         { date: verdict.date, at: verdict.at, alerts: verdict.alerts.length, note: verdict.note },
         'intraday run',
@@ -156,7 +158,10 @@ export function intradayText(v: IntradayVerdict): string {
   return [
     head,
     ...(v.note ? [`  ${v.note}`] : []),
-    ...v.alerts.map((a) => `  ${a.severity.padEnd(8)} ${a.check.padEnd(26)} ${a.message} (since ${a.since})`),
+    ...v.alerts.map(
+      (a) =>
+        `  ${a.severity.padEnd(8)} ${a.check.padEnd(26)} ${a.message} (since ${a.since})${a.snoozed ? ' [snoozed]' : ''}`,
+    ),
     '',
   ].join('\n');
 }

@@ -7,12 +7,11 @@
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isCalendarDate } from '../calendar/calendar-date.ts';
-import type { Severity } from '../closeout/checks/declaration.ts';
-import { CHECK_IDS } from '../closeout/checks/registry.ts';
+import type { Severity } from '../checks/model.ts';
 import { ConfigError } from '../config/env.ts';
 import { EVENT_FORMAT_NAMES } from '../config/formats/index.ts';
+import { ALL_CHECK_IDS } from '../delivery/catalog.ts';
 import { UsageError } from '../errors.ts';
-import { INTRADAY_CHECKS } from '../intraday/evaluate.ts';
 import { REJECT_REASONS } from '../outcome.ts';
 import { parseDuration } from '../source/dlq-summary.ts';
 import { ensureTopics } from '../source/topics.ts';
@@ -317,7 +316,6 @@ export function buildProgram(): Command {
       },
     );
 
-  const CHECK_NAMES: readonly string[] = [...CHECK_IDS, ...INTRADAY_CHECKS];
   program
     .command('feedback')
     .addHelpText(
@@ -332,8 +330,8 @@ export function buildProgram(): Command {
       return v;
     })
     .option('--check <check>', 'the check that fired', (v) => {
-      if (!CHECK_NAMES.includes(v))
-        throw new InvalidArgumentError(`unknown check; one of ${CHECK_NAMES.join(', ')}`);
+      if (!ALL_CHECK_IDS.includes(v))
+        throw new InvalidArgumentError(`unknown check; one of ${ALL_CHECK_IDS.join(', ')}`);
       return v;
     })
     .option('--verdict <verdict>', FEEDBACK_VERDICTS.join(', '), (v) => {

@@ -22,7 +22,14 @@ import {
 import { metricValue } from './checks/metric-refs.ts';
 import { contractSection } from './contract.ts';
 import { dayMetrics, daySchema } from './day-metrics.ts';
-import { diffReports, REPORT_VERSION, type Report, ReportSchema, verdictOf } from './report.ts';
+import {
+  diffReports,
+  NOTHING_NOTIFIED,
+  REPORT_VERSION,
+  type Report,
+  StoredReportSchema,
+  verdictOf,
+} from './report.ts';
 
 /**
  * Delivery as the close-out sees it: given the report and the alerts firing,
@@ -105,7 +112,7 @@ export async function closeOut(
 async function readReport(deps: CloseoutDeps, day: string): Promise<Report | null> {
   const raw = await deps.state.readSummary(day);
   if (raw === null) return null;
-  const parsed = ReportSchema.safeParse(raw);
+  const parsed = StoredReportSchema.safeParse(raw);
   if (!parsed.success) {
     deps.log.warn({ day }, 'stored summary has an unknown shape; recomputing');
     return null;
@@ -138,7 +145,7 @@ export function withFeedback(
 export async function storedReports(state: DayStore, days: string[]): Promise<Map<string, Report>> {
   const out = new Map<string, Report>();
   for (const [day, raw] of await state.readSummaries<unknown>(days)) {
-    const parsed = ReportSchema.safeParse(raw);
+    const parsed = StoredReportSchema.safeParse(raw);
     if (parsed.success) out.set(day, parsed.data);
   }
   return out;
@@ -210,6 +217,6 @@ async function computeReport(
     baselines: evaluation.baselines,
     schema,
     ...(contract ? { contract } : {}),
-    notified: stored?.notified ?? { alertmanager: [], slack: false, pagerduty: [] },
+    notified: stored?.notified ?? NOTHING_NOTIFIED,
   };
 }

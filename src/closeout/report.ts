@@ -3,12 +3,17 @@
  * type, and the validator for summaries read back from Redis. Pure.
  */
 import { z } from 'zod';
+import { SEVERITY_RANK, type Severity, SeveritySchema } from '../checks/model.ts';
 import { dictionary } from '../dictionary.ts';
-import { type Alert, SEVERITY_RANK, type Severity } from './checks/declaration.ts';
+import { type Alert, AlertSchema } from './checks/declaration.ts';
 import { ContractSectionSchema } from './contract.ts';
 import { DayMetricsSchema, DaySchemaSchema } from './day-metrics.ts';
 
-export const REPORT_VERSION = 1;
+/**
+ * 2: `notified` records what each sink sent by alert key (Slack: the keys it
+ * announced, not a flag). Reports of version 1 are upgraded on read.
+ */
+export const REPORT_VERSION = 2;
 
 const ZScoreSchema = z
   .object({ z: z.number(), mean: z.number(), std: z.number(), n: z.number().int() })
@@ -33,14 +38,24 @@ const BaselineSchema = z
   })
   .nullable();
 
-export const AlertSchema = z.object({
-  check: z.string(),
-  severity: z.enum(['CRITICAL', 'WARNING', 'INFO']),
-  message: z.string(),
-  value: z.union([z.number(), z.string()]).nullable(),
-  threshold: z.union([z.number(), z.string()]).nullable(),
-  snoozed: z.boolean(),
+/** What each sink last sent for a day, by alert key (see delivery/notice.ts), so no run repeats it. */
+export const NotifiedSchema = z.object({
+  /** Alerts posted and still active there; resolving one needs its exact labels, severity included. */
+  alertmanager: z.array(
+    z.object({
+      check: z.string(),
+      severity: SeveritySchema,
+      dimension: z.string().nullable().default(null),
+      startsAt: z.string().optional(),
+    }),
+  ),
+  /** Keys of the alerts announced. */
+  slack: z.array(z.string()),
+  /** Keys of the CRITICAL alerts in the day's incident. */
+  pagerduty: z.array(z.string()),
 });
+export type Notified = z.infer<typeof NotifiedSchema>;
+export const NOTHING_NOTIFIED: Notified = { alertmanager: [], slack: [], pagerduty: [] };
 
 export const ReportSchema = z.object({
   version: z.literal(REPORT_VERSION),
@@ -71,14 +86,23 @@ export const ReportSchema = z.object({
     })
     .optional(),
   /** Which notifications went out, so a re-run sends nothing twice. */
-  notified: z.object({
-    /** Alerts posted and still active there; resolving one needs its exact labels, severity included. */
-    alertmanager: z.array(z.object({ check: z.string(), severity: z.enum(['CRITICAL', 'WARNING', 'INFO']) })),
-    slack: z.boolean(),
-    pagerduty: z.array(z.string()),
-  }),
+  notified: NotifiedSchema,
 });
 export type Report = z.infer<typeof ReportSchema>;
+
+/** A stored report of an earlier version in the current shape (see REPORT_VERSION). */
+function upgraded(raw: unknown): unknown {
+  const r = raw as { version?: unknown; alerts?: Alert[]; notified?: { slack?: unknown } } | null;
+  if (r?.version !== 1 || typeof r.notified?.slack !== 'boolean') return raw;
+  // version 1 announced every unsnoozed WARNING and CRITICAL alert in one message, or none yet
+  const announced = r.notified.slack
+    ? (r.alerts ?? []).filter((a) => !a.snoozed && a.severity !== 'INFO').map((a) => a.check)
+    : [];
+  return { ...r, version: REPORT_VERSION, notified: { ...r.notified, slack: announced } };
+}
+
+/** Parses a stored report, upgrading an earlier version to the current shape. */
+export const StoredReportSchema = z.preprocess(upgraded, ReportSchema);
 
 export function verdictOf(alerts: Alert[]): Report['verdict'] {
   const live = alerts.filter((a) => !a.snoozed);

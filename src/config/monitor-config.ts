@@ -334,6 +334,23 @@ const MonitorConfigShape = z.strictObject({
           p: z.number().positive().max(0.5).default(1e-4),
         })
         .prefault({}),
+      /**
+       * A funnel step (add to cart, checkout, purchase) stopped while page views continue: its
+       * events in the trailing window against what the baseline days' rate per page view predicts.
+       */
+      stepStop: z
+        .strictObject({
+          windowMinutes: z.number().int().min(10).max(1440).default(120),
+          /** Steps where fewer events than this are predicted are not judged. */
+          minExpected: z.number().positive().default(10),
+          /** Fires when the step has at most this share of its prediction… */
+          maxShare: share.default(0.1),
+          /** …and that few is this unlikely under the baseline… */
+          p: z.number().positive().max(0.5).default(1e-6),
+          /** …and page views are at least this share of the baseline days' in the window (else it is an outage, not a step). */
+          minPageViewShare: share.default(0.5),
+        })
+        .prefault({}),
       /** A scheduled run's alert stays active in Alertmanager this long unless the next run renews it. */
       alertTtlMinutes: z.number().int().min(1).default(30),
       nullClient: z

@@ -1,54 +1,19 @@
 /**
- * Close-out alerts to Alertmanager's API v2, which routes them (see
- * alertmanager/alertmanager.yml). Each alert ends by itself after `ttlHours`
- * (the next close-out renews it); one that stops firing on a re-run is
- * resolved at once with endsAt = now.
+ * Alerts to Alertmanager's API v2, which routes them (see
+ * alertmanager/alertmanager.yml). Every sync posts what fires, renewed until
+ * now + ttl, so an alert ends by itself if its schedule stops; what fired
+ * before and no longer does is resolved at once (endsAt = now). Alertmanager
+ * deduplicates by labels, so the renewals are one alert.
  */
-import type { Alert } from '../closeout/checks/declaration.ts';
-import { runbookText } from '../closeout/checks/registry.ts';
 import { postJson } from './http.ts';
-import type { NotificationSink } from './sink.ts';
+import { alertLabels, type Notice, noticeKey } from './notice.ts';
+import type { Sink } from './sink.ts';
 
 export interface AlertmanagerAlert {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   startsAt: string;
   endsAt: string;
-}
-
-export function toAlertmanager(
-  alert: Pick<Alert, 'check' | 'severity' | 'message'>,
-  context: {
-    namespace: string;
-    date: string;
-    now: Date;
-    ttlHours: number;
-    /** The playbook as one line, and where the check's runbook section is. */
-    description: string;
-    runbookUrl: string;
-    resolved?: boolean;
-  },
-): AlertmanagerAlert {
-  const endsAt = context.resolved
-    ? context.now
-    : new Date(context.now.getTime() + context.ttlHours * 3_600_000);
-  return {
-    labels: {
-      alertname: alert.check,
-      severity: alert.severity.toLowerCase(),
-      check: alert.check,
-      date: context.date,
-      namespace: context.namespace,
-      source: 'closeout',
-    },
-    annotations: {
-      summary: alert.message,
-      description: context.description,
-      runbook_url: context.runbookUrl,
-    },
-    startsAt: context.now.toISOString(),
-    endsAt: endsAt.toISOString(),
-  };
 }
 
 /** A check's or alert's section of the runbooks: the base and the id as its anchor. */
@@ -58,47 +23,47 @@ export async function postAlerts(baseUrl: string, alerts: AlertmanagerAlert[]): 
   if (alerts.length) await postJson('alertmanager', `${baseUrl.replace(/\/$/, '')}/api/v2/alerts`, alerts);
 }
 
-/** Posts new alerts and resolutions in one call; records the alerts still active there. */
 export function alertmanagerSink(
   baseUrl: string,
-  ttlHours: number,
+  ttlMs: number,
   runbookBaseUrl: string,
-): NotificationSink {
+): Sink<'alertmanager'> {
   return {
     name: 'alertmanager',
-    async sync(report, live, now, attempt) {
-      const already = new Set(report.notified.alertmanager.map((a) => a.check));
-      const liveChecks = new Set(live.map((a) => a.check));
-      const context = { namespace: report.namespace, date: report.date, now, ttlHours };
-      const payload = [
-        ...live
-          .filter((a) => !already.has(a.check))
-          .map((a) =>
-            toAlertmanager(a, {
-              ...context,
-              description: runbookText(a, report),
-              runbookUrl: runbookUrl(runbookBaseUrl, a.check),
-            }),
-          ),
-        // resolving needs the exact labels it was posted with, severity included
-        ...report.notified.alertmanager
-          .filter((a) => !liveChecks.has(a.check))
-          .map((a) =>
-            toAlertmanager(
-              { ...a, message: `${a.check} resolved` },
-              {
-                ...context,
-                description: runbookText({ check: a.check, threshold: null }, report),
-                runbookUrl: runbookUrl(runbookBaseUrl, a.check),
-                resolved: true,
-              },
-            ),
-          ),
-      ];
-      await attempt(async () => {
-        await postAlerts(baseUrl, payload);
-        report.notified.alertmanager = live.map((a) => ({ check: a.check, severity: a.severity }));
+    async sync(scope, firing, sent, now) {
+      const before = new Map(sent.map((a) => [noticeKey(a), a]));
+      const annotations = (n: Pick<Notice, 'check' | 'message' | 'runbook' | 'details'>) => ({
+        summary: n.message,
+        description: n.runbook,
+        runbook_url: runbookUrl(runbookBaseUrl, n.check),
+        ...(typeof n.details.since === 'string' ? { since: n.details.since } : {}),
       });
+      const posted = firing.map((n) => ({
+        memory: {
+          check: n.check,
+          severity: n.severity,
+          dimension: n.dimension,
+          startsAt: before.get(noticeKey(n))?.startsAt ?? now.toISOString(),
+        },
+        alert: {
+          labels: alertLabels(scope, n),
+          annotations: annotations(n),
+          startsAt: before.get(noticeKey(n))?.startsAt ?? now.toISOString(),
+          endsAt: new Date(now.getTime() + ttlMs).toISOString(),
+        },
+      }));
+      const live = new Set(firing.map(noticeKey));
+      // resolving needs the exact labels it was posted with, severity included
+      const resolved = sent
+        .filter((a) => !live.has(noticeKey(a)))
+        .map((a) => ({
+          labels: alertLabels(scope, a),
+          annotations: annotations({ ...a, message: `${a.check} resolved`, runbook: '', details: {} }),
+          startsAt: a.startsAt ?? now.toISOString(),
+          endsAt: now.toISOString(),
+        }));
+      await postAlerts(baseUrl, [...posted.map((p) => p.alert), ...resolved]);
+      return posted.map((p) => p.memory);
     },
   };
 }

@@ -5,10 +5,10 @@
  * new trigger of the same key (PagerDuty logs it on the open incident), and
  * the incident is resolved once nothing CRITICAL fires for the day.
  */
-import type { Alert } from '../closeout/checks/declaration.ts';
-import { runbookText } from '../closeout/checks/registry.ts';
+import type { CheckSource } from '../checks/model.ts';
 import { postJson } from './http.ts';
-import type { NotificationSink } from './sink.ts';
+import { type Notice, noticeKey } from './notice.ts';
+import type { Sink } from './sink.ts';
 
 export interface PagerDutyEvent {
   routing_key: string;
@@ -26,22 +26,15 @@ export interface PagerDutyEvent {
   };
 }
 
-/** What one CRITICAL alert contributes to the day's incident. */
-export interface PagedAlert {
-  check: string;
-  message: string;
-  details: Record<string, unknown>;
-}
-
 export const dedupKey = (namespace: string, date: string) => `${namespace}/${date}`;
 
 export function triggerEvent(
   routingKey: string,
   namespace: string,
   date: string,
-  alerts: readonly PagedAlert[],
+  alerts: readonly Notice[],
   now: Date,
-  source: 'closeout' | 'intraday',
+  source: CheckSource,
 ): PagerDutyEvent {
   const summary =
     alerts.length === 1
@@ -59,7 +52,16 @@ export function triggerEvent(
       component: namespace,
       group: 'data-quality',
       class: alerts.map((a) => a.check).join(','),
-      custom_details: { date, from: source, alerts: alerts.map((a) => ({ check: a.check, ...a.details })) },
+      custom_details: {
+        date,
+        from: source,
+        alerts: alerts.map((a) => ({
+          check: a.check,
+          ...(a.dimension === null ? {} : { event_name: a.dimension }),
+          ...a.details,
+          runbook: a.runbook,
+        })),
+      },
     },
   };
 }
@@ -68,42 +70,25 @@ export function resolveEvent(routingKey: string, namespace: string, date: string
   return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey(namespace, date) };
 }
 
-export async function sendPagerDuty(eventsUrl: string, event: PagerDutyEvent): Promise<void> {
-  await postJson('pagerduty', eventsUrl, event);
-}
-
 const sameSet = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((x) => b.includes(x));
 
 /** Triggers the day's incident when what fires CRITICAL changes; resolves it when nothing does any more. */
-export function pagerDutySink(routingKey: string, eventsUrl: string): NotificationSink {
+export function pagerDutySink(routingKey: string, eventsUrl: string): Sink<'pagerduty'> {
   return {
     name: 'pagerduty',
-    async sync(report, live, now, attempt) {
-      const critical = live.filter((a) => a.severity === 'CRITICAL');
-      const checks = critical.map((a) => a.check);
-      const paged = report.notified.pagerduty;
-      if (sameSet(checks, paged)) return;
-      const event = checks.length
-        ? triggerEvent(
-            routingKey,
-            report.namespace,
-            report.date,
-            critical.map(pagedFrom(report)),
-            now,
-            'closeout',
-          )
-        : resolveEvent(routingKey, report.namespace, report.date);
-      const sent = await attempt(() => sendPagerDuty(eventsUrl, event));
-      if (sent) report.notified.pagerduty = checks;
+    async sync(scope, firing, sent, now) {
+      const critical = firing.filter((a) => a.severity === 'CRITICAL');
+      const keys = critical.map(noticeKey);
+      if (sameSet(keys, sent)) return sent;
+      await postJson(
+        'pagerduty',
+        eventsUrl,
+        keys.length
+          ? triggerEvent(routingKey, scope.namespace, scope.date, critical, now, scope.source)
+          : resolveEvent(routingKey, scope.namespace, scope.date),
+      );
+      return keys;
     },
   };
 }
-
-const pagedFrom =
-  (report: Parameters<typeof runbookText>[1]) =>
-  (a: Alert): PagedAlert => ({
-    check: a.check,
-    message: a.message,
-    details: { value: a.value, threshold: a.threshold, runbook: runbookText(a, report) },
-  });

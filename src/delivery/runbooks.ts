@@ -5,9 +5,10 @@
  * heading whose anchor is the id every alert's runbook_url ends with. Pure:
  * the rules' text goes in, the Markdown comes out.
  */
+import type { Playbook } from '../checks/model.ts';
 import { CHECKS } from '../closeout/checks/registry.ts';
 import { DEFAULT_THRESHOLDS } from '../config/monitor-config.ts';
-import { INTRADAY_RUNBOOKS } from '../intraday/runbooks.ts';
+import { INTRADAY_CHECKS } from '../intraday/checks.ts';
 
 export interface RuleDoc {
   alert: string;
@@ -19,6 +20,21 @@ export interface RuleDoc {
 
 /** Default baseline length in the playbook titles. */
 const BASELINE_DAYS = 7;
+
+const section = (id: string, severity: string, p: Playbook, limit: number | null) => [
+  `### ${id}`,
+  '',
+  `**${severity}**: ${p.title({ limit, days: BASELINE_DAYS })}`,
+  '',
+];
+const steps = (p: Playbook) => [
+  'Investigate:',
+  '',
+  ...p.investigate.map((s, i) => `${i + 1}. ${s}`),
+  '',
+  `Resolution: ${p.resolution}`,
+  '',
+];
 
 export function runbooksMarkdown(rules: readonly RuleDoc[]): string {
   const out: string[] = [
@@ -42,23 +58,19 @@ export function runbooksMarkdown(rules: readonly RuleDoc[]): string {
   for (const c of CHECKS) {
     const key = 'threshold' in c ? c.threshold : undefined;
     const limit = key === undefined ? null : DEFAULT_THRESHOLDS[key];
-    const p = c.playbook;
-    out.push(`### ${c.id}`, '', `**${c.severity}**: ${p.title({ limit, days: BASELINE_DAYS })}`, '');
+    out.push(...section(c.id, c.severity, c.playbook, limit));
     if (key !== undefined)
       out.push(
         `Threshold: \`thresholds.${key}\` (${limit === null ? 'not set by default: the check judges only where it is configured' : `default ${limit}`}).`,
         '',
       );
-    out.push(
-      'Investigate:',
-      '',
-      ...p.investigate.map((s, i) => `${i + 1}. ${s}`),
-      '',
-      `Resolution: ${p.resolution}`,
-      '',
-    );
+    out.push(...steps(c.playbook));
   }
   out.push('## Intraday checks', '');
-  for (const [id, text] of Object.entries(INTRADAY_RUNBOOKS)) out.push(`### ${id}`, '', text, '');
+  for (const c of INTRADAY_CHECKS) {
+    const limit = c.kind === 'null_rate' ? DEFAULT_THRESHOLDS.maxNullClientRate : null;
+    out.push(...section(c.id, c.severity, c.playbook, limit));
+    out.push(`Parameters: \`intraday.${c.parameters}\`.`, '', ...steps(c.playbook));
+  }
   return `${out.join('\n').trimEnd()}\n`;
 }

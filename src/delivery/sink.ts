@@ -1,18 +1,52 @@
 /**
- * What every notification sink does for a closed day: send what is new since
- * the day's last run, resolve what stopped firing, and record on
- * `report.notified` what it sent, so a re-run never repeats it. A sink sends
- * through `attempt`, which keeps a failure from stopping the other sinks; a
- * failed send is left unrecorded and retried by the next run.
+ * One delivery path for both schedules: each sink compares "what fires now"
+ * with what it last sent for the scope and sends only the difference (new
+ * alerts, renewals where the channel needs them, resolutions), returning what
+ * it has now sent. A sink that throws keeps its last memory, so the next run
+ * retries it; one failing never stops another.
  */
-import type { Alert } from '../closeout/checks/declaration.ts';
-import type { Report } from '../closeout/report.ts';
+import type { Notified } from '../closeout/report.ts';
+import type { Logger } from '../log.ts';
+import type { Notice, Scope } from './notice.ts';
 
-/** Runs one send; false (and the failure noted) if it threw. */
-export type Attempt = (send: () => Promise<void>) => Promise<boolean>;
+export interface Sink<Name extends keyof Notified = keyof Notified> {
+  readonly name: Name;
+  /** Sends what changed since `sent`; returns the new memory. Throws when the channel failed. */
+  sync(scope: Scope, firing: readonly Notice[], sent: Notified[Name], now: Date): Promise<Notified[Name]>;
+}
 
-export interface NotificationSink {
-  readonly name: string;
-  /** `live`: the day's unsnoozed alerts. */
-  sync(report: Report, live: Alert[], now: Date, attempt: Attempt): Promise<void>;
+export interface Delivered {
+  sent: Notified;
+  /** One line per sink that failed (retried by the next run). */
+  errors: string[];
+}
+
+/** Syncs every sink in turn; `firing` excludes snoozed alerts. */
+export async function deliver(
+  sinks: readonly Sink[],
+  scope: Scope,
+  firing: readonly Notice[],
+  sent: Notified,
+  now: Date,
+  log: Logger,
+): Promise<Delivered> {
+  const next: Notified = { ...sent };
+  const errors: string[] = [];
+  for (const sink of sinks) {
+    try {
+      (next as Record<string, unknown>)[sink.name] = await sink.sync(
+        scope,
+        firing,
+        sent[sink.name] as never,
+        now,
+      );
+    } catch (err) {
+      errors.push(`${sink.name}: ${(err as Error).message}`);
+      log.warn(
+        { sink: sink.name, source: scope.source, date: scope.date, err: (err as Error).message },
+        'notification failed; the next run retries it',
+      );
+    }
+  }
+  return { sent: next, errors };
 }

@@ -1,33 +1,30 @@
 /**
- * One consolidated Slack message per closed day (incoming webhook), WARNING
- * and up, snoozed alerts left out: the seed's "consolidate related alerts".
+ * Chat through a Slack incoming webhook: one consolidated message per sync
+ * that finds alerts not announced before for the day (WARNING and up), naming
+ * only those: the seed's "consolidate related alerts"; and one more when
+ * everything announced has cleared.
  */
-import type { Alert } from '../closeout/checks/declaration.ts';
 import { postJson } from './http.ts';
-import type { NotificationSink } from './sink.ts';
+import { type Notice, noticeKey, type Scope } from './notice.ts';
+import type { Sink } from './sink.ts';
 
 export interface SlackMessage {
   text: string;
   blocks: unknown[];
 }
 
-export function slackMessage(namespace: string, date: string, alerts: Alert[]): SlackMessage | null {
-  const live = alerts.filter((a) => !a.snoozed && (a.severity === 'CRITICAL' || a.severity === 'WARNING'));
-  if (!live.length) return null;
-  const critical = live.filter((a) => a.severity === 'CRITICAL');
-  const warning = live.filter((a) => a.severity === 'WARNING');
-  const title = `event-monitor ${namespace} ${date}: ${critical.length} critical, ${warning.length} warning`;
-  const list = (label: string, items: Alert[]) =>
+const where = (scope: Scope) =>
+  `event-monitor ${scope.namespace} ${scope.date}${scope.at ? ` as of ${scope.at}` : ''}`;
+
+export function slackMessage(scope: Scope, fresh: readonly Notice[]): SlackMessage {
+  const critical = fresh.filter((a) => a.severity === 'CRITICAL');
+  const warning = fresh.filter((a) => a.severity === 'WARNING');
+  const title = `${where(scope)}: ${critical.length} critical, ${warning.length} warning${scope.source === 'intraday' ? ' (intraday)' : ''}`;
+  const line = (a: Notice) =>
+    `• \`${a.check}\` ${a.message}${typeof a.details.since === 'string' ? ` (since ${a.details.since})` : ''}`;
+  const list = (label: string, items: Notice[]) =>
     items.length
-      ? [
-          {
-            type: 'section',
-            text: {
-              type: 'mrkdwn',
-              text: `*${label}*\n${items.map((a) => `• \`${a.check}\` ${a.message}`).join('\n')}`,
-            },
-          },
-        ]
+      ? [{ type: 'section', text: { type: 'mrkdwn', text: `*${label}*\n${items.map(line).join('\n')}` } }]
       : [];
   return {
     text: title,
@@ -35,38 +32,30 @@ export function slackMessage(namespace: string, date: string, alerts: Alert[]): 
       { type: 'header', text: { type: 'plain_text', text: title } },
       ...list('CRITICAL', critical),
       ...list('WARNING', warning),
-      {
-        type: 'context',
-        elements: [
-          {
-            type: 'mrkdwn',
-            text: `Daily close-out of ${date}; runbooks in the JSON report and Alertmanager annotations.`,
-          },
-        ],
-      },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: scope.context }] },
     ],
   };
 }
 
-export async function sendSlack(webhookUrl: string, message: SlackMessage): Promise<void> {
-  await postJson('slack', webhookUrl, message);
+export function clearMessage(scope: Scope): SlackMessage {
+  const text = `${where(scope)}: ${scope.source === 'intraday' ? 'intraday' : 'close-out'} alerts cleared, the data is back to normal`;
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
 
-/** First run: every alert in one message; a re-run: only alerts not announced before. */
-export function slackSink(webhookUrl: string): NotificationSink {
+export function slackSink(webhookUrl: string): Sink<'slack'> {
   return {
     name: 'slack',
-    async sync(report, live, _now, attempt) {
-      const fresh = report.notified.slack
-        ? live.filter((a) => report.changes?.alerts_added.includes(a.check))
-        : live;
-      const message = slackMessage(report.namespace, report.date, fresh);
-      if (message) {
-        await attempt(async () => {
-          await sendSlack(webhookUrl, message);
-          report.notified.slack = true;
-        });
-      } else if (!report.notified.slack && live.length === 0) report.notified.slack = true;
+    async sync(scope, firing, sent, _now) {
+      const chat = firing.filter((a) => a.severity === 'CRITICAL' || a.severity === 'WARNING');
+      const announced = new Set(sent);
+      const fresh = chat.filter((a) => !announced.has(noticeKey(a)));
+      const message = fresh.length
+        ? slackMessage(scope, fresh)
+        : sent.length && !chat.length && !scope.retiring
+          ? clearMessage(scope)
+          : null;
+      if (message) await postJson('slack', webhookUrl, message);
+      return chat.map(noticeKey);
     },
   };
 }

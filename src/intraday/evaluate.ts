@@ -1,39 +1,40 @@
 /**
- * The intraday checks: the day so far, as of a time of day, against the
- * same hours of the baseline days. Pure: the caller reads the slots.
+ * The intraday engine: the day so far, as of a time of day, against the same
+ * hours of the baseline days, for every declaration in checks.ts by its kind.
+ * Pure: the caller reads the slots.
  *
- * - intraday_volume_drop (per event type): the trailing windows and the day
- *   so far, each against the baseline days' counts in the same slots, judged
- *   as counts (countCdf); windows expecting fewer than `minExpected` events
- *   are not judged.
- * - intraday_silence (per event type): no event for longer than the longest
- *   silence the baseline days had around this hour, and that long without
- *   one unlikely under the baseline.
- * - intraday_null_client_rate: the trailing window's share of events without
- *   a client id above the limit and unlikely at the baseline hours' share.
+ * - volume_drop (per event type): the trailing windows and the day so far,
+ *   each against the baseline days' counts in the same slots, judged as counts
+ *   (countCdf); windows expecting fewer than `minExpected` events are not judged.
+ * - silence (per event type): no event for longer than the longest silence
+ *   the baseline days had around this hour, and that long without one
+ *   unlikely under the baseline.
+ * - null_rate: the trailing window's share of events without a client id
+ *   above the limit and unlikely at the baseline hours' share.
+ * - step_stop (per funnel role but page views): the step's events in the
+ *   trailing window against the baseline days' rate per page view times
+ *   today's page views, while page views go on.
  */
 import { type IntradayDay, SLOT_MINUTES, SLOTS_PER_DAY } from '../aggregation/intraday.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
+import type { Severity } from '../checks/model.ts';
+import type { EventRole } from '../config/formats/index.ts';
 import type { IntradayRules } from '../config/monitor-config.ts';
+import { INTRADAY_CHECKS, type IntradayCheckDeclaration, type IntradayCheckId } from './checks.ts';
 import { binomialSf, countCdf, meanAndVariance } from './statistics.ts';
 
-export const INTRADAY_CHECKS = [
-  'intraday_volume_drop',
-  'intraday_silence',
-  'intraday_null_client_rate',
-] as const;
-export type IntradayCheck = (typeof INTRADAY_CHECKS)[number];
-
 export interface IntradayAlert {
-  check: IntradayCheck;
-  severity: 'CRITICAL' | 'WARNING';
-  /** null: all events (the null client id rate) */
+  check: IntradayCheckId;
+  severity: Exclude<Severity, 'INFO'>;
+  /** The event type (a step's names, joined by "|"); null: all events (the null client id rate). */
   event_name: string | null;
   message: string;
   observed: number;
   expected: number;
   /** When the condition began (ISO), as far as the slots tell. */
   since: string;
+  /** Snoozed in the config: in the verdict, never notified. */
+  snoozed: boolean;
 }
 
 export interface IntradayVerdict {
@@ -57,6 +58,10 @@ export interface IntradayInput {
   history: Map<string, IntradayDay>;
   rules: IntradayRules;
   maxNullClientRate: number;
+  /** The event names of each funnel role (source.mapping.events), for the step checks. */
+  roles: Readonly<Record<EventRole, readonly string[]>>;
+  /** Checks snoozed on `date`: their alerts are kept, marked snoozed. */
+  snoozed?: ReadonlySet<string>;
   /** Epoch ms of a local time of a day (DayResolver.instantOf). */
   instantOf: (day: string, minuteOfDay: number) => number;
   /** Incident days (day → the close-out check that fired) left out of the volume and silence, and the null client, baselines. */
@@ -71,8 +76,6 @@ const sum = (series: readonly number[], from: number, to: number) => {
 };
 const hhmm = (minute: number) =>
   `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-const whole = (v: number) => Math.round(v).toLocaleString('en-US');
 
 /**
  * The days the day is compared with: the same weekday's when enough of them
@@ -97,7 +100,7 @@ export function baselineDaysOf(
 }
 
 export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
-  const { date, atMinute, today, history, rules } = input;
+  const { date, atMinute, history, rules } = input;
   const atSlot = Math.min(SLOTS_PER_DAY, Math.floor(atMinute / SLOT_MINUTES));
   const leftOut = input.leftOut ?? { volume: new Map(), nullClient: new Map() };
   const baselineDays = baselineDaysOf(date, history, rules, leftOut.volume);
@@ -118,40 +121,87 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
     verdict.note = `${baselineDays.length} baseline day(s) with events, ${rules.minBaselineDays} needed: not judged`;
     return verdict;
   }
-  const baseline = baselineDays.map((d) => history.get(d)!);
-  const sinceIso = (slot: number) => new Date(input.instantOf(date, slot * SLOT_MINUTES)).toISOString();
-  const types = [...new Set(baseline.flatMap((d) => [...d.byType.keys()]))].sort();
-
-  for (const type of types) {
-    const series = today.byType.get(type) ?? [];
-    const seriesOf = (d: IntradayDay) => d.byType.get(type) ?? [];
-    const volume = volumeDrop(type, series, baseline.map(seriesOf), atSlot, rules, sinceIso);
-    if (volume) verdict.alerts.push(volume);
-    const silence = silenceOf(type, series, baseline.map(seriesOf), atSlot, rules, today.last.get(type));
-    if (silence)
+  const judged: Judged = {
+    input,
+    atSlot,
+    baseline: baselineDays.map((d) => history.get(d)!),
+    nullBaseline: baselineDaysOf(date, history, rules, leftOut.nullClient).map((d) => history.get(d)!),
+    sinceIso: (slot) => new Date(input.instantOf(date, slot * SLOT_MINUTES)).toISOString(),
+  };
+  for (const check of INTRADAY_CHECKS) {
+    for (const finding of judge(check, judged)) {
       verdict.alerts.push({
-        ...silence,
-        since: silence.since ?? sinceIso(atSlot - silence.observed / SLOT_MINUTES),
+        check: check.id,
+        severity: check.severity as IntradayAlert['severity'],
+        ...finding,
+        snoozed: input.snoozed?.has(check.id) ?? false,
       });
+    }
   }
-  const nullBaseline = baselineDaysOf(date, history, rules, leftOut.nullClient).map((d) => history.get(d)!);
-  const nullRate =
-    nullBaseline.length >= rules.minBaselineDays
-      ? nullClientRate(today, nullBaseline, atSlot, rules, input.maxNullClientRate, sinceIso)
-      : null;
-  if (nullRate) verdict.alerts.push(nullRate);
   return verdict;
 }
 
+/** What a kind finds: the alert but its check and snooze; a weaker finding may lower the severity. */
+type Finding = Omit<IntradayAlert, 'check' | 'snoozed' | 'severity'> & {
+  severity?: IntradayAlert['severity'];
+};
+
+/** The day as every kind judges it. */
+interface Judged {
+  input: IntradayInput;
+  atSlot: number;
+  /** The baseline days' slots (volume and silence), and those for the null client rate. */
+  baseline: IntradayDay[];
+  nullBaseline: IntradayDay[];
+  sinceIso: (slot: number) => string;
+}
+
+/** The engine: each kind over the event types (or roles) it judges. */
+function judge(c: IntradayCheckDeclaration, j: Judged): Finding[] {
+  const { input, atSlot, baseline } = j;
+  const { today, rules } = input;
+  const types = [...new Set(baseline.flatMap((d) => [...d.byType.keys()]))].sort();
+  const seriesOf = (type: string) => (d: IntradayDay) => d.byType.get(type) ?? [];
+  const found = (f: Finding | null) => (f ? [f] : []);
+  switch (c.kind) {
+    case 'volume_drop':
+      return types.flatMap((type) =>
+        found(
+          volumeDrop(c, type, seriesOf(type)(today), baseline.map(seriesOf(type)), atSlot, rules, j.sinceIso),
+        ),
+      );
+    case 'silence':
+      return types.flatMap((type) => {
+        const f = silenceOf(
+          c,
+          type,
+          seriesOf(type)(today),
+          baseline.map(seriesOf(type)),
+          atSlot,
+          rules,
+          today.last.get(type),
+        );
+        return f ? [{ ...f, since: f.since ?? j.sinceIso(atSlot - f.observed / SLOT_MINUTES) }] : [];
+      });
+    case 'null_rate':
+      return j.nullBaseline.length >= rules.minBaselineDays
+        ? found(nullClientRate(c, today, j.nullBaseline, atSlot, rules, input.maxNullClientRate, j.sinceIso))
+        : [];
+    case 'step_stop':
+      return stepStops(c, j);
+  }
+}
+
 function volumeDrop(
+  c: Extract<IntradayCheckDeclaration, { kind: 'volume_drop' }>,
   type: string,
   today: readonly number[],
   baseline: (readonly number[])[],
   atSlot: number,
   rules: IntradayRules,
   sinceIso: (slot: number) => string,
-): IntradayAlert | null {
-  const r = rules.volume;
+): Finding | null {
+  const r = rules[c.parameters];
   const windows = [
     ...r.windowsMinutes.map((m) => ({
       from: atSlot - Math.ceil(m / SLOT_MINUTES),
@@ -160,7 +210,7 @@ function volumeDrop(
     })),
     { from: 0, label: 'since midnight', long: true },
   ];
-  let worst: IntradayAlert | null = null;
+  let worst: (Finding & { severity: IntradayAlert['severity'] }) | null = null;
   for (const w of windows) {
     const from = Math.max(0, w.from);
     if (from >= atSlot) continue;
@@ -177,10 +227,9 @@ function volumeDrop(
           : null;
     if (!severity || (worst && (worst.severity === 'CRITICAL' || severity === 'WARNING'))) continue;
     worst = {
-      check: 'intraday_volume_drop',
       severity,
       event_name: type,
-      message: `${type}: ${whole(observed)} events ${w.label}, against ${whole(mean)} on the baseline days (−${Math.round(drop * 100)}%; chance ${p.toExponential(1)})`,
+      message: c.message({ type, observed, expected: mean, window: w.label, p }),
       observed,
       expected: Number(mean.toFixed(1)),
       since: sinceIso(from),
@@ -197,14 +246,15 @@ const emptyRun = (series: readonly number[], end: number) => {
 };
 
 function silenceOf(
+  c: Extract<IntradayCheckDeclaration, { kind: 'silence' }>,
   type: string,
   today: readonly number[],
   baseline: (readonly number[])[],
   atSlot: number,
   rules: IntradayRules,
   lastMs: number | undefined,
-): (Omit<IntradayAlert, 'since'> & { since: string | null }) | null {
-  const r = rules.silence;
+): (Omit<Finding, 'since'> & { since: string | null }) | null {
+  const r = rules[c.parameters];
   const silentSlots = emptyRun(today, atSlot);
   const silentMinutes = silentSlots * SLOT_MINUTES;
   if (silentMinutes < r.floorMinutes) return null;
@@ -226,10 +276,13 @@ function silenceOf(
   if (p >= r.p) return null;
   const lastToday = lastMs !== undefined && silentSlots < atSlot ? lastMs : undefined;
   return {
-    check: 'intraday_silence',
-    severity: 'CRITICAL',
     event_name: type,
-    message: `${type}: no event for ${silentMinutes} min; the baseline days were silent at most ${learned * SLOT_MINUTES} min around this hour and had ${whole(mean)} events in that span`,
+    message: c.message({
+      type,
+      minutes: silentMinutes,
+      learnedMinutes: learned * SLOT_MINUTES,
+      expected: mean,
+    }),
     observed: silentMinutes,
     expected: learned * SLOT_MINUTES,
     since: lastToday !== undefined ? new Date(lastToday).toISOString() : null,
@@ -237,14 +290,15 @@ function silenceOf(
 }
 
 function nullClientRate(
+  c: Extract<IntradayCheckDeclaration, { kind: 'null_rate' }>,
   today: IntradayDay,
   baseline: IntradayDay[],
   atSlot: number,
   rules: IntradayRules,
   limit: number,
   sinceIso: (slot: number) => string,
-): IntradayAlert | null {
-  const r = rules.nullClient;
+): Finding | null {
+  const r = rules[c.parameters];
   const from = Math.max(0, atSlot - Math.ceil(r.windowMinutes / SLOT_MINUTES));
   const n = sum(today.totals, from, atSlot);
   const k = sum(today.nullClients, from, atSlot);
@@ -255,12 +309,72 @@ function nullClientRate(
   const p = binomialSf(k, n, p0);
   if (p >= r.p) return null;
   return {
-    check: 'intraday_null_client_rate',
-    severity: 'CRITICAL',
     event_name: null,
-    message: `${pct(k / n)} of events in the last ${r.windowMinutes} min have no client id, against ${pct(p0)} in the same hours of the baseline days (limit ${pct(limit)})`,
+    message: c.message({ rate: k / n, expected: p0, windowMinutes: r.windowMinutes, limit }),
     observed: Number((k / n).toFixed(4)),
     expected: Number(p0.toFixed(4)),
     since: sinceIso(from),
   };
+}
+
+/** Per slot, the events of any of `names`. */
+const seriesOfNames = (d: IntradayDay, names: readonly string[]) => {
+  const out = new Array<number>(SLOTS_PER_DAY).fill(0);
+  for (const name of names) {
+    const series = d.byType.get(name) ?? [];
+    for (let i = 0; i < series.length; i++) out[i]! += series[i]!;
+  }
+  return out;
+};
+
+function stepStops(c: Extract<IntradayCheckDeclaration, { kind: 'step_stop' }>, j: Judged): Finding[] {
+  const { input, atSlot, baseline } = j;
+  const r = input.rules[c.parameters];
+  const from = Math.max(0, atSlot - Math.ceil(r.windowMinutes / SLOT_MINUTES));
+  if (from >= atSlot) return [];
+  const views = (d: IntradayDay) => sum(seriesOfNames(d, input.roles.pageView), from, atSlot);
+  const viewsToday = views(input.today);
+  const viewsBase = baseline.map(views);
+  const { mean: viewsMean } = meanAndVariance(viewsBase);
+  // page views down too: an outage, the volume checks' to name
+  if (viewsMean <= 0 || viewsToday < r.minPageViewShare * viewsMean) return [];
+  const out: Finding[] = [];
+  for (const step of ['addToCart', 'checkoutStarted', 'purchase'] as const) {
+    const names = input.roles[step];
+    if (!names.length) continue;
+    const observed = sum(seriesOfNames(input.today, names), from, atSlot);
+    // each baseline day's step count at today's page views, by its own rate per page view
+    const predicted = baseline
+      .map((d, i) =>
+        viewsBase[i]! > 0 ? (sum(seriesOfNames(d, names), from, atSlot) * viewsToday) / viewsBase[i]! : null,
+      )
+      .filter((v): v is number => v !== null);
+    if (!predicted.length) continue;
+    const { mean, variance } = meanAndVariance(predicted);
+    if (mean < r.minExpected || observed > r.maxShare * mean) continue;
+    const p = countCdf(observed, mean, Math.max(mean, variance));
+    if (p >= r.p) continue;
+    out.push({
+      event_name: names.join('|'),
+      message: c.message({
+        step,
+        names: names.join(', '),
+        observed,
+        expected: mean,
+        pageViews: viewsToday,
+        windowMinutes: r.windowMinutes,
+        p,
+      }),
+      observed,
+      expected: Number(mean.toFixed(1)),
+      since: j.sinceIso(lastEventSlot(seriesOfNames(input.today, names), from, atSlot)),
+    });
+  }
+  return out;
+}
+
+/** The slot after the step's last event in the window, or the window's start. */
+function lastEventSlot(series: readonly number[], from: number, to: number): number {
+  for (let i = to - 1; i >= from; i--) if ((series[i] ?? 0) > 0) return i + 1;
+  return from;
 }

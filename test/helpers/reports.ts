@@ -68,6 +68,6 @@ export function reportOf(
     zscores: { revenue: null, aov: null, conversions: null, event_count: null, ...o.zscores },
     baselines: { page_views: null },
     schema: { field_sets: {}, schema_ids: {} },
-    notified: { alertmanager: [], slack: false, pagerduty: [] },
+    notified: { alertmanager: [], slack: [], pagerduty: [] },
   };
 }

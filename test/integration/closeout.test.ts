@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEVERITY_RANK, type Severity } from '../../src/closeout/checks/declaration.ts';
+import { SEVERITY_RANK, type Severity } from '../../src/checks/model.ts';
 import { closeOut } from '../../src/closeout/closeout.ts';
 import type { Report } from '../../src/closeout/report.ts';
 import { textReport } from '../../src/closeout/text-report.ts';

@@ -99,7 +99,7 @@ describe('intraday checks on crafted days after a real baseline', () => {
     expect(named(v).filter((n) => n.endsWith(':page_viewed'))).not.toEqual([]);
     for (const a of v.alerts) {
       expect(Object.keys(a).sort()).toEqual(
-        ['check', 'event_name', 'expected', 'message', 'observed', 'severity', 'since'].sort(),
+        ['check', 'event_name', 'expected', 'message', 'observed', 'severity', 'since', 'snoozed'].sort(),
       );
     }
     const drop = v.alerts.find((a) => a.check === 'intraday_volume_drop' && a.event_name === 'page_viewed');
@@ -190,6 +190,7 @@ describe('intraday checks on the real export', () => {
             today: slots.get(date)!,
             history,
             rules: config.intraday,
+            roles: config.source.mapping.events,
             maxNullClientRate: config.thresholds.maxNullClientRate,
             instantOf: (d, m) => new DayResolver('UTC').instantOf(d, m),
           });

@@ -12,7 +12,8 @@ import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { baselineDaysOf, evaluateIntraday } from '../../src/intraday/evaluate.ts';
 import { binomialSf, countCdf, lnGamma, meanAndVariance } from '../../src/intraday/statistics.ts';
 
-const rules = parseMonitorConfig({}).intraday;
+const config = parseMonitorConfig({});
+const { rules, roles } = { rules: config.intraday, roles: config.source.mapping.events };
 const utc = new DayResolver('UTC');
 
 describe('count statistics', () => {
@@ -82,6 +83,7 @@ const judge = (today: IntradayDay, at: string, h = history(7)) => {
     today,
     history: h,
     rules,
+    roles,
     maxNullClientRate: 0.05,
     instantOf: (d, m) => utc.instantOf(d, m),
   });
@@ -121,6 +123,53 @@ describe('the intraday checks', () => {
     });
     expect(fired(judge(broken, '12:00'))).toEqual([]);
     expect(fired(judge(broken, '15:00')).filter((f) => f.includes('product_added_to_cart'))).not.toEqual([]);
+  });
+
+  it('add-to-cart stopping at noon while page views go on: the step named as stopped by 14:00, not at noon', () => {
+    const broken = day({
+      page_viewed: pageViews(1),
+      product_added_to_cart: (s) => (s < 72 ? carts(1)(s) : 0),
+    });
+    expect(fired(judge(broken, '12:00'))).toEqual([]);
+    const at14 = judge(broken, '14:00');
+    expect(fired(at14)).toContain('intraday_step_stopped:product_added_to_cart:CRITICAL');
+    const step = at14.alerts.find((a) => a.check === 'intraday_step_stopped')!;
+    // 12 slots of the baseline's 3 or 4 carts, at today's page views
+    expect(step).toMatchObject({ observed: 0, since: '2025-03-10T12:00:00.000Z', snoozed: false });
+    expect(step.expected).toBeGreaterThan(35);
+    expect(step.message).toContain('addToCart (product_added_to_cart): 0 events in the last 120 min');
+  });
+
+  it('the step check stays quiet when page views stop too: an outage is the volume checks\' to name', () => {
+    const dark = day({
+      page_viewed: (s) => (s < 72 ? pageViews(1)(s) : 0),
+      product_added_to_cart: (s) => (s < 72 ? carts(1)(s) : 0),
+    });
+    const at14 = fired(judge(dark, '14:00'));
+    expect(at14).toContain('intraday_volume_drop:page_viewed:CRITICAL');
+    expect(at14.filter((f) => f.startsWith('intraday_step_stopped'))).toEqual([]);
+  });
+
+  it('a snoozed check is judged and kept in the verdict, marked snoozed', () => {
+    const broken = day({
+      page_viewed: pageViews(1),
+      product_added_to_cart: (s) => (s < 72 ? carts(1)(s) : 0),
+    });
+    const v = evaluateIntraday({
+      date: DATE,
+      atMinute: 14 * 60,
+      today: broken,
+      history: history(7),
+      rules,
+      roles,
+      maxNullClientRate: 0.05,
+      instantOf: (d, m) => utc.instantOf(d, m),
+      snoozed: new Set(['intraday_step_stopped']),
+    });
+    const step = v.alerts.filter((a) => a.check === 'intraday_step_stopped');
+    expect(step).toHaveLength(1);
+    expect(step[0]!.snoozed).toBe(true);
+    expect(v.alerts.filter((a) => a.check !== 'intraday_step_stopped').every((a) => !a.snoozed)).toBe(true);
   });
 
   it('half the events without a client id from 09:00: the null rate by 10:00, not at 09:00', () => {
@@ -172,6 +221,7 @@ describe('the intraday checks', () => {
         today,
         history: h,
         rules,
+        roles,
         maxNullClientRate: 0.05,
         instantOf: (d, m) => utc.instantOf(d, m),
         ...(leftOut ? { leftOut } : {}),

@@ -12,7 +12,7 @@ import { CHECK_IDS } from '../../src/closeout/checks/registry.ts';
 import { DEFAULT_RUNBOOK_BASE_URL } from '../../src/config/endpoints.ts';
 import { runbookUrl } from '../../src/delivery/alertmanager.ts';
 import { runbooksMarkdown } from '../../src/delivery/runbooks.ts';
-import { INTRADAY_CHECKS } from '../../src/intraday/evaluate.ts';
+import { INTRADAY_CHECK_IDS } from '../../src/intraday/checks.ts';
 import { REPO_ROOT } from '../../stack/services.ts';
 
 const doc = readFileSync(RUNBOOKS_FILE, 'utf8');
@@ -24,7 +24,7 @@ describe('docs/runbooks.md', () => {
   });
 
   it('has a section for every alert rule, close-out check and intraday check', () => {
-    const ids = [...ruleDocs().map((r) => r.alert), ...CHECK_IDS, ...INTRADAY_CHECKS];
+    const ids = [...ruleDocs().map((r) => r.alert), ...CHECK_IDS, ...INTRADAY_CHECK_IDS];
     expect(ids.filter((id) => !headings.has(id.toLowerCase()))).toEqual([]);
   });
 

@@ -5,23 +5,24 @@
  * baseline and the verdict, so adding a check is one declaration and a test.
  * Pure: no I/O.
  */
+import { z } from 'zod';
+import { type CheckCommon, SeveritySchema } from '../../checks/model.ts';
 import type { Thresholds } from '../../config/monitor-config.ts';
 import type { Baseline } from '../baseline.ts';
 import type { ContractSection } from '../contract.ts';
 import type { DayMetrics, DaySchema } from '../day-metrics.ts';
 import type { MetricRef, ShareMetric } from './metric-refs.ts';
 
-export type Severity = 'CRITICAL' | 'WARNING' | 'INFO';
-export const SEVERITY_RANK: Record<Severity, number> = { CRITICAL: 3, WARNING: 2, INFO: 1 };
-
-export interface Alert {
-  check: string;
-  severity: Severity;
-  message: string;
-  value: number | string | null;
-  threshold: number | string | null;
-  snoozed: boolean;
-}
+/** A close-out alert: what the report stores, and the type. */
+export const AlertSchema = z.object({
+  check: z.string(),
+  severity: SeveritySchema,
+  message: z.string(),
+  value: z.union([z.number(), z.string()]).nullable(),
+  threshold: z.union([z.number(), z.string()]).nullable(),
+  snoozed: z.boolean(),
+});
+export type Alert = z.infer<typeof AlertSchema>;
 
 export type Finding = Pick<Alert, 'message' | 'value' | 'threshold'>;
 export type ThresholdKey = keyof Thresholds;
@@ -55,20 +56,7 @@ export interface CheckContext extends DayFacts {
   recent(metric: MetricRef): (number | null)[];
 }
 
-/**
- * The runbook that travels with an alert. The title renders the configured
- * threshold the check applied (`limit`) and the baseline's length in days.
- */
-export interface Playbook {
-  title: (p: { limit: number | null; days: number }) => string;
-  investigate: readonly string[];
-  resolution: string;
-}
-
-interface Common<Id extends string> {
-  id: Id;
-  severity: Severity;
-  playbook: Playbook;
+interface Common<Id extends string> extends CheckCommon<Id> {
   /** What drove it (see drivers.ts), appended to the alert's message. */
   explain?: (ctx: CheckContext) => string | null;
 }

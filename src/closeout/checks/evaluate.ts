@@ -7,6 +7,7 @@
  */
 
 import { DayResolver } from '../../calendar/day-resolver.ts';
+import { SEVERITY_RANK } from '../../checks/model.ts';
 import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
 import type { FeedbackEntry } from '../../state/day-store.ts';
 import {
@@ -18,7 +19,7 @@ import {
 } from '../baseline.ts';
 import type { DayMetrics } from '../day-metrics.ts';
 import type { Alert, CheckContext, CheckDeclaration, DayFacts, Finding } from './declaration.ts';
-import { SEVERITY_RANK, stdDistance } from './declaration.ts';
+import { stdDistance } from './declaration.ts';
 import { type MetricRef, metricValue, type ShareMetric, shareKeys } from './metric-refs.ts';
 import { CHECKS, checksAbout } from './registry.ts';
 

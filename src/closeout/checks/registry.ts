@@ -3,6 +3,7 @@
  * family. CheckId is the union of their ids; config validation, snoozes and
  * playbooks all go through here. Pure.
  */
+import { playbookLine } from '../../checks/model.ts';
 import type { Report } from '../report.ts';
 import { CHANNEL_CHECKS } from './channels.ts';
 import { COMMERCE_CHECKS } from './commerce.ts';
@@ -39,11 +40,7 @@ export const checksAbout = (metric: string): string[] =>
 export const zScoreCheckOf = (metric: string): string | undefined =>
   CHECKS.find((c) => c.kind === 'zscore' && c.metric === metric)?.id;
 
-export interface RenderedPlaybook {
-  title: string;
-  investigate: readonly string[];
-  resolution: string;
-}
+export type RenderedPlaybook = Parameters<typeof playbookLine>[0];
 
 /**
  * The alert's playbook, its title showing the threshold the check applied that
@@ -66,6 +63,5 @@ export function playbookFor(
 /** The playbook as one line, for Alertmanager's and PagerDuty's runbook field. */
 export function runbookText(alert: Pick<Alert, 'check' | 'threshold'>, report: Report): string {
   const p = playbookFor(alert, report);
-  if (!p) return '';
-  return `${p.title}. Investigate: ${p.investigate.map((s, i) => `(${i + 1}) ${s}`).join('; ')}. Resolution: ${p.resolution}.`;
+  return p ? playbookLine(p) : '';
 }

@@ -3,7 +3,7 @@
  * scripts and the page's data. Self-contained: nothing is fetched when the
  * page opens. Pure.
  */
-import type { Severity } from '../checks/declaration.ts';
+import type { Severity } from '../../checks/model.ts';
 
 export interface HtmlAssets {
   /** Chart.js, its annotation plugin and the page script, in load order. */

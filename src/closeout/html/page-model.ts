@@ -6,9 +6,9 @@
  */
 
 import { DayResolver } from '../../calendar/day-resolver.ts';
+import { SEVERITY_RANK, type Severity } from '../../checks/model.ts';
 import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
 import { baselineOf, lookbackWindow } from '../baseline.ts';
-import { SEVERITY_RANK, type Severity } from '../checks/declaration.ts';
 import { thresholdsFor } from '../checks/evaluate.ts';
 import { shareRef } from '../checks/metric-refs.ts';
 import { checksAbout, playbookFor, type RenderedPlaybook, zScoreCheckOf } from '../checks/registry.ts';
