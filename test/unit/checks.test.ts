@@ -13,7 +13,6 @@ import {
   thresholdsFor,
 } from '../../src/closeout/checks/evaluate.ts';
 import type { ShareMetric } from '../../src/closeout/checks/metric-refs.ts';
-import { leadingUtmSource } from '../../src/closeout/checks/traffic-mix.ts';
 import type { DayMetrics } from '../../src/closeout/day-metrics.ts';
 import { loadMonitorConfig, parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { REPO_ROOT } from '../../stack/services.ts';
@@ -303,7 +302,12 @@ describe('traffic mix checks', () => {
   });
 
   it('the leading utm_source is never "other"', () => {
-    expect(leadingUtmSource({ other: 0.7, google: 0.2, bing: 0.1 })).toBe('google');
+    const mostlyOther = { utm_source_share: { other: 0.9, google: 0.1 } };
+    const google = traffic({ 'utm_source_share:google': b(0.1), 'utm_source_share:other': b(0.1) });
+    expect(fires('utm_source_skew', input(mostlyOther, google))).toBe(false);
+    expect(fires('utm_source_skew', input({ utm_source_share: { other: 0.05, google: 0.95 } }, google))).toBe(
+      true,
+    );
   });
 });
 

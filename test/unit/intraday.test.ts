@@ -140,7 +140,7 @@ describe('the intraday checks', () => {
     expect(step.message).toContain('addToCart (product_added_to_cart): 0 events in the last 120 min');
   });
 
-  it('the step check stays quiet when page views stop too: an outage is the volume checks\' to name', () => {
+  it("the step check stays quiet when page views stop too: an outage is the volume checks' to name", () => {
     const dark = day({
       page_viewed: (s) => (s < 72 ? pageViews(1)(s) : 0),
       product_added_to_cart: (s) => (s < 72 ? carts(1)(s) : 0),

@@ -1,22 +1,15 @@
 /** Attribution: one channel taking everything, expected channels gone, a channel collapsing. */
 import { pct } from '../format.ts';
 import { defineCheck, wholePct } from './declaration.ts';
-import { shareRef } from './metric-refs.ts';
 
 export const CHANNEL_CHECKS = [
   defineCheck({
     id: 'traffic_concentration',
     severity: 'WARNING',
-    kind: 'logical',
-    evaluate: ({ metrics: m, thresholds: t }) => {
-      const top = Object.entries(m.channel_share).sort((a, b) => b[1] - a[1])[0];
-      if (!top || top[1] <= t.maxChannelShare) return null;
-      return {
-        message: `Channel ${top[0]} holds ${pct(top[1])} of clients (limit ${pct(t.maxChannelShare)})`,
-        value: top[1],
-        threshold: t.maxChannelShare,
-      };
-    },
+    kind: 'share_max',
+    over: 'channel_share',
+    threshold: 'maxChannelShare',
+    message: (f) => `Channel ${f.key} holds ${pct(f.today)} of clients (limit ${pct(f.limit)})`,
     playbook: {
       title: ({ limit }) => `One channel holds more than ${wholePct(limit)} of clients`,
       investigate: ['Check UTM and click-id parameters on landing pages', 'Check referrer capture'],
@@ -49,25 +42,12 @@ export const CHANNEL_CHECKS = [
   defineCheck({
     id: 'channel_collapse',
     severity: 'WARNING',
-    kind: 'logical',
-    evaluate: (c) => {
-      const t = c.thresholds;
-      let worst: { channel: string; today: number; mean: number; days: number } | null = null;
-      for (const channel of c.keysOf('channel_share')) {
-        const base = c.baseline(shareRef('channel_share', channel));
-        if (!base || base.mean < t.channelCollapseMinShare) continue;
-        const today = c.metrics.channel_share[channel] ?? 0;
-        if (today >= t.channelCollapseShare * base.mean) continue;
-        if (!worst || today / base.mean < worst.today / worst.mean)
-          worst = { channel, today, mean: base.mean, days: base.n };
-      }
-      if (!worst) return null;
-      return {
-        message: `Channel ${worst.channel} holds ${pct(worst.today)} of clients, against ${pct(worst.mean)} on its ${worst.days}-day average`,
-        value: worst.today,
-        threshold: Number((t.channelCollapseShare * worst.mean).toFixed(6)),
-      };
-    },
+    kind: 'share_drop',
+    over: 'channel_share',
+    threshold: 'channelCollapseShare',
+    minShare: 'channelCollapseMinShare',
+    message: (f) =>
+      `Channel ${f.key} holds ${pct(f.today)} of clients, against ${pct(f.mean!)} on its ${f.days}-day average`,
     playbook: {
       title: () => 'A channel collapsed against its usual share of clients',
       investigate: [

@@ -98,6 +98,42 @@ interface DropCheck<Id extends string> extends Common<Id> {
   message: (p: { value: number; share: number; mean: number; days: number }) => string;
 }
 
+/** A key of a share map today and its baseline: what the share kinds report. */
+export interface ShareFinding {
+  key: string;
+  today: number;
+  /** The key's baseline mean and days (null for `share_max` without a baseline condition). */
+  mean: number | null;
+  days: number | null;
+  limit: number;
+}
+
+/**
+ * Per key of a share map (`over`: channels, device classes, UTM sources):
+ * - share_drop: today below threshold × its baseline share, for keys whose
+ *   baseline share is at least `minShare`; the key that fell furthest.
+ *   Alert value: today's share; threshold: that floor.
+ * - share_shift: today more than threshold points from its baseline share;
+ *   the key that moved furthest. Alert value: the change; threshold: the limit.
+ * - share_max: the largest key above threshold (`exclude`d keys aside); with
+ *   `usualBelow`, only where its baseline share was below that.
+ *   Alert value: its share; threshold: the limit.
+ */
+interface ShareCheck<Id extends string> extends Common<Id> {
+  kind: 'share_drop' | 'share_shift' | 'share_max';
+  over: ShareMetric;
+  /** Share checks judge a whole map, not one metric's chart. */
+  metric?: undefined;
+  threshold: ThresholdKey;
+  /** share_drop: keys with a smaller baseline share swing on their own. */
+  minShare?: ThresholdKey;
+  /** share_max: fire only where the key's baseline share is below this. */
+  usualBelow?: ThresholdKey;
+  /** share_max: keys that are not one key (e.g. "other"). */
+  exclude?: readonly string[];
+  message: (f: ShareFinding, ctx: CheckContext) => string;
+}
+
 /** Anything else: a rule over the context. `metric` places its alerts on that metric's chart. */
 interface LogicalCheck<Id extends string> extends Common<Id> {
   kind: 'logical';
@@ -110,6 +146,7 @@ export type CheckDeclaration<Id extends string = string> =
   | ZScoreCheck<Id>
   | ShiftCheck<Id>
   | DropCheck<Id>
+  | ShareCheck<Id>
   | LogicalCheck<Id>;
 
 /** Declares one check, keeping its id as a literal type (the registry's CheckId union). */

@@ -18,9 +18,23 @@ import {
   lookbackWindow,
 } from '../baseline.ts';
 import type { DayMetrics } from '../day-metrics.ts';
-import type { Alert, CheckContext, CheckDeclaration, DayFacts, Finding } from './declaration.ts';
+import type {
+  Alert,
+  CheckContext,
+  CheckDeclaration,
+  DayFacts,
+  Finding,
+  ShareFinding,
+} from './declaration.ts';
 import { stdDistance } from './declaration.ts';
-import { type MetricRef, metricValue, type ShareMetric, shareKeys } from './metric-refs.ts';
+import {
+  type MetricRef,
+  metricValue,
+  type ShareMetric,
+  shareKeys,
+  shareMap,
+  shareRef,
+} from './metric-refs.ts';
 import { CHECKS, checksAbout } from './registry.ts';
 
 /** Where baselines come from: the stored reports of earlier days, or crafted ones in tests. */
@@ -187,6 +201,7 @@ function evaluateOne(
   judged: (c: CheckDeclaration & { metric: MetricRef; threshold: keyof Thresholds }) => Baseline | null,
 ): Finding | null {
   if (c.kind === 'logical') return c.evaluate(ctx);
+  if ('over' in c) return shareFinding(c, ctx);
   const limit = ctx.thresholds[c.threshold] as number;
   const value = ctx.value(c.metric);
   switch (c.kind) {
@@ -232,6 +247,64 @@ function evaluateOne(
         value,
         threshold: round(limit * b.mean, 2),
       };
+    }
+  }
+}
+
+type ShareDeclaration = Extract<CheckDeclaration, { kind: 'share_drop' | 'share_shift' | 'share_max' }>;
+
+/** The share kinds: the one key of the map that is furthest beyond its limit (see declaration.ts). */
+function shareFinding(c: ShareDeclaration, ctx: CheckContext): Finding | null {
+  const today = shareMap(ctx.metrics, c.over);
+  if (!today) return null;
+  const limit = ctx.thresholds[c.threshold] as number;
+  const shareOf = (key: string) => today[key] ?? 0;
+  const found = (f: ShareFinding, value: number, threshold: number): Finding => ({
+    message: c.message(f, ctx),
+    value,
+    threshold,
+  });
+  switch (c.kind) {
+    case 'share_max': {
+      const excluded = new Set(c.exclude ?? []);
+      const [top] = Object.entries(today)
+        .filter(([key]) => !excluded.has(key))
+        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      if (!top) return null;
+      const [key, share] = top;
+      // usual for this key: its baseline share at or above `usualBelow`
+      const base = c.usualBelow ? ctx.baseline(shareRef(c.over, key)) : null;
+      if (c.usualBelow && (!base || base.mean >= (ctx.thresholds[c.usualBelow] as number))) return null;
+      if (share <= limit) return null;
+      return found(
+        { key, today: share, mean: base?.mean ?? null, days: base?.n ?? null, limit },
+        share,
+        limit,
+      );
+    }
+    case 'share_drop': {
+      const minShare = c.minShare ? (ctx.thresholds[c.minShare] as number) : 0;
+      let worst: ShareFinding | null = null;
+      for (const key of ctx.keysOf(c.over)) {
+        const base = ctx.baseline(shareRef(c.over, key));
+        if (!base || base.mean < minShare) continue;
+        const share = shareOf(key);
+        if (share >= limit * base.mean) continue;
+        if (!worst || share / base.mean < worst.today / worst.mean!)
+          worst = { key, today: share, mean: base.mean, days: base.n, limit: round(limit * base.mean, 6) };
+      }
+      return worst && found(worst, worst.today, worst.limit);
+    }
+    case 'share_shift': {
+      let worst: (ShareFinding & { change: number }) | null = null;
+      for (const key of ctx.keysOf(c.over)) {
+        const base = ctx.baseline(shareRef(c.over, key));
+        if (!base) continue;
+        const change = shareOf(key) - base.mean;
+        if (Math.abs(change) > limit && (!worst || Math.abs(change) > Math.abs(worst.change)))
+          worst = { key, today: shareOf(key), mean: base.mean, days: base.n, limit, change };
+      }
+      return worst && found(worst, round(worst.change, 4), limit);
     }
   }
 }

@@ -51,6 +51,10 @@ export type MetricRef = ScalarMetric | `${ShareMetric}:${string}`;
 
 export const shareRef = (family: ShareMetric, key: string): MetricRef => `${family}:${key}`;
 
+/** A share map of a day; undefined where the day has none. */
+export const shareMap = (m: DayMetrics, family: ShareMetric): Record<string, number> | undefined =>
+  SHARES[family](m);
+
 /** The keys of a share map on a day (none where the day has no such map). */
 export const shareKeys = (m: DayMetrics, family: ShareMetric): string[] =>
   Object.keys(SHARES[family](m) ?? {});

@@ -1,17 +1,8 @@
 /** Sessions, bots, device mix and UTM sources: the session-integrity seed's checks. */
 import { count as n, pct } from '../format.ts';
 import { defineCheck, stdDistance, wholePct } from './declaration.ts';
-import { shareRef } from './metric-refs.ts';
 
 const seconds = (v: number) => `${v.toFixed(1)} s`;
-
-/** The utm_source with the largest share of the day's UTM landings ("other" is not a source). */
-export function leadingUtmSource(shares: Record<string, number> | undefined): string | null {
-  const ranked = Object.entries(shares ?? {})
-    .filter(([source]) => source !== 'other')
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  return ranked[0]?.[0] ?? null;
-}
 
 export const TRAFFIC_MIX_CHECKS = [
   defineCheck({
@@ -92,29 +83,12 @@ export const TRAFFIC_MIX_CHECKS = [
   defineCheck({
     id: 'device_mix_shift',
     severity: 'WARNING',
-    kind: 'logical',
-    evaluate: (c) => {
-      const today = c.metrics.device_share;
-      if (!today) return null;
-      let worst: { device: string; change: number; mean: number } | null = null;
-      for (const device of c.keysOf('device_share')) {
-        const base = c.baseline(shareRef('device_share', device));
-        if (!base) continue;
-        const change = (today[device] ?? 0) - base.mean;
-        if (
-          Math.abs(change) > c.thresholds.deviceMixShift &&
-          (!worst || Math.abs(change) > Math.abs(worst.change))
-        )
-          worst = { device, change, mean: base.mean };
-      }
-      if (!worst) return null;
-      const share = today[worst.device] ?? 0;
-      const days = c.baseline(shareRef('device_share', worst.device))!.n;
-      return {
-        message: `${worst.device} share of events (${pct(share)}) moved ${(Math.abs(worst.change) * 100).toFixed(1)} points ${worst.change < 0 ? 'below' : 'above'} its ${days}-day average (${pct(worst.mean)})`,
-        value: Number(worst.change.toFixed(4)),
-        threshold: c.thresholds.deviceMixShift,
-      };
+    kind: 'share_shift',
+    over: 'device_share',
+    threshold: 'deviceMixShift',
+    message: (f) => {
+      const change = f.today - f.mean!;
+      return `${f.key} share of events (${pct(f.today)}) moved ${(Math.abs(change) * 100).toFixed(1)} points ${change < 0 ? 'below' : 'above'} its ${f.days}-day average (${pct(f.mean!)})`;
     },
     playbook: {
       title: ({ limit }) =>
@@ -130,21 +104,13 @@ export const TRAFFIC_MIX_CHECKS = [
   defineCheck({
     id: 'utm_source_skew',
     severity: 'WARNING',
-    kind: 'logical',
-    evaluate: (c) => {
-      const m = c.metrics;
-      const top = leadingUtmSource(m.utm_source_share);
-      if (!top) return null;
-      const base = c.baseline(shareRef('utm_source_share', top));
-      const share = m.utm_source_share?.[top] ?? 0;
-      if (!base || share <= c.thresholds.maxUtmSourceShare || base.mean >= c.thresholds.utmSkewBaselineShare)
-        return null;
-      return {
-        message: `utm_source "${top}" holds ${pct(share)} of ${n(m.utm_landings ?? 0)} UTM landings; its ${base.n}-day average is ${pct(base.mean)}`,
-        value: share,
-        threshold: c.thresholds.maxUtmSourceShare,
-      };
-    },
+    kind: 'share_max',
+    over: 'utm_source_share',
+    threshold: 'maxUtmSourceShare',
+    usualBelow: 'utmSkewBaselineShare',
+    exclude: ['other'],
+    message: (f, c) =>
+      `utm_source "${f.key}" holds ${pct(f.today)} of ${n(c.metrics.utm_landings ?? 0)} UTM landings; its ${f.days}-day average is ${pct(f.mean!)}`,
     playbook: {
       title: ({ limit }) => `One utm_source holds more than ${wholePct(limit)} of UTM-tagged landings`,
       investigate: [
