@@ -151,83 +151,140 @@ const ChannelRulesSchema = z.strictObject({
   directChannel: z.string().default('Direct'),
 });
 
-/** Every threshold of the close-out checks; names match the check that uses them. */
-const count = z.number().int().min(0);
-const ThresholdValues = z.strictObject({
-  /**
-   * Absolute bounds: null (the default) judges nothing. Volumes and revenue are the shop's
-   * own, so the baseline checks judge them from the first days with a baseline; set these
-   * where a hard floor or ceiling is known (the seed monitor's shop: 2,000–8,000 events,
-   * 10,000 of revenue, 10 conversions a day; see config/puffy.yaml).
-   */
-  minDailyEvents: count.nullable(),
-  maxDailyEvents: count.nullable(),
-  maxNullClientRate: share,
-  minDailyRevenue: z.number().min(0).nullable(),
-  minDailyConversions: count.nullable(),
-  maxDuplicateTransactions: z.number().int().min(0),
-  /** no_purchases fires on a day without a purchase only where the baseline expects at least this many (without a baseline: always). */
-  purchaseStopMinExpected: z.number().min(0),
-  /** Events delivered again with an already counted event id, above this share of the day's events: WARNING. */
-  maxDuplicateEventShare: share,
-  revenueStdThreshold: z.number().positive(),
-  aovStdThreshold: z.number().positive(),
-  conversionStdThreshold: z.number().positive(),
-  trafficStdThreshold: z.number().positive(),
-  eventVolumeShift: share,
-  eventVolumeDrop: share,
-  pageViewDrop: share,
-  maxChannelShare: share,
-  sessionLengthStdThreshold: z.number().positive(),
-  pageDepthStdThreshold: z.number().positive(),
-  /** Session shifts also need this relative move from the mean: a very steady metric has a tiny std. */
-  sessionShiftMinChange: share,
-  maxBotShare: share,
-  botStdThreshold: z.number().positive(),
-  deviceMixShift: share,
-  maxUtmSourceShare: share,
-  utmSkewBaselineShare: share,
-  /** A channel collapsed: its share of clients fell below this fraction of its baseline share… */
-  channelCollapseShare: share,
-  /** …for channels whose baseline share is at least this (small channels swing on their own). */
-  channelCollapseMinShare: share,
-  /** A required property missing, or an unplanned event, on more than this share of its event type: CRITICAL. */
-  contractRequiredShare: share,
-  /** Batches a day may have written with fewer Redis replicas than REDIS_MIN_REPLICAS (a node lost). */
-  maxBatchesWithoutReplica: count,
+/** A threshold: its schema, its default, and what it means (the configuration reference is generated from these). */
+const param = <S extends z.ZodType>(schema: S, value: z.output<S>, description: string) => ({
+  schema: schema.describe(description),
+  default: value,
 });
+const count = z.number().int().min(0);
+const std = z.number().positive();
 
-/** The seed monitor's thresholds, but for the absolute bounds, which are each shop's own. */
-export const DEFAULT_THRESHOLDS: z.infer<typeof ThresholdValues> = {
-  minDailyEvents: null,
-  maxDailyEvents: null,
-  maxNullClientRate: 0.05,
-  minDailyRevenue: null,
-  minDailyConversions: null,
-  maxDuplicateTransactions: 0,
-  maxDuplicateEventShare: 0.001,
-  purchaseStopMinExpected: 7,
-  revenueStdThreshold: 2.5,
-  aovStdThreshold: 2.0,
-  conversionStdThreshold: 2.5,
-  trafficStdThreshold: 3.0,
-  eventVolumeShift: 0.2,
-  eventVolumeDrop: 0.5,
-  pageViewDrop: 0.75,
-  maxChannelShare: 0.8,
-  sessionLengthStdThreshold: 2.5,
-  pageDepthStdThreshold: 2.5,
-  sessionShiftMinChange: 0.1,
-  maxBotShare: 0.2,
-  botStdThreshold: 3.0,
-  deviceMixShift: 0.15,
-  maxUtmSourceShare: 0.8,
-  utmSkewBaselineShare: 0.5,
-  channelCollapseShare: 0.25,
-  channelCollapseMinShare: 0.05,
-  contractRequiredShare: 0.05,
-  maxBatchesWithoutReplica: 0,
+/**
+ * Every threshold of the close-out checks, each defined here once; the checks
+ * name the keys they read (closeout/checks), and the docs list both.
+ * Defaults are the seed monitor's, but for the absolute bounds, which are
+ * each shop's own: null judges nothing (see config/puffy.yaml for a shop's).
+ */
+const THRESHOLD_PARAMETERS = {
+  minDailyEvents: param(count.nullable(), null, 'Fewer events in a day is CRITICAL. null: no floor'),
+  maxDailyEvents: param(count.nullable(), null, 'More events in a day is a WARNING. null: no ceiling'),
+  maxNullClientRate: param(
+    share,
+    0.05,
+    'Share of events without a client id above which the day (and the intraday hour) is CRITICAL',
+  ),
+  minDailyRevenue: param(
+    z.number().min(0).nullable(),
+    null,
+    "Revenue below this (in the day's main currency) is CRITICAL. null: no floor",
+  ),
+  minDailyConversions: param(count.nullable(), null, 'Fewer purchases in a day is CRITICAL. null: no floor'),
+  maxDuplicateTransactions: param(count, 0, 'Transaction ids counted twice in a day above this are CRITICAL'),
+  maxDuplicateEventShare: param(
+    share,
+    0.001,
+    'Events delivered again with an already counted event id, above this share of the day, are a WARNING',
+  ),
+  purchaseStopMinExpected: param(
+    z.number().min(0),
+    7,
+    'A run of days without a purchase is named once the baseline expected at least this many in it (without a baseline: always)',
+  ),
+  revenueStdThreshold: param(
+    std,
+    2.5,
+    'Revenue this many standard deviations from its baseline is a WARNING',
+  ),
+  aovStdThreshold: param(
+    std,
+    2.0,
+    'Average order value this many standard deviations from its baseline is a WARNING',
+  ),
+  conversionStdThreshold: param(
+    std,
+    2.5,
+    'Purchases this many standard deviations from their baseline are a WARNING',
+  ),
+  trafficStdThreshold: param(
+    std,
+    3.0,
+    'Events this many standard deviations from their baseline are a WARNING',
+  ),
+  eventVolumeShift: param(share, 0.2, 'Events moved more than this share from their baseline mean: WARNING'),
+  eventVolumeDrop: param(share, 0.5, 'Events below this share of their baseline mean: CRITICAL'),
+  pageViewDrop: param(share, 0.75, 'Page views below this share of their baseline mean: CRITICAL'),
+  maxChannelShare: param(share, 0.8, 'One channel holding more than this share of clients is a WARNING'),
+  sessionLengthStdThreshold: param(
+    std,
+    2.5,
+    'Mean session length this many standard deviations from its baseline is a WARNING',
+  ),
+  pageDepthStdThreshold: param(
+    std,
+    2.5,
+    'Mean page depth this many standard deviations from its baseline is a WARNING',
+  ),
+  sessionShiftMinChange: param(
+    share,
+    0.1,
+    'Session shifts also need this relative move from the mean: a very steady metric has a tiny std',
+  ),
+  maxBotShare: param(share, 0.2, 'Bot events above this share of the day are a WARNING'),
+  botStdThreshold: param(
+    std,
+    3.0,
+    'The bot share this many standard deviations above its baseline is a WARNING',
+  ),
+  deviceMixShift: param(
+    share,
+    0.15,
+    "A device class's share of events moved more than this many points from its baseline: WARNING",
+  ),
+  maxUtmSourceShare: param(
+    share,
+    0.8,
+    'One utm_source holding more than this share of UTM landings is a WARNING…',
+  ),
+  utmSkewBaselineShare: param(share, 0.5, '…unless its baseline share was already at least this'),
+  channelCollapseShare: param(
+    share,
+    0.25,
+    'A channel whose share of clients fell below this fraction of its baseline share collapsed: WARNING…',
+  ),
+  channelCollapseMinShare: param(
+    share,
+    0.05,
+    '…for channels whose baseline share is at least this (small channels swing on their own)',
+  ),
+  contractRequiredShare: param(
+    share,
+    0.05,
+    'A required property missing, or an unplanned event, on more than this share of its event type: CRITICAL',
+  ),
+  maxBatchesWithoutReplica: param(
+    count,
+    0,
+    'Batches a day may have written with fewer Redis replicas than REDIS_MIN_REPLICAS (a node lost)',
+  ),
 };
+type ThresholdKeys = keyof typeof THRESHOLD_PARAMETERS;
+const mapParameters = <V>(f: (p: (typeof THRESHOLD_PARAMETERS)[ThresholdKeys]) => V) =>
+  Object.fromEntries(Object.entries(THRESHOLD_PARAMETERS).map(([k, p]) => [k, f(p)])) as Record<
+    ThresholdKeys,
+    V
+  >;
+
+const ThresholdValues = z.strictObject(
+  mapParameters((p) => p.schema) as { [K in ThresholdKeys]: (typeof THRESHOLD_PARAMETERS)[K]['schema'] },
+);
+
+/** The thresholds every day gets unless an override says otherwise. */
+export const DEFAULT_THRESHOLDS = mapParameters((p) => p.default) as z.infer<typeof ThresholdValues>;
+
+/** What each threshold means, for the generated configuration reference. */
+export const THRESHOLD_DOCS: Readonly<Record<ThresholdKeys, string>> = mapParameters(
+  (p) => p.schema.description ?? '',
+);
 
 // Overrides name only what they change, so the partial schema has no defaults.
 const ThresholdOverrides = ThresholdValues.partial();

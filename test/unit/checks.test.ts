@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Baseline } from '../../src/closeout/baseline.ts';
+import { thresholdKeysOf } from '../../src/closeout/checks/declaration.ts';
 import {
   applySnoozes,
   type BaselineSource,
@@ -13,8 +14,13 @@ import {
   thresholdsFor,
 } from '../../src/closeout/checks/evaluate.ts';
 import type { ShareMetric } from '../../src/closeout/checks/metric-refs.ts';
+import { CHECKS } from '../../src/closeout/checks/registry.ts';
 import type { DayMetrics } from '../../src/closeout/day-metrics.ts';
-import { loadMonitorConfig, parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import {
+  DEFAULT_THRESHOLDS,
+  loadMonitorConfig,
+  parseMonitorConfig,
+} from '../../src/config/monitor-config.ts';
 import { REPO_ROOT } from '../../stack/services.ts';
 import { healthyMetrics } from '../helpers/reports.ts';
 
@@ -63,12 +69,15 @@ const without = (family: ShareMetric): Baselines =>
       .map((k) => [k, null]),
   );
 
+/** Every input this file judges, for the test that checks read only the thresholds they declare. */
+const judgedInputs: CheckInput[] = [];
+
 function input(
   over: Partial<DayMetrics> = {},
   extra: Partial<Omit<CheckInput, 'history'>> & { baselines?: Baselines } = {},
 ): CheckInput {
   const { baselines, ...rest } = extra;
-  return {
+  const built: CheckInput = {
     day: '2025-03-05',
     metrics: { ...healthy(), ...over },
     schema: { field_sets: { [FIELDS]: 4000 }, schema_ids: {} },
@@ -81,6 +90,8 @@ function input(
     history: crafted({ ...steady(), ...baselines }),
     ...rest,
   };
+  judgedInputs.push(built);
+  return built;
 }
 const runChecks = (i: CheckInput) => evaluateChecks(i).alerts;
 const fired = (i: CheckInput) => runChecks(i).map((a) => a.check);
@@ -471,5 +482,33 @@ describe('what drove a rate alert', () => {
     expect(alert?.message).toBe(
       'Missing columns: client_id (400 events); missing client_id on checkout_completed 75.0%, page_viewed 15.0%, product_added_to_cart 7.5% and 1 more',
     );
+  });
+});
+
+describe('a threshold is defined once and read by the checks that declare it', () => {
+  it('every check reads only the thresholds its declaration names, on every day this file judges', () => {
+    expect(judgedInputs.length).toBeGreaterThan(50);
+    const undeclared = new Map<string, Set<string>>();
+    for (const check of CHECKS) {
+      const declared = new Set<string>(thresholdKeysOf(check));
+      for (const i of judgedInputs) {
+        const thresholds = new Proxy(i.thresholds, {
+          get(target, key, receiver) {
+            if (typeof key === 'string' && !declared.has(key))
+              undeclared.set(check.id, (undeclared.get(check.id) ?? new Set()).add(key));
+            return Reflect.get(target, key, receiver);
+          },
+        });
+        evaluateChecks({ ...i, thresholds }, [check]);
+      }
+    }
+    expect(Object.fromEntries([...undeclared].map(([id, keys]) => [id, [...keys]]))).toEqual({});
+  });
+
+  it('every threshold of the config is read by at least one check', () => {
+    const read = new Set(CHECKS.flatMap((c) => thresholdKeysOf(c)));
+    expect(
+      Object.keys(DEFAULT_THRESHOLDS).filter((k) => !read.has(k as keyof typeof DEFAULT_THRESHOLDS)),
+    ).toEqual([]);
   });
 });

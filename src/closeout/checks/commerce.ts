@@ -70,6 +70,7 @@ export const COMMERCE_CHECKS = [
     id: 'no_purchases',
     severity: 'CRITICAL',
     kind: 'logical',
+    reads: ['purchaseStopMinExpected'],
     metric: 'conversions',
     evaluate: purchaseStop,
     playbook: {
@@ -130,6 +131,7 @@ export const COMMERCE_CHECKS = [
     id: 'duplicate_transactions',
     severity: 'CRITICAL',
     kind: 'logical',
+    reads: ['maxDuplicateTransactions'],
     evaluate: ({ metrics: m, thresholds: t }) => {
       const d = m.duplicate_transactions;
       if (d <= t.maxDuplicateTransactions) return null;
@@ -153,6 +155,7 @@ export const COMMERCE_CHECKS = [
     id: 'duplicate_events',
     severity: 'WARNING',
     kind: 'logical',
+    reads: ['maxDuplicateEventShare'],
     metric: 'duplicate_events',
     evaluate: ({ metrics: m, thresholds: t }) => {
       const d = m.duplicate_events ?? 0;

@@ -24,6 +24,7 @@ export const CONTRACT_CHECKS = [
     id: 'contract_required_missing',
     severity: 'CRITICAL',
     kind: 'logical',
+    reads: ['contractRequiredShare'],
     evaluate: (ctx) => {
       const limit = ctx.thresholds.contractRequiredShare;
       const hit = judged(ctx).filter(

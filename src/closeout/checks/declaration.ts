@@ -138,6 +138,8 @@ interface ShareCheck<Id extends string> extends Common<Id> {
 interface LogicalCheck<Id extends string> extends Common<Id> {
   kind: 'logical';
   metric?: MetricRef;
+  /** The thresholds its rule reads (a test holds it to that). */
+  reads?: readonly ThresholdKey[];
   evaluate: (ctx: CheckContext) => Finding | null;
 }
 
@@ -148,6 +150,18 @@ export type CheckDeclaration<Id extends string = string> =
   | DropCheck<Id>
   | ShareCheck<Id>
   | LogicalCheck<Id>;
+
+/** Every threshold a check reads, in the order its declaration names them. */
+export function thresholdKeysOf(c: CheckDeclaration): ThresholdKey[] {
+  if (c.kind === 'logical') return [...(c.reads ?? [])];
+  const keys: (ThresholdKey | undefined)[] = [
+    c.threshold,
+    'minChange' in c ? c.minChange : undefined,
+    'minShare' in c ? c.minShare : undefined,
+    'usualBelow' in c ? c.usualBelow : undefined,
+  ];
+  return keys.filter((k): k is ThresholdKey => k !== undefined);
+}
 
 /** Declares one check, keeping its id as a literal type (the registry's CheckId union). */
 export const defineCheck = <const Id extends string>(d: CheckDeclaration<Id>): CheckDeclaration<Id> => d;

@@ -27,6 +27,7 @@ export const FUNNEL_CHECKS = [
     id: 'zero_conversions',
     severity: 'CRITICAL',
     kind: 'logical',
+    reads: ['purchaseStopMinExpected'],
     evaluate: (c) => {
       const m = c.metrics;
       if (!(m.atc_rate > 0 && m.purchase_rate === 0)) return null;

@@ -48,6 +48,7 @@ export const TRAFFIC_MIX_CHECKS = [
     id: 'bot_spike',
     severity: 'WARNING',
     kind: 'logical',
+    reads: ['maxBotShare', 'botStdThreshold'],
     evaluate: (c) => {
       const bots = c.metrics.bot_share;
       const t = c.thresholds;
