@@ -52,92 +52,162 @@ const shapeOf = <K extends string, S extends z.ZodType>(keys: readonly K[], sche
 
 /** Overrides of the format's mapping: only what differs (see config/formats/). */
 const MappingSchema = z.strictObject({
-  fields: z.strictObject(shapeOf(FIELD_ROLES, Pointers)).prefault({}),
-  events: z.strictObject(shapeOf(EVENT_ROLES, z.array(z.string().min(1)).optional())).prefault({}),
-  purchase: z.strictObject(shapeOf(PURCHASE_FIELDS, Pointers)).prefault({}),
+  fields: z
+    .strictObject(shapeOf(FIELD_ROLES, Pointers))
+    .prefault({})
+    .describe(
+      "Where each role of an event sits, as JSON Pointers (several: the first present wins; null: not read). Default: the format's (see config/formats)",
+    ),
+  events: z
+    .strictObject(shapeOf(EVENT_ROLES, z.array(z.string().min(1)).optional()))
+    .prefault({})
+    .describe("The event names of each funnel role. Default: the format's"),
+  purchase: z
+    .strictObject(shapeOf(PURCHASE_FIELDS, Pointers))
+    .prefault({})
+    .describe("Where a purchase's order id, revenue and currency sit. Default: the format's"),
 });
 
 const SourceSchema = z.strictObject({
-  /** The shape events arrive in: flat (an export's columns), segment (also RudderStack), shopify-web-pixels, snowplow. */
-  format: z.enum(EVENT_FORMAT_NAMES as [EventFormatName, ...EventFormatName[]]).default('flat'),
+  format: z
+    .enum(EVENT_FORMAT_NAMES as [EventFormatName, ...EventFormatName[]])
+    .default('flat')
+    .describe(
+      "The shape events arrive in: flat (an export's columns), segment (also RudderStack), shopify-web-pixels, snowplow.",
+    ),
   mapping: MappingSchema.prefault({}),
-  /** ISO 4217 code of purchases that carry none. */
   currency: z
     .string()
     .refine((c) => CURRENCY_CODES.has(c), 'not an ISO 4217 code such as USD or EUR')
-    .optional(),
-  /**
-   * Where the format has an event id: an event delivered again with the same id
-   * (a producer's retry) within this many hours of its day is counted once.
-   * 0: no deduplication by event id.
-   */
+    .optional()
+    .describe('ISO 4217 code of purchases that carry none.'),
   eventIdWindowHours: z
     .number()
     .int()
     .min(0)
     .max(24 * 35)
-    .default(48),
+    .default(48)
+    .describe(
+      "Where the format has an event id: an event delivered again with the same id (a producer's retry) within this many hours of its day is counted once. 0: no deduplication by event id.",
+    ),
 });
 
 const IngestSchema = z.strictObject({
-  /** Default: the format's event names. */
-  knownEventNames: z.array(z.string().min(1)).min(1).optional(),
-  /** Default: the format's fields. */
-  expectedFields: z.array(FieldName).min(1).optional(),
-  /** alias → canonical top-level field. Default: the format's (flat: `clientId` for `client_id`). */
-  fieldAliases: z.record(z.string().min(1), z.string().min(1)).optional(),
+  knownEventNames: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe("Default: the format's event names."),
+  expectedFields: z.array(FieldName).min(1).optional().describe("Default: the format's fields."),
+  fieldAliases: z
+    .record(z.string().min(1), z.string().min(1))
+    .optional()
+    .describe("alias → canonical top-level field. Default: the format's (flat: `clientId` for `client_id`)."),
   maxMessageBytes: z
     .number()
     .int()
     .min(1024)
     .max(MAX_MESSAGE_BYTES_LIMIT)
-    .default(1024 * 1024),
-  maxFutureSkewSeconds: z.number().int().min(0).default(900),
-  /**
-   * Events older than this are rejected (`timestamp_out_of_range`): a day long
-   * past is out of every report's reach. Replaying an old export needs a larger value.
-   */
-  maxPastDays: z.number().int().min(1).max(36_500).default(3650),
-  /** Field sets and schema ids a namespace remembers (for drift) at most; more are counted as untracked. */
-  maxShapes: z.number().int().min(100).max(1_000_000).default(10_000),
-  stateTtlDays: z.number().int().min(2).default(35),
-  /** 0: a transaction id is a duplicate only within its day. N: also against the N previous days (not Redis Cluster safe). */
-  duplicateLookbackDays: z.number().int().min(0).max(30).default(0),
-  /** Hold batches instead of dead-lettering the stream when most recent messages are rejected. */
+    .default(1024 * 1024)
+    .describe('A message larger than this is dead-lettered as too_large before it is decoded'),
+  maxFutureSkewSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .default(900)
+    .describe('An event dated further in the future than this is rejected (timestamp_out_of_range)'),
+  maxPastDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(36_500)
+    .default(3650)
+    .describe(
+      "Events older than this are rejected (`timestamp_out_of_range`): a day long past is out of every report's reach. Replaying an old export needs a larger value.",
+    ),
+  maxShapes: z
+    .number()
+    .int()
+    .min(100)
+    .max(1_000_000)
+    .default(10_000)
+    .describe(
+      'Field sets and schema ids a namespace remembers (for drift) at most; more are counted as untracked.',
+    ),
+  stateTtlDays: z
+    .number()
+    .int()
+    .min(2)
+    .default(35)
+    .describe("How long a day's state stays in Redis after its last write: the baselines' reach"),
+  duplicateLookbackDays: z
+    .number()
+    .int()
+    .min(0)
+    .max(30)
+    .default(0)
+    .describe(
+      '0: a transaction id is a duplicate only within its day. N: also against the N previous days (not Redis Cluster safe).',
+    ),
   rejectGuard: z
     .strictObject({
-      enabled: z.boolean().default(true),
-      windowMessages: z.number().int().min(10).default(2000),
-      /** unknown_schema, bad_framing, decode_error: the monitor's setup, not one sender */
-      setupShare: share.default(0.5),
-      setupMinMessages: z.number().int().min(1).default(20),
-      /** any one reason */
-      anyShare: share.default(0.98),
-      anyMinMessages: z.number().int().min(1).default(500),
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe('false: never hold; every rejected message is dead-lettered'),
+      windowMessages: z.number().int().min(10).default(2000).describe('The recent messages the guard judges'),
+      setupShare: share
+        .default(0.5)
+        .describe("unknown_schema, bad_framing, decode_error: the monitor's setup, not one sender"),
+      setupMinMessages: z
+        .number()
+        .int()
+        .min(1)
+        .default(20)
+        .describe('The setup rule judges only windows of at least this many messages'),
+      anyShare: share.default(0.98).describe('any one reason'),
+      anyMinMessages: z
+        .number()
+        .int()
+        .min(1)
+        .default(500)
+        .describe('The any-reason rule judges only windows of at least this many messages'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Hold batches instead of dead-lettering the stream when most recent messages are rejected.'),
 });
 
 const ChannelRulesSchema = z.strictObject({
-  /**
-   * The shop's domain: a referrer on it is the shop's own page, not a referral. Absent: a
-   * referrer on the landing page's own host (or a subdomain of it, or it of the referrer's) is.
-   */
-  shopDomain: z.string().min(1).optional(),
-  clickIds: z.array(z.strictObject({ param: z.string().min(1), channel: z.string().min(1) })).default([
-    { param: 'gclid', channel: 'Paid Search' },
-    { param: 'fbclid', channel: 'Paid Social' },
-  ]),
+  shopDomain: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The shop's domain: a referrer on it is the shop's own page, not a referral. Absent: a referrer on the landing page's own host (or a subdomain of it, or it of the referrer's) is.",
+    ),
+  clickIds: z
+    .array(z.strictObject({ param: z.string().min(1), channel: z.string().min(1) }))
+    .default([
+      { param: 'gclid', channel: 'Paid Search' },
+      { param: 'fbclid', channel: 'Paid Social' },
+    ])
+    .describe('A landing URL parameter that names its channel, first match wins (before UTM and referrer)'),
   utm: z
     .strictObject({
-      paidMediums: z.array(z.string()).default(['cpc', 'ppc', 'paid']),
-      paidChannel: z.string().default('Paid Search'),
-      emailSources: z.array(z.string()).default(['email', 'klaviyo']),
-      emailMediums: z.array(z.string()).default(['email']),
-      emailChannel: z.string().default('Email'),
-      affiliateMediums: z.array(z.string()).default(['affiliate']),
-      affiliateChannel: z.string().default('Affiliate'),
-      otherChannel: z.string().default('Other'),
+      paidMediums: z
+        .array(z.string())
+        .default(['cpc', 'ppc', 'paid'])
+        .describe('utm_medium values of paid search'),
+      paidChannel: z.string().default('Paid Search').describe('The channel of a paid utm_medium'),
+      emailSources: z.array(z.string()).default(['email', 'klaviyo']).describe('utm_source values of email'),
+      emailMediums: z.array(z.string()).default(['email']).describe('utm_medium values of email'),
+      emailChannel: z.string().default('Email').describe('The channel of an email source or medium'),
+      affiliateMediums: z
+        .array(z.string())
+        .default(['affiliate'])
+        .describe('utm_medium values of affiliates'),
+      affiliateChannel: z.string().default('Affiliate').describe('The channel of an affiliate medium'),
+      otherChannel: z.string().default('Other').describe('The channel of any other UTM-tagged landing'),
     })
     .prefault({}),
   referrers: z
@@ -146,9 +216,16 @@ const ChannelRulesSchema = z.strictObject({
       { contains: ['google', 'bing'], channel: 'Organic Search' },
       { contains: ['facebook', 'instagram'], channel: 'Organic Social' },
       { contains: ['source-'], channel: 'Affiliate' },
-    ]),
-  referralChannel: z.string().default('Referral'),
-  directChannel: z.string().default('Direct'),
+    ])
+    .describe('A referrer host containing one of these strings, first match wins (after click ids and UTM)'),
+  referralChannel: z
+    .string()
+    .default('Referral')
+    .describe("The channel of any other referrer that is not the shop's own"),
+  directChannel: z
+    .string()
+    .default('Direct')
+    .describe('The channel of a landing without referrer, click id or UTM'),
 });
 
 /** A threshold: its schema, its default, and what it means (the configuration reference is generated from these). */
@@ -166,90 +243,62 @@ const std = z.number().positive();
  * each shop's own: null judges nothing (see config/puffy.yaml for a shop's).
  */
 const THRESHOLD_PARAMETERS = {
-  minDailyEvents: param(count.nullable(), null, 'Fewer events in a day is CRITICAL. null: no floor'),
-  maxDailyEvents: param(count.nullable(), null, 'More events in a day is a WARNING. null: no ceiling'),
+  minDailyEvents: param(count.nullable(), null, 'Fewest events in a day. null: no floor'),
+  maxDailyEvents: param(count.nullable(), null, 'Most events in a day. null: no ceiling'),
   maxNullClientRate: param(
     share,
     0.05,
-    'Share of events without a client id above which the day (and the intraday hour) is CRITICAL',
+    'Most share of events without a client id, for the day and for the intraday hour',
   ),
   minDailyRevenue: param(
     z.number().min(0).nullable(),
     null,
-    "Revenue below this (in the day's main currency) is CRITICAL. null: no floor",
+    "Least revenue in a day (in the day's main currency). null: no floor",
   ),
-  minDailyConversions: param(count.nullable(), null, 'Fewer purchases in a day is CRITICAL. null: no floor'),
-  maxDuplicateTransactions: param(count, 0, 'Transaction ids counted twice in a day above this are CRITICAL'),
+  minDailyConversions: param(count.nullable(), null, 'Fewest purchases in a day. null: no floor'),
+  maxDuplicateTransactions: param(count, 0, 'Most transaction ids counted twice in a day'),
   maxDuplicateEventShare: param(
     share,
     0.001,
-    'Events delivered again with an already counted event id, above this share of the day, are a WARNING',
+    'Most events delivered again with an already counted event id, as a share of the day',
   ),
   purchaseStopMinExpected: param(
     z.number().min(0),
     7,
     'A run of days without a purchase is named once the baseline expected at least this many in it (without a baseline: always)',
   ),
-  revenueStdThreshold: param(
-    std,
-    2.5,
-    'Revenue this many standard deviations from its baseline is a WARNING',
-  ),
-  aovStdThreshold: param(
-    std,
-    2.0,
-    'Average order value this many standard deviations from its baseline is a WARNING',
-  ),
-  conversionStdThreshold: param(
-    std,
-    2.5,
-    'Purchases this many standard deviations from their baseline are a WARNING',
-  ),
-  trafficStdThreshold: param(
-    std,
-    3.0,
-    'Events this many standard deviations from their baseline are a WARNING',
-  ),
-  eventVolumeShift: param(share, 0.2, 'Events moved more than this share from their baseline mean: WARNING'),
-  eventVolumeDrop: param(share, 0.5, 'Events below this share of their baseline mean: CRITICAL'),
-  pageViewDrop: param(share, 0.75, 'Page views below this share of their baseline mean: CRITICAL'),
-  maxChannelShare: param(share, 0.8, 'One channel holding more than this share of clients is a WARNING'),
+  revenueStdThreshold: param(std, 2.5, 'Revenue this many standard deviations from its baseline'),
+  aovStdThreshold: param(std, 2.0, 'Average order value this many standard deviations from its baseline'),
+  conversionStdThreshold: param(std, 2.5, 'Purchases this many standard deviations from their baseline'),
+  trafficStdThreshold: param(std, 3.0, 'Events this many standard deviations from their baseline'),
+  eventVolumeShift: param(share, 0.2, 'Events moved more than this share from their baseline mean'),
+  eventVolumeDrop: param(share, 0.5, 'Events below this share of their baseline mean'),
+  pageViewDrop: param(share, 0.75, 'Page views below this share of their baseline mean'),
+  maxChannelShare: param(share, 0.8, 'Most share of clients one channel may hold'),
   sessionLengthStdThreshold: param(
     std,
     2.5,
-    'Mean session length this many standard deviations from its baseline is a WARNING',
+    'Mean session length this many standard deviations from its baseline',
   ),
-  pageDepthStdThreshold: param(
-    std,
-    2.5,
-    'Mean page depth this many standard deviations from its baseline is a WARNING',
-  ),
+  pageDepthStdThreshold: param(std, 2.5, 'Mean page depth this many standard deviations from its baseline'),
   sessionShiftMinChange: param(
     share,
     0.1,
     'Session shifts also need this relative move from the mean: a very steady metric has a tiny std',
   ),
-  maxBotShare: param(share, 0.2, 'Bot events above this share of the day are a WARNING'),
-  botStdThreshold: param(
-    std,
-    3.0,
-    'The bot share this many standard deviations above its baseline is a WARNING',
-  ),
+  maxBotShare: param(share, 0.2, 'Most bot events, as a share of the day'),
+  botStdThreshold: param(std, 3.0, 'The bot share this many standard deviations above its baseline'),
   deviceMixShift: param(
     share,
     0.15,
-    "A device class's share of events moved more than this many points from its baseline: WARNING",
+    "A device class's share of events moved more than this many points from its baseline",
   ),
-  maxUtmSourceShare: param(
-    share,
-    0.8,
-    'One utm_source holding more than this share of UTM landings is a WARNING…',
-  ),
+  maxUtmSourceShare: param(share, 0.8, 'Most share of UTM landings one utm_source may hold…'),
   utmSkewBaselineShare: param(share, 0.5, '…unless its baseline share was already at least this'),
   channelCollapseShare: param(
     share,
     0.25,
-    'A channel whose share of clients fell below this fraction of its baseline share collapsed: WARNING…',
+    'A channel whose share of clients fell below this fraction of its baseline share collapsed…',
   ),
   channelCollapseMinShare: param(
     share,
@@ -259,7 +308,7 @@ const THRESHOLD_PARAMETERS = {
   contractRequiredShare: param(
     share,
     0.05,
-    'A required property missing, or an unplanned event, on more than this share of its event type: CRITICAL',
+    'A required property missing, or an unplanned event, on more than this share of its event type',
   ),
   maxBatchesWithoutReplica: param(
     count,
@@ -296,8 +345,10 @@ export type Thresholds = z.infer<typeof ThresholdsSchema>;
 
 const OverrideSchema = z
   .strictObject({
-    /** 0 = Sunday … 6 = Saturday, in the monitor's time zone. */
-    weekdays: z.array(z.number().int().min(0).max(6)).optional(),
+    weekdays: z
+      .array(z.number().int().min(0).max(6))
+      .optional()
+      .describe("0 = Sunday … 6 = Saturday, in the monitor's time zone."),
     from: isoDate.optional(),
     to: isoDate.optional(),
     reason: z.string().default(''),
@@ -317,113 +368,256 @@ const MonitorConfigShape = z.strictObject({
   channels: ChannelRulesSchema.prefault({}),
   traffic: z
     .strictObject({
-      /** Bot events count in volume and device mix, but not as clients, channels or funnel stages. */
-      excludeBots: z.boolean().default(true),
-      /** A session is a client's run of events with gaps of at most this long. */
+      excludeBots: z
+        .boolean()
+        .default(true)
+        .describe(
+          'Bot events count in volume and device mix, but not as clients, channels or funnel stages.',
+        ),
       sessionGapMinutes: z
         .number()
         .positive()
         .max(24 * 60)
-        .default(30),
-      /** utm_source values named in the report; the rest is summed as "other". */
-      utmTopSources: z.number().int().min(1).max(100).default(10),
+        .default(30)
+        .describe("A session is a client's run of events with gaps of at most this long."),
+      utmTopSources: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .default(10)
+        .describe('utm_source values named in the report; the rest is summed as "other".'),
     })
     .prefault({}),
   baseline: z
     .strictObject({
-      days: z.number().int().min(2).default(7),
-      lookbackDays: z.number().int().min(1).default(14),
-      minDays: z.number().int().min(2).default(7),
-      /** Leave a day out of a metric's baseline when a check about that metric raised a CRITICAL alert on it. */
-      excludeAlertedDays: z.boolean().default(true),
+      days: z.number().int().min(2).default(7).describe('Closed days a close-out baseline holds'),
+      lookbackDays: z.number().int().min(1).default(14).describe('How far back the close-out looks for them'),
+      minDays: z
+        .number()
+        .int()
+        .min(2)
+        .default(7)
+        .describe('Fewer closed days: no z-score, shift or drop is judged'),
+      excludeAlertedDays: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Leave a day out of a metric's baseline when a check about that metric raised a CRITICAL alert on it.",
+        ),
     })
     .refine((b) => b.minDays <= b.days && b.days <= b.lookbackDays, 'need minDays <= days <= lookbackDays')
     .prefault({}),
   thresholds: ThresholdsSchema.prefault({}),
-  overrides: z.array(OverrideSchema).default([]),
-  /** Channels that must bring clients every day (missing_channel); none by default. */
-  expectedChannels: z.array(z.string()).default([]),
-  snoozes: z.array(SnoozeSchema).default([]),
+  overrides: z
+    .array(OverrideSchema)
+    .default([])
+    .describe(
+      'Thresholds for some days: weekdays and/or a date range; every matching override applies, later ones win',
+    ),
+  expectedChannels: z
+    .array(z.string())
+    .default([])
+    .describe('Channels that must bring clients every day (missing_channel); none by default.'),
+  snoozes: z
+    .array(SnoozeSchema)
+    .default([])
+    .describe('A check reported but not notified until a date (close-out and intraday alike)'),
   trackingPlan: z
     .strictObject({
-      /** false: no plan, no contract checks. */
-      enabled: z.boolean().default(true),
-      /** The plan (YAML or JSON); TRACKING_PLAN_FILE overrides it. Absent: for the flat format, the plan in config/; for the others, none. */
-      file: z.string().min(1).optional(),
-      /** Distinct (event, path, rule) violations a day keeps; the rest count as one overflow entry. */
-      maxViolationTriples: z.number().int().min(1).max(10_000).default(200),
+      enabled: z.boolean().default(true).describe('false: no plan, no contract checks.'),
+      file: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'The plan (YAML or JSON); TRACKING_PLAN_FILE overrides it. Absent: for the flat format, the plan in config/; for the others, none.',
+        ),
+      maxViolationTriples: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(200)
+        .describe(
+          'Distinct (event, path, rule) violations a day keeps; the rest count as one overflow entry.',
+        ),
     })
     .prefault({}),
   intraday: z
     .strictObject({
-      /** Baseline days: the last `baselineDays` days with events within `lookbackDays`, or the same weekday's when enough. */
-      baselineDays: z.number().int().min(1).max(60).default(7),
-      lookbackDays: z.number().int().min(7).max(90).default(28),
-      sameWeekdayDays: z.number().int().min(1).max(12).default(4),
-      minSameWeekdayDays: z.number().int().min(1).max(12).default(3),
-      /** Fewer baseline days than this: the checks say so instead of judging. */
-      minBaselineDays: z.number().int().min(1).default(3),
+      baselineDays: z
+        .number()
+        .int()
+        .min(1)
+        .max(60)
+        .default(7)
+        .describe(
+          "Baseline days: the last `baselineDays` days with events within `lookbackDays`, or the same weekday's when enough.",
+        ),
+      lookbackDays: z
+        .number()
+        .int()
+        .min(7)
+        .max(90)
+        .default(28)
+        .describe('How far back the intraday checks look for baseline days'),
+      sameWeekdayDays: z
+        .number()
+        .int()
+        .min(1)
+        .max(12)
+        .default(4)
+        .describe('Same weekdays the baseline takes when enough have events'),
+      minSameWeekdayDays: z
+        .number()
+        .int()
+        .min(1)
+        .max(12)
+        .default(3)
+        .describe('Same weekdays with events needed to use them instead of the latest days'),
+      minBaselineDays: z
+        .number()
+        .int()
+        .min(1)
+        .default(3)
+        .describe('Fewer baseline days than this: the checks say so instead of judging.'),
       volume: z
         .strictObject({
-          /** Trailing windows judged, besides the day so far. */
-          windowsMinutes: z.array(z.number().int().min(10).max(1440)).min(1).default([60, 180]),
-          /** Windows where fewer events than this are expected are not judged: a quiet night pages no one. */
-          minExpected: z.number().positive().default(20),
-          /** CRITICAL: this unlikely under the baseline, and at least this far below it. */
-          criticalP: z.number().positive().max(0.5).default(1e-6),
-          criticalDrop: share.default(0.5),
-          /**
-           * WARNING: a sustained shortfall (windows of 3 h or more, or the day so far). Half, not less:
-           * a day 40% down is the close-out's to judge, a tracking break shows as a halving or worse.
-           */
-          warningP: z.number().positive().max(0.5).default(1e-3),
-          warningDrop: share.default(0.5),
+          windowsMinutes: z
+            .array(z.number().int().min(10).max(1440))
+            .min(1)
+            .default([60, 180])
+            .describe('Trailing windows judged, besides the day so far.'),
+          minExpected: z
+            .number()
+            .positive()
+            .default(20)
+            .describe(
+              'Windows where fewer events than this are expected are not judged: a quiet night pages no one.',
+            ),
+          criticalP: z
+            .number()
+            .positive()
+            .max(0.5)
+            .default(1e-6)
+            .describe('CRITICAL: this unlikely under the baseline, and at least this far below it.'),
+          criticalDrop: share
+            .default(0.5)
+            .describe(
+              'CRITICAL also needs the count at most this far below the baseline (0.5: half or less)',
+            ),
+          warningP: z
+            .number()
+            .positive()
+            .max(0.5)
+            .default(1e-3)
+            .describe(
+              "WARNING: a sustained shortfall (windows of 3 h or more, or the day so far). Half, not less: a day 40% down is the close-out's to judge, a tracking break shows as a halving or worse.",
+            ),
+          warningDrop: share
+            .default(0.5)
+            .describe('WARNING also needs the count at most this far below the baseline'),
         })
         .prefault({}),
       silence: z
         .strictObject({
-          /** Silences shorter than this never fire. */
-          floorMinutes: z.number().int().min(10).default(30),
-          /** The learned gap: this quantile of the silences on baseline days within ± contextMinutes of the hour. */
-          quantile: share.default(1),
-          contextMinutes: z.number().int().min(0).max(720).default(60),
-          /** And no event in the silence must be this unlikely under the baseline. */
-          p: z.number().positive().max(0.5).default(1e-4),
+          floorMinutes: z
+            .number()
+            .int()
+            .min(10)
+            .default(30)
+            .describe('Silences shorter than this never fire.'),
+          quantile: share
+            .default(1)
+            .describe(
+              'The learned gap: this quantile of the silences on baseline days within ± contextMinutes of the hour.',
+            ),
+          contextMinutes: z
+            .number()
+            .int()
+            .min(0)
+            .max(720)
+            .default(60)
+            .describe('The hours around now whose silences the baseline days are read for'),
+          p: z
+            .number()
+            .positive()
+            .max(0.5)
+            .default(1e-4)
+            .describe('And no event in the silence must be this unlikely under the baseline.'),
         })
         .prefault({}),
-      /**
-       * A funnel step (add to cart, checkout, purchase) stopped while page views continue: its
-       * events in the trailing window against what the baseline days' rate per page view predicts.
-       */
       stepStop: z
         .strictObject({
-          windowMinutes: z.number().int().min(10).max(1440).default(120),
-          /** Steps where fewer events than this are predicted are not judged. */
-          minExpected: z.number().positive().default(10),
-          /** Fires when the step has at most this share of its prediction… */
-          maxShare: share.default(0.1),
-          /** …and that few is this unlikely under the baseline… */
-          p: z.number().positive().max(0.5).default(1e-6),
-          /** …and page views are at least this share of the baseline days' in the window (else it is an outage, not a step). */
-          minPageViewShare: share.default(0.5),
+          windowMinutes: z
+            .number()
+            .int()
+            .min(10)
+            .max(1440)
+            .default(120)
+            .describe('The trailing window judged'),
+          minExpected: z
+            .number()
+            .positive()
+            .default(10)
+            .describe('Steps where fewer events than this are predicted are not judged.'),
+          maxShare: share
+            .default(0.1)
+            .describe('Fires when the step has at most this share of its prediction…'),
+          p: z
+            .number()
+            .positive()
+            .max(0.5)
+            .default(1e-6)
+            .describe('…and that few is this unlikely under the baseline…'),
+          minPageViewShare: share
+            .default(0.5)
+            .describe(
+              "…and page views are at least this share of the baseline days' in the window (else it is an outage, not a step).",
+            ),
         })
-        .prefault({}),
-      /** A scheduled run's alert stays active in Alertmanager this long unless the next run renews it. */
-      alertTtlMinutes: z.number().int().min(1).default(30),
+        .prefault({})
+        .describe(
+          "A funnel step (add to cart, checkout, purchase) stopped while page views continue: its events in the trailing window against what the baseline days' rate per page view predicts.",
+        ),
+      alertTtlMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .default(30)
+        .describe(
+          "A scheduled run's alert stays active in Alertmanager this long unless the next run renews it.",
+        ),
       nullClient: z
         .strictObject({
-          windowMinutes: z.number().int().min(10).max(1440).default(60),
-          minEvents: z.number().int().min(1).default(50),
-          /** Above thresholds.maxNullClientRate, and this unlikely at the baseline hours' rate. */
-          p: z.number().positive().max(0.5).default(1e-3),
+          windowMinutes: z
+            .number()
+            .int()
+            .min(10)
+            .max(1440)
+            .default(60)
+            .describe('The trailing window judged'),
+          minEvents: z.number().int().min(1).default(50).describe('Windows with fewer events are not judged'),
+          p: z
+            .number()
+            .positive()
+            .max(0.5)
+            .default(1e-3)
+            .describe("Above thresholds.maxNullClientRate, and this unlikely at the baseline hours' rate."),
         })
         .prefault({}),
     })
     .prefault({}),
   delivery: z
     .strictObject({
-      /** A close-out alert stays active in Alertmanager this long unless the next close-out renews it. */
-      alertTtlHours: z.number().positive().default(24),
+      alertTtlHours: z
+        .number()
+        .positive()
+        .default(24)
+        .describe(
+          'A close-out alert stays active in Alertmanager this long unless the next close-out renews it.',
+        ),
     })
     .prefault({}),
 });

@@ -1,13 +1,13 @@
 /**
- * The runbooks are generated from the declarations, and every alert points at
- * its own section: the rules' runbook_url, the close-out checks and the
- * intraday checks.
+ * The generated docs are current (`npm run docs` writes them from the
+ * declarations and schemas), and every alert points at its own section of the
+ * runbooks: the rules' runbook_url, the close-out checks and the intraday checks.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { RUNBOOKS_FILE, ruleDocs } from '../../scripts/docs.ts';
+import { generatedDocs, RUNBOOKS_FILE, ruleDocs } from '../../scripts/docs.ts';
 import { CHECK_IDS } from '../../src/closeout/checks/registry.ts';
 import { DEFAULT_RUNBOOK_BASE_URL } from '../../src/config/endpoints.ts';
 import { runbookUrl } from '../../src/delivery/alertmanager.ts';
@@ -18,8 +18,22 @@ import { REPO_ROOT } from '../../stack/services.ts';
 const doc = readFileSync(RUNBOOKS_FILE, 'utf8');
 const headings = new Set([...doc.matchAll(/^### (\S+)$/gm)].map((m) => m[1]!.toLowerCase()));
 
+describe('the generated docs', () => {
+  it.each([...generatedDocs()].map(([file, text]) => [file.slice(REPO_ROOT.length + 1), text]))(
+    '%s is current: `npm run docs` writes it',
+    (file, text) => {
+      expect(readFileSync(join(REPO_ROOT, file), 'utf8')).toBe(text);
+    },
+  );
+
+  it('the README lists every check, close-out and intraday, in its generated table', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    for (const id of [...CHECK_IDS, ...INTRADAY_CHECK_IDS]) expect(readme).toContain(`| [\`${id}\`]`);
+  });
+});
+
 describe('docs/runbooks.md', () => {
-  it('is current: `npm run docs` writes it from the rules and checks', () => {
+  it('is the runbooks of the rules and checks', () => {
     expect(doc).toBe(runbooksMarkdown(ruleDocs()));
   });
 

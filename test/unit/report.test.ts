@@ -1,0 +1,54 @@
+/**
+ * Stored reports are read in the current shape: one of an earlier version is
+ * upgraded on read, so a re-run of a day closed before an upgrade sends
+ * nothing twice.
+ */
+import { describe, expect, it } from 'vitest';
+import { REPORT_VERSION, StoredReportSchema } from '../../src/closeout/report.ts';
+import { reportOf } from '../helpers/reports.ts';
+
+/** A report as version 1 stored it: Slack's memory a flag. */
+function version1(slack: boolean) {
+  const r = reportOf('2025-03-04', {
+    alerts: [
+      { check: 'no_purchases', severity: 'CRITICAL' },
+      { check: 'bot_spike', severity: 'WARNING' },
+      { check: 'duplicate_transactions', severity: 'CRITICAL', snoozed: true },
+      { check: 'contract_new_violation', severity: 'INFO' },
+    ],
+  });
+  return {
+    ...r,
+    version: 1,
+    notified: {
+      alertmanager: [{ check: 'no_purchases', severity: 'CRITICAL' }],
+      slack,
+      pagerduty: ['no_purchases'],
+    },
+  };
+}
+
+describe('stored reports', () => {
+  it('version 1, announced: the unsnoozed WARNING and CRITICAL alerts count as announced to Slack', () => {
+    const r = StoredReportSchema.parse(version1(true));
+    expect(r.version).toBe(REPORT_VERSION);
+    expect(r.notified.slack).toEqual(['no_purchases', 'bot_spike']);
+    expect(r.notified.alertmanager).toEqual([
+      { check: 'no_purchases', severity: 'CRITICAL', dimension: null },
+    ]);
+    expect(r.notified.pagerduty).toEqual(['no_purchases']);
+  });
+
+  it('version 1, not announced yet: nothing counts as announced', () => {
+    expect(StoredReportSchema.parse(version1(false)).notified.slack).toEqual([]);
+  });
+
+  it('the current version reads as it was written', () => {
+    const r = reportOf('2025-03-05');
+    expect(StoredReportSchema.parse(r)).toEqual(r);
+  });
+
+  it('an unknown version is refused, not guessed at', () => {
+    expect(StoredReportSchema.safeParse({ ...reportOf('2025-03-05'), version: 99 }).success).toBe(false);
+  });
+});
