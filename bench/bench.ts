@@ -32,8 +32,8 @@ import { createLogger } from '../src/log.ts';
 import { CONVERTERS } from '../src/replay/convert.ts';
 import { MessageDecoder } from '../src/source/decode.ts';
 import { ensureTopics } from '../src/source/topics.ts';
-import { DayStore } from '../src/state/day-store.ts';
 import { StateKeys } from '../src/state/keys.ts';
+import { MonitorState } from '../src/state/monitor-state.ts';
 import { createRedis, isCluster, type RedisClient } from '../src/state/redis.ts';
 import { EventValidator } from '../src/validation/event.ts';
 import { waitFor } from '../stack/process.ts';
@@ -437,7 +437,7 @@ async function clusterRuns(topic: string) {
       ),
       shard_capacity_eps: Math.round(1e6 / busiest),
     };
-    await new DayStore(cluster, namespace).deleteNamespace();
+    await new MonitorState(cluster, namespace).deleteNamespace();
     cluster.disconnect();
   }
   return out;
@@ -510,7 +510,7 @@ async function formatRuns(kafka: Kafka, redis: Redis) {
       validation_us_per_event: Number(validation.toFixed(3)),
       event_id_bytes_per_event: Number(bytesPerId.toFixed(1)),
     };
-    await new DayStore(redis, namespace).deleteNamespace();
+    await new MonitorState(redis, namespace).deleteNamespace();
     const admin = kafka.admin();
     await admin.connect();
     await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
@@ -576,7 +576,7 @@ async function shapesRuns(kafka: Kafka, redis: Redis) {
     out[`shapes_${label}_rss_mb`] = Number(run.rssLarge.toFixed(1));
     out[`shapes_${label}_redis_bytes`] = bytes;
     out[`shapes_${label}_redis_bytes_without_ttl`] = noTtlBytes;
-    await new DayStore(redis, namespace).deleteNamespace();
+    await new MonitorState(redis, namespace).deleteNamespace();
     const admin = kafka.admin();
     await admin.connect();
     await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
@@ -641,7 +641,7 @@ async function main() {
     `validation alone:      ${validation.without.toFixed(2)} µs/event without a plan, ${validation.withPlan.toFixed(2)} µs/event with the default plan (${validation.plan}): the plan costs ${(validation.withPlan - validation.without).toFixed(2)} µs/event`,
   );
 
-  const state = new DayStore(redis, namespace);
+  const state = new MonitorState(redis, namespace);
   const log = createLogger('silent');
   const deps = {
     state,
@@ -678,7 +678,7 @@ async function main() {
       ? `two monitors (--scale 2): ${Math.round(scaled.eps).toLocaleString('en-US')} events/s, ÷ decode floor = ${(scaled.eps / floor).toFixed(2)}; CPU per event: monitors ${scaled.cpuUsPerEvent.toFixed(1)} µs, Redis ${scaled.redisCpuUsPerEvent.toFixed(1)} µs; peak RSS ${scaled.rssLarge.toFixed(0)} MB per process`
       : `two monitors (--scale 2): not measured (runs of ${SCALED_RUN_MIN_EVENTS.toLocaleString('en-US')} events or more, with both consuming)`,
   );
-  await new DayStore(redis, scaledNamespace).deleteNamespace();
+  await new MonitorState(redis, scaledNamespace).deleteNamespace();
 
   const figures = {
     events: TOTAL,

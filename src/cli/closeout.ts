@@ -16,7 +16,7 @@ import { notifierOf, type Sinks } from '../delivery/notify.ts';
 import { registerCloseoutMetrics } from '../metrics/closeout-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
-import type { DayStore } from '../state/day-store.ts';
+import type { MonitorState } from '../state/monitor-state.ts';
 import type { RedisClient } from '../state/redis.ts';
 import { createRedis } from '../state/redis.ts';
 import { type Context, stateOf } from './context.ts';
@@ -65,7 +65,7 @@ export const notifierFor = (ctx: Context): Notifier =>
   notifierOf(sinksOf(ctx), { alertTtlHours: ctx.config.delivery.alertTtlHours, log: ctx.log });
 
 /** What the close-out needs, from the context: config, time zone, delivery, the plan's version. */
-export const closeoutDepsOf = (ctx: Context, state: DayStore): CloseoutDeps => ({
+export const closeoutDepsOf = (ctx: Context, state: MonitorState): CloseoutDeps => ({
   state,
   config: ctx.config,
   timezone: ctx.days.timeZone,
@@ -127,7 +127,7 @@ async function missedOf(ctx: Context, redis: RedisClient, pattern: string): Prom
   const recent = new Cron(pattern, { timezone: ctx.days.timeZone }).nextRun(new Date(now - 86_400_000));
   const todaysRunPassed =
     recent !== null && recent.getTime() <= now && ctx.days.dayOf(recent.getTime()) === today;
-  const [lastClosed] = await stateOf(ctx, redis).recentClosedDays(1);
+  const [lastClosed] = await stateOf(ctx, redis).archive.recentClosedDays(1);
   const missed = missedCloseouts({
     lastClosed: lastClosed ?? null,
     today,

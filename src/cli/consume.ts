@@ -20,7 +20,7 @@ import { MessageDecoder } from '../source/decode.ts';
 import { deadLetterTopicOf } from '../source/kafka.ts';
 import type { DeadLetterSink } from '../source/messages.ts';
 import { ensureTopics, maxMessageBytesOf } from '../source/topics.ts';
-import type { DayStore } from '../state/day-store.ts';
+import type { MonitorState } from '../state/monitor-state.ts';
 import { createRedis } from '../state/redis.ts';
 import { EventValidator } from '../validation/event.ts';
 import { type Context, kafkaOf, registryOf, stateOf } from './context.ts';
@@ -29,7 +29,7 @@ import { VERSION } from './version.ts';
 /** The pipeline as configured: the consumer's, and the dead-letter replay's. */
 export function processorOf(
   ctx: Context,
-  state: DayStore,
+  state: MonitorState,
   deadLetters: DeadLetterSink,
   observer?: IngestObserver,
   /** The consumer's guard; a replay has none (it puts back what was already rejected). */
@@ -41,7 +41,7 @@ export function processorOf(
     decoder: new MessageDecoder(registryOf(ctx), config.ingest.maxMessageBytes, config.source.payload),
     validator: new EventValidator(config.ingest, ctx.plan, config.source),
     days: ctx.days,
-    state,
+    state: state.days,
     channels: config.channels,
     traffic: config.traffic,
     deadLetters,

@@ -9,7 +9,7 @@ import { loadMonitorConfig, type MonitorConfig } from '../config/monitor-config.
 import { ALL_CHECK_IDS } from '../delivery/catalog.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createKafka } from '../source/kafka.ts';
-import { DayStore } from '../state/day-store.ts';
+import { MonitorState } from '../state/monitor-state.ts';
 import { createRedis, type RedisClient } from '../state/redis.ts';
 import { DEFAULT_PLAN_FILE, TrackingPlan } from '../validation/tracking-plan.ts';
 
@@ -67,8 +67,8 @@ export function registryOf(ctx: Context): SchemaRegistry {
   });
 }
 
-export function stateOf(ctx: Context, redis: RedisClient = createRedis(ctx.env)): DayStore {
-  return new DayStore(redis, ctx.namespace, {
+export function stateOf(ctx: Context, redis: RedisClient = createRedis(ctx.env)): MonitorState {
+  return new MonitorState(redis, ctx.namespace, {
     ttlDays: ctx.config.ingest.stateTtlDays,
     duplicateLookbackDays: ctx.config.ingest.duplicateLookbackDays,
     maxViolationTriples: ctx.config.trackingPlan.maxViolationTriples,

@@ -186,7 +186,7 @@ export async function dlqReplay(ctx: Context, o: DlqReplayOptions): Promise<DlqR
       o.fromMs !== undefined ? { fromMs: o.fromMs } : {},
     );
     result.days = [...days].sort();
-    for (const day of result.days) if ((await state.read(day)).closed) result.closed_days.push(day);
+    for (const day of result.days) if ((await state.days.read(day)).closed) result.closed_days.push(day);
   } finally {
     await producer.disconnect();
     redis.disconnect();

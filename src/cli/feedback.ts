@@ -9,14 +9,14 @@ import { writeFileSync } from 'node:fs';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import { alertStats, type CheckStats } from '../closeout/alert-stats.ts';
 import { storedReports } from '../closeout/closeout.ts';
-import type { FeedbackEntry } from '../state/day-store.ts';
+import type { FeedbackEntry } from '../state/feedback-store.ts';
 import { createRedis } from '../state/redis.ts';
 import { type Context, stateOf } from './context.ts';
 
 export async function recordFeedback(ctx: Context, entry: Omit<FeedbackEntry, 'atMs'>): Promise<void> {
   const redis = createRedis(ctx.env, `event-monitor:feedback:${ctx.namespace}`);
   try {
-    await stateOf(ctx, redis).saveFeedback({ ...entry, atMs: Date.now() });
+    await stateOf(ctx, redis).feedback.save({ ...entry, atMs: Date.now() });
     process.stdout.write(`${entry.day} ${entry.check}: ${entry.verdict} (recorded for ${ctx.namespace})\n`);
   } finally {
     redis.disconnect();
@@ -29,7 +29,7 @@ export async function feedbackStats(ctx: Context, o: { days: number; json?: stri
     const state = stateOf(ctx, redis);
     const days = DayResolver.lastDays(ctx.days.yesterday(), o.days);
     const reports = await storedReports(state, days);
-    const feedback = (await state.readFeedback()).filter((f) => f.day >= days[0]!);
+    const feedback = (await state.feedback.read()).filter((f) => f.day >= days[0]!);
     const stats = alertStats(reports, feedback);
     if (o.json) writeFileSync(o.json, `${JSON.stringify(stats, null, 2)}\n`);
     const pct = (v: number | null) => (v === null ? '-' : `${Math.round(v * 100)}%`);

@@ -13,7 +13,7 @@ import { evaluateIntraday, type IntradayVerdict } from '../intraday/evaluate.ts'
 import { registerIntradayMetrics } from '../metrics/intraday-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
-import type { DayStore } from '../state/day-store.ts';
+import type { MonitorState } from '../state/monitor-state.ts';
 import { createRedis } from '../state/redis.ts';
 import { sinksOf } from './closeout.ts';
 import { type Context, stateOf } from './context.ts';
@@ -30,16 +30,16 @@ export interface IntradayOptions {
 /** The day as of a time of day, from the day's and its lookback's slots in Redis. */
 async function judge(
   ctx: Context,
-  state: DayStore,
+  state: MonitorState,
   date: string,
   atMinute: number,
 ): Promise<IntradayVerdict> {
   const rules = ctx.config.intraday;
   const history = Array.from({ length: rules.lookbackDays }, (_, i) => DayResolver.previous(date, i + 1));
-  const slots = await state.readIntraday([date, ...history]);
+  const slots = await state.days.readIntraday([date, ...history]);
   // the close-out's alerts and people's verdicts, closed or not (an intraday alert has no close-out)
   const reports = await storedReports(state, history);
-  const said = feedbackByDay(await state.readFeedback());
+  const said = feedbackByDay(await state.feedback.read());
   const leftOut = incidentDays(
     new Map(
       history.map((d) => [d, { alerts: reports.get(d)?.alerts ?? [], feedback: said.get(d) ?? new Map() }]),

@@ -15,7 +15,7 @@ import { UsageError } from '../errors.ts';
 import { REJECT_REASONS } from '../outcome.ts';
 import { parseDuration } from '../source/dlq-summary.ts';
 import { ensureTopics } from '../source/topics.ts';
-import { FEEDBACK_VERDICTS, type FeedbackEntry } from '../state/day-store.ts';
+import { FEEDBACK_VERDICTS, type FeedbackEntry } from '../state/feedback-store.ts';
 import { closeoutOnce, closeoutSchedule } from './closeout.ts';
 import { consume } from './consume.ts';
 import { createContext, kafkaOf } from './context.ts';

@@ -3,7 +3,7 @@
  * called it a false positive, and how long it took to go quiet again. From
  * the stored close-out reports and the feedback. Pure.
  */
-import type { FeedbackEntry } from '../state/day-store.ts';
+import type { FeedbackEntry } from '../state/feedback-store.ts';
 import type { Report } from './report.ts';
 
 export interface CheckStats {

@@ -10,7 +10,8 @@ import { DayResolver } from '../calendar/day-resolver.ts';
 import type { MonitorConfig } from '../config/monitor-config.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { DayStore, FeedbackEntry } from '../state/day-store.ts';
+import type { FeedbackEntry } from '../state/feedback-store.ts';
+import type { MonitorState } from '../state/monitor-state.ts';
 import { lookbackWindow, zScore } from './baseline.ts';
 import {
   applySnoozes,
@@ -39,7 +40,7 @@ import {
 export type Notifier = (report: Report, firing: Report['alerts'], now: Date) => Promise<string[]>;
 
 export interface CloseoutDeps {
-  state: DayStore;
+  state: MonitorState;
   config: MonitorConfig;
   timezone: string;
   /** Sends the day's alerts (and resolutions) and records on the report what was sent; returns failures. */
@@ -95,10 +96,10 @@ export async function closeOut(
     firing = report.alerts;
   }
   const deliveryErrors = await deps.notify(report, firing, now);
-  await deps.state.saveSummary(day, report);
+  await deps.state.archive.saveSummary(day, report);
   const durationMs = Date.now() - started;
   const live = report.alerts.filter((a) => !a.snoozed);
-  await deps.state.recordCloseout(day, now.getTime(), durationMs, {
+  await deps.state.archive.recordCloseout(day, now.getTime(), durationMs, {
     critical: live.filter((a) => a.severity === 'CRITICAL').length,
     warning: live.filter((a) => a.severity === 'WARNING').length,
   });
@@ -110,7 +111,7 @@ export async function closeOut(
 }
 
 async function readReport(deps: CloseoutDeps, day: string): Promise<Report | null> {
-  const raw = await deps.state.readSummary(day);
+  const raw = await deps.state.archive.readSummary(day);
   if (raw === null) return null;
   const parsed = StoredReportSchema.safeParse(raw);
   if (!parsed.success) {
@@ -142,9 +143,9 @@ export function withFeedback(
   );
 }
 
-export async function storedReports(state: DayStore, days: string[]): Promise<Map<string, Report>> {
+export async function storedReports(state: MonitorState, days: string[]): Promise<Map<string, Report>> {
   const out = new Map<string, Report>();
-  for (const [day, raw] of await state.readSummaries<unknown>(days)) {
+  for (const [day, raw] of await state.archive.readSummaries<unknown>(days)) {
     const parsed = StoredReportSchema.safeParse(raw);
     if (parsed.success) out.set(day, parsed.data);
   }
@@ -158,7 +159,7 @@ async function computeReport(
   stored: Report | null,
 ): Promise<Report> {
   const { state, config } = deps;
-  const snapshot = await state.read(day);
+  const snapshot = await state.days.read(day);
   const metrics = dayMetrics(
     snapshot,
     config.traffic.utmTopSources,
@@ -191,7 +192,7 @@ async function computeReport(
     fieldAliases: config.ingest.fieldAliases,
     expectedChannels: config.expectedChannels,
     baselineDays: config.baseline.days,
-    history: historyBaselines(day, withFeedback(history, await state.readFeedback()), config.baseline),
+    history: historyBaselines(day, withFeedback(history, await state.feedback.read()), config.baseline),
   });
   const alerts = applySnoozes(evaluation.alerts, day, config.snoozes);
   const z = (metric: keyof Report['zscores']) => {

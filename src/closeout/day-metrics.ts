@@ -11,7 +11,7 @@ import {
 } from '../aggregation/day-counters.ts';
 import { UNKNOWN_CURRENCY } from '../aggregation/day-delta.ts';
 import { dictionary } from '../dictionary.ts';
-import type { DaySnapshot } from '../state/day-store.ts';
+import type { DaySnapshot } from '../state/commands.ts';
 import { boundNames, EVENT_NAME, isOtherKey, looksLikeFieldSet, UTM_SOURCE } from './sender-names.ts';
 
 const countMap = z.record(z.string(), z.number());

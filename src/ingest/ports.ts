@@ -8,13 +8,13 @@ import type { DayDelta } from '../aggregation/day-delta.ts';
 import type { FailingSystem } from '../errors.ts';
 import type { RejectReason } from '../outcome.ts';
 import type { MessageDecoder } from '../source/decode.ts';
-import type { DayStore } from '../state/day-store.ts';
+import type { DayState } from '../state/day-state.ts';
 import type { EventValidator } from '../validation/event.ts';
 
 export type Decoder = Pick<MessageDecoder, 'decode' | 'decodePlain' | 'maxBytes'>;
 export type Validator = Pick<EventValidator, 'validate'>;
 /** The exactly-once protocol: watermarks read, slices applied under them and replicated, shapes remembered. */
-export type DayStatePort = Pick<DayStore, 'watermarks' | 'applyMany' | 'awaitReplicas' | 'rememberShapes'>;
+export type DayStatePort = Pick<DayState, 'watermarks' | 'applyMany' | 'awaitReplicas' | 'rememberShapes'>;
 
 export type ShapeKind = 'field_set' | 'schema_id';
 

@@ -8,10 +8,10 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { alertStats, type CheckStats } from '../closeout/alert-stats.ts';
 import type { CloseoutResult } from '../closeout/closeout.ts';
 import { storedReports } from '../closeout/closeout.ts';
-import type { DayStore } from '../state/day-store.ts';
+import type { MonitorState } from '../state/monitor-state.ts';
 
 /** When the last close-out of the namespace succeeded, from Redis: the consumer and the scheduler both serve it. */
-export function registerLastCloseoutGauge(registry: Registry, state: DayStore) {
+export function registerLastCloseoutGauge(registry: Registry, state: MonitorState) {
   const namespace = state.namespace;
   new Gauge({
     name: 'em_closeout_last_success_timestamp_seconds',
@@ -19,14 +19,14 @@ export function registerLastCloseoutGauge(registry: Registry, state: DayStore) {
     labelNames: ['namespace'],
     registers: [registry],
     async collect() {
-      const last = await state.lastCloseout();
+      const last = await state.archive.lastCloseout();
       if (last) this.set({ namespace }, last.atMs / 1000);
     },
   });
 }
 
 /** The scheduler's metrics; returns what records one run. */
-export function registerCloseoutMetrics(registry: Registry, state: DayStore) {
+export function registerCloseoutMetrics(registry: Registry, state: MonitorState) {
   const namespace = state.namespace;
   const runs = new Counter({
     name: 'em_closeout_runs_total',
@@ -62,9 +62,11 @@ export function registerCloseoutMetrics(registry: Registry, state: DayStore) {
 }
 
 /** The 14 latest closed days, read from their stored reports at scrape time: the close-out history dashboard. */
-function registerHistoryGauges(registry: Registry, state: DayStore) {
+function registerHistoryGauges(registry: Registry, state: MonitorState) {
   const namespace = state.namespace;
-  const recent = async () => [...(await storedReports(state, await state.recentClosedDays(14))).values()];
+  const recent = async () => [
+    ...(await storedReports(state, await state.archive.recentClosedDays(14))).values(),
+  ];
   new Gauge({
     name: 'em_closeout_day_alerts',
     help: 'Unsnoozed alerts of each of the last 14 closed days (1 per alert), by date, check and severity',
@@ -117,7 +119,7 @@ export const CHECK_STATS_DAYS = 90;
  * reports and feedback serves the three gauges of a scrape (prom-client
  * collects them concurrently).
  */
-function registerCheckStatsGauges(registry: Registry, state: DayStore) {
+function registerCheckStatsGauges(registry: Registry, state: MonitorState) {
   const namespace = state.namespace;
   let cached: { atMs: number; stats: Promise<CheckStats[]> } | null = null;
   const stats = () => {
@@ -130,10 +132,10 @@ function registerCheckStatsGauges(registry: Registry, state: DayStore) {
     return cached.stats;
   };
   const readStats = async () => {
-    const closed = await state.recentClosedDays(CHECK_STATS_DAYS);
+    const closed = await state.archive.recentClosedDays(CHECK_STATS_DAYS);
     if (!closed.length) return [];
     const oldest = [...closed].sort()[0]!;
-    const feedback = (await state.readFeedback()).filter((f) => f.day >= oldest);
+    const feedback = (await state.feedback.read()).filter((f) => f.day >= oldest);
     return alertStats(await storedReports(state, closed), feedback);
   };
   const gauge = (name: string, help: string, figureOf: (s: CheckStats) => number | null) =>

@@ -7,27 +7,31 @@ import { Gauge, type Registry } from 'prom-client';
 import type { DayCounters, ScalarCounter } from '../aggregation/day-counters.ts';
 import { UNKNOWN_CURRENCY } from '../aggregation/day-delta.ts';
 import type { DayResolver } from '../calendar/day-resolver.ts';
-import type { DayStore } from '../state/day-store.ts';
+import type { MonitorState } from '../state/monitor-state.ts';
 import { registerLastCloseoutGauge } from './closeout-metrics.ts';
 
 export function registerDayGauges(
   registry: Registry,
-  state: DayStore,
+  state: MonitorState,
   days: DayResolver,
   channels: string[],
 ) {
   const namespace = state.namespace;
-  let snapshot: ReturnType<DayStore['read']> | null = null;
+  let snapshot: ReturnType<MonitorState['days']['read']> | null = null;
   let takenAt = 0;
   // One Redis read serves all gauges of one scrape.
   const today = () => {
     if (!snapshot || Date.now() - takenAt > 1000) {
-      snapshot = state.read(days.dayOf(Date.now()));
+      snapshot = state.days.read(days.dayOf(Date.now()));
       takenAt = Date.now();
     }
     return snapshot;
   };
-  const gauge = (name: string, help: string, value: (s: Awaited<ReturnType<DayStore['read']>>) => number) =>
+  const gauge = (
+    name: string,
+    help: string,
+    value: (s: Awaited<ReturnType<MonitorState['days']['read']>>) => number,
+  ) =>
     new Gauge({
       name,
       help,
@@ -37,7 +41,7 @@ export function registerDayGauges(
         this.set({ namespace }, value(await today()));
       },
     });
-  type Snapshot = Awaited<ReturnType<DayStore['read']>>;
+  type Snapshot = Awaited<ReturnType<MonitorState['days']['read']>>;
   const counter = (s: Snapshot, name: ScalarCounter) => s.counters[name];
   const perSession = (s: Snapshot, name: ScalarCounter) =>
     s.counters.sessions > 0 ? s.counters[name] / s.counters.sessions : 0;

@@ -5,16 +5,16 @@
  * RedisRedundancyLost alert compares the two.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { DayStore } from '../state/day-store.ts';
+import type { MonitorState } from '../state/monitor-state.ts';
 
-export function registerRedundancyGauges(registry: Registry, state: DayStore) {
+export function registerRedundancyGauges(registry: Registry, state: MonitorState) {
   const namespace = state.namespace;
-  let reading: ReturnType<DayStore['redundancy']> | null = null;
+  let reading: ReturnType<MonitorState['days']['redundancy']> | null = null;
   let takenAt = 0;
   // one Redis read serves both gauges of one scrape
   const redundancy = () => {
     if (!reading || Date.now() - takenAt > 1000) {
-      reading = state.redundancy();
+      reading = state.days.redundancy();
       takenAt = Date.now();
     }
     return reading;

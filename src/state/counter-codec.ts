@@ -33,7 +33,7 @@ const SCALAR_FIELDS: Record<ScalarCounter, string> = {
   sessionPages: 'session_pages', // Lua: clients
   sessionBounces: 'session_bounces', // Lua: clients
   sessionStragglers: 'session_stragglers', // Lua: clients
-  batchesWithoutReplica: 'batches_without_replica', // DayStore.awaitReplicas
+  batchesWithoutReplica: 'batches_without_replica', // DayState.awaitReplicas
   duplicateEvents: 'duplicate_events',
 };
 

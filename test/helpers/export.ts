@@ -5,7 +5,7 @@
 
 import { registryOf } from '../../src/cli/context.ts';
 import { type ReplayFormat, replay } from '../../src/replay/replay.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import type { RedisClient } from '../../src/state/redis.ts';
 import { expectedDays, PUFFY_DIR } from './reference.ts';
 import { kafka, redis, type TestSpace } from './stack.ts';
@@ -64,11 +64,11 @@ const connect = (at: StateAt): RedisClient => (typeof at === 'function' ? at() :
 export async function stateFigures(namespace: string, at?: StateAt): Promise<Map<string, DayFigures>> {
   const r = connect(at);
   try {
-    const state = new DayStore(r, namespace);
+    const state = new MonitorState(r, namespace);
     const out = new Map<string, DayFigures>();
-    const intraday = await state.readIntraday([...EXPECTED.keys()]);
+    const intraday = await state.days.readIntraday([...EXPECTED.keys()]);
     for (const day of EXPECTED.keys()) {
-      const s = await state.read(day);
+      const s = await state.days.read(day);
       const slots = intraday.get(day)!;
       const total = (series: number[]) => series.reduce((a, b) => a + b, 0);
       out.set(day, {

@@ -10,7 +10,7 @@ import { type CompressionTypes, Kafka, logLevel, type Message, Partitioners } fr
 import { type Context, createContext } from '../../src/cli/context.ts';
 import { consumerGroupOf, deadLetterTopicOf } from '../../src/source/kafka.ts';
 import { deleteTopics, ensureTopics } from '../../src/source/topics.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import type { RedisClient } from '../../src/state/redis.ts';
 import { PROMETHEUS_TARGETS_DIR, REDIS_CLUSTER_NODES, stackEnv } from '../../stack/services.ts';
 
@@ -93,7 +93,7 @@ export async function testSpace(
         }
       }
       const r: RedisClient = clusterNodes ? clusterRedis(clusterNodes) : redis();
-      await new DayStore(r, namespace).deleteNamespace();
+      await new MonitorState(r, namespace).deleteNamespace();
       r.disconnect();
       await deleteTopics(k, [topic, deadLetterTopicOf(topic)]).catch(() => undefined);
       const admin = k.admin();

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayResolver } from '../../src/calendar/day-resolver.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { eventually, runCli, startMonitor } from '../helpers/monitor-process.ts';
 import { redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -24,7 +24,7 @@ afterAll(async () => {
 
 describe('closeout --schedule at start', () => {
   it('closes out the days it missed, and leaves yesterday to a run that has not come yet', async () => {
-    const state = new DayStore(r, space.namespace);
+    const state = new MonitorState(r, space.namespace);
     const closed = await runCli(['closeout', '--date', daysAgo(3), '--fail-on', 'never'], space.env);
     expect(closed.code, closed.output).toBe(0);
     // once a year on January 1st: today's run has not come (unless today is that day)
@@ -35,7 +35,7 @@ describe('closeout --schedule at start', () => {
     });
     try {
       await eventually(
-        () => state.readSummary(daysAgo(2)),
+        () => state.archive.readSummary(daysAgo(2)),
         (s) => s !== null,
         60_000,
       );
@@ -46,8 +46,8 @@ describe('closeout --schedule at start', () => {
       );
       expect(scheduler.output()).toContain('catching up close-outs missed while the scheduler was down');
       const yesterdayRunPassed = today.endsWith('-01-01');
-      expect((await state.readSummary(daysAgo(1))) !== null).toBe(yesterdayRunPassed);
-      expect(await state.recentClosedDays(3)).toEqual(
+      expect((await state.archive.readSummary(daysAgo(1))) !== null).toBe(yesterdayRunPassed);
+      expect(await state.archive.recentClosedDays(3)).toEqual(
         yesterdayRunPassed ? [daysAgo(1), daysAgo(2), daysAgo(3)] : [daysAgo(2), daysAgo(3)],
       );
     } finally {

@@ -16,7 +16,7 @@ import { textReport } from '../../src/closeout/text-report.ts';
 import { notifierOf } from '../../src/delivery/notify.ts';
 import { dedupKey } from '../../src/delivery/pagerduty.ts';
 import { createLogger } from '../../src/log.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { launchChromium, openReport } from '../helpers/browser.ts';
 import { EXPECTED, replayExport } from '../helpers/export.ts';
 import { runCli } from '../helpers/monitor-process.ts';
@@ -30,7 +30,7 @@ const reports = new Map<string, Report>();
 const days = [...EXPECTED.keys()].sort();
 
 const deps = () => ({
-  state: new DayStore(r, space.namespace),
+  state: new MonitorState(r, space.namespace),
   config: space.ctx.config,
   timezone: 'UTC',
   log: createLogger('silent'),

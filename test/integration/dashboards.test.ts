@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { closeOut } from '../../src/closeout/closeout.ts';
 import { notifierOf } from '../../src/delivery/notify.ts';
 import { createLogger } from '../../src/log.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { REPO_ROOT } from '../../stack/services.ts';
 import { EXPECTED, EXPECTED_TOTAL, replayExport } from '../helpers/export.ts';
 import {
@@ -74,7 +74,7 @@ beforeAll(async () => {
     (t) => metricValue(t, 'em_messages_consumed_total') === EXPECTED_TOTAL,
     120_000,
   );
-  const state = new DayStore(r, space.namespace);
+  const state = new MonitorState(r, space.namespace);
   for (const day of [...EXPECTED.keys()].sort()) {
     await closeOut(
       {

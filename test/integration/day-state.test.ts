@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayDelta } from '../../src/aggregation/day-delta.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { isRetriable } from '../../src/errors.ts';
-import { DayStore, DEFAULT_DAY_STORE_OPTIONS } from '../../src/state/day-store.ts';
+import { DEFAULT_DAY_STATE_OPTIONS } from '../../src/state/day-state.ts';
 import { StateKeys } from '../../src/state/keys.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import type { RedisClient } from '../../src/state/redis.ts';
 import { ReplicasBehindError } from '../../src/state/replicas.ts';
 import { EventValidator } from '../../src/validation/event.ts';
@@ -50,7 +51,7 @@ const purchase = (client: string, ts: string, tx: string, revenue: number) =>
 const watermarks = new Map<string, number>();
 
 async function apply(
-  state: DayStore,
+  state: MonitorState,
   day: string,
   events: ReturnType<typeof event>[],
   channels = config.channels,
@@ -59,7 +60,7 @@ async function apply(
   for (const e of events) delta.addAccepted(e, null);
   offset += events.length;
   const key = `${state.namespace}|${day}`;
-  const [result] = await state.applyMany(
+  const [result] = await state.days.applyMany(
     [{ delta, partitionKey: 'p/0', lastOffset: offset, expectedWatermark: watermarks.get(key) ?? -1 }],
     channels,
   );
@@ -87,17 +88,17 @@ describe.each([
 
   it('first touch is the earliest event by timestamp, even when it is consumed later', async () => {
     offset = 0;
-    const state = new DayStore(r, `${space.namespace}-ft`);
+    const state = new MonitorState(r, `${space.namespace}-ft`);
     await apply(state, '2025-03-01', [
       event('c1', '2025-03-01T12:00:00Z', { page_url: 'https://puffy.com/?gclid=x' }),
     ]);
-    let c = (await state.read('2025-03-01')).counters;
+    let c = (await state.days.read('2025-03-01')).counters;
     expect(c.channels.get('Paid Search')).toBe(1);
     // an earlier event of the same client arrives late: its channel replaces the first one
     await apply(state, '2025-03-01', [
       event('c1', '2025-03-01T08:00:00Z', { referrer: 'https://www.bing.com/' }),
     ]);
-    c = (await state.read('2025-03-01')).counters;
+    c = (await state.days.read('2025-03-01')).counters;
     expect(c.channels.get('Paid Search')).toBe(0);
     expect(c.channels.get('Organic Search')).toBe(1);
     await state.deleteNamespace();
@@ -105,7 +106,7 @@ describe.each([
 
   it('keeps a day whose events precede its UTC midnight (a zone east of UTC) exactly', async () => {
     offset = 0;
-    const state = new DayStore(r, `${space.namespace}-east`);
+    const state = new MonitorState(r, `${space.namespace}-east`);
     // 2025-03-02 in Asia/Kolkata starts at 2025-03-01T18:30Z: these times are before the day's base
     await apply(state, '2025-03-02', [
       event('c9', '2025-03-01T20:10:00Z', { page_url: 'https://puffy.com/?gclid=x' }),
@@ -114,7 +115,7 @@ describe.each([
       event('c9', '2025-03-01T20:00:00Z', { referrer: 'https://www.bing.com/' }),
       event('c9', '2025-03-01T20:20:00Z'),
     ]);
-    const s = await state.read('2025-03-02');
+    const s = await state.days.read('2025-03-02');
     expect(s.clients).toBe(1);
     expect(s.counters.channels.get('Organic Search')).toBe(1);
     expect(s.counters.channels.get('Paid Search')).toBe(0);
@@ -129,7 +130,7 @@ describe.each([
     const odd = parseMonitorConfig({
       channels: { clickIds: [{ param: 'gclid', channel: 'Paid|1|2' }] },
     }).channels;
-    const state = new DayStore(r, `${space.namespace}-pipes`);
+    const state = new MonitorState(r, `${space.namespace}-pipes`);
     const day = '2025-03-01';
     await apply(
       state,
@@ -138,12 +139,12 @@ describe.each([
       odd,
     );
     await apply(state, day, [event('c1', `${day}T12:10:00Z`)], odd); // merged: the stored channel read back
-    let c = (await state.read(day)).counters;
+    let c = (await state.days.read(day)).counters;
     expect(Object.fromEntries([...c.channels].filter(([, n]) => n !== 0))).toEqual({ 'Paid|1|2': 1 });
     expect(c.sessions).toBe(1);
     // an earlier event moves the first touch: the stored channel is the one taken back
     await apply(state, day, [event('c1', `${day}T11:00:00Z`, { referrer: 'https://www.bing.com/' })], odd);
-    c = (await state.read(day)).counters;
+    c = (await state.days.read(day)).counters;
     expect(Object.fromEntries([...c.channels].filter(([, n]) => n !== 0))).toEqual({ 'Organic Search': 1 });
     expect(c.sessions).toBe(1);
     expect(c.sessionMs).toBe(10 * 60_000);
@@ -153,10 +154,10 @@ describe.each([
 
   it('deduplicated revenue takes each transaction at its earliest occurrence', async () => {
     offset = 0;
-    const state = new DayStore(r, `${space.namespace}-tx`);
+    const state = new MonitorState(r, `${space.namespace}-tx`);
     await apply(state, '2025-03-01', [purchase('a', '2025-03-01T12:00:00Z', 'T1', 100)]);
     await apply(state, '2025-03-01', [purchase('b', '2025-03-01T09:00:00Z', 'T1', 40)]);
-    const c = (await state.read('2025-03-01')).counters;
+    const c = (await state.days.read('2025-03-01')).counters;
     expect(c.duplicateTransactions).toBe(1);
     expect(c.revenueCents).toBe(14_000);
     expect(c.revenueDedupCents).toBe(4_000);
@@ -165,23 +166,23 @@ describe.each([
 
   it('counts a transaction seen on earlier days as a duplicate only with the look-back on', async () => {
     offset = 0;
-    const off = new DayStore(r, `${space.namespace}-lb0`, {
-      ...DEFAULT_DAY_STORE_OPTIONS,
+    const off = new MonitorState(r, `${space.namespace}-lb0`, {
+      ...DEFAULT_DAY_STATE_OPTIONS,
       duplicateLookbackDays: 0,
     });
     await apply(off, '2025-03-01', [purchase('a', '2025-03-01T12:00:00Z', 'T9', 10)]);
     await apply(off, '2025-03-02', [purchase('a', '2025-03-02T12:00:00Z', 'T9', 10)]);
-    expect((await off.read('2025-03-02')).counters.duplicateTransactions).toBe(0);
+    expect((await off.days.read('2025-03-02')).counters.duplicateTransactions).toBe(0);
     await off.deleteNamespace();
 
     offset = 0;
-    const on = new DayStore(r, `${space.namespace}-lb1`, {
-      ...DEFAULT_DAY_STORE_OPTIONS,
+    const on = new MonitorState(r, `${space.namespace}-lb1`, {
+      ...DEFAULT_DAY_STATE_OPTIONS,
       duplicateLookbackDays: 1,
     });
     await apply(on, '2025-03-01', [purchase('a', '2025-03-01T12:00:00Z', 'T9', 10)]);
     await apply(on, '2025-03-02', [purchase('a', '2025-03-02T12:00:00Z', 'T9', 10)]);
-    const c = (await on.read('2025-03-02')).counters;
+    const c = (await on.days.read('2025-03-02')).counters;
     expect(c.duplicateTransactions).toBe(1);
     expect(c.revenueDedupCents).toBe(0);
     await on.deleteNamespace();
@@ -189,14 +190,14 @@ describe.each([
 
   it('counts events applied after the close-out as late', async () => {
     offset = 0;
-    const state = new DayStore(r, `${space.namespace}-late`);
+    const state = new MonitorState(r, `${space.namespace}-late`);
     await apply(state, '2025-03-01', [event('a', '2025-03-01T12:00:00Z')]);
-    await state.saveSummary('2025-03-01', { closed: true });
+    await state.archive.saveSummary('2025-03-01', { closed: true });
     await apply(state, '2025-03-01', [
       event('b', '2025-03-01T13:00:00Z'),
       event('c', '2025-03-01T14:00:00Z'),
     ]);
-    const s = await state.read('2025-03-01');
+    const s = await state.days.read('2025-03-01');
     expect(s.closed).toBe(true);
     expect(s.counters.events).toBe(3);
     expect(s.counters.lateEvents).toBe(2);
@@ -205,14 +206,14 @@ describe.each([
 
   it('keeps intraday slots per day, read back across days: counts per type and slot, null clients, last event', async () => {
     offset = 0;
-    const state = new DayStore(r, `${space.namespace}-slots`);
+    const state = new MonitorState(r, `${space.namespace}-slots`);
     await apply(state, '2025-03-01', [
       event('a', '2025-03-01T12:01:00Z'),
       event('b', '2025-03-01T12:09:59Z'),
       event('', '2025-03-01T12:10:00Z'),
     ]);
     await apply(state, '2025-03-02', [purchase('a', '2025-03-02T00:00:00Z', 'T1', 5)]);
-    const slots = await state.readIntraday(['2025-03-01', '2025-03-02', '2025-03-03']);
+    const slots = await state.days.readIntraday(['2025-03-01', '2025-03-02', '2025-03-03']);
     const first = slots.get('2025-03-01')!;
     expect(first.byType.get('page_viewed')!.slice(72, 74)).toEqual([2, 1]); // 12:00–12:10, 12:10–12:20
     expect(first.nullClients[73]).toBe(1);
@@ -237,8 +238,8 @@ describe.each([
       event('c2', `${day}T10:10:00Z`),
       event('c3', `${day}T11:00:00Z`),
     ];
-    const control = new DayStore(r, `${space.namespace}-layout-now`);
-    const legacy = new DayStore(r, `${space.namespace}-layout-old`);
+    const control = new MonitorState(r, `${space.namespace}-layout-now`);
+    const legacy = new MonitorState(r, `${space.namespace}-layout-old`);
     for (const state of [control, legacy]) {
       offset = 0;
       await apply(state, day, first);
@@ -256,13 +257,13 @@ describe.each([
       c1: `${ms('14:00')}|${ms('14:00')}|1|${ms('12:00')}|${ms('12:05')}|2`,
       c2: `${ms('10:00')}|${ms('10:00')}|1`,
     });
-    expect((await legacy.read(day)).clients).toBe(2); // counted from the earlier layout
+    expect((await legacy.days.read(day)).clients).toBe(2); // counted from the earlier layout
 
     offset = first.length;
     await apply(control, day, second);
     offset = first.length;
     await apply(legacy, day, second);
-    const [a, b] = [await control.read(day), await legacy.read(day)];
+    const [a, b] = [await control.days.read(day), await legacy.days.read(day)];
     expect(b.clients).toBe(3);
     expect(b.counters).toEqual(a.counters);
     expect(b.counters.channels.get('Organic Search')).toBe(1);
@@ -279,13 +280,13 @@ describe.each([
   });
 
   it('reads summaries across days and deletes a namespace from every node', async () => {
-    const state = new DayStore(r, `${space.namespace}-sum`);
+    const state = new MonitorState(r, `${space.namespace}-sum`);
     const days = ['2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04'];
-    for (const [i, day] of days.entries()) await state.saveSummary(day, { n: i });
-    const read = await state.readSummaries([...days, '2025-03-05']);
+    for (const [i, day] of days.entries()) await state.archive.saveSummary(day, { n: i });
+    const read = await state.archive.readSummaries([...days, '2025-03-05']);
     expect([...read.entries()]).toEqual(days.map((d, i) => [d, { n: i }]));
     expect(await state.deleteNamespace()).toBe(days.length);
-    expect((await state.readSummaries(days)).size).toBe(0);
+    expect((await state.archive.readSummaries(days)).size).toBe(0);
   });
 });
 
@@ -296,17 +297,17 @@ describe('writes confirmed on replicas (WAIT), on the Redis Cluster', () => {
 
   it('returns once every replica of the days written holds the writes', async () => {
     offset = 0;
-    const state = new DayStore(r, `${space.namespace}-wait`, { minReplicas: 1 });
+    const state = new MonitorState(r, `${space.namespace}-wait`, { minReplicas: 1 });
     for (const day of days) await apply(state, day, [event('a', `${day}T12:00:00Z`)]);
-    await expect(state.awaitReplicas(days)).resolves.toEqual([]);
+    await expect(state.days.awaitReplicas(days)).resolves.toEqual([]);
     await state.deleteNamespace();
   });
 
   it('a shard with fewer replicas than required holds the batch (retriably) within the grace period', async () => {
     offset = 0;
-    const state = new DayStore(r, `${space.namespace}-wait2`, { minReplicas: 2, replicaTimeoutMs: 200 });
+    const state = new MonitorState(r, `${space.namespace}-wait2`, { minReplicas: 2, replicaTimeoutMs: 200 });
     await apply(state, days[0]!, [event('a', `${days[0]}T12:00:00Z`)]);
-    const err = await state.awaitReplicas([days[0]!]).catch((e: unknown) => e);
+    const err = await state.days.awaitReplicas([days[0]!]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReplicasBehindError);
     expect(isRetriable(err)).toBe(true);
     expect((err as Error).message).toBe(
@@ -318,26 +319,26 @@ describe('writes confirmed on replicas (WAIT), on the Redis Cluster', () => {
   it('after the grace period, `available` writes on the replicas the shard has and counts the batch on its day; `strict` never does', async () => {
     offset = 0;
     const options = { minReplicas: 2, replicaTimeoutMs: 200, replicaGraceMs: 0 };
-    const available = new DayStore(r, `${space.namespace}-wait3`, options);
+    const available = new MonitorState(r, `${space.namespace}-wait3`, options);
     await apply(available, days[0]!, [event('a', `${days[0]}T12:00:00Z`)]);
     // no grace: the shard short of replicas is written at once, on the one replica it has
-    await expect(available.awaitReplicas([days[0]!])).resolves.toEqual([days[0]]);
-    await expect(available.awaitReplicas([days[0]!])).resolves.toEqual([days[0]]);
-    expect((await available.read(days[0]!)).counters.batchesWithoutReplica).toBe(2);
+    await expect(available.days.awaitReplicas([days[0]!])).resolves.toEqual([days[0]]);
+    await expect(available.days.awaitReplicas([days[0]!])).resolves.toEqual([days[0]]);
+    expect((await available.days.read(days[0]!)).counters.batchesWithoutReplica).toBe(2);
     await available.deleteNamespace();
 
-    const strict = new DayStore(r, `${space.namespace}-wait4`, { ...options, replicaPolicy: 'strict' });
+    const strict = new MonitorState(r, `${space.namespace}-wait4`, { ...options, replicaPolicy: 'strict' });
     await apply(strict, days[0]!, [event('a', `${days[0]}T12:00:00Z`)]);
     for (let i = 0; i < 3; i++) {
-      await expect(strict.awaitReplicas([days[0]!])).rejects.toBeInstanceOf(ReplicasBehindError);
+      await expect(strict.days.awaitReplicas([days[0]!])).rejects.toBeInstanceOf(ReplicasBehindError);
     }
-    expect((await strict.read(days[0]!)).counters.batchesWithoutReplica).toBe(0);
+    expect((await strict.days.read(days[0]!)).counters.batchesWithoutReplica).toBe(0);
     await strict.deleteNamespace();
   });
 
   it('reports every shard with its online replicas', async () => {
-    const state = new DayStore(r, `${space.namespace}-shards`, { minReplicas: 1 });
-    const { required, shards } = await state.redundancy();
+    const state = new MonitorState(r, `${space.namespace}-shards`, { minReplicas: 1 });
+    const { required, shards } = await state.days.redundancy();
     expect(required).toBe(1);
     expect(shards).toHaveLength(3);
     expect(shards.every((s) => s.replicas === 1 && /^\d+-\d+/.test(s.shard))).toBe(true);

@@ -15,7 +15,7 @@ import { type Report, ReportSchema } from '../../src/closeout/report.ts';
 import type { EventFormatName } from '../../src/config/formats/index.ts';
 import { consumerGroupOf } from '../../src/source/kafka.ts';
 import { deleteTopics } from '../../src/source/topics.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { REPO_ROOT } from '../../stack/services.ts';
 import { launchChromium, openReport } from '../helpers/browser.ts';
 import { EXPECTED } from '../helpers/export.ts';
@@ -25,7 +25,7 @@ const runs: { namespace: string; dir: string; cluster: boolean }[] = [];
 afterAll(async () => {
   for (const { namespace, dir, cluster } of runs) {
     const r = cluster ? clusterRedis() : redis();
-    await new DayStore(r, namespace).deleteNamespace();
+    await new MonitorState(r, namespace).deleteNamespace();
     r.disconnect();
     await deleteTopics(kafka(), [`demo.${namespace}.events`, `demo.${namespace}.events.dlq`]).catch(
       () => undefined,

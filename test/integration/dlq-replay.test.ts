@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DayCounters, recordOf } from '../../src/aggregation/day-counters.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { eventually, runCli, startMonitor } from '../helpers/monitor-process.ts';
 import { produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -83,7 +83,7 @@ let relaxedEnv: Record<string, string>;
 async function counters(): Promise<DayCounters> {
   const r = redis();
   try {
-    return (await new DayStore(r, space.namespace).read(DAY)).counters;
+    return (await new MonitorState(r, space.namespace).days.read(DAY)).counters;
   } finally {
     r.disconnect();
   }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchProcessor } from '../../src/ingest/batch-processor.ts';
 import { KafkaDeadLetterSink } from '../../src/source/dead-letter.ts';
 import { MessageDecoder } from '../../src/source/decode.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { LeakyValidator } from '../helpers/leaky-validator.ts';
 import { runCli } from '../helpers/monitor-process.ts';
 import { kafka, produce, readTopic, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
@@ -92,7 +92,7 @@ async function deadLetterAnApplyError() {
       decoder: new MessageDecoder(undefined, space.ctx.config.ingest.maxMessageBytes),
       validator: new LeakyValidator(space.ctx.config.ingest),
       days: space.ctx.days,
-      state: new DayStore(r, space.namespace),
+      state: new MonitorState(r, space.namespace).days,
       channels: space.ctx.config.channels,
       deadLetters: new KafkaDeadLetterSink(producer),
     });

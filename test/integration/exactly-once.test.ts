@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BatchProcessor } from '../../src/ingest/batch-processor.ts';
 import { MessageDecoder } from '../../src/source/decode.ts';
 import type { DeadLetter, IncomingMessage } from '../../src/source/messages.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { EventValidator } from '../../src/validation/event.ts';
 import {
   EXPECTED_TOTAL,
@@ -194,7 +194,7 @@ describe('exactly once, at the batch level (deterministic zombie)', () => {
   it('skips a stale batch whether or not the zombie had seen the newer watermark', async () => {
     const s = await space('batch');
     const r = redis();
-    const state = new DayStore(r, s.namespace);
+    const state = new MonitorState(r, s.namespace);
     const config = s.ctx.config;
     const processor = () =>
       new BatchProcessor({
@@ -202,7 +202,7 @@ describe('exactly once, at the batch level (deterministic zombie)', () => {
         decoder: new MessageDecoder(undefined, config.ingest.maxMessageBytes),
         validator: new EventValidator(config.ingest),
         days: s.ctx.days,
-        state,
+        state: state.days,
         channels: config.channels,
         deadLetters: { send: async (_: DeadLetter[]) => {} },
       });
@@ -221,7 +221,7 @@ describe('exactly once, at the batch level (deterministic zombie)', () => {
     const straddling = [4, 5, 6, 7].map((o) => message(o, o === 7 ? 'T0' : `T${o}`));
     expect(await heir.process('topic', 0, straddling)).toMatchObject({ accepted: 2, skipped: 2 });
 
-    const c = (await state.read('2025-03-01')).counters;
+    const c = (await state.days.read('2025-03-01')).counters;
     expect(c.events).toBe(8);
     expect(c.purchases).toBe(8);
     expect(c.duplicateTransactions).toBe(1); // T0 again at offset 7: a real duplicate, counted once

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { runCli } from '../helpers/monitor-process.ts';
 import { produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -61,7 +61,7 @@ afterAll(async () => {
 
 describe('record batches larger than the fetch size', () => {
   it('are consumed whole: every event accepted, the oversized message rejected with its reason', async () => {
-    const day = await new DayStore(r, space.namespace).read(DAY);
+    const day = await new MonitorState(r, space.namespace).days.read(DAY);
     expect(day.counters.events).toBe(22);
     const file = join(mkdtempSync(join(tmpdir(), 'em-fetch-')), 'summary.json');
     expect((await runCli(['dlq', 'summary', '--json', file], space.env)).code).toBe(0);

@@ -10,7 +10,8 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '../../src/source/dead-letter.ts';
-import { type DaySnapshot, DayStore } from '../../src/state/day-store.ts';
+import type { DaySnapshot } from '../../src/state/commands.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { eventually, metricsPortOf, metricValue, scrape, startMonitor } from '../helpers/monitor-process.ts';
 import { env, produce, readTopic, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -152,7 +153,7 @@ beforeAll(async () => {
   monitor.kill('SIGTERM');
   exitCode = await monitor.exited;
   const r = redis();
-  snapshot = await new DayStore(r, space.namespace).read(DAY);
+  snapshot = await new MonitorState(r, space.namespace).days.read(DAY);
   r.disconnect();
   dlq = await readTopic(space.dlq, expected.rejected);
 });

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayResolver } from '../../src/calendar/day-resolver.ts';
 import { evaluateIntraday, type IntradayVerdict } from '../../src/intraday/evaluate.ts';
 import { listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { EXPECTED, replayExport, totalEvents } from '../helpers/export.ts';
 import { runCli } from '../helpers/monitor-process.ts';
 import { PUFFY_DIR } from '../helpers/reference.ts';
@@ -176,8 +176,8 @@ describe('intraday checks on the real export', () => {
   it('judged at every hour of the second week: volume and silence alerts for its one outage only', async () => {
     const r = redis();
     try {
-      const state = new DayStore(r, real.namespace);
-      const slots = await state.readIntraday(DAYS);
+      const state = new MonitorState(r, real.namespace);
+      const slots = await state.days.readIntraday(DAYS);
       const config = real.ctx.config;
       const fired: string[] = [];
       let evaluations = 0;

@@ -13,7 +13,7 @@ import { DependencyUnavailableError, isRetriable } from '../../src/errors.ts';
 import { BatchProcessor } from '../../src/ingest/batch-processor.ts';
 import { MessageDecoder } from '../../src/source/decode.ts';
 import type { DeadLetter, DeadLetterSink, IncomingMessage } from '../../src/source/messages.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { LeakyValidator } from '../helpers/leaky-validator.ts';
 import { eventually, type MonitorProcess, startMonitor } from '../helpers/monitor-process.ts';
 import { produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
@@ -54,7 +54,7 @@ afterAll(async () => {
 async function dayCounters(namespace: string) {
   const r = redis();
   try {
-    return (await new DayStore(r, namespace).read(DAY)).counters;
+    return (await new MonitorState(r, namespace).days.read(DAY)).counters;
   } finally {
     r.disconnect();
   }
@@ -127,14 +127,14 @@ describe('poison isolation at the batch level, on real Redis', () => {
     const s = await testSpace(`${import.meta.filename}-${name}`, { createTopic: false });
     spaces.push(s);
     const r = redis();
-    const state = new DayStore(r, s.namespace);
+    const state = new MonitorState(r, s.namespace);
     const processor = (sink: DeadLetterSink, redisState = state) =>
       new BatchProcessor({
         namespace: s.namespace,
         decoder: new MessageDecoder(undefined, s.ctx.config.ingest.maxMessageBytes),
         validator: new LeakyValidator(s.ctx.config.ingest),
         days: s.ctx.days,
-        state: redisState,
+        state: redisState.days,
         channels: s.ctx.config.channels,
         deadLetters: sink,
       });
@@ -157,7 +157,7 @@ describe('poison isolation at the batch level, on real Redis', () => {
       ['7', 'apply_error', 'the state refused this message twice (StateRejectedError:ERR)'],
       ['30', 'apply_error', 'the state refused this message twice (StateRejectedError:ERR)'],
     ]);
-    const c = (await state.read(DAY)).counters;
+    const c = (await state.days.read(DAY)).counters;
     expect(c.events).toBe(38);
     expect(c.rejected.get('apply_error')).toBe(2);
 
@@ -168,7 +168,7 @@ describe('poison isolation at the batch level, on real Redis', () => {
       rejected: 0,
     });
     expect(again.records).toHaveLength(0);
-    expect((await state.read(DAY)).counters).toEqual(c);
+    expect((await state.days.read(DAY)).counters).toEqual(c);
     r.disconnect();
   });
 
@@ -180,14 +180,14 @@ describe('poison isolation at the batch level, on real Redis', () => {
       .processIsolatingPoison('t', 0, batch())
       .catch((e: unknown) => e);
     expect(isRetriable(err)).toBe(true);
-    const halfway = (await state.read(DAY)).counters;
+    const halfway = (await state.days.read(DAY)).counters;
     expect(halfway.events).toBeGreaterThan(0);
     expect(halfway.events).toBeLessThan(38);
 
     // the batch comes again to a new consumer, which finishes the job
     const heir = new RecordingSink();
     await processor(heir).processIsolatingPoison('t', 0, batch());
-    const c = (await state.read(DAY)).counters;
+    const c = (await state.days.read(DAY)).counters;
     expect(c.events).toBe(38);
     expect(c.rejected.get('apply_error')).toBe(2);
     expect(heir.records.map((d) => d.message.offset)).toEqual(['30']);
@@ -199,7 +199,7 @@ describe('poison isolation at the batch level, on real Redis', () => {
     const down = redis('redis://127.0.0.1:1');
     down.on('error', () => {});
     const sink = new RecordingSink();
-    const err = await processor(sink, new DayStore(down, s.namespace))
+    const err = await processor(sink, new MonitorState(down, s.namespace))
       .processIsolatingPoison('t', 0, batch())
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DependencyUnavailableError);

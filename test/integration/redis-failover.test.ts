@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import {
   type RedisClusterInstance,
   redisClusterNodesOf,
@@ -93,7 +93,7 @@ function consumer(s: TestSpace, extra: Record<string, string> = {}, args: string
 async function dayEvents(s: TestSpace, day: string) {
   const r = connect();
   try {
-    return (await new DayStore(r, s.namespace).read(day)).counters.events;
+    return (await new MonitorState(r, s.namespace).days.read(day)).counters.events;
   } finally {
     r.disconnect();
   }
@@ -260,9 +260,9 @@ describe('a Redis Cluster master lost for good', () => {
       const r = connect();
       const degraded: string[] = [];
       try {
-        const store = new DayStore(r, s.namespace);
+        const store = new MonitorState(r, s.namespace);
         for (const day of DAYS)
-          if ((await store.read(day)).counters.batchesWithoutReplica > 0) degraded.push(day);
+          if ((await store.days.read(day)).counters.batchesWithoutReplica > 0) degraded.push(day);
       } finally {
         r.disconnect();
       }

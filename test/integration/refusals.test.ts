@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { runCli } from '../helpers/monitor-process.ts';
 import { produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -17,7 +17,7 @@ const DISTINCT = 5_000;
 const dir = mkdtempSync(join(tmpdir(), 'em-refusals-'));
 const r = redis();
 let space: TestSpace;
-let state: DayStore;
+let state: MonitorState;
 
 const event = (i: number, name: string): Message => ({
   key: `c-${i}`,
@@ -36,7 +36,7 @@ const utcDay = (offsetDays: number) =>
 
 beforeAll(async () => {
   space = await testSpace(import.meta.filename);
-  state = new DayStore(r, space.namespace);
+  state = new MonitorState(r, space.namespace);
   const messages: Message[] = [];
   for (let i = 0; i < DISTINCT; i++) messages.push(event(i, `user${i}@example.com`));
   for (let i = 0; i < 200; i++) messages.push(event(i, 'page_viewed'));
@@ -59,7 +59,7 @@ describe('reports carry no sender text that could be personal data', () => {
       space.env,
     );
     expect(run.code).toBe(0);
-    const stored = JSON.stringify(await state.readSummary(DAY));
+    const stored = JSON.stringify(await state.archive.readSummary(DAY));
     const page = readFileSync(join(html, `${DAY}.html`), 'utf8');
     for (const out of [readFileSync(json, 'utf8'), readFileSync(text, 'utf8'), stored, run.output]) {
       expect(out).not.toContain('@');
@@ -88,7 +88,7 @@ describe('close-out dates', () => {
       expect(run.code).toBe(2);
       expect(run.output.trim().split('\n').length).toBeLessThanOrEqual(3);
     }
-    expect(await state.readSummary(tomorrow)).toBeNull();
+    expect(await state.archive.readSummary(tomorrow)).toBeNull();
   });
 
   it('refuses today unless asked for a provisional report, which is neither stored nor sent', async () => {
@@ -102,9 +102,9 @@ describe('close-out dates', () => {
     );
     expect(provisional.code).toBe(0);
     expect(provisional.output).toContain('PROVISIONAL');
-    expect(await state.readSummary(today)).toBeNull();
+    expect(await state.archive.readSummary(today)).toBeNull();
     // and the real close-out of a past day is unaffected by it
-    expect(await state.readSummary(DAY)).not.toBeNull();
+    expect(await state.archive.readSummary(DAY)).not.toBeNull();
   });
 });
 
@@ -114,15 +114,15 @@ describe('hostile command lines', () => {
     const run = await runCli(['closeout', '--provisional', '--fail-on', 'never'], space.env);
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain(`PROVISIONAL: ${utcDay(0)}`);
-    expect(await state.readSummary(yesterday)).toBeNull();
-    expect(await state.recentClosedDays(10)).not.toContain(yesterday);
+    expect(await state.archive.readSummary(yesterday)).toBeNull();
+    expect(await state.archive.recentClosedDays(10)).not.toContain(yesterday);
   });
 
   it('--provisional with a past day stores nothing either', async () => {
     const past = '2025-03-05';
     const run = await runCli(['closeout', '--date', past, '--provisional', '--fail-on', 'never'], space.env);
     expect(run.code, run.output).toBe(0);
-    expect(await state.readSummary(past)).toBeNull();
+    expect(await state.archive.readSummary(past)).toBeNull();
   });
 
   it.each(['constructor', 'toString', '__proto__', 'bogus'])(

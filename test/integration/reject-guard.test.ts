@@ -10,7 +10,7 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { type RegistryInstance, startRegistry, stop } from '../../stack/services.ts';
 import {
   eventually,
@@ -54,7 +54,7 @@ function wire(id: number, event: Record<string, string | null>): Buffer {
 async function events(): Promise<number> {
   const r = redis();
   try {
-    return (await new DayStore(r, space.namespace).read(DAY)).counters.events;
+    return (await new MonitorState(r, space.namespace).days.read(DAY)).counters.events;
   } finally {
     r.disconnect();
   }

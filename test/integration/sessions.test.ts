@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayDelta } from '../../src/aggregation/day-delta.ts';
 import { dayMetrics } from '../../src/closeout/day-metrics.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { EventValidator } from '../../src/validation/event.ts';
 import { redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -20,7 +20,7 @@ const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.co
 const GAP_MIN = 30;
 const r = redis();
 let space: TestSpace;
-let state: DayStore;
+let state: MonitorState;
 
 /** An event `minute` minutes after 10:00 UTC on `day`. */
 const at = (client: string, day: string, minute: number, over: Record<string, unknown> = {}) => {
@@ -48,7 +48,7 @@ async function apply(day: string, events: ReturnType<typeof at>[], redeliver = f
   for (const e of events) delta.addAccepted(e, null);
   const before = offsets.get(day) ?? -1;
   const last = redeliver ? before : before + events.length;
-  const [result] = await state.applyMany(
+  const [result] = await state.days.applyMany(
     [
       {
         delta,
@@ -62,11 +62,11 @@ async function apply(day: string, events: ReturnType<typeof at>[], redeliver = f
   offsets.set(day, last);
   return result;
 }
-const metricsOf = async (day: string) => dayMetrics(await state.read(day));
+const metricsOf = async (day: string) => dayMetrics(await state.days.read(day));
 
 beforeAll(async () => {
   space = await testSpace(import.meta.filename, { createTopic: false });
-  state = new DayStore(r, space.namespace);
+  state = new MonitorState(r, space.namespace);
 });
 afterAll(async () => {
   r.disconnect();

@@ -21,7 +21,7 @@ import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { CONVERTERS } from '../../src/replay/convert.ts';
 import { listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
 import { MessageDecoder } from '../../src/source/decode.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { EventValidator } from '../../src/validation/event.ts';
 import { TrackingPlan } from '../../src/validation/tracking-plan.ts';
 import { type Collector, startCollector, startSnowplowCollector } from '../helpers/collector.ts';
@@ -86,7 +86,7 @@ async function settled({ port, monitor }: Monitored, produced: number) {
 async function dayCounters(space: TestSpace) {
   const r = space.env.REDIS_CLUSTER_NODES ? clusterRedis(space.env.REDIS_CLUSTER_NODES) : redis();
   try {
-    return (await new DayStore(r, space.namespace).read(DAY)).counters;
+    return (await new MonitorState(r, space.namespace).days.read(DAY)).counters;
   } finally {
     r.disconnect();
   }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayDelta } from '../../src/aggregation/day-delta.ts';
 import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { startMetricsServer } from '../../src/metrics/server.ts';
-import { DayStore } from '../../src/state/day-store.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { status, up } from '../../stack/services.ts';
 import { env, kafka, produce, readTopic, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -69,14 +69,14 @@ describe('the local stack', () => {
 
   it('Redis: the day-state Lua script is loaded and run', async () => {
     const r = redis();
-    const state = new DayStore(r, space.namespace);
+    const state = new MonitorState(r, space.namespace);
     const delta = new DayDelta('2025-01-01');
     delta.counters.events = 3;
     const channels = parseMonitorConfig({}).channels;
     const slice = { delta, partitionKey: 'stack-test/0', lastOffset: 9, expectedWatermark: -1 };
-    expect((await state.applyMany([slice], channels))[0]?.status).toBe('applied');
-    expect((await state.applyMany([slice], channels))[0]?.status).toBe('already_applied');
-    expect((await state.read('2025-01-01')).counters.events).toBe(3);
+    expect((await state.days.applyMany([slice], channels))[0]?.status).toBe('applied');
+    expect((await state.days.applyMany([slice], channels))[0]?.status).toBe('already_applied');
+    expect((await state.days.read('2025-01-01')).counters.events).toBe(3);
     r.disconnect();
   });
 

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerGroupOf } from '../../src/source/kafka.ts';
-import { type DaySnapshot, DayStore } from '../../src/state/day-store.ts';
+import type { DaySnapshot } from '../../src/state/commands.ts';
+import { MonitorState } from '../../src/state/monitor-state.ts';
 import { runCli } from '../helpers/monitor-process.ts';
 import { kafka, produce, readTopic, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 
@@ -165,7 +166,7 @@ let first: DaySnapshot;
 async function snapshot(): Promise<DaySnapshot> {
   const r = redis();
   try {
-    return await new DayStore(r, space.namespace).read(DAY);
+    return await new MonitorState(r, space.namespace).days.read(DAY);
   } finally {
     r.disconnect();
   }

@@ -7,7 +7,7 @@ import {
   StateRejectedError,
   systemOf,
 } from '../../src/errors.ts';
-import { stateErrorOf } from '../../src/state/day-store.ts';
+import { stateErrorOf } from '../../src/state/redis-errors.ts';
 import { cutAtCodePoint, safeText } from '../../src/validation/safe-text.ts';
 
 describe('sender text made safe for the state', () => {

@@ -9,7 +9,7 @@
 import { DayResolver } from '../../calendar/day-resolver.ts';
 import { SEVERITY_RANK } from '../../checks/model.ts';
 import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
-import type { FeedbackEntry } from '../../state/day-store.ts';
+import type { FeedbackEntry } from '../../state/feedback-store.ts';
 import {
   type Baseline,
   type BaselineRules,

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DayResolver } from '../../calendar/day-resolver.ts';
 import type { MonitorConfig } from '../../config/monitor-config.ts';
-import type { DayStore } from '../../state/day-store.ts';
+import type { MonitorState } from '../../state/monitor-state.ts';
 import { alertStats } from '../alert-stats.ts';
 import { storedReports } from '../closeout.ts';
 import { htmlAssets } from './assets.ts';
@@ -26,14 +26,14 @@ export interface HtmlWritten {
 const pageName = (day: string) => `${day}.html`;
 
 export async function writeHtmlReports(
-  state: DayStore,
+  state: MonitorState,
   config: MonitorConfig,
   dir: string,
   days: string[],
 ): Promise<HtmlWritten> {
   mkdirSync(dir, { recursive: true });
   const assets = htmlAssets();
-  const closed = await state.recentClosedDays(INDEX_DAYS);
+  const closed = await state.archive.recentClosedDays(INDEX_DAYS);
   const writing = new Set(days);
   const hasPage = (day: string) => writing.has(day) || existsSync(join(dir, pageName(day)));
   const link = (day: string | undefined) => (day && hasPage(day) ? { day, href: pageName(day) } : undefined);
@@ -80,7 +80,7 @@ export async function writeHtmlReports(
       assets,
       alertStats(
         listed,
-        (await state.readFeedback()).filter((f) => f.day >= (ascending[0] ?? '')),
+        (await state.feedback.read()).filter((f) => f.day >= (ascending[0] ?? '')),
       ),
     ),
   );
