@@ -4,11 +4,11 @@
  */
 import { DayResolver } from '../calendar/day-resolver.ts';
 import type { EventRole } from '../config/formats/index.ts';
-import type { TrafficRules } from '../config/monitor-config.ts';
+import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
 import type { RejectReason } from '../outcome.ts';
 import type { AcceptedEvent } from '../validation/event.ts';
 import type { PlanVerdict } from '../validation/tracking-plan.ts';
-import { utmSourceOf } from './channel.ts';
+import { classifyChannel, utmSourceOf } from './channel.ts';
 import { bump, type DayCounters, emptyCounters, problemKey, typeFieldKey } from './day-counters.ts';
 import { classifyDevice } from './device.ts';
 import { IntradayTally, MISSING_EVENT_TYPE, OTHER_EVENT_TYPE, slotOfMinute } from './intraday.ts';
@@ -29,12 +29,20 @@ export const UNKNOWN_CURRENCY = 'unknown';
 type SessionRules = Pick<TrafficRules, 'excludeBots' | 'sessionGapMinutes'>;
 const DEFAULT_SESSION_RULES: SessionRules = { excludeBots: true, sessionGapMinutes: 30 };
 
+/** What a batch's fold needs besides the events: session rules, channel rules, the day's clock. */
+export interface FoldRules {
+  traffic?: SessionRules;
+  /** Attribute each client's first touch of the batch to a channel. */
+  channels: ChannelRules;
+  /** Minutes since local midnight of an event time (the monitor's zone; UTC by default). */
+  minuteOfDay?: (tsMs: number) => number;
+}
+
 /** A client's events of one batch: its earliest (the first touch) and, for sessions, every event's time. */
 export interface ClientVisits {
-  /** The earliest event's time, page and referrer (equal times: the first consumed wins). */
+  /** The earliest event's time and the channel its page and referrer name (equal times: the first consumed wins). */
   firstMs: number;
-  pageUrl: string | null;
-  referrer: string | null;
+  channel: string;
   /** Event time and 1 if a page view, flat, in arrival order. */
   visits: number[];
 }
@@ -71,12 +79,18 @@ export class DayDelta {
   /** Intraday slots of this batch's events (see intraday.ts). */
   readonly intraday = new IntradayTally();
 
+  readonly traffic: SessionRules;
+  private readonly channels: ChannelRules;
+  private readonly minuteOfDay: (tsMs: number) => number;
+
   constructor(
     readonly day: string,
-    readonly traffic: SessionRules = DEFAULT_SESSION_RULES,
-    /** Minutes since local midnight of an event time (the monitor's zone; UTC by default). */
-    private readonly minuteOfDay: (tsMs: number) => number = utcMinuteOfDay,
-  ) {}
+    rules: FoldRules,
+  ) {
+    this.traffic = rules.traffic ?? DEFAULT_SESSION_RULES;
+    this.channels = rules.channels;
+    this.minuteOfDay = rules.minuteOfDay ?? utcMinuteOfDay;
+  }
 
   /** `at`: the event's Kafka coordinates, kept as a sample when it broke the tracking plan. */
   addAccepted(e: AcceptedEvent, schemaId: number | null, at?: Coordinate) {
@@ -132,15 +146,13 @@ export class DayDelta {
       if (!seen) {
         this.clients.set(e.clientId, {
           firstMs: e.tsMs,
-          pageUrl: e.pageUrl,
-          referrer: e.referrer,
+          channel: classifyChannel(e.pageUrl, e.referrer, this.channels),
           visits: [e.tsMs, pageView],
         });
       } else {
         if (e.tsMs < seen.firstMs) {
           seen.firstMs = e.tsMs;
-          seen.pageUrl = e.pageUrl;
-          seen.referrer = e.referrer;
+          seen.channel = classifyChannel(e.pageUrl, e.referrer, this.channels);
         }
         seen.visits.push(e.tsMs, pageView);
       }
@@ -223,15 +235,12 @@ function sortedPairs(visits: number[]): number[] {
 export class BatchDeltas {
   readonly byDay = new Map<string, DayDelta>();
 
-  constructor(
-    private readonly traffic?: SessionRules,
-    private readonly minuteOfDay?: (tsMs: number) => number,
-  ) {}
+  constructor(private readonly rules: FoldRules) {}
 
   for(day: string): DayDelta {
     let d = this.byDay.get(day);
     if (!d) {
-      d = new DayDelta(day, this.traffic, this.minuteOfDay);
+      d = new DayDelta(day, this.rules);
       this.byDay.set(day, d);
     }
     return d;

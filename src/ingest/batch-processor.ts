@@ -5,7 +5,7 @@
  */
 
 import { LRUCache } from 'lru-cache';
-import { BatchDeltas } from '../aggregation/day-delta.ts';
+import { BatchDeltas, type FoldRules } from '../aggregation/day-delta.ts';
 import type { DayResolver } from '../calendar/day-resolver.ts';
 import type { ChannelRules, TrafficRules } from '../config/monitor-config.ts';
 import { DependencyUnavailableError, failureKind, isRetriable, systemOf } from '../errors.ts';
@@ -93,16 +93,21 @@ export class BatchProcessor {
    * check), bounded: senders choose how many there are.
    */
   private readonly knownShapes = new LRUCache<string, true>({ max: KNOWN_SHAPES_IN_MEMORY });
-  /** Last offset this process knows applied per "partitionKey|day": saves the watermark read in steady state. */
-  private readonly watermarkCache = new Map<string, number>();
+  /** Last offset this process knows applied, per partition key then day: saves the watermark read in steady state. */
+  private readonly watermarkCache = new Map<string, Map<string, number>>();
   private readonly now: () => number;
   private readonly observer: IngestObserver;
 
-  private readonly minuteOfDay: (tsMs: number) => number;
+  /** What folding a batch into day deltas needs: sessions, channel attribution, the day's clock. */
+  private readonly foldRules: FoldRules;
 
   constructor(private readonly deps: BatchProcessorDeps) {
     this.now = deps.now ?? Date.now;
-    this.minuteOfDay = (tsMs) => deps.days.minuteOfDay(tsMs);
+    this.foldRules = {
+      traffic: deps.traffic,
+      channels: deps.channels,
+      minuteOfDay: (tsMs) => deps.days.minuteOfDay(tsMs),
+    };
     this.observer = deps.observer ?? NO_OBSERVER;
   }
 
@@ -237,7 +242,7 @@ export class BatchProcessor {
           `watermarks of ${partitionKey} kept moving under this consumer; retrying the batch`,
         );
       }
-      const deltas = new BatchDeltas(this.deps.traffic, this.minuteOfDay);
+      const deltas = new BatchDeltas(this.foldRules);
       const alreadyApplied = new Map<string, number>(); // per day: messages at or below its watermark
       const idsFolded = new Map<string, Set<string>>(); // per day: event ids this attempt counted
       if (replayOf && pending.includes(replayOf.day) && lastOffset > (watermarks.get(replayOf.day) ?? -1)) {
@@ -287,7 +292,6 @@ export class BatchProcessor {
           lastOffset,
           expectedWatermark: watermarks.get(delta.day) ?? -1,
         })),
-        this.deps.channels,
       );
 
       const retry: string[] = [];
@@ -317,7 +321,8 @@ export class BatchProcessor {
     // Until then the cache keeps the old watermarks, so a retry after a lossy failover applies again.
     const withoutReplicas = await this.deps.state.awaitReplicas(days);
     if (withoutReplicas.length > 0) this.observer.writtenWithoutReplicas(withoutReplicas.length);
-    for (const day of days) this.watermarkCache.set(`${partitionKey}|${day}`, watermarks.get(day) ?? -1);
+    const known = this.watermarksOf(partitionKey);
+    for (const day of days) known.set(day, watermarks.get(day) ?? -1);
     await this.noticeNewShapes(settled);
     return outcome;
   }
@@ -358,9 +363,9 @@ export class BatchProcessor {
     const [s] = await this.settle([message]);
     if (!s!.ok) return { ok: false, reason: s!.reason };
     try {
-      const delta = new BatchDeltas(this.deps.traffic, this.minuteOfDay).for(s!.day);
+      const delta = new BatchDeltas(this.foldRules).for(s!.day);
       delta.addAccepted(s!.event, s!.schemaId);
-      encodeDelta(delta, this.deps.channels);
+      encodeDelta(delta);
       return { ok: true };
     } catch (err) {
       if (isRetriable(err)) throw err;
@@ -399,18 +404,26 @@ export class BatchProcessor {
     }
   }
 
+  /** What this process knows of a partition's watermarks, by day. */
+  private watermarksOf(partitionKey: string): Map<string, number> {
+    const known = this.watermarkCache.get(partitionKey) ?? new Map<string, number>();
+    this.watermarkCache.set(partitionKey, known);
+    return known;
+  }
+
   private async currentWatermarks(partitionKey: string, days: string[]) {
+    const known = this.watermarksOf(partitionKey);
     const out = new Map<string, number>();
     const missing: string[] = [];
     for (const day of days) {
-      const cached = this.watermarkCache.get(`${partitionKey}|${day}`);
+      const cached = known.get(day);
       if (cached === undefined) missing.push(day);
       else out.set(day, cached);
     }
     if (missing.length) {
       for (const [day, w] of await this.deps.state.watermarks(missing, partitionKey)) {
         out.set(day, w);
-        this.watermarkCache.set(`${partitionKey}|${day}`, w);
+        known.set(day, w);
       }
     }
     return out;
@@ -429,10 +442,7 @@ export class BatchProcessor {
       const m = messages[i]!;
       const offset = Number(m.offset);
       // a plain payload (the common case) decodes synchronously; only wire format may ask the registry.
-      const decoded =
-        m.value && m.value.length > 0 && m.value[0] !== 0 && m.value.length <= decoder.maxBytes
-          ? decoder.decodePlain(m.value)
-          : await decoder.decode(m.value);
+      const decoded = decoder.decodeNow(m.value) ?? (await decoder.decode(m.value));
       // a message that is not an event belongs to the day of its record timestamp
       if (!decoded.ok) {
         out[i] = rejectedAt(m, days.dayOf(Number(m.timestamp) || now), decoded.reason, decoded.detail);

@@ -11,7 +11,7 @@ import type { MessageDecoder } from '../source/decode.ts';
 import type { DayState } from '../state/day-state.ts';
 import type { EventValidator } from '../validation/event.ts';
 
-export type Decoder = Pick<MessageDecoder, 'decode' | 'decodePlain' | 'maxBytes'>;
+export type Decoder = Pick<MessageDecoder, 'decode' | 'decodeNow'>;
 export type Validator = Pick<EventValidator, 'validate'>;
 /** The exactly-once protocol: watermarks read, slices applied under them and replicated, shapes remembered. */
 export type DayStatePort = Pick<DayState, 'watermarks' | 'applyMany' | 'awaitReplicas' | 'rememberShapes'>;

@@ -34,6 +34,9 @@ const UNKNOWN_ID_RECHECK_MS = 15_000;
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 
+/** The first byte of Confluent's wire format; no JSON document or Snowplow row starts with it. */
+const WIRE_FORMAT_MAGIC = 0;
+
 export class MessageDecoder {
   /** Schema ids the registry said it does not know; asked again after a while in case it was registered late. */
   private readonly unknownIds = new Map<number, number>();
@@ -49,6 +52,16 @@ export class MessageDecoder {
     this.decodePlain = PLAIN_PAYLOADS[payload];
   }
 
+  /**
+   * The decoding where it needs no registry (a plain payload within the size
+   * limit: the common case), synchronously; null: ask `decode`.
+   */
+  decodeNow(value: Buffer | null): Decoded | null {
+    return value && value.length > 0 && value[0] !== WIRE_FORMAT_MAGIC && value.length <= this.maxBytes
+      ? this.decodePlain(value)
+      : null;
+  }
+
   async decode(value: Buffer | null): Promise<Decoded> {
     if (!value || value.length === 0) return { ok: false, reason: 'empty', detail: 'empty message' };
     if (value.length > this.maxBytes) {
@@ -58,7 +71,7 @@ export class MessageDecoder {
         detail: `${value.length} bytes, limit ${this.maxBytes}`,
       };
     }
-    return value[0] === 0 ? this.decodeConfluent(value) : this.decodePlain(value);
+    return value[0] === WIRE_FORMAT_MAGIC ? this.decodeConfluent(value) : this.decodePlain(value);
   }
 
   private async decodeConfluent(value: Buffer): Promise<Decoded> {

@@ -47,14 +47,13 @@ export function encodeClients(
   clients: ReadonlyMap<string, ClientVisits>,
   baseMs: number,
   gapMs: number,
-  channelOf: (pageUrl: string | null, referrer: string | null) => string,
 ): EncodedClients {
   const flat: string[] = [];
   const more = dictionary<string>();
   const asNew = emptyCounters();
   const runs: number[] = [];
   for (const [client, c] of clients) {
-    const channel = channelOf(c.pageUrl, c.referrer);
+    const channel = c.channel;
     bump(asNew.channels, channel);
     runs.length = 0;
     appendSessionRuns(runs, c.visits, gapMs);

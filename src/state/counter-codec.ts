@@ -5,7 +5,6 @@
  * arguments and decodes HGETALL back into typed DayCounters; nothing else
  * parses counter names. The Lua scripts write the names marked "Lua" below.
  */
-import { classifyChannel } from '../aggregation/channel.ts';
 import {
   COUNTER_FAMILIES,
   type CounterFamily,
@@ -15,7 +14,6 @@ import {
   type ScalarCounter,
 } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
-import type { ChannelRules } from '../config/monitor-config.ts';
 import { dictionary } from '../dictionary.ts';
 import { dayBaseMs, encodeClients } from './clients-codec.ts';
 import { encodeIntraday } from './intraday-codec.ts';
@@ -105,13 +103,10 @@ export function decodeCounters(flat: readonly string[]): DayCounters {
 const FAMILY_BY_PREFIX = new Map(COUNTER_FAMILIES.map((f) => [FAMILY_PREFIXES[f], f]));
 
 /** A batch's delta for one day as the apply script reads it (see lua/apply-day-batch.lua). */
-export function encodeDelta(delta: DayDelta, channels: ChannelRules): string {
+export function encodeDelta(delta: DayDelta): string {
   const gapMs = delta.traffic.sessionGapMinutes * 60_000;
   const base = dayBaseMs(delta.day);
-  // one channel classification per client per batch, not per event
-  const clients = encodeClients(delta.clients, base, gapMs, (pageUrl, referrer) =>
-    classifyChannel(pageUrl, referrer, channels),
-  );
+  const clients = encodeClients(delta.clients, base, gapMs);
   return JSON.stringify({
     c: encodeCounters(delta.counters, clients.asNew),
     tx: delta.transactions.map(([id, ts, cents]) => [id, String(ts), String(cents)]),

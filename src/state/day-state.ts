@@ -16,7 +16,6 @@ import type { DayDelta } from '../aggregation/day-delta.ts';
 import type { IntradayDay } from '../aggregation/intraday.ts';
 import { MAX_SAMPLES } from '../aggregation/violations.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
-import type { ChannelRules } from '../config/monitor-config.ts';
 import {
   type ApplyResult,
   applyResultOf,
@@ -108,10 +107,9 @@ export class DayState {
 
   /**
    * Apply each day's slice of a batch (see lua/apply-day-batch.lua), one
-   * script call per day, sent together; `channels` classifies each client's
-   * first touch.
+   * script call per day, sent together.
    */
-  async applyMany(slices: DaySlice[], channels: ChannelRules): Promise<ApplyResult[]> {
+  async applyMany(slices: DaySlice[]): Promise<ApplyResult[]> {
     const replies = await allSettledOrThrow(
       slices.map(async (s) => {
         const earlier = await this.seenOnEarlierDays(s.delta);
@@ -120,7 +118,7 @@ export class DayState {
           s.partitionKey,
           s.lastOffset,
           s.expectedWatermark,
-          encodeDelta(s.delta, channels),
+          encodeDelta(s.delta),
           this.options.ttlDays * 86_400,
           BUCKET_BOUNDS,
           this.options.maxViolationTriples,

@@ -56,14 +56,13 @@ async function apply(
   events: ReturnType<typeof event>[],
   channels = config.channels,
 ) {
-  const delta = new DayDelta(day);
+  const delta = new DayDelta(day, { channels });
   for (const e of events) delta.addAccepted(e, null);
   offset += events.length;
   const key = `${state.namespace}|${day}`;
-  const [result] = await state.days.applyMany(
-    [{ delta, partitionKey: 'p/0', lastOffset: offset, expectedWatermark: watermarks.get(key) ?? -1 }],
-    channels,
-  );
+  const [result] = await state.days.applyMany([
+    { delta, partitionKey: 'p/0', lastOffset: offset, expectedWatermark: watermarks.get(key) ?? -1 },
+  ]);
   expect(result?.status).toBe('applied');
   watermarks.set(key, offset);
 }

@@ -44,21 +44,21 @@ const at = (client: string, day: string, minute: number, over: Record<string, un
 const offsets = new Map<string, number>();
 /** Apply `events` as one batch of partition p/0; returns the script's answer. */
 async function apply(day: string, events: ReturnType<typeof at>[], redeliver = false) {
-  const delta = new DayDelta(day, { excludeBots: true, sessionGapMinutes: GAP_MIN });
+  const delta = new DayDelta(day, {
+    traffic: { excludeBots: true, sessionGapMinutes: GAP_MIN },
+    channels: config.channels,
+  });
   for (const e of events) delta.addAccepted(e, null);
   const before = offsets.get(day) ?? -1;
   const last = redeliver ? before : before + events.length;
-  const [result] = await state.days.applyMany(
-    [
-      {
-        delta,
-        partitionKey: 'p/0',
-        lastOffset: last,
-        expectedWatermark: redeliver ? before - events.length : before,
-      },
-    ],
-    config.channels,
-  );
+  const [result] = await state.days.applyMany([
+    {
+      delta,
+      partitionKey: 'p/0',
+      lastOffset: last,
+      expectedWatermark: redeliver ? before - events.length : before,
+    },
+  ]);
   offsets.set(day, last);
   return result;
 }

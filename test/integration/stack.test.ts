@@ -70,12 +70,11 @@ describe('the local stack', () => {
   it('Redis: the day-state Lua script is loaded and run', async () => {
     const r = redis();
     const state = new MonitorState(r, space.namespace);
-    const delta = new DayDelta('2025-01-01');
+    const delta = new DayDelta('2025-01-01', { channels: parseMonitorConfig({}).channels });
     delta.counters.events = 3;
-    const channels = parseMonitorConfig({}).channels;
     const slice = { delta, partitionKey: 'stack-test/0', lastOffset: 9, expectedWatermark: -1 };
-    expect((await state.days.applyMany([slice], channels))[0]?.status).toBe('applied');
-    expect((await state.days.applyMany([slice], channels))[0]?.status).toBe('already_applied');
+    expect((await state.days.applyMany([slice]))[0]?.status).toBe('applied');
+    expect((await state.days.applyMany([slice]))[0]?.status).toBe('already_applied');
     expect((await state.days.read('2025-01-01')).counters.events).toBe(3);
     r.disconnect();
   });

@@ -97,13 +97,12 @@ describe('clients codec', () => {
   it('gives each client its value as if new to the day, and the counters what that adds', () => {
     const clients = new Map<string, ClientVisits>([
       // one session of two pages, 5 minutes
-      ['a', { firstMs: t0, pageUrl: null, referrer: null, visits: visits([5, 1], [0, 1]) }],
+      ['a', { firstMs: t0, channel: 'Direct|odd', visits: visits([5, 1], [0, 1]) }],
       // three sessions: one page each; the value keeps the last two, all three go along
-      ['b', { firstMs: t0, pageUrl: 'x', referrer: null, visits: visits([0, 1], [40, 1], [100, 0]) }],
+      ['b', { firstMs: t0, channel: 'Paid Search', visits: visits([0, 1], [40, 1], [100, 0]) }],
     ]);
-    const channelOf = (pageUrl: string | null) => (pageUrl ? 'Paid Search' : 'Direct|odd');
     const base = Date.UTC(2025, 2, 1);
-    const { flat, more, asNew } = encodeClients(clients, base, 30 * MIN, channelOf);
+    const { flat, more, asNew } = encodeClients(clients, base, 30 * MIN);
     const at = (minutes: number) => t0 + minutes * MIN - base; // stored times count from the base
     expect(flat).toEqual([
       'a',
