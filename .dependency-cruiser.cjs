@@ -4,8 +4,9 @@
  * delivery; imports point the other way, down to config and the leaf modules.
  * `npm test` fails on any import that breaks a rule here, and on any cycle.
  *
- *   cli ─┬─► ingest ──┬─► source ──► metrics ──► closeout (stored reports), state
+ *   cli ─┬─► ingest ──┬─► source              (its observer port: source/consumer-observer.ts)
  *        │            └─► validation, aggregation, state   (its ports: ingest/ports.ts)
+ *        ├─► metrics ──► closeout (stored reports), intraday, state
  *        ├─► closeout ──► state ──► aggregation ──► validation
  *        ├─► intraday ──► aggregation (its slots; the checks are pure)
  *        ├─► delivery ──► closeout (report types, check registry)
@@ -47,7 +48,7 @@ module.exports = {
     layer('aggregation', ['validation', 'config']),
     layer('state', ['aggregation', 'validation', 'config']),
     layer('metrics', ['checks', 'closeout', 'intraday', 'state', 'aggregation', 'validation', 'config']),
-    layer('source', ['metrics', 'config']),
+    layer('source', ['config']),
     layer('ingest', ['source', 'validation', 'aggregation', 'state', 'config']),
     layer('closeout', ['checks', 'state', 'aggregation', 'validation', 'config']),
     layer('intraday', ['checks', 'aggregation', 'config']),

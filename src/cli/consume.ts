@@ -9,7 +9,7 @@ import type { IngestObserver } from '../ingest/ports.ts';
 import { RejectGuard } from '../ingest/reject-guard.ts';
 import { registerBuildInfo } from '../metrics/build-info.ts';
 import { registerDayGauges } from '../metrics/day-gauges.ts';
-import { IngestMetrics, ingestObserver } from '../metrics/ingest-metrics.ts';
+import { consumerObserver, IngestMetrics, ingestObserver } from '../metrics/ingest-metrics.ts';
 import { registerRedundancyGauges } from '../metrics/redundancy-gauges.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
@@ -130,7 +130,7 @@ export async function consume(ctx: Context, options: ConsumeOptions = {}): Promi
     topic,
     processor,
     log,
-    metrics,
+    observer: consumerObserver(metrics, namespace),
     fromBeginning: env.KAFKA_FROM_BEGINNING,
     sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: env.KAFKA_HEARTBEAT_INTERVAL_MS,

@@ -11,7 +11,7 @@ import { problemOf } from '../aggregation/day-counters.ts';
 import type { DayDelta } from '../aggregation/day-delta.ts';
 import { DEVICE_CLASSES } from '../aggregation/device.ts';
 import { tripleOf } from '../aggregation/violations.ts';
-import { BLOCKED_REASONS, FAILING_SYSTEMS, type FailingSystem } from '../errors.ts';
+import { BLOCKED_REASONS, type BlockedReason, FAILING_SYSTEMS, type FailingSystem } from '../errors.ts';
 import type { RejectReason } from '../outcome.ts';
 import { UNPLANNED_LABEL } from '../validation/tracking-plan.ts';
 
@@ -278,5 +278,24 @@ export function ingestObserver(
     shapesUntracked: (count: number) => m.shapesUntracked.inc({ namespace }, count),
     writtenWithoutReplicas: (slices: number) => m.writesWithoutReplicas.inc({ namespace }, slices),
     guardHolding: (holding: boolean) => m.guardHolding.set({ namespace }, holding ? 1 : 0),
+  };
+}
+
+/** The consumer loop's observer (source/consumer-observer.ts) as metrics. */
+export function consumerObserver(m: IngestMetrics, namespace: string) {
+  return {
+    joined(partitions: number) {
+      m.lag.reset();
+      m.assignedPartitions.set({ namespace }, partitions);
+    },
+    failed: (system: FailingSystem) => m.errors.inc({ namespace, system }),
+    blocked(byReason: ReadonlyMap<BlockedReason, number>) {
+      for (const [reason, n] of byReason) m.batchesBlocked.set({ namespace, reason }, n);
+    },
+    batchApplied(b: { topic: string; partition: number; lag: number; messages: number; seconds: number }) {
+      m.lag.set({ namespace, topic: b.topic, partition: String(b.partition) }, b.lag);
+      m.batchSize.observe({ namespace }, b.messages);
+      m.applyDuration.observe({ namespace }, b.seconds);
+    },
   };
 }
