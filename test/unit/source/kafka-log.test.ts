@@ -1,6 +1,6 @@
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { kafkaLogLevel, type TransientGroupError } from '../../src/source/kafka-log.ts';
+import { kafkaLogLevel, type TransientGroupError } from '../../../src/source/kafka-log.ts';
 
 // What kafkajs's Connection logs at ERROR for an error response: the message of its error table entry.
 const response = (error: string) => ({ error, correlationId: 7, size: 40 });

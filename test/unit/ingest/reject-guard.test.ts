@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RejectGuard, type RejectGuardRules } from '../../src/ingest/reject-guard.ts';
-import type { RejectReason } from '../../src/outcome.ts';
+import { RejectGuard, type RejectGuardRules } from '../../../src/ingest/reject-guard.ts';
+import type { RejectReason } from '../../../src/outcome.ts';
 
 const RULES: RejectGuardRules = {
   enabled: true,

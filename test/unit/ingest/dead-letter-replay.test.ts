@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DayResolver } from '../../src/calendar/day-resolver.ts';
-import { replayTargetOf } from '../../src/ingest/dead-letter-replay.ts';
-import { DLQ_HEADERS } from '../../src/source/dead-letter.ts';
+import { DayResolver } from '../../../src/calendar/day-resolver.ts';
+import { replayTargetOf } from '../../../src/ingest/dead-letter-replay.ts';
+import { DLQ_HEADERS } from '../../../src/source/dead-letter.ts';
 
 const days = new DayResolver('Europe/Berlin');
 const TS = Date.parse('2025-03-01T23:30:00Z'); // 00:30 on 03-02 in Berlin

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { missedCloseouts } from '../../src/closeout/catch-up.ts';
+import { missedCloseouts } from '../../../src/closeout/catch-up.ts';
 
 const today = '2025-03-10';
 const at = (lastClosed: string | null, todaysRunPassed: boolean, maxDays = 7) =>

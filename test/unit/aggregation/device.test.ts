@@ -3,8 +3,8 @@
  * decide; this pins how their answers map to our classes) and utm_source.
  */
 import { describe, expect, it } from 'vitest';
-import { utmSourceOf } from '../../src/aggregation/channel.ts';
-import { classifyDevice } from '../../src/aggregation/device.ts';
+import { utmSourceOf } from '../../../src/aggregation/channel.ts';
+import { classifyDevice } from '../../../src/aggregation/device.ts';
 
 describe('classifyDevice', () => {
   it.each([

@@ -6,9 +6,9 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DayResolver } from '../../src/calendar/day-resolver.ts';
-import { renderDayPage } from '../../src/closeout/html/day-page.ts';
-import { renderIndexPage } from '../../src/closeout/html/index-page.ts';
+import { DayResolver } from '../../../../src/calendar/day-resolver.ts';
+import { renderDayPage } from '../../../../src/closeout/html/day-page.ts';
+import { renderIndexPage } from '../../../../src/closeout/html/index-page.ts';
 import {
   CHART_MAX_DAYS,
   CHART_MIN_DAYS,
@@ -18,11 +18,11 @@ import {
   fieldHealth,
   funnelRows,
   metricSeries,
-} from '../../src/closeout/html/page-model.ts';
-import type { Report } from '../../src/closeout/report.ts';
-import { loadMonitorConfig, parseMonitorConfig } from '../../src/config/monitor-config.ts';
-import { REPO_ROOT } from '../../stack/services.ts';
-import { reportOf } from '../helpers/reports.ts';
+} from '../../../../src/closeout/html/page-model.ts';
+import type { Report } from '../../../../src/closeout/report.ts';
+import { loadMonitorConfig, parseMonitorConfig } from '../../../../src/config/monitor-config.ts';
+import { REPO_ROOT } from '../../../../stack/services.ts';
+import { reportOf } from '../../../helpers/reports.ts';
 
 /** The real export's shop: Direct and Paid Search are expected channels there. */
 const config = loadMonitorConfig(join(REPO_ROOT, 'config', 'puffy.yaml'));

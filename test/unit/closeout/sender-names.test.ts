@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundNames, EVENT_NAME, looksLikeFieldSet } from '../../src/closeout/sender-names.ts';
+import { boundNames, EVENT_NAME, looksLikeFieldSet } from '../../../src/closeout/sender-names.ts';
 
 describe('sender-chosen names in reports', () => {
   const bounds = { keep: new Set(['page_viewed']), looksLikeName: (n: string) => EVENT_NAME.test(n), top: 2 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isCalendarDate } from '../../src/calendar/calendar-date.ts';
-import { ConfigError } from '../../src/config/env.ts';
-import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { isCalendarDate } from '../../../src/calendar/calendar-date.ts';
+import { ConfigError } from '../../../src/config/env.ts';
+import { parseMonitorConfig } from '../../../src/config/monitor-config.ts';
 
 const problems = (input: unknown): string[] => {
   try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DayResolver } from '../../src/calendar/day-resolver.ts';
-import { DLQ_HEADERS } from '../../src/source/dead-letter.ts';
-import { DlqSummarizer, parseDuration } from '../../src/source/dlq-summary.ts';
+import { DayResolver } from '../../../src/calendar/day-resolver.ts';
+import { DLQ_HEADERS } from '../../../src/source/dead-letter.ts';
+import { DlqSummarizer, parseDuration } from '../../../src/source/dlq-summary.ts';
 
 const record = (offset: number, reason: string, ts: string, partition = 0) => ({
   [DLQ_HEADERS.reason]: reason,

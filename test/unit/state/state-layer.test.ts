@@ -5,14 +5,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bump, emptyCounters } from '../../src/aggregation/day-counters.ts';
-import type { ClientVisits } from '../../src/aggregation/day-delta.ts';
-import { encodeClients, lengthBucketOf } from '../../src/state/clients-codec.ts';
-import { decodeCounters, encodeCounters } from '../../src/state/counter-codec.ts';
-import { APPLY_DAY_BATCH_KEYS, READ_DAY_KEYS, StateKeys } from '../../src/state/keys.ts';
-import { loadScript } from '../../src/state/scripts.ts';
+import { bump, emptyCounters } from '../../../src/aggregation/day-counters.ts';
+import type { ClientVisits } from '../../../src/aggregation/day-delta.ts';
+import { encodeClients, lengthBucketOf } from '../../../src/state/clients-codec.ts';
+import { decodeCounters, encodeCounters } from '../../../src/state/counter-codec.ts';
+import { APPLY_DAY_BATCH_KEYS, READ_DAY_KEYS, StateKeys } from '../../../src/state/keys.ts';
+import { loadScript } from '../../../src/state/scripts.ts';
 
-const LUA = join(import.meta.dirname, '../../src/state/lua');
+const LUA = join(import.meta.dirname, '../../../src/state/lua');
 const flat = (record: Record<string, string>) => Object.entries(record).flat();
 
 describe('script loader', () => {

@@ -5,12 +5,12 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { planInfer } from '../../src/cli/plan.ts';
-import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
-import { listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
-import { EventValidator } from '../../src/validation/event.ts';
-import { TrackingPlan } from '../../src/validation/tracking-plan.ts';
-import { PUFFY_DIR } from '../helpers/reference.ts';
+import { planInfer } from '../../../src/cli/plan.ts';
+import { parseMonitorConfig } from '../../../src/config/monitor-config.ts';
+import { listCsvFiles, readCsvEvents } from '../../../src/replay/csv-events.ts';
+import { EventValidator } from '../../../src/validation/event.ts';
+import { TrackingPlan } from '../../../src/validation/tracking-plan.ts';
+import { PUFFY_DIR } from '../../helpers/reference.ts';
 
 let plan: TrackingPlan;
 let drafted: Awaited<ReturnType<typeof planInfer>>;

@@ -6,11 +6,15 @@
  * orders a day) once the days without one are too many.
  */
 import { describe, expect, it } from 'vitest';
-import { lookbackWindow } from '../../src/closeout/baseline.ts';
-import { evaluateChecks, type HistoryDay, historyBaselines } from '../../src/closeout/checks/evaluate.ts';
-import type { DayMetrics } from '../../src/closeout/day-metrics.ts';
-import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
-import { healthyMetrics } from '../helpers/reports.ts';
+import { lookbackWindow } from '../../../../src/closeout/baseline.ts';
+import {
+  evaluateChecks,
+  type HistoryDay,
+  historyBaselines,
+} from '../../../../src/closeout/checks/evaluate.ts';
+import type { DayMetrics } from '../../../../src/closeout/day-metrics.ts';
+import { parseMonitorConfig } from '../../../../src/config/monitor-config.ts';
+import { healthyMetrics } from '../../../helpers/reports.ts';
 
 const config = parseMonitorConfig({});
 const FIRST = '2025-06-01';

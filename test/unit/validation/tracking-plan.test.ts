@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/env.ts';
-import { TrackingPlan } from '../../src/validation/tracking-plan.ts';
+import { ConfigError } from '../../../src/config/env.ts';
+import { TrackingPlan } from '../../../src/validation/tracking-plan.ts';
 
-const DEFAULT_PLAN = join(import.meta.dirname, '../../config/tracking-plan.yml');
+const DEFAULT_PLAN = join(import.meta.dirname, '../../../config/tracking-plan.yml');
 
 const base = {
   client_id: 'c1',

@@ -4,13 +4,13 @@
  * left alone, baseline days chosen by weekday when there are enough.
  */
 import { describe, expect, it } from 'vitest';
-import { emptySeries, type IntradayDay, SLOTS_PER_DAY } from '../../src/aggregation/intraday.ts';
-import { DayResolver } from '../../src/calendar/day-resolver.ts';
-import { alertStats } from '../../src/closeout/alert-stats.ts';
-import type { Report } from '../../src/closeout/report.ts';
-import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
-import { baselineDaysOf, evaluateIntraday } from '../../src/intraday/evaluate.ts';
-import { binomialSf, countCdf, lnGamma, meanAndVariance } from '../../src/intraday/statistics.ts';
+import { emptySeries, type IntradayDay, SLOTS_PER_DAY } from '../../../src/aggregation/intraday.ts';
+import { DayResolver } from '../../../src/calendar/day-resolver.ts';
+import { alertStats } from '../../../src/closeout/alert-stats.ts';
+import type { Report } from '../../../src/closeout/report.ts';
+import { parseMonitorConfig } from '../../../src/config/monitor-config.ts';
+import { baselineDaysOf, evaluateIntraday } from '../../../src/intraday/evaluate.ts';
+import { binomialSf, countCdf, lnGamma, meanAndVariance } from '../../../src/intraday/statistics.ts';
 
 const config = parseMonitorConfig({});
 const { rules, roles } = { rules: config.intraday, roles: config.source.mapping.events };

@@ -4,8 +4,8 @@
  * nothing twice.
  */
 import { describe, expect, it } from 'vitest';
-import { REPORT_VERSION, StoredReportSchema } from '../../src/closeout/report.ts';
-import { reportOf } from '../helpers/reports.ts';
+import { REPORT_VERSION, StoredReportSchema } from '../../../src/closeout/report.ts';
+import { reportOf } from '../../helpers/reports.ts';
 
 /** A report as version 1 stored it: Slack's memory a flag. */
 function version1(slack: boolean) {

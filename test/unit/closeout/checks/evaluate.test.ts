@@ -4,25 +4,25 @@
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Baseline } from '../../src/closeout/baseline.ts';
-import { thresholdKeysOf } from '../../src/closeout/checks/declaration.ts';
+import type { Baseline } from '../../../../src/closeout/baseline.ts';
+import { thresholdKeysOf } from '../../../../src/closeout/checks/declaration.ts';
 import {
   applySnoozes,
   type BaselineSource,
   type CheckInput,
   evaluateChecks,
   thresholdsFor,
-} from '../../src/closeout/checks/evaluate.ts';
-import type { ShareMetric } from '../../src/closeout/checks/metric-refs.ts';
-import { CHECKS } from '../../src/closeout/checks/registry.ts';
-import type { DayMetrics } from '../../src/closeout/day-metrics.ts';
+} from '../../../../src/closeout/checks/evaluate.ts';
+import type { ShareMetric } from '../../../../src/closeout/checks/metric-refs.ts';
+import { CHECKS } from '../../../../src/closeout/checks/registry.ts';
+import type { DayMetrics } from '../../../../src/closeout/day-metrics.ts';
 import {
   DEFAULT_THRESHOLDS,
   loadMonitorConfig,
   parseMonitorConfig,
-} from '../../src/config/monitor-config.ts';
-import { REPO_ROOT } from '../../stack/services.ts';
-import { healthyMetrics } from '../helpers/reports.ts';
+} from '../../../../src/config/monitor-config.ts';
+import { REPO_ROOT } from '../../../../stack/services.ts';
+import { healthyMetrics } from '../../../helpers/reports.ts';
 
 /** The seed monitor's shop (the real export's): its absolute bounds and expected channels are configured. */
 const config = loadMonitorConfig(join(REPO_ROOT, 'config', 'puffy.yaml'));

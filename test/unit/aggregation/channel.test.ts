@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyChannel, utmSourceOf } from '../../src/aggregation/channel.ts';
-import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
+import { classifyChannel, utmSourceOf } from '../../../src/aggregation/channel.ts';
+import { parseMonitorConfig } from '../../../src/config/monitor-config.ts';
 
 const rules = parseMonitorConfig({}).channels;
 const ch = (url: string | null, ref: string | null = null) => classifyChannel(url, ref, rules);

@@ -6,9 +6,9 @@ import {
   isRetriable,
   StateRejectedError,
   systemOf,
-} from '../../src/errors.ts';
-import { stateErrorOf } from '../../src/state/redis-errors.ts';
-import { cutAtCodePoint, safeText } from '../../src/validation/safe-text.ts';
+} from '../../../src/errors.ts';
+import { stateErrorOf } from '../../../src/state/redis-errors.ts';
+import { cutAtCodePoint, safeText } from '../../../src/validation/safe-text.ts';
 
 describe('sender text made safe for the state', () => {
   it('cuts on a code-point boundary, never inside a surrogate pair', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { utmSourceOf } from '../../src/aggregation/channel.ts';
-import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
-import { decodeJson } from '../../src/source/decode.ts';
-import { EventValidator, TimestampSchema, timestampMs } from '../../src/validation/event.ts';
+import { utmSourceOf } from '../../../src/aggregation/channel.ts';
+import { parseMonitorConfig } from '../../../src/config/monitor-config.ts';
+import { decodeJson } from '../../../src/source/decode.ts';
+import { EventValidator, TimestampSchema, timestampMs } from '../../../src/validation/event.ts';
 
 const rules = parseMonitorConfig({}).ingest;
 const validator = new EventValidator(rules);

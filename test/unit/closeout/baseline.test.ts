@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { baselineOf, lookbackWindow, zScore } from '../../src/closeout/baseline.ts';
-import { evaluateChecks, historyBaselines } from '../../src/closeout/checks/evaluate.ts';
-import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
-import { healthyMetrics } from '../helpers/reports.ts';
+import { baselineOf, lookbackWindow, zScore } from '../../../src/closeout/baseline.ts';
+import { evaluateChecks, historyBaselines } from '../../../src/closeout/checks/evaluate.ts';
+import { parseMonitorConfig } from '../../../src/config/monitor-config.ts';
+import { healthyMetrics } from '../../helpers/reports.ts';
 
 const rules = { days: 7, lookbackDays: 14, minDays: 7 };
 const DAY = '2025-03-15';

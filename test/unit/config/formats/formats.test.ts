@@ -5,16 +5,20 @@
  */
 import type { PixelEventsCheckoutCompleted, PixelEventsPageViewed } from '@shopify/web-pixels-extension';
 import { describe, expect, it } from 'vitest';
-import type { ConfigError } from '../../src/config/env.ts';
-import { EVENT_FORMAT_NAMES, EVENT_FORMATS, type EventFormatName } from '../../src/config/formats/index.ts';
-import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
-import { CONVERTERS } from '../../src/replay/convert.ts';
-import { type CsvEvent, listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
-import { decodeSnowplowTsv, MessageDecoder } from '../../src/source/decode.ts';
-import { ENRICHED_FIELDS, parseEnrichedEvent } from '../../src/source/snowplow-tsv.ts';
-import { type AcceptedEvent, EventValidator } from '../../src/validation/event.ts';
-import { ABSENT, EventReader } from '../../src/validation/event-reader.ts';
-import { PUFFY_DIR as EXPORT_DIR } from '../helpers/reference.ts';
+import type { ConfigError } from '../../../../src/config/env.ts';
+import {
+  EVENT_FORMAT_NAMES,
+  EVENT_FORMATS,
+  type EventFormatName,
+} from '../../../../src/config/formats/index.ts';
+import { parseMonitorConfig } from '../../../../src/config/monitor-config.ts';
+import { CONVERTERS } from '../../../../src/replay/convert.ts';
+import { type CsvEvent, listCsvFiles, readCsvEvents } from '../../../../src/replay/csv-events.ts';
+import { decodeSnowplowTsv, MessageDecoder } from '../../../../src/source/decode.ts';
+import { ENRICHED_FIELDS, parseEnrichedEvent } from '../../../../src/source/snowplow-tsv.ts';
+import { type AcceptedEvent, EventValidator } from '../../../../src/validation/event.ts';
+import { ABSENT, EventReader } from '../../../../src/validation/event-reader.ts';
+import { PUFFY_DIR as EXPORT_DIR } from '../../../helpers/reference.ts';
 
 const NOW = Date.parse('2025-03-10T00:00:00Z');
 

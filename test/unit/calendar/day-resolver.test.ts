@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { appendSessionRuns } from '../../src/aggregation/day-delta.ts';
-import { DayResolver } from '../../src/calendar/day-resolver.ts';
+import { appendSessionRuns } from '../../../src/aggregation/day-delta.ts';
+import { DayResolver } from '../../../src/calendar/day-resolver.ts';
 
 describe('DayResolver', () => {
   it('UTC days', () => {
