@@ -23,6 +23,9 @@ const isoDate = CalendarDateSchema;
 /** The monitor creates topics that carry 16 MiB; a larger limit could never be met. */
 export const MAX_MESSAGE_BYTES_LIMIT = 16 * 1024 * 1024;
 const share = z.number().min(0).max(1);
+/** An intraday check's trailing window, in minutes. */
+const trailingWindow = (minutes: number) =>
+  z.number().int().min(10).max(1440).default(minutes).describe('The trailing window judged');
 
 /**
  * The ISO 4217 codes the runtime knows (about 160): the only currencies the monitor counts,
@@ -550,13 +553,7 @@ const MonitorConfigShape = z.strictObject({
         .prefault({}),
       stepStop: z
         .strictObject({
-          windowMinutes: z
-            .number()
-            .int()
-            .min(10)
-            .max(1440)
-            .default(120)
-            .describe('The trailing window judged'),
+          windowMinutes: trailingWindow(120),
           minExpected: z
             .number()
             .positive()
@@ -591,13 +588,7 @@ const MonitorConfigShape = z.strictObject({
         ),
       nullClient: z
         .strictObject({
-          windowMinutes: z
-            .number()
-            .int()
-            .min(10)
-            .max(1440)
-            .default(60)
-            .describe('The trailing window judged'),
+          windowMinutes: trailingWindow(60),
           minEvents: z.number().int().min(1).default(50).describe('Windows with fewer events are not judged'),
           p: z
             .number()

@@ -50,6 +50,8 @@ export interface CheckContext extends DayFacts {
   value(metric: MetricRef): number | null;
   /** The metric's baseline over the closed days before this one; null with too few days. */
   baseline(metric: MetricRef): Baseline | null;
+  /** Today's z-score of the metric against its baseline (0 where the baseline never varied); null without either. */
+  zscore(metric: MetricRef): { z: number; baseline: Baseline } | null;
   /** The keys of a share map seen today or on any baseline day, e.g. every device class. */
   keysOf(family: ShareMetric): string[];
   /** The metric on the days before, newest first, over the look-back (null: not closed, or undefined). */

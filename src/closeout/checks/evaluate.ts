@@ -166,6 +166,12 @@ export function evaluateChecks(input: CheckInput, checks: readonly CheckDeclarat
         };
       return b;
     },
+    zscore(metric) {
+      const value = metricValue(input.metrics, metric);
+      const b = ctx.baseline(metric);
+      if (value === null || !b) return null;
+      return { z: b.std === 0 ? 0 : (value - b.mean) / b.std, baseline: b };
+    },
     keysOf: (family) => [...new Set([...shareKeys(input.metrics, family), ...input.history.keysOf(family)])],
     recent: (metric) => input.history.recent?.(metric) ?? [],
   };
@@ -213,9 +219,10 @@ function evaluateOne(
       return beyond ? { message: c.message(value, limit, ctx), value, threshold: limit } : null;
     }
     case 'zscore': {
-      const b = judged(c);
-      if (value === null || !b) return null;
-      const z = b.std === 0 ? 0 : (value - b.mean) / b.std;
+      if (!judged(c)) return null;
+      const found = ctx.zscore(c.metric);
+      if (!found) return null;
+      const { z, baseline: b } = found;
       const direction = c.direction ?? 'both';
       const beyond = direction === 'up' ? z > limit : direction === 'down' ? z < -limit : Math.abs(z) > limit;
       if (!beyond) return null;

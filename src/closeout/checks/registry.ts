@@ -8,7 +8,7 @@ import type { Report } from '../report.ts';
 import { CHANNEL_CHECKS } from './channels.ts';
 import { COMMERCE_CHECKS } from './commerce.ts';
 import { CONTRACT_CHECKS } from './contract.ts';
-import type { Alert, CheckDeclaration } from './declaration.ts';
+import type { Alert, CheckDeclaration, ThresholdKey } from './declaration.ts';
 import { FIELD_CHECKS } from './fields.ts';
 import { FUNNEL_CHECKS } from './funnel.ts';
 import { STATE_CHECKS } from './state.ts';
@@ -39,6 +39,12 @@ export const checksAbout = (metric: string): string[] =>
 /** The z-score check of a metric, if one is declared. */
 export const zScoreCheckOf = (metric: string): string | undefined =>
   CHECKS.find((c) => c.kind === 'zscore' && c.metric === metric)?.id;
+
+/** The threshold the check of this kind about a metric reads (its z-score's std, its maximum), if one is declared. */
+export function thresholdOf(metric: string, kind: 'zscore' | 'maximum'): ThresholdKey | undefined {
+  const c = CHECKS.find((c) => c.kind === kind && c.metric === metric);
+  return c && 'threshold' in c ? c.threshold : undefined;
+}
 
 export type RenderedPlaybook = Parameters<typeof playbookLine>[0];
 

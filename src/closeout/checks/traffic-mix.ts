@@ -60,9 +60,9 @@ export const TRAFFIC_MIX_CHECKS = [
           threshold: t.maxBotShare,
         };
       }
-      const base = c.baseline('bot_share');
-      if (!base) return null;
-      const z = base.std === 0 ? 0 : (bots - base.mean) / base.std;
+      const found = c.zscore('bot_share');
+      if (!found) return null;
+      const { z, baseline: base } = found;
       if (z <= t.botStdThreshold) return null;
       return {
         message: `Bot share (${pct(bots)} of events) is ${stdDistance(z)} average (${pct(base.mean)}), z=${z.toFixed(2)}`,

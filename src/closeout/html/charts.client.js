@@ -59,7 +59,7 @@
         fill: '-1',
       });
       datasets.push({
-        label: '7-day mean',
+        label: data.meanLabel,
         data: series.points.map((p) => p.mean),
         borderColor: COLOR.mean,
         borderDash: [4, 4],
@@ -207,7 +207,7 @@
         datasets: [
           { label: 'This day', data: rows.map((r) => r.today), backgroundColor: COLOR.value },
           {
-            label: '7-day mean',
+            label: data.meanLabel,
             data: rows.map((r) => r.baseline),
             backgroundColor: COLOR.baselineBar,
             borderColor: COLOR.mean,

@@ -50,7 +50,7 @@ ${channelSection(model)}
 ${fieldSection(model)}
 ${contractSectionHtml(model)}
 ${trafficSection(model)}
-<footer>Written by event-monitor from the stored close-out reports. Bands are the 7-day baselines the close-out judged each day against; a triangle marks a day where an alert about the metric fired.</footer>
+<footer>Written by event-monitor from the stored close-out reports. Bands are the ${esc(model.meanLabel.replace(' mean', ''))} baselines the close-out judged each day against; a triangle marks a day where an alert about the metric fired.</footer>
 </main>`;
   return page({
     title: `${r.date}: ${r.verdict.toUpperCase()} · event-monitor`,
@@ -61,6 +61,7 @@ ${trafficSection(model)}
       metrics: model.metrics,
       funnel: model.funnel,
       channels: model.channels,
+      meanLabel: model.meanLabel,
     },
     assets,
   });
@@ -110,7 +111,7 @@ function tiles(model: DayPageModel): string {
       today.limit !== null
         ? `alert above ${formatValue(today.limit, s.format, s.currency)}`
         : today.mean !== null
-          ? `7-day mean ${formatValue(today.mean, s.format, s.currency)}${z ? `, z = ${z.z.toFixed(2)}` : ''}`
+          ? `${model.meanLabel} ${formatValue(today.mean, s.format, s.currency)}${z ? `, z = ${z.z.toFixed(2)}` : ''}`
           : 'no baseline yet';
     return `<div class="tile${today.alert ? ' alerting' : ''}">
 <div class="label">${esc(s.label)}</div>
@@ -166,9 +167,9 @@ export function metricFigures(metrics: MetricSeries[], heading: string): string 
 </section>`;
 }
 
-function shareTable(caption: string, rows: ShareRow[], nameHeader: string): string {
+function shareTable(caption: string, rows: ShareRow[], nameHeader: string, meanLabel: string): string {
   return `<div class="table-wrap" role="region" tabindex="0" aria-label="${esc(caption)}"><table><caption>${esc(caption)}</caption>
-<thead><tr><th scope="col">${esc(nameHeader)}</th><th scope="col" class="num">This day</th><th scope="col" class="num">7-day mean</th><th scope="col" class="num">Change (points)</th></tr></thead>
+<thead><tr><th scope="col">${esc(nameHeader)}</th><th scope="col" class="num">This day</th><th scope="col" class="num">${esc(meanLabel)}</th><th scope="col" class="num">Change (points)</th></tr></thead>
 <tbody>${rows
     .map(
       (row) =>
@@ -181,9 +182,15 @@ function shareTable(caption: string, rows: ShareRow[], nameHeader: string): stri
     .join('')}</tbody></table></div>`;
 }
 
-function barsFigure(id: 'funnel' | 'channels', title: string, rows: ShareRow[], table: string): string {
+function barsFigure(
+  id: 'funnel' | 'channels',
+  title: string,
+  rows: ShareRow[],
+  table: string,
+  meanLabel: string,
+): string {
   const described = rows
-    .map((r) => `${r.name} ${pct(r.today)}${r.baseline === null ? '' : ` (7-day mean ${pct(r.baseline)})`}`)
+    .map((r) => `${r.name} ${pct(r.today)}${r.baseline === null ? '' : ` (${meanLabel} ${pct(r.baseline)})`}`)
     .join('; ');
   return `<figure class="chart bars" data-chart-figure="${id}">
 <figcaption id="cap-${id}">${esc(title)}</figcaption>
@@ -198,7 +205,7 @@ function funnelSection(model: DayPageModel): string {
   return `<section aria-labelledby="funnel-h">
 <h2 id="funnel-h">Funnel</h2>
 <p class="note">Share of the day's ${count(m.clients)} clients who reached each step.</p>
-${barsFigure('funnel', 'Funnel: share of clients, this day and the 7-day mean', model.funnel, shareTable('Funnel steps', model.funnel, 'Step'))}
+${barsFigure('funnel', `Funnel: share of clients, this day and the ${model.meanLabel}`, model.funnel, shareTable('Funnel steps', model.funnel, 'Step', model.meanLabel), model.meanLabel)}
 </section>`;
 }
 
@@ -206,7 +213,7 @@ function channelSection(model: DayPageModel): string {
   return `<section aria-labelledby="channels-h">
 <h2 id="channels-h">Channels</h2>
 <p class="note">Share of clients by the channel of their first event of the day.</p>
-${barsFigure('channels', 'Channel share of clients, this day and the 7-day mean', model.channels, shareTable('Channels', model.channels, 'Channel'))}
+${barsFigure('channels', `Channel share of clients, this day and the ${model.meanLabel}`, model.channels, shareTable('Channels', model.channels, 'Channel', model.meanLabel), model.meanLabel)}
 </section>`;
 }
 

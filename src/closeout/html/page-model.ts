@@ -7,11 +7,17 @@
 
 import { DayResolver } from '../../calendar/day-resolver.ts';
 import { SEVERITY_RANK, type Severity } from '../../checks/model.ts';
-import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
+import type { MonitorConfig } from '../../config/monitor-config.ts';
 import { baselineOf, lookbackWindow } from '../baseline.ts';
 import { thresholdsFor } from '../checks/evaluate.ts';
 import { shareRef } from '../checks/metric-refs.ts';
-import { checksAbout, playbookFor, type RenderedPlaybook, zScoreCheckOf } from '../checks/registry.ts';
+import {
+  checksAbout,
+  playbookFor,
+  type RenderedPlaybook,
+  thresholdOf,
+  zScoreCheckOf,
+} from '../checks/registry.ts';
 import type { Report } from '../report.ts';
 
 /** The charts span at least this many days (empty where nothing was closed)… */
@@ -25,48 +31,20 @@ interface KeyMetric {
   key: 'event_count' | 'revenue' | 'conversions' | 'aov' | 'null_client_rate';
   label: string;
   format: ValueFormat;
-  /** The z-score the close-out stored for this metric: the band is its mean ± threshold × std. */
-  zscore?: keyof Report['zscores'];
-  stdThreshold?: keyof Thresholds;
-  /** A fixed limit instead of a band. */
-  limit?: { threshold: keyof Thresholds; label: string };
+  /**
+   * How the chart judges it, as the close-out does: a band of its z-score check
+   * (mean ± that check's threshold × std, the z-score the report stored), or the
+   * limit of its maximum check. The thresholds are the checks' own (registry.ts).
+   */
+  band: 'zscore' | 'limit';
 }
 
 export const KEY_METRICS: readonly KeyMetric[] = [
-  {
-    key: 'revenue',
-    label: 'Revenue',
-    format: 'money',
-    zscore: 'revenue',
-    stdThreshold: 'revenueStdThreshold',
-  },
-  {
-    key: 'conversions',
-    label: 'Orders',
-    format: 'count',
-    zscore: 'conversions',
-    stdThreshold: 'conversionStdThreshold',
-  },
-  {
-    key: 'aov',
-    label: 'Average order value',
-    format: 'money',
-    zscore: 'aov',
-    stdThreshold: 'aovStdThreshold',
-  },
-  {
-    key: 'null_client_rate',
-    label: 'Events without a client id',
-    format: 'share',
-    limit: { threshold: 'maxNullClientRate', label: 'alert above' },
-  },
-  {
-    key: 'event_count',
-    label: 'Events',
-    format: 'count',
-    zscore: 'event_count',
-    stdThreshold: 'trafficStdThreshold',
-  },
+  { key: 'revenue', label: 'Revenue', format: 'money', band: 'zscore' },
+  { key: 'conversions', label: 'Orders', format: 'count', band: 'zscore' },
+  { key: 'aov', label: 'Average order value', format: 'money', band: 'zscore' },
+  { key: 'null_client_rate', label: 'Events without a client id', format: 'share', band: 'limit' },
+  { key: 'event_count', label: 'Events', format: 'count', band: 'zscore' },
 ];
 
 export interface SeriesPoint {
@@ -133,6 +111,8 @@ export interface DayPageModel {
   rejected: Record<string, number>;
   /** How many closed days before this one fed its baselines (0: none yet). */
   baselineDays: number;
+  /** What the baseline's mean is called on the page: "7-day mean", as configured. */
+  meanLabel: string;
 }
 
 /**
@@ -179,39 +159,55 @@ const round = (v: number) => Number(v.toPrecision(10));
 export function metricSeries(
   window: string[],
   reports: ReadonlyMap<string, Report>,
-  config: Pick<MonitorConfig, 'thresholds' | 'overrides'>,
+  config: Pick<MonitorConfig, 'thresholds' | 'overrides' | 'baseline'>,
 ): MetricSeries[] {
   // The legend states the newest day's thresholds; each point's band uses its own day's.
   const latest = window.length ? thresholdsFor(window.at(-1)!, config) : config.thresholds;
   const currency = (window.length ? reports.get(window.at(-1)!)?.metrics.currency : null) ?? null;
-  return KEY_METRICS.map((metric) => ({
-    key: metric.key,
-    label: metric.label,
-    format: metric.format,
-    currency,
-    bandLabel: metric.limit
-      ? `${metric.limit.label} (threshold)`
-      : `7-day mean ± ${metric.stdThreshold ? latest[metric.stdThreshold] : ''} std (alert outside)`,
-    points: window.map((date): SeriesPoint => {
-      const r = reports.get(date);
-      const t = thresholdsFor(date, config);
-      const z = r && metric.zscore ? r.zscores[metric.zscore] : null;
-      // the threshold the close-out applied that day (stored with the baseline; older reports: the config's)
-      const zCheck = zScoreCheckOf(metric.key);
-      const applied = zCheck ? r?.baselines[metric.key]?.thresholds?.[zCheck] : undefined;
-      const k = applied ?? (metric.stdThreshold ? (t[metric.stdThreshold] as number) : 0);
-      return {
-        date,
-        value: r ? r.metrics[metric.key] : null,
-        mean: z ? round(z.mean) : null,
-        lower: z ? round(z.mean - k * z.std) : null,
-        upper: z ? round(z.mean + k * z.std) : null,
-        limit: metric.limit ? (t[metric.limit.threshold] as number) : null,
-        alert: worstAlert(r, checksAbout(metric.key)),
-      };
-    }),
-  }));
+  return KEY_METRICS.map((metric) => {
+    const zCheck = metric.band === 'zscore' ? zScoreCheckOf(metric.key) : undefined;
+    const stdKey = metric.band === 'zscore' ? thresholdOf(metric.key, 'zscore') : undefined;
+    const limitKey = metric.band === 'limit' ? thresholdOf(metric.key, 'maximum') : undefined;
+    const zscores = metric.key in ZSCORE_METRICS ? (metric.key as keyof Report['zscores']) : undefined;
+    return {
+      key: metric.key,
+      label: metric.label,
+      format: metric.format,
+      currency,
+      bandLabel: limitKey
+        ? 'alert above (threshold)'
+        : `${meanLabelOf(config)} ± ${stdKey ? latest[stdKey] : ''} std (alert outside)`,
+      points: window.map((date): SeriesPoint => {
+        const r = reports.get(date);
+        const t = thresholdsFor(date, config);
+        const z = r && zscores ? r.zscores[zscores] : null;
+        // the threshold the close-out applied that day (stored with the baseline; older reports: the config's)
+        const applied = zCheck ? r?.baselines[metric.key]?.thresholds?.[zCheck] : undefined;
+        const k = applied ?? (stdKey ? (t[stdKey] as number) : 0);
+        return {
+          date,
+          value: r ? r.metrics[metric.key] : null,
+          mean: z ? round(z.mean) : null,
+          lower: z ? round(z.mean - k * z.std) : null,
+          upper: z ? round(z.mean + k * z.std) : null,
+          limit: limitKey ? (t[limitKey] as number) : null,
+          alert: worstAlert(r, checksAbout(metric.key)),
+        };
+      }),
+    };
+  });
 }
+
+/** The metrics the report stores a z-score of. */
+const ZSCORE_METRICS: Readonly<Record<keyof Report['zscores'], true>> = {
+  revenue: true,
+  aov: true,
+  conversions: true,
+  event_count: true,
+};
+
+/** "7-day mean", as long as the baseline is configured. */
+export const meanLabelOf = (config: Pick<MonitorConfig, 'baseline'>) => `${config.baseline.days}-day mean`;
 
 /** Today's shares against their mean over the baseline days, as the close-out picks those days. */
 function shareRows(
@@ -339,5 +335,6 @@ export function dayPageModel(
     fields: fieldHealth(report, config),
     rejected: report.metrics.rejected,
     baselineDays: report.zscores.event_count?.n ?? 0,
+    meanLabel: meanLabelOf(config),
   };
 }

@@ -1,5 +1,5 @@
 /** A flat export, one column per field, event_data as JSON text: the default. */
-import type { EventFormat } from './format.ts';
+import { type EventFormat, SHOPIFY_FUNNEL_EVENTS } from './format.ts';
 
 export const flat: EventFormat = {
   payload: 'json',
@@ -13,12 +13,7 @@ export const flat: EventFormat = {
       userAgent: ['/user_agent'],
       eventId: ['/event_id'],
     },
-    events: {
-      pageView: ['page_viewed'],
-      addToCart: ['product_added_to_cart'],
-      checkoutStarted: ['checkout_started'],
-      purchase: ['checkout_completed'],
-    },
+    events: SHOPIFY_FUNNEL_EVENTS,
     purchase: {
       orderId: ['/event_data/transaction_id'],
       revenue: ['/event_data/revenue'],

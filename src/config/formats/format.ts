@@ -58,3 +58,14 @@ export interface EventFormat {
   /** alias → canonical top-level field, for renames (the flat export's clientId). */
   fieldAliases: Readonly<Record<string, string>>;
 }
+
+/**
+ * The funnel's event names in Shopify's standard events, which the flat
+ * export also uses: the default of both formats.
+ */
+export const SHOPIFY_FUNNEL_EVENTS: EventMapping['events'] = {
+  pageView: ['page_viewed'],
+  addToCart: ['product_added_to_cart'],
+  checkoutStarted: ['checkout_started'],
+  purchase: ['checkout_completed'],
+};

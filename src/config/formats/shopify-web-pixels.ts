@@ -3,7 +3,7 @@
  * standard events by `name`, custom ones by `name` with `customData`. The
  * standard names are the funnel's.
  */
-import type { EventFormat } from './format.ts';
+import { type EventFormat, SHOPIFY_FUNNEL_EVENTS } from './format.ts';
 
 const STANDARD_EVENTS = [
   'alert_displayed',
@@ -35,12 +35,7 @@ export const shopifyWebPixels: EventFormat = {
       userAgent: ['/context/navigator/userAgent'],
       eventId: ['/id'],
     },
-    events: {
-      pageView: ['page_viewed'],
-      addToCart: ['product_added_to_cart'],
-      checkoutStarted: ['checkout_started'],
-      purchase: ['checkout_completed'],
-    },
+    events: SHOPIFY_FUNNEL_EVENTS,
     purchase: {
       orderId: ['/data/checkout/order/id'],
       revenue: ['/data/checkout/totalPrice/amount'],
