@@ -296,6 +296,16 @@ const THRESHOLD_PARAMETERS = {
     0.15,
     "A device class's share of events moved more than this many points from its baseline",
   ),
+  deviceCollapseShare: param(
+    share,
+    0.25,
+    'A device class whose share of events fell below this fraction of its baseline share collapsed…',
+  ),
+  deviceCollapseMinShare: param(
+    share,
+    0.05,
+    '…for device classes whose baseline share is at least this (small classes swing on their own)',
+  ),
   maxUtmSourceShare: param(share, 0.8, 'Most share of UTM landings one utm_source may hold…'),
   utmSkewBaselineShare: param(share, 0.5, '…unless its baseline share was already at least this'),
   channelCollapseShare: param(

@@ -131,7 +131,7 @@ interface ShareCheck<Id extends string> extends Common<Id> {
   minShare?: ThresholdKey;
   /** share_max: fire only where the key's baseline share is below this. */
   usualBelow?: ThresholdKey;
-  /** share_max: keys that are not one key (e.g. "other"). */
+  /** Keys not judged (e.g. "other", which is not one key; bots, whose loss is no tracking failure). */
   exclude?: readonly string[];
   message: (f: ShareFinding, ctx: CheckContext) => string;
 }

@@ -266,6 +266,8 @@ function shareFinding(c: ShareDeclaration, ctx: CheckContext): Finding | null {
   if (!today) return null;
   const limit = ctx.thresholds[c.threshold] as number;
   const shareOf = (key: string) => today[key] ?? 0;
+  const excluded = new Set(c.exclude ?? []);
+  const judgedKeys = () => ctx.keysOf(c.over).filter((key) => !excluded.has(key));
   const found = (f: ShareFinding, value: number, threshold: number): Finding => ({
     message: c.message(f, ctx),
     value,
@@ -273,7 +275,6 @@ function shareFinding(c: ShareDeclaration, ctx: CheckContext): Finding | null {
   });
   switch (c.kind) {
     case 'share_max': {
-      const excluded = new Set(c.exclude ?? []);
       const [top] = Object.entries(today)
         .filter(([key]) => !excluded.has(key))
         .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
@@ -292,7 +293,7 @@ function shareFinding(c: ShareDeclaration, ctx: CheckContext): Finding | null {
     case 'share_drop': {
       const minShare = c.minShare ? (ctx.thresholds[c.minShare] as number) : 0;
       let worst: ShareFinding | null = null;
-      for (const key of ctx.keysOf(c.over)) {
+      for (const key of judgedKeys()) {
         const base = ctx.baseline(shareRef(c.over, key));
         if (!base || base.mean < minShare) continue;
         const share = shareOf(key);
@@ -304,7 +305,7 @@ function shareFinding(c: ShareDeclaration, ctx: CheckContext): Finding | null {
     }
     case 'share_shift': {
       let worst: (ShareFinding & { change: number }) | null = null;
-      for (const key of ctx.keysOf(c.over)) {
+      for (const key of judgedKeys()) {
         const base = ctx.baseline(shareRef(c.over, key));
         if (!base) continue;
         const change = shareOf(key) - base.mean;

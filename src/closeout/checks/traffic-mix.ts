@@ -103,6 +103,27 @@ export const TRAFFIC_MIX_CHECKS = [
     },
   }),
   defineCheck({
+    id: 'device_collapse',
+    severity: 'WARNING',
+    kind: 'share_drop',
+    over: 'device_share',
+    threshold: 'deviceCollapseShare',
+    minShare: 'deviceCollapseMinShare',
+    exclude: ['bot'],
+    message: (f) =>
+      `${f.key} holds ${pct(f.today)} of events, against ${pct(f.mean!)} on its ${f.days}-day average`,
+    playbook: {
+      title: () => 'A device class collapsed against its usual share of events',
+      investigate: [
+        'Open the site on that device class (a phone, a tablet) with the browser network panel: does the tracking script load and send?',
+        'Check releases of that day for the templates, app version or browser that class uses',
+        'Check the user agents of the day for empty or changed values (the class is read from them)',
+      ],
+      resolution:
+        'Tracking lost on one device class: fix the template or the release; the day’s figures miss that class',
+    },
+  }),
+  defineCheck({
     id: 'utm_source_skew',
     severity: 'WARNING',
     kind: 'share_max',

@@ -398,6 +398,46 @@ describe('channel_collapse', () => {
   });
 });
 
+describe('device_collapse', () => {
+  // the steady baseline: mobile 55%, desktop 30%, tablet 3%, bot 12%
+  const shares = (over: Record<string, number>) => ({
+    mobile: 0.55,
+    desktop: 0.3,
+    tablet: 0.03,
+    bot: 0.12,
+    ...over,
+  });
+
+  it('fires when a device class falls below a quarter of its baseline share', () => {
+    const alert = runChecks(input({ device_share: shares({ desktop: 0.07, mobile: 0.78 }) })).find(
+      (a) => a.check === 'device_collapse',
+    );
+    expect(alert?.message).toBe('desktop holds 7.0% of events, against 30.0% on its 7-day average');
+    expect(alert?.threshold).toBeCloseTo(0.075, 6);
+  });
+
+  it('stays quiet at a quarter, for small classes, for bots leaving, and without a baseline', () => {
+    expect(fires('device_collapse', input({ device_share: shares({ desktop: 0.075, mobile: 0.775 }) }))).toBe(
+      false,
+    );
+    // tablets are under 5%: they swing on their own
+    expect(fires('device_collapse', input({ device_share: shares({ tablet: 0, mobile: 0.58 }) }))).toBe(
+      false,
+    );
+    // bots going away is no tracking failure
+    expect(fires('device_collapse', input({ device_share: shares({ bot: 0, mobile: 0.67 }) }))).toBe(false);
+    expect(
+      fires(
+        'device_collapse',
+        input(
+          { device_share: shares({ desktop: 0.07, mobile: 0.78 }) },
+          { baselines: without('device_share') },
+        ),
+      ),
+    ).toBe(false);
+  });
+});
+
 describe('what drove a volume alert', () => {
   it('names the event type and the device class that moved most, with their share of the change', () => {
     const alerts = runChecks(
