@@ -11,21 +11,9 @@ import type { Notice, Scope } from '../../src/delivery/notice.ts';
 import { sinksFrom } from '../../src/delivery/notify.ts';
 import { deliver } from '../../src/delivery/sink.ts';
 import { createLogger } from '../../src/log.ts';
+import { activeAlerts } from '../helpers/alertmanager.ts';
 import { env } from '../helpers/stack.ts';
 import { startWebhookSink } from '../helpers/webhook-sink.ts';
-
-interface AmAlert {
-  labels: Record<string, string>;
-  status: { state: string };
-}
-const active = async (namespace: string) =>
-  (
-    (await (
-      await fetch(
-        `${env.ALERTMANAGER_URL}/api/v2/alerts?active=true&filter=${encodeURIComponent(`namespace="${namespace}"`)}`,
-      )
-    ).json()) as AmAlert[]
-  ).filter((a) => a.status.state === 'active');
 
 const log = createLogger('silent');
 let sink: Awaited<ReturnType<typeof startWebhookSink>>;
@@ -69,7 +57,7 @@ describe('one delivery path for both schedules', () => {
       sent = r.sent;
     };
     await run([notice('no_purchases', 'CRITICAL'), notice('bot_spike', 'WARNING')]);
-    expect((await active(namespace)).map((a) => a.labels.alertname).sort()).toEqual([
+    expect((await activeAlerts(namespace)).map((a) => a.labels.alertname).sort()).toEqual([
       'bot_spike',
       'no_purchases',
     ]);
@@ -95,7 +83,7 @@ describe('one delivery path for both schedules', () => {
 
     // all cleared: resolved everywhere, and chat is told
     await run([]);
-    expect(await active(namespace)).toEqual([]);
+    expect(await activeAlerts(namespace)).toEqual([]);
     expect(pages().at(-1)).toMatchObject({ event_action: 'resolve', dedup_key: `${namespace}/2025-03-04` });
     expect(slack().at(-1)).toContain('close-out alerts cleared');
     expect(sent).toEqual({ alertmanager: [], slack: [], pagerduty: [] });
@@ -127,7 +115,7 @@ describe('one delivery path for both schedules', () => {
       log,
     );
     expect(first.errors).toEqual([]);
-    const [alert] = await active(namespace);
+    const [alert] = await activeAlerts(namespace);
     expect(alert?.labels).toEqual({
       alertname: 'intraday_silence',
       check: 'intraday_silence',
@@ -149,7 +137,7 @@ describe('one delivery path for both schedules', () => {
 
     const retired = await deliver(sinks, { ...scope, retiring: true }, [], first.sent, new Date(), log);
     expect(retired.errors).toEqual([]);
-    expect(await active(namespace)).toEqual([]);
+    expect(await activeAlerts(namespace)).toEqual([]);
     expect(
       sink.on(`/pagerduty/${namespace}`).map((r) => (r.body as { event_action: string }).event_action),
     ).toEqual(['trigger', 'resolve']);

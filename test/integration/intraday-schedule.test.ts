@@ -12,6 +12,7 @@
  */
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activeAlerts } from '../helpers/alertmanager.ts';
 import {
   eventually,
   type MonitorProcess,
@@ -58,19 +59,6 @@ function pageViews(from: number, to: number, tag: string): Message[] {
   }
   return out;
 }
-
-interface AmAlert {
-  labels: Record<string, string>;
-  status: { state: string };
-}
-const activeAlerts = async (namespace: string) =>
-  (
-    (await (
-      await fetch(
-        `${env.ALERTMANAGER_URL}/api/v2/alerts?active=true&filter=${encodeURIComponent(`namespace="${namespace}"`)}`,
-      )
-    ).json()) as AmAlert[]
-  ).filter((a) => a.status.state === 'active');
 
 let space: TestSpace;
 let scheduler: MonitorProcess;

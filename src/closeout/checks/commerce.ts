@@ -130,17 +130,11 @@ export const COMMERCE_CHECKS = [
   defineCheck({
     id: 'duplicate_transactions',
     severity: 'CRITICAL',
-    kind: 'logical',
-    reads: ['maxDuplicateTransactions'],
-    evaluate: ({ metrics: m, thresholds: t }) => {
-      const d = m.duplicate_transactions;
-      if (d <= t.maxDuplicateTransactions) return null;
-      return {
-        message: `${n(d)} duplicate transaction${d === 1 ? '' : 's'} (revenue as tracked ${money(m.revenue, m.currency)}, deduplicated ${money(m.revenue_deduplicated, m.currency)})`,
-        value: d,
-        threshold: t.maxDuplicateTransactions,
-      };
-    },
+    kind: 'maximum',
+    metric: 'duplicate_transactions',
+    threshold: 'maxDuplicateTransactions',
+    message: (d, _limit, { metrics: m }) =>
+      `${n(d)} duplicate transaction${d === 1 ? '' : 's'} (revenue as tracked ${money(m.revenue, m.currency)}, deduplicated ${money(m.revenue_deduplicated, m.currency)})`,
     playbook: {
       title: () => 'Duplicate transactions',
       investigate: [

@@ -9,7 +9,7 @@ import { DayResolver } from '../../../src/calendar/day-resolver.ts';
 import { alertStats } from '../../../src/closeout/alert-stats.ts';
 import type { Report } from '../../../src/closeout/report.ts';
 import { parseMonitorConfig } from '../../../src/config/monitor-config.ts';
-import { baselineDaysOf, evaluateIntraday } from '../../../src/intraday/evaluate.ts';
+import { baselineDaysOf, evaluateIntraday, type IntradayInput } from '../../../src/intraday/evaluate.ts';
 import { binomialSf, countCdf, lnGamma, meanAndVariance } from '../../../src/intraday/statistics.ts';
 
 const config = parseMonitorConfig({});
@@ -75,9 +75,10 @@ const history = (n: number) =>
       day({ page_viewed: pageViews(i % 3), product_added_to_cart: carts(i) }),
     ]),
   );
-const judge = (today: IntradayDay, at: string, h = history(7)) => {
+const judge = (today: IntradayDay, at: string, h = history(7), extra: Partial<IntradayInput> = {}) => {
   const [hh, mm] = at.split(':').map(Number);
   return evaluateIntraday({
+    ...extra,
     date: DATE,
     atMinute: hh! * 60 + mm!,
     today,
@@ -155,17 +156,7 @@ describe('the intraday checks', () => {
       page_viewed: pageViews(1),
       product_added_to_cart: (s) => (s < 72 ? carts(1)(s) : 0),
     });
-    const v = evaluateIntraday({
-      date: DATE,
-      atMinute: 14 * 60,
-      today: broken,
-      history: history(7),
-      rules,
-      roles,
-      maxNullClientRate: 0.05,
-      instantOf: (d, m) => utc.instantOf(d, m),
-      snoozed: new Set(['intraday_step_stopped']),
-    });
+    const v = judge(broken, '14:00', history(7), { snoozed: new Set(['intraday_step_stopped']) });
     const step = v.alerts.filter((a) => a.check === 'intraday_step_stopped');
     expect(step).toHaveLength(1);
     expect(step[0]!.snoozed).toBe(true);
