@@ -3,6 +3,9 @@
  * latest closed days before D on which M is defined and that are not left out
  * (an incident day: see historyBaselines), looking back at most
  * `lookbackDays`. With fewer than `minDays` values there is no baseline.
+ * Seasonal first: when at least `sameWeekday.minDays` closed days of D's
+ * weekday are within `sameWeekday.lookbackWeeks`, the baseline is the latest
+ * `sameWeekday.days` of them (a Sunday against Sundays), else the rolling one.
  * Mean and sample standard deviation (n − 1); z = 0 when std is 0. Pure.
  */
 import { DayResolver } from '../calendar/day-resolver.ts';
@@ -11,6 +14,8 @@ export interface BaselineRules {
   days: number;
   lookbackDays: number;
   minDays: number;
+  /** Same-weekday baselines where enough history exists; absent or null: rolling only. */
+  sameWeekday?: { days: number; minDays: number; lookbackWeeks: number } | null;
 }
 
 /** A day left out of a baseline: a check's CRITICAL alert on it, or people calling it an incident or expected. */
@@ -26,17 +31,31 @@ export interface Baseline {
   n: number;
   /** Days the baseline would have taken but left out, and why. */
   excluded?: Exclusion[];
+  /** `same_weekday`: the days are the same weekday as the day judged; absent: the latest days. */
+  season?: 'same_weekday';
 }
 
 export interface ZScore extends Baseline {
   z: number;
 }
 
-/** Days to read summaries for: the look-back window before `day`, newest first. */
+/** The rolling look-back window before `day`, newest first. */
 export function lookbackWindow(day: string, rules: BaselineRules): string[] {
   const out: string[] = [];
   for (let i = 1; i <= rules.lookbackDays; i++) out.push(DayResolver.previous(day, i));
   return out;
+}
+
+/** The days of `day`'s weekday within the seasonal look-back, newest first. */
+function sameWeekdayWindow(day: string, weeks: number): string[] {
+  return Array.from({ length: weeks }, (_, i) => DayResolver.previous(day, 7 * (i + 1)));
+}
+
+/** Every day a baseline may read, newest first: the rolling window and the same weekdays. */
+export function readWindow(day: string, rules: BaselineRules): string[] {
+  const weeks = rules.sameWeekday?.lookbackWeeks ?? 0;
+  const days = Math.max(rules.lookbackDays, 7 * weeks);
+  return Array.from({ length: days }, (_, i) => DayResolver.previous(day, i + 1));
 }
 
 /**
@@ -50,9 +69,25 @@ export function baselineOf(
   /** day → why it stays out of this baseline */
   leftOut: ReadonlyMap<string, Exclusion> = new Map(),
 ): Baseline | null {
+  const season = rules.sameWeekday;
+  if (season) {
+    const same = collect(sameWeekdayWindow(day, season.lookbackWeeks), history, leftOut, season.days);
+    if (same.values.length >= season.minDays) return { ...stats(same), season: 'same_weekday' };
+  }
+  const rolling = collect(lookbackWindow(day, rules), history, leftOut, rules.days);
+  return rolling.values.length < rules.minDays ? null : stats(rolling);
+}
+
+/** The metric's values on `days` in order, up to `limit`, incident days left out (and noted). */
+function collect(
+  days: string[],
+  history: ReadonlyMap<string, number | null | undefined>,
+  leftOut: ReadonlyMap<string, Exclusion>,
+  limit: number,
+): { values: number[]; excluded: Exclusion[] } {
   const values: number[] = [];
   const excluded: Exclusion[] = [];
-  for (const d of lookbackWindow(day, rules)) {
+  for (const d of days) {
     const v = history.get(d);
     if (v === null || v === undefined || !Number.isFinite(v)) continue;
     const why = leftOut.get(d);
@@ -61,9 +96,12 @@ export function baselineOf(
       continue;
     }
     values.push(v);
-    if (values.length === rules.days) break;
+    if (values.length === limit) break;
   }
-  if (values.length < rules.minDays) return null;
+  return { values, excluded };
+}
+
+function stats({ values, excluded }: { values: number[]; excluded: Exclusion[] }): Baseline {
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);

@@ -12,7 +12,7 @@ import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { FeedbackEntry } from '../state/feedback-store.ts';
 import type { MonitorState } from '../state/monitor-state.ts';
-import { lookbackWindow, zScore } from './baseline.ts';
+import { readWindow, zScore } from './baseline.ts';
 import {
   applySnoozes,
   evaluateChecks,
@@ -168,7 +168,7 @@ async function computeReport(
   );
   const schema = daySchema(snapshot);
 
-  const window = lookbackWindow(day, config.baseline);
+  const window = readWindow(day, config.baseline);
   const history = await storedReports(state, window);
   const previous = window.find((d) => history.has(d));
   const previousReport = previous ? history.get(previous)! : null;

@@ -25,6 +25,8 @@ const BaselineSchema = z
     std: z.number(),
     n: z.number().int(),
     thresholds: z.record(z.string(), z.number()).optional(),
+    /** `same_weekday`: judged against the same weekday's days (see baseline.sameWeekday); absent: the latest days. */
+    season: z.enum(['same_weekday']).optional(),
     /** Days left out of the baseline as incidents, with the CRITICAL check that fired on them. */
     excluded: z
       .array(

@@ -45,7 +45,9 @@ export function textReport(r: Report): string {
     const s = r.zscores[key];
     const check = zScoreCheckOf(key);
     const fired = r.alerts.some((a) => a.check === check);
-    return s ? ` (z=${s.z.toFixed(2)})${fired ? ' ⚠️' : ''}` : '';
+    const seasonal =
+      r.baselines[key]?.season === 'same_weekday' ? `, against the last ${s?.n} ${weekdayName(r.date)}s` : '';
+    return s ? ` (z=${s.z.toFixed(2)}${seasonal})${fired ? ' ⚠️' : ''}` : '';
   };
   lines.push(
     THIN,
@@ -172,3 +174,7 @@ export function summaryTable(reports: Report[]): string {
     cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
 }
+
+/** "Sunday" for a day. */
+export const weekdayName = (day: string) =>
+  new Date(`${day}T12:00:00Z`).toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' });

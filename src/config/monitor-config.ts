@@ -412,6 +412,40 @@ const MonitorConfigShape = z.strictObject({
         .min(2)
         .default(7)
         .describe('Fewer closed days: no z-score, shift or drop is judged'),
+      sameWeekday: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          days: z
+            .number()
+            .int()
+            .min(2)
+            .max(52)
+            .default(8)
+            .describe('Same weekdays a seasonal baseline holds'),
+          minDays: z
+            .number()
+            .int()
+            .min(2)
+            .max(52)
+            .default(6)
+            .describe('Closed days of the weekday needed; fewer: the rolling baseline'),
+          lookbackWeeks: z
+            .number()
+            .int()
+            .min(1)
+            .max(52)
+            .default(8)
+            .describe('How many weeks back the seasonal baseline looks'),
+        })
+        .refine(
+          (w) => w.minDays <= w.days && w.days <= w.lookbackWeeks,
+          'need minDays <= days <= lookbackWeeks',
+        )
+        .transform(({ enabled, ...w }) => (enabled ? w : null))
+        .prefault({})
+        .describe(
+          'Judge a day against the same weekday (a Sunday against Sundays) once enough of them are closed, else against the latest days; the report says which (baselines.<metric>.season). Weekly patterns then need no override.',
+        ),
       excludeAlertedDays: z
         .boolean()
         .default(true)

@@ -163,6 +163,7 @@ export function evaluateChecks(input: CheckInput, checks: readonly CheckDeclarat
           std: b.std,
           n: b.n,
           ...(b.excluded ? { excluded: b.excluded } : {}),
+          ...(b.season ? { season: b.season } : {}),
         };
       return b;
     },

@@ -4,7 +4,9 @@
  * funnel and channels against the baseline, and the field health. Every chart
  * has a table with the same figures beside it. Pure.
  */
+
 import { count, money, pct } from '../format.ts';
+import { weekdayName } from '../text-report.ts';
 import { esc, type HtmlAssets, page, severityBadge, verdictSeverity } from './layout.ts';
 import type {
   AlertView,
@@ -85,7 +87,7 @@ function verdictSection(model: DayPageModel): string {
 <h2 id="verdict-h">Verdict</h2>
 <div class="verdict verdict-${r.verdict}" role="status">${severityBadge(verdictSeverity(r.verdict))}<p>${esc(summary)}</p></div>
 ${model.alerts.length ? `<ol class="alerts" aria-label="Alerts, most severe first">${model.alerts.map(alertItem).join('\n')}</ol>` : ''}
-${model.baselineDays === 0 ? '<p class="note">No baseline yet: fewer closed days before this one than the baseline needs, so no z-score checks ran.</p>' : ''}
+${model.baselineDays === 0 ? '<p class="note">No baseline yet: fewer closed days before this one than the baseline needs, so no z-score checks ran.</p>' : ''}${seasonalNote(model)}
 </section>`;
 }
 
@@ -319,4 +321,13 @@ function trafficSection(model: DayPageModel): string {
 <h2 id="traffic-h">Orders, sessions and traffic</h2>
 <div class="table-wrap" role="region" tabindex="0" aria-label="Orders, sessions and traffic"><table><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</tbody></table></div>
 </section>`;
+}
+
+/** Which metrics were judged against the same weekday (a Sunday against Sundays) rather than the latest days. */
+function seasonalNote(model: DayPageModel): string {
+  const seasonal = Object.entries(model.report.baselines)
+    .filter(([, b]) => b?.season === 'same_weekday')
+    .map(([metric, b]) => `${metric} (${b!.n})`);
+  if (!seasonal.length) return '';
+  return `<p class="note">Judged against the same weekday, the last ${weekdayName(model.report.date)}s closed: ${esc(seasonal.join(', '))}.</p>`;
 }

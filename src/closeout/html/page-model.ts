@@ -220,7 +220,8 @@ function shareRows(
 ): ShareRow[] {
   return names.map((name) => {
     const series = new Map([...history].map(([d, r]) => [d, pick(r)[name] ?? 0]));
-    const mean = baselineOf(day, series, config.baseline)?.mean;
+    // the bars compare with the latest days' mean, as their label says
+    const mean = baselineOf(day, series, { ...config.baseline, sameWeekday: null })?.mean;
     return { name, today: today[name] ?? 0, baseline: mean === undefined ? null : round(mean) };
   });
 }

@@ -9,6 +9,7 @@ import { DayResolver } from '../../calendar/day-resolver.ts';
 import type { MonitorConfig } from '../../config/monitor-config.ts';
 import type { MonitorState } from '../../state/monitor-state.ts';
 import { alertStats } from '../alert-stats.ts';
+import { readWindow } from '../baseline.ts';
 import { storedReports } from '../closeout.ts';
 import { htmlAssets } from './assets.ts';
 import { renderDayPage } from './day-page.ts';
@@ -45,7 +46,10 @@ export async function writeHtmlReports(
     const span = DayResolver.daysBetween(sorted[0]!, sorted.at(-1)!) + 1;
     const reports = await storedReports(
       state,
-      DayResolver.lastDays(sorted.at(-1)!, span + CHART_MAX_DAYS + config.baseline.lookbackDays),
+      DayResolver.lastDays(
+        sorted.at(-1)!,
+        span + CHART_MAX_DAYS + readWindow(sorted.at(-1)!, config.baseline).length,
+      ),
     );
     const known = [...new Set([...closed, ...reports.keys()])].sort();
     for (const day of sorted) {

@@ -147,3 +147,75 @@ describe('clean baselines: incident days left out', () => {
     expect(b?.excluded).toBeUndefined();
   });
 });
+
+describe('seasonal baselines: a day against the same weekday', () => {
+  const seasonal = { ...rules, sameWeekday: { days: 8, minDays: 6, lookbackWeeks: 8 } };
+  // 2025-03-16 is a Sunday: a shop with busy weekends, revenue 3,000 on weekdays and 9,000 on weekends
+  const SUNDAY = '2025-03-16';
+  const weeks = (n: number) =>
+    new Map(
+      Array.from({ length: 7 * n }, (_, i) => {
+        const d = new Date(Date.parse(`${SUNDAY}T12:00:00Z`) - (i + 1) * 86_400_000);
+        const weekend = d.getUTCDay() === 0 || d.getUTCDay() === 6;
+        return [d.toISOString().slice(0, 10), (weekend ? 9000 : 3000) + (i % 3) * 100] as const;
+      }),
+    );
+
+  it('with enough Sundays closed, a Sunday is judged against Sundays, and says so', () => {
+    const b = baselineOf(SUNDAY, weeks(8), seasonal);
+    expect(b?.season).toBe('same_weekday');
+    expect(b?.n).toBe(8);
+    expect(b!.mean).toBeGreaterThan(9000);
+    // a Sunday at a weekday's level stands out against Sundays…
+    expect(zScore(3000, b)!.z).toBeLessThan(-10);
+    expect(Math.abs(zScore(9100, b)!.z)).toBeLessThan(1.5);
+    // …and hides in the rolling baseline, where five weekdays widen the band
+    const rolling = baselineOf(SUNDAY, weeks(8), rules)!;
+    expect(rolling.season).toBeUndefined();
+    expect(Math.abs(zScore(3000, rolling)!.z)).toBeLessThan(1);
+  });
+
+  it('with too few Sundays closed, the latest days, as before', () => {
+    const b = baselineOf(SUNDAY, weeks(3), seasonal);
+    expect(b?.season).toBeUndefined();
+    expect(b?.n).toBe(7);
+  });
+
+  it('leaves incident Sundays out of it as well, and names them', () => {
+    const leftOut = new Map([
+      ['2025-03-09', { day: '2025-03-09', check: 'low_revenue', reason: 'critical_alert' as const }],
+    ]);
+    const b = baselineOf(SUNDAY, weeks(8), seasonal, leftOut);
+    expect(b?.season).toBe('same_weekday');
+    expect(b?.n).toBe(7);
+    expect(b?.excluded?.map((e) => e.day)).toEqual(['2025-03-09']);
+  });
+
+  it("is the default: a Sunday at a weekday's revenue is named once eight weeks are closed, and hides without it", () => {
+    const config = parseMonitorConfig({});
+    const metrics = { ...healthyMetrics(), revenue: 3000 };
+    const days = weeks(8);
+    const history = new Map(
+      [...days].map(([d, revenue]) => [d, { metrics: { ...healthyMetrics(), revenue }, alerts: [] }]),
+    );
+    const judge = (baseline: typeof config.baseline) =>
+      evaluateChecks({
+        day: SUNDAY,
+        metrics,
+        schema: { field_sets: {}, schema_ids: {} },
+        previousSchema: null,
+        thresholds: config.thresholds,
+        expectedFields: [],
+        fieldAliases: {},
+        expectedChannels: [],
+        contract: null,
+        history: historyBaselines(SUNDAY, history, baseline),
+      });
+    const withSeason = judge(config.baseline);
+    expect(withSeason.baselines.revenue?.season).toBe('same_weekday');
+    expect(withSeason.alerts.map((a) => a.check)).toContain('revenue_anomaly');
+    const without = judge({ ...config.baseline, sameWeekday: null });
+    expect(without.baselines.revenue?.season).toBeUndefined();
+    expect(without.alerts.map((a) => a.check)).not.toContain('revenue_anomaly');
+  });
+});

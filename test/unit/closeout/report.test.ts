@@ -4,7 +4,11 @@
  * nothing twice.
  */
 import { describe, expect, it } from 'vitest';
+import { renderDayPage } from '../../../src/closeout/html/day-page.ts';
+import { dayPageModel } from '../../../src/closeout/html/page-model.ts';
 import { REPORT_VERSION, StoredReportSchema } from '../../../src/closeout/report.ts';
+import { textReport } from '../../../src/closeout/text-report.ts';
+import { parseMonitorConfig } from '../../../src/config/monitor-config.ts';
 import { reportOf } from '../../helpers/reports.ts';
 
 /** A report as version 1 stored it: Slack's memory a flag. */
@@ -50,5 +54,34 @@ describe('stored reports', () => {
 
   it('an unknown version is refused, not guessed at', () => {
     expect(StoredReportSchema.safeParse({ ...reportOf('2025-03-05'), version: 99 }).success).toBe(false);
+  });
+});
+
+describe('a day judged against the same weekday', () => {
+  // 2025-03-16 is a Sunday
+  const seasonal = {
+    ...reportOf('2025-03-16'),
+    zscores: {
+      revenue: { z: -12.3, mean: 9100, std: 50, n: 8 },
+      aov: null,
+      conversions: null,
+      event_count: null,
+    },
+    baselines: { revenue: { mean: 9100, std: 50, n: 8, season: 'same_weekday' as const } },
+  };
+
+  it('says so in the text report', () => {
+    expect(textReport(seasonal)).toContain('(z=-12.30, against the last 8 Sundays)');
+    expect(textReport(reportOf('2025-03-16'))).not.toContain('Sundays');
+  });
+
+  it('says so on the HTML page', () => {
+    const reports = new Map([['2025-03-16', seasonal]]);
+    const html = renderDayPage(
+      dayPageModel('2025-03-16', reports, parseMonitorConfig({})),
+      { index: 'index.html' },
+      { scripts: [] },
+    );
+    expect(html).toContain('Judged against the same weekday, the last Sundays closed: revenue (8).');
   });
 });
