@@ -94,7 +94,8 @@ describe('the local stack', () => {
     try {
       const query = `em_stack_test_marker{namespace="${space.namespace}"}`;
       let value: string | undefined;
-      for (let i = 0; i < 60 && value === undefined; i++) {
+      // discovery and scrape run every 2 s; a reload of Prometheus (a second checkout's stack:up) restarts both
+      for (let i = 0; i < 120 && value === undefined; i++) {
         const res = await fetch(`${env.PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(query)}`);
         const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
         value = body.data.result[0]?.value[1];
