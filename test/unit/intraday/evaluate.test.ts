@@ -205,18 +205,7 @@ describe('the intraday checks', () => {
     );
     const incidents = new Map([1, 2, 3].map((i) => [DayResolver.previous(DATE, i), 'page_view_drop']));
     const today = day({ page_viewed: outage, product_added_to_cart: carts(1) });
-    const at13 = (leftOut?: { volume: Map<string, string>; nullClient: Map<string, string> }) =>
-      evaluateIntraday({
-        date: DATE,
-        atMinute: 13 * 60,
-        today,
-        history: h,
-        rules,
-        roles,
-        maxNullClientRate: 0.05,
-        instantOf: (d, m) => utc.instantOf(d, m),
-        ...(leftOut ? { leftOut } : {}),
-      });
+    const at13 = (leftOut?: IntradayInput['leftOut']) => judge(today, '13:00', h, leftOut ? { leftOut } : {});
     const kept = at13();
     expect(fired(kept).filter((f) => f.includes('page_viewed'))).toEqual([]);
     const clean = at13({ volume: incidents, nullClient: new Map() });
