@@ -38,24 +38,27 @@ export function alertmanagerSink(
         runbook_url: runbookUrl(runbookBaseUrl, n.check),
         ...(typeof n.details.since === 'string' ? { since: n.details.since } : {}),
       });
-      const posted = firing.map((n) => ({
-        memory: {
+      const posted = firing.map((n) => {
+        const memory = {
           check: n.check,
           severity: n.severity,
           dimension: n.dimension,
           startsAt: before.get(noticeKey(n))?.startsAt ?? now.toISOString(),
-        },
-        alert: {
+        };
+        const alert = {
           labels: alertLabels(scope, n),
           annotations: annotations(n),
-          startsAt: before.get(noticeKey(n))?.startsAt ?? now.toISOString(),
+          startsAt: memory.startsAt,
           endsAt: new Date(now.getTime() + ttlMs).toISOString(),
-        },
-      }));
-      const live = new Set(firing.map(noticeKey));
-      // resolving needs the exact labels it was posted with, severity included
+        };
+        return { memory, alert };
+      });
+      // an alert is its labels: one that stopped firing, or fires now at another severity, is resolved as posted
+      const labelled = (a: Pick<Notice, 'check' | 'dimension' | 'severity'>) =>
+        `${noticeKey(a)}\t${a.severity}`;
+      const live = new Set(firing.map(labelled));
       const resolved = sent
-        .filter((a) => !live.has(noticeKey(a)))
+        .filter((a) => !live.has(labelled(a)))
         .map((a) => ({
           labels: alertLabels(scope, a),
           annotations: annotations({ ...a, message: `${a.check} resolved`, runbook: '', details: {} }),

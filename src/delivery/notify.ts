@@ -10,7 +10,7 @@ import { runbookText } from '../closeout/checks/registry.ts';
 import type { Notifier } from '../closeout/closeout.ts';
 import { NOTHING_NOTIFIED, type Notified } from '../closeout/report.ts';
 import { DEFAULT_RUNBOOK_BASE_URL } from '../config/endpoints.ts';
-import { INTRADAY_CHECKS } from '../intraday/checks.ts';
+import { INTRADAY_CHECKS, playbookLimitOf } from '../intraday/checks.ts';
 import type { IntradayAlert, IntradayVerdict } from '../intraday/evaluate.ts';
 import type { Logger } from '../log.ts';
 import { alertmanagerSink } from './alertmanager.ts';
@@ -74,9 +74,11 @@ export function notifierOf(sinks: Sinks, options: { alertTtlHours: number; log: 
 
 const INTRADAY_BY_ID = new Map(INTRADAY_CHECKS.map((c) => [c.id as string, c]));
 
-/** An intraday alert as the sinks send it. */
-export function intradayNotice(a: IntradayAlert, limit: number | null = null): Notice {
-  const playbook = INTRADAY_BY_ID.get(a.check)!.playbook;
+/** An intraday alert as the sinks send it; its playbook states the day's limits. */
+export function intradayNotice(a: IntradayAlert, maxNullClientRate: number): Notice {
+  const check = INTRADAY_BY_ID.get(a.check)!;
+  const { playbook } = check;
+  const limit = playbookLimitOf(check, maxNullClientRate);
   return {
     check: a.check,
     severity: a.severity,
@@ -107,7 +109,7 @@ export class IntradayNotifier {
     this.sinks = sinksFrom(sinks, alertTtlMinutes * 60_000);
   }
 
-  async sync(verdict: IntradayVerdict, now: Date, nullClientLimit: number | null = null): Promise<void> {
+  async sync(verdict: IntradayVerdict, now: Date, maxNullClientRate: number): Promise<void> {
     const scope = (date: string, retiring: boolean): Scope => ({
       source: 'intraday',
       namespace: this.namespace,
@@ -122,9 +124,7 @@ export class IntradayNotifier {
       if (done.errors.length) this.sent.set(date, done.sent);
       else this.sent.delete(date);
     }
-    const firing = verdict.alerts
-      .filter((a) => !a.snoozed)
-      .map((a) => intradayNotice(a, a.check === 'intraday_null_client_rate' ? nullClientLimit : null));
+    const firing = verdict.alerts.filter((a) => !a.snoozed).map((a) => intradayNotice(a, maxNullClientRate));
     const before = this.sent.get(verdict.date) ?? NOTHING_NOTIFIED;
     this.sent.set(
       verdict.date,

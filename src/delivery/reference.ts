@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { thresholdKeysOf } from '../closeout/checks/declaration.ts';
 import { CHECKS } from '../closeout/checks/registry.ts';
 import { DEFAULT_THRESHOLDS, MonitorConfigSchema, THRESHOLD_DOCS } from '../config/monitor-config.ts';
-import { INTRADAY_CHECKS } from '../intraday/checks.ts';
+import { INTRADAY_CHECKS, playbookLimitOf } from '../intraday/checks.ts';
 
 const BASELINE_DAYS = 7;
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -28,7 +28,7 @@ export function checksTableMarkdown(): string {
     );
   }
   for (const c of INTRADAY_CHECKS) {
-    const limit = c.kind === 'null_rate' ? DEFAULT_THRESHOLDS.maxNullClientRate : null;
+    const limit = playbookLimitOf(c, DEFAULT_THRESHOLDS.maxNullClientRate);
     rows.push(
       `| [\`${c.id}\`](docs/runbooks.md#${c.id}) | intraday | ${c.severity} | ${c.kind} | ${cell(c.playbook.title({ limit, days: BASELINE_DAYS }))} | [\`intraday.${c.parameters}\`](docs/configuration.md#intraday)${c.kind === 'null_rate' ? ', `maxNullClientRate`' : ''} |`,
     );

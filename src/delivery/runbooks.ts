@@ -8,7 +8,7 @@
 import type { Playbook } from '../checks/model.ts';
 import { CHECKS } from '../closeout/checks/registry.ts';
 import { DEFAULT_THRESHOLDS } from '../config/monitor-config.ts';
-import { INTRADAY_CHECKS } from '../intraday/checks.ts';
+import { INTRADAY_CHECKS, playbookLimitOf } from '../intraday/checks.ts';
 
 export interface RuleDoc {
   alert: string;
@@ -68,7 +68,7 @@ export function runbooksMarkdown(rules: readonly RuleDoc[]): string {
   }
   out.push('## Intraday checks', '');
   for (const c of INTRADAY_CHECKS) {
-    const limit = c.kind === 'null_rate' ? DEFAULT_THRESHOLDS.maxNullClientRate : null;
+    const limit = playbookLimitOf(c, DEFAULT_THRESHOLDS.maxNullClientRate);
     out.push(...section(c.id, c.severity, c.playbook, limit));
     out.push(`Parameters: \`intraday.${c.parameters}\`.`, '', ...steps(c.playbook));
   }

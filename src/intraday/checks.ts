@@ -133,3 +133,7 @@ export const INTRADAY_CHECK_IDS: readonly IntradayCheckId[] = INTRADAY_CHECKS.ma
 /** The parameters of a check: its section of `intraday:`. */
 export const parametersOf = <C extends IntradayCheckDeclaration>(c: C, rules: IntradayRules) =>
   rules[c.parameters] as IntradayRules[C['parameters']];
+
+/** The limit an intraday check's playbook title states: the day's null client rate limit for `null_rate`; none else. */
+export const playbookLimitOf = (c: IntradayCheckDeclaration, maxNullClientRate: number): number | null =>
+  c.kind === 'null_rate' ? maxNullClientRate : null;

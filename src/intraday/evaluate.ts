@@ -125,6 +125,7 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
     input,
     atSlot,
     baseline: baselineDays.map((d) => history.get(d)!),
+    types: [...new Set(baselineDays.flatMap((d) => [...history.get(d)!.byType.keys()]))].sort(),
     nullBaseline: baselineDaysOf(date, history, rules, leftOut.nullClient).map((d) => history.get(d)!),
     sinceIso: (slot) => new Date(input.instantOf(date, slot * SLOT_MINUTES)).toISOString(),
   };
@@ -152,15 +153,16 @@ interface Judged {
   atSlot: number;
   /** The baseline days' slots (volume and silence), and those for the null client rate. */
   baseline: IntradayDay[];
+  /** The event types the baseline days had. */
+  types: string[];
   nullBaseline: IntradayDay[];
   sinceIso: (slot: number) => string;
 }
 
 /** The engine: each kind over the event types (or roles) it judges. */
 function judge(c: IntradayCheckDeclaration, j: Judged): Finding[] {
-  const { input, atSlot, baseline } = j;
+  const { input, atSlot, baseline, types } = j;
   const { today, rules } = input;
-  const types = [...new Set(baseline.flatMap((d) => [...d.byType.keys()]))].sort();
   const seriesOf = (type: string) => (d: IntradayDay) => d.byType.get(type) ?? [];
   const found = (f: Finding | null) => (f ? [f] : []);
   switch (c.kind) {

@@ -7,6 +7,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { DayCounters, ScalarCounter } from '../aggregation/day-counters.ts';
 import { UNKNOWN_CURRENCY } from '../aggregation/day-delta.ts';
 import type { DayResolver } from '../calendar/day-resolver.ts';
+import type { DaySnapshot } from '../state/commands.ts';
 import type { MonitorState } from '../state/monitor-state.ts';
 import { registerLastCloseoutGauge } from './closeout-metrics.ts';
 
@@ -17,7 +18,7 @@ export function registerDayGauges(
   channels: string[],
 ) {
   const namespace = state.namespace;
-  let snapshot: ReturnType<MonitorState['days']['read']> | null = null;
+  let snapshot: Promise<DaySnapshot> | null = null;
   let takenAt = 0;
   // One Redis read serves all gauges of one scrape.
   const today = () => {
@@ -27,11 +28,7 @@ export function registerDayGauges(
     }
     return snapshot;
   };
-  const gauge = (
-    name: string,
-    help: string,
-    value: (s: Awaited<ReturnType<MonitorState['days']['read']>>) => number,
-  ) =>
+  const gauge = (name: string, help: string, value: (s: DaySnapshot) => number) =>
     new Gauge({
       name,
       help,
@@ -41,11 +38,10 @@ export function registerDayGauges(
         this.set({ namespace }, value(await today()));
       },
     });
-  type Snapshot = Awaited<ReturnType<MonitorState['days']['read']>>;
-  const counter = (s: Snapshot, name: ScalarCounter) => s.counters[name];
-  const perSession = (s: Snapshot, name: ScalarCounter) =>
+  const counter = (s: DaySnapshot, name: ScalarCounter) => s.counters[name];
+  const perSession = (s: DaySnapshot, name: ScalarCounter) =>
     s.counters.sessions > 0 ? s.counters[name] / s.counters.sessions : 0;
-  const distinct = (s: Snapshot, family: keyof DayCounters & ('fieldSets' | 'schemaIds')) =>
+  const distinct = (s: DaySnapshot, family: keyof DayCounters & ('fieldSets' | 'schemaIds')) =>
     s.counters[family].size;
 
   gauge('em_today_events', "Accepted events of today (monitor's zone), exact, from Redis", (s) =>

@@ -144,6 +144,39 @@ describe('one delivery path for both schedules', () => {
     expect(sink.on(`/slack/${namespace}`)).toHaveLength(1); // the alert, no "cleared"
   });
 
+  it('an alert that fires on at another severity is one alert: the one posted before is resolved', async () => {
+    const namespace = `delivery-severity-${Date.now()}`;
+    const sinks = sinksFrom({ alertmanagerUrl: env.ALERTMANAGER_URL }, 600_000);
+    const scope: Scope = {
+      source: 'intraday',
+      namespace,
+      date: '2025-03-09',
+      at: '12:10',
+      context: 'intraday',
+    };
+    const first = await deliver(
+      sinks,
+      scope,
+      [notice('intraday_volume_drop', 'WARNING', 'page_viewed')],
+      NOTHING_NOTIFIED,
+      new Date(),
+      log,
+    );
+    expect((await activeAlerts(namespace)).map((a) => a.labels.severity)).toEqual(['warning']);
+    const worse = await deliver(
+      sinks,
+      { ...scope, at: '12:20' },
+      [notice('intraday_volume_drop', 'CRITICAL', 'page_viewed')],
+      first.sent,
+      new Date(),
+      log,
+    );
+    expect(worse.errors).toEqual([]);
+    expect((await activeAlerts(namespace)).map((a) => a.labels.severity)).toEqual(['critical']);
+    // the same alert as far as its history goes: it started when the warning did
+    expect(worse.sent.alertmanager[0]?.startsAt).toBe(first.sent.alertmanager[0]?.startsAt);
+  });
+
   it('a sink that fails keeps what it had sent, so the next run sends it; the others go on', async () => {
     const namespace = `delivery-failing-${Date.now()}`;
     const working = sinksFrom({ slackWebhookUrl: sink.url(`/slack/${namespace}`) }, 60_000);

@@ -27,17 +27,16 @@ export const CHART_MAX_DAYS = 28;
 
 export type ValueFormat = 'count' | 'money' | 'share';
 
-interface KeyMetric {
-  key: 'event_count' | 'revenue' | 'conversions' | 'aov' | 'null_client_rate';
-  label: string;
-  format: ValueFormat;
-  /**
-   * How the chart judges it, as the close-out does: a band of its z-score check
-   * (mean ± that check's threshold × std, the z-score the report stored), or the
-   * limit of its maximum check. The thresholds are the checks' own (registry.ts).
-   */
-  band: 'zscore' | 'limit';
-}
+/**
+ * A chart, judged as the close-out judges its metric: a band of its z-score
+ * check (mean ± that check's threshold × std, around the z-score the report
+ * stored), or the limit of its maximum check. The thresholds are the checks'
+ * own (registry.ts).
+ */
+type KeyMetric = { label: string; format: ValueFormat } & (
+  | { key: keyof Report['zscores']; band: 'zscore' }
+  | { key: 'null_client_rate'; band: 'limit' }
+);
 
 export const KEY_METRICS: readonly KeyMetric[] = [
   { key: 'revenue', label: 'Revenue', format: 'money', band: 'zscore' },
@@ -168,7 +167,6 @@ export function metricSeries(
     const zCheck = metric.band === 'zscore' ? zScoreCheckOf(metric.key) : undefined;
     const stdKey = metric.band === 'zscore' ? thresholdOf(metric.key, 'zscore') : undefined;
     const limitKey = metric.band === 'limit' ? thresholdOf(metric.key, 'maximum') : undefined;
-    const zscores = metric.key in ZSCORE_METRICS ? (metric.key as keyof Report['zscores']) : undefined;
     return {
       key: metric.key,
       label: metric.label,
@@ -180,7 +178,7 @@ export function metricSeries(
       points: window.map((date): SeriesPoint => {
         const r = reports.get(date);
         const t = thresholdsFor(date, config);
-        const z = r && zscores ? r.zscores[zscores] : null;
+        const z = r && metric.band === 'zscore' ? r.zscores[metric.key] : null;
         // the threshold the close-out applied that day (stored with the baseline; older reports: the config's)
         const applied = zCheck ? r?.baselines[metric.key]?.thresholds?.[zCheck] : undefined;
         const k = applied ?? (stdKey ? (t[stdKey] as number) : 0);
@@ -197,14 +195,6 @@ export function metricSeries(
     };
   });
 }
-
-/** The metrics the report stores a z-score of. */
-const ZSCORE_METRICS: Readonly<Record<keyof Report['zscores'], true>> = {
-  revenue: true,
-  aov: true,
-  conversions: true,
-  event_count: true,
-};
 
 /** "7-day mean", as long as the baseline is configured. */
 export const meanLabelOf = (config: Pick<MonitorConfig, 'baseline'>) => `${config.baseline.days}-day mean`;
