@@ -86,7 +86,10 @@ describe('the local stack', () => {
     const server = await startMetricsServer(registry, '127.0.0.1', 0);
     const dir = process.env.PROMETHEUS_FILE_SD_DIR!;
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, `monitor-stack-test-${space.namespace}.json`);
+    // named as a monitor names its own (job, namespace, live pid): a running
+    // monitor removes files whose trailing number is a dead pid, and a
+    // namespace ending in six digits (t-stack-123456) read as one
+    const file = join(dir, `monitor-${space.namespace}-${process.pid}.json`);
     writeFileSync(
       file,
       JSON.stringify([{ targets: [`127.0.0.1:${server.port}`], labels: { namespace: space.namespace } }]),
