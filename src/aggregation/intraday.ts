@@ -26,6 +26,8 @@ export class IntradayTally {
   readonly totals = new Map<number, number>();
   /** event type → latest event time (epoch ms) */
   readonly last = new Map<string, number>();
+  /** event type → slot → its first and last event time (epoch ms): where a gap begins and ends, to the second */
+  readonly spans = new Map<string, Map<number, SlotSpan>>();
 
   add(slot: number, eventType: string, nullClient: boolean, tsMs: number) {
     let bySlot = this.counts.get(eventType);
@@ -37,7 +39,24 @@ export class IntradayTally {
     this.totals.set(slot, (this.totals.get(slot) ?? 0) + 1);
     if (nullClient) this.nullClients.set(slot, (this.nullClients.get(slot) ?? 0) + 1);
     if (tsMs > (this.last.get(eventType) ?? Number.NEGATIVE_INFINITY)) this.last.set(eventType, tsMs);
+    let spans = this.spans.get(eventType);
+    if (!spans) {
+      spans = new Map();
+      this.spans.set(eventType, spans);
+    }
+    const span = spans.get(slot);
+    if (!span) spans.set(slot, { first: tsMs, last: tsMs });
+    else {
+      if (tsMs < span.first) span.first = tsMs;
+      if (tsMs > span.last) span.last = tsMs;
+    }
   }
+}
+
+/** The first and last event time (epoch ms) of a type in a slot. */
+export interface SlotSpan {
+  first: number;
+  last: number;
 }
 
 /** A day's intraday state as read back: every series has SLOTS_PER_DAY entries. */
@@ -47,6 +66,8 @@ export interface IntradayDay {
   totals: number[];
   /** event type → latest event time (epoch ms) */
   last: Map<string, number>;
+  /** event type → slot → first and last event time; empty for slots written before they were kept */
+  spans: Map<string, Map<number, SlotSpan>>;
 }
 
 export const emptySeries = () => new Array<number>(SLOTS_PER_DAY).fill(0);

@@ -529,6 +529,15 @@ const MonitorConfigShape = z.strictObject({
         .min(1)
         .default(3)
         .describe('Fewer baseline days than this: the checks say so instead of judging.'),
+      levelMinutes: z
+        .number()
+        .int()
+        .min(30)
+        .max(720)
+        .default(180)
+        .describe(
+          "The minutes before a judged span that tell today's level: the baseline days' counts are scaled by today's over theirs in them.",
+        ),
       volume: z
         .strictObject({
           windowsMinutes: z
@@ -573,12 +582,12 @@ const MonitorConfigShape = z.strictObject({
             .number()
             .int()
             .min(10)
-            .default(30)
+            .default(10)
             .describe('Silences shorter than this never fire.'),
           quantile: share
-            .default(1)
+            .default(0.5)
             .describe(
-              'The learned gap: this quantile of the silences on baseline days within ± contextMinutes of the hour.',
+              "The learned silence: this quantile of the baseline days' longest silences within ± contextMinutes of the hour (0.5: the median day's, so one bad day does not blind the check).",
             ),
           contextMinutes: z
             .number()
@@ -591,8 +600,10 @@ const MonitorConfigShape = z.strictObject({
             .number()
             .positive()
             .max(0.5)
-            .default(1e-4)
-            .describe('And no event in the silence must be this unlikely under the baseline.'),
+            .default(1e-6)
+            .describe(
+              "Fires once no event since the type's last one is this unlikely: the median baseline day's count in that span, with a robust spread.",
+            ),
         })
         .prefault({}),
       stepStop: z

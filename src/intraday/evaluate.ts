@@ -17,11 +17,18 @@
  */
 import { type IntradayDay, SLOT_MINUTES, SLOTS_PER_DAY } from '../aggregation/intraday.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
-import type { Severity } from '../checks/model.ts';
+import { SEVERITY_RANK, type Severity } from '../checks/model.ts';
 import type { EventRole } from '../config/formats/index.ts';
 import type { IntradayRules } from '../config/monitor-config.ts';
 import { INTRADAY_CHECKS, type IntradayCheckDeclaration, type IntradayCheckId } from './checks.ts';
-import { binomialSf, countCdf, meanAndVariance } from './statistics.ts';
+import {
+  binomialSf,
+  countCdf,
+  meanAndVariance,
+  meanAndVarianceWithoutOutages,
+  medianOf,
+  robustMeanAndVariance,
+} from './statistics.ts';
 
 export interface IntradayAlert {
   check: IntradayCheckId;
@@ -122,10 +129,13 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
     return verdict;
   }
   const judged: Judged = {
-    input,
+    input: { ...input, today: withAllEvents(input.today) },
     atSlot,
-    baseline: baselineDays.map((d) => history.get(d)!),
-    types: [...new Set(baselineDays.flatMap((d) => [...history.get(d)!.byType.keys()]))].sort(),
+    baseline: baselineDays.map((d) => withAllEvents(history.get(d)!)),
+    types: [
+      ...[...new Set(baselineDays.flatMap((d) => [...history.get(d)!.byType.keys()]))].sort(),
+      ALL_EVENTS,
+    ],
     nullBaseline: baselineDaysOf(date, history, rules, leftOut.nullClient).map((d) => history.get(d)!),
     sinceIso: (slot) => new Date(input.instantOf(date, slot * SLOT_MINUTES)).toISOString(),
   };
@@ -140,6 +150,30 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
     }
   }
   return verdict;
+}
+
+/** The series of every event together, judged beside each type's (its alerts name no type). */
+const ALL_EVENTS = '\u0000all events';
+const typeLabel = (type: string) => (type === ALL_EVENTS ? 'all events' : type);
+const eventNameOf = (type: string) => (type === ALL_EVENTS ? null : type);
+
+/** A day with the series of all events (its totals) and their spans beside the types'. */
+function withAllEvents(d: IntradayDay): IntradayDay {
+  const spans = new Map<number, { first: number; last: number }>();
+  for (const bySlot of d.spans.values())
+    for (const [slot, s] of bySlot) {
+      const all = spans.get(slot);
+      if (!all) spans.set(slot, { ...s });
+      else {
+        all.first = Math.min(all.first, s.first);
+        all.last = Math.max(all.last, s.last);
+      }
+    }
+  return {
+    ...d,
+    byType: new Map([...d.byType, [ALL_EVENTS, d.totals]]),
+    spans: new Map([...d.spans, [ALL_EVENTS, spans]]),
+  };
 }
 
 /** What a kind finds: the alert but its check and snooze; a weaker finding may lower the severity. */
@@ -161,30 +195,14 @@ interface Judged {
 
 /** The engine: each kind over the event types (or roles) it judges. */
 function judge(c: IntradayCheckDeclaration, j: Judged): Finding[] {
-  const { input, atSlot, baseline, types } = j;
+  const { input, atSlot, types } = j;
   const { today, rules } = input;
-  const seriesOf = (type: string) => (d: IntradayDay) => d.byType.get(type) ?? [];
   const found = (f: Finding | null) => (f ? [f] : []);
   switch (c.kind) {
     case 'volume_drop':
-      return types.flatMap((type) =>
-        found(
-          volumeDrop(c, type, seriesOf(type)(today), baseline.map(seriesOf(type)), atSlot, rules, j.sinceIso),
-        ),
-      );
+      return types.flatMap((type) => found(volumeDrop(c, type, j)));
     case 'silence':
-      return types.flatMap((type) => {
-        const f = silenceOf(
-          c,
-          type,
-          seriesOf(type)(today),
-          baseline.map(seriesOf(type)),
-          atSlot,
-          rules,
-          today.last.get(type),
-        );
-        return f ? [{ ...f, since: f.since ?? j.sinceIso(atSlot - f.observed / SLOT_MINUTES) }] : [];
-      });
+      return types.flatMap((type) => found(silenceOf(c, type, j)));
     case 'null_rate':
       return j.nullBaseline.length >= rules.minBaselineDays
         ? found(nullClientRate(c, today, j.nullBaseline, atSlot, rules, input.maxNullClientRate, j.sinceIso))
@@ -194,50 +212,64 @@ function judge(c: IntradayCheckDeclaration, j: Judged): Finding[] {
   }
 }
 
+/**
+ * The count since each slot boundary of the last `max(windowsMinutes)` (a
+ * scan over where a drop may have begun, as CUSUM does) and since midnight,
+ * against the baseline days' at today's level; the worst window that
+ * qualifies is the finding.
+ */
 function volumeDrop(
   c: Extract<IntradayCheckDeclaration, { kind: 'volume_drop' }>,
   type: string,
-  today: readonly number[],
-  baseline: (readonly number[])[],
-  atSlot: number,
-  rules: IntradayRules,
-  sinceIso: (slot: number) => string,
+  j: Judged,
 ): Finding | null {
-  const r = rules[c.parameters];
-  const windows = [
-    ...r.windowsMinutes.map((m) => ({
-      from: atSlot - Math.ceil(m / SLOT_MINUTES),
-      label: `in the last ${m} min`,
-      long: m >= 180,
-    })),
-    { from: 0, label: 'since midnight', long: true },
-  ];
-  let worst: (Finding & { severity: IntradayAlert['severity'] }) | null = null;
-  for (const w of windows) {
-    const from = Math.max(0, w.from);
-    if (from >= atSlot) continue;
-    const observed = sum(today, from, atSlot);
-    const { mean, variance } = meanAndVariance(baseline.map((s) => sum(s, from, atSlot)));
+  const { atSlot, input } = j;
+  const r = input.rules[c.parameters];
+  const at = atSlot * SLOT_MINUTES;
+  const longest = Math.max(...r.windowsMinutes);
+  const starts = new Set<number>([0]);
+  for (let m = SLOT_MINUTES; m <= longest && m <= at; m += SLOT_MINUTES) starts.add(at - m);
+  let worst: (Finding & { severity: IntradayAlert['severity']; p: number }) | null = null;
+  for (const from of [...starts].sort((x, y) => y - x)) {
+    const observed = countIn(input.today.byType.get(type) ?? [], from, at);
+    const { mean, variance } = meanAndVarianceWithoutOutages(
+      atTodaysLevel(j, type, from, at, input.rules.levelMinutes),
+    );
     if (mean < r.minExpected) continue;
     const p = countCdf(observed, mean, Math.max(mean, variance));
     const drop = 1 - observed / mean;
+    const long = from === 0 || at - from >= 180;
     const severity =
       p < r.criticalP && drop >= r.criticalDrop
         ? 'CRITICAL'
-        : w.long && p < r.warningP && drop >= r.warningDrop
+        : long && p < r.warningP && drop >= r.warningDrop
           ? 'WARNING'
           : null;
-    if (!severity || (worst && (worst.severity === 'CRITICAL' || severity === 'WARNING'))) continue;
+    if (!severity) continue;
+    const better =
+      !worst ||
+      SEVERITY_RANK[severity] > SEVERITY_RANK[worst.severity] ||
+      (severity === worst.severity && p < worst.p);
+    if (!better) continue;
     worst = {
       severity,
-      event_name: type,
-      message: c.message({ type, observed, expected: mean, window: w.label, p }),
+      p,
+      event_name: eventNameOf(type),
+      message: c.message({
+        type: typeLabel(type),
+        observed,
+        expected: mean,
+        window: from === 0 ? 'since midnight' : `in the last ${at - from} min`,
+        p,
+      }),
       observed,
       expected: Number(mean.toFixed(1)),
-      since: sinceIso(from),
+      since: j.sinceIso(from / SLOT_MINUTES),
     };
   }
-  return worst;
+  if (!worst) return null;
+  const { p: _p, ...finding } = worst;
+  return finding;
 }
 
 /** Consecutive empty slots ending just before `end`. */
@@ -247,49 +279,110 @@ const emptyRun = (series: readonly number[], end: number) => {
   return n;
 };
 
+/** A series' events in [from, to) minutes of the day, a slot cut by either end counted pro rata. */
+export function countIn(series: readonly number[], from: number, to: number): number {
+  let n = 0;
+  for (
+    let slot = Math.max(0, Math.floor(from / SLOT_MINUTES));
+    slot * SLOT_MINUTES < to && slot < SLOTS_PER_DAY;
+    slot++
+  ) {
+    const a = Math.max(from, slot * SLOT_MINUTES);
+    const b = Math.min(to, (slot + 1) * SLOT_MINUTES);
+    if (b > a) n += ((series[slot] ?? 0) * (b - a)) / SLOT_MINUTES;
+  }
+  return n;
+}
+
+/**
+ * The minute of the day (fractional) of a type's last event before `atSlot`,
+ * to the second where the slot's span was kept, else the slot's end; null
+ * when it had none today.
+ */
+function lastEventBefore(j: Judged, type: string): { minute: number; ms: number } | null {
+  const { today, date, instantOf } = j.input;
+  const series = today.byType.get(type) ?? [];
+  for (let slot = j.atSlot - 1; slot >= 0; slot--) {
+    if ((series[slot] ?? 0) === 0) continue;
+    const start = instantOf(date, slot * SLOT_MINUTES);
+    const last = today.spans.get(type)?.get(slot)?.last;
+    const within =
+      last === undefined ? SLOT_MINUTES : Math.min(SLOT_MINUTES, Math.max(0, (last - start) / 60_000));
+    return { minute: slot * SLOT_MINUTES + within, ms: start + within * 60_000 };
+  }
+  return null;
+}
+
+/**
+ * A sequential test from the type's last event: the longer nothing comes,
+ * the more the baseline days expected in that span, until no event in it is
+ * less likely than `p`. The expectation is the median baseline day's, with a
+ * robust spread (MAD), and the learned silence is the median baseline day's
+ * longest around this hour: one bad day in the baseline blinds nothing.
+ */
 function silenceOf(
   c: Extract<IntradayCheckDeclaration, { kind: 'silence' }>,
   type: string,
-  today: readonly number[],
-  baseline: (readonly number[])[],
-  atSlot: number,
-  rules: IntradayRules,
-  lastMs: number | undefined,
-): (Omit<Finding, 'since'> & { since: string | null }) | null {
-  const r = rules[c.parameters];
-  const silentSlots = emptyRun(today, atSlot);
-  const silentMinutes = silentSlots * SLOT_MINUTES;
+  j: Judged,
+): Finding | null {
+  const { atSlot, baseline } = j;
+  const r = j.input.rules[c.parameters];
+  const at = atSlot * SLOT_MINUTES;
+  const last = lastEventBefore(j, type);
+  const silentFrom = last?.minute ?? 0;
+  const silentMinutes = at - silentFrom;
   if (silentMinutes < r.floorMinutes) return null;
-  // the silences the baseline days had around this hour
   const context = Math.ceil(r.contextMinutes / SLOT_MINUTES);
-  const seen: number[] = [];
-  for (const s of baseline) {
-    for (let end = Math.max(1, atSlot - context); end <= Math.min(SLOTS_PER_DAY, atSlot + context); end++) {
-      seen.push(emptyRun(s, end));
-    }
-  }
-  seen.sort((a, b) => a - b);
-  const learned = seen.length
-    ? seen[Math.min(seen.length - 1, Math.floor(r.quantile * (seen.length - 1)))]!
-    : 0;
-  if (silentSlots <= learned) return null;
-  const { mean, variance } = meanAndVariance(baseline.map((s) => sum(s, atSlot - silentSlots, atSlot)));
+  const longest = baseline.map((d) => {
+    const s = d.byType.get(type) ?? [];
+    let most = 0;
+    for (let end = Math.max(1, atSlot - context); end <= Math.min(SLOTS_PER_DAY, atSlot + context); end++)
+      most = Math.max(most, emptyRun(s, end));
+    return most * SLOT_MINUTES;
+  });
+  const learned = quantileOf(longest, r.quantile);
+  if (silentMinutes <= learned) return null;
+  const { mean, variance } = robustMeanAndVariance(
+    atTodaysLevel(j, type, silentFrom, at, j.input.rules.levelMinutes),
+  );
   const p = countCdf(0, mean, Math.max(mean, variance));
   if (p >= r.p) return null;
-  const lastToday = lastMs !== undefined && silentSlots < atSlot ? lastMs : undefined;
+  const minutes = Math.round(silentMinutes);
   return {
-    event_name: type,
-    message: c.message({
-      type,
-      minutes: silentMinutes,
-      learnedMinutes: learned * SLOT_MINUTES,
-      expected: mean,
-    }),
-    observed: silentMinutes,
-    expected: learned * SLOT_MINUTES,
-    since: lastToday !== undefined ? new Date(lastToday).toISOString() : null,
+    event_name: eventNameOf(type),
+    message: c.message({ type: typeLabel(type), minutes, learnedMinutes: learned, expected: mean }),
+    observed: minutes,
+    expected: learned,
+    since: last ? new Date(last.ms).toISOString() : j.sinceIso(0),
   };
 }
+
+/**
+ * Each baseline day's count of a type in [from, to) minutes, scaled to
+ * today's level: by today's count over the baseline day's in the
+ * `levelMinutes` before `from`. A quiet Monday and a busy Saturday differ in
+ * level far more than in the shape of their hours, and today's level is
+ * known from today; where the minutes before hold too few events to tell
+ * (the night), the counts are taken as they are.
+ */
+function atTodaysLevel(j: Judged, type: string, from: number, to: number, levelMinutes: number): number[] {
+  const series = (d: IntradayDay) => d.byType.get(type) ?? [];
+  const counts = j.baseline.map((d) => countIn(series(d), from, to));
+  const before = Math.max(0, from - levelMinutes);
+  const reference = j.baseline.map((d) => countIn(series(d), before, from));
+  if (from - before < levelMinutes / 2 || medianOf(reference) < MIN_LEVEL_EVENTS) return counts;
+  const today = countIn(series(j.input.today), before, from);
+  return counts.map((n, i) => (reference[i]! > 0 ? (n * today) / reference[i]! : n));
+}
+
+/** Fewer events than this before a window (on the median baseline day) leave its counts unscaled. */
+const MIN_LEVEL_EVENTS = 50;
+
+/** The q-quantile of some values (nearest rank below). */
+const quantileOf = (values: readonly number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))]! : 0;
+};
 
 function nullClientRate(
   c: Extract<IntradayCheckDeclaration, { kind: 'null_rate' }>,

@@ -66,3 +66,33 @@ export function meanAndVariance(values: readonly number[]): { mean: number; vari
   const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
   return { mean, variance };
 }
+
+/**
+ * Mean and variance of the baseline days' counts, the days below a quarter
+ * of the median day's left out: such a day had an outage or a broken tag of
+ * its own in the span, and kept in it would drag the mean down and blow the
+ * variance up, blinding the check to the same failure today.
+ */
+export function meanAndVarianceWithoutOutages(values: readonly number[]): { mean: number; variance: number } {
+  const median = medianOf(values);
+  return meanAndVariance(values.filter((v) => v >= median / 4));
+}
+
+/**
+ * The median and a robust variance ((1.4826 · MAD)², the normal-consistent
+ * spread): for how likely no event at all is, where one or two bad baseline
+ * days must move neither.
+ */
+export function robustMeanAndVariance(values: readonly number[]): { mean: number; variance: number } {
+  if (values.length === 0) return { mean: 0, variance: 0 };
+  const median = medianOf(values);
+  const mad = medianOf(values.map((v) => Math.abs(v - median)));
+  return { mean: median, variance: (1.4826 * mad) ** 2 };
+}
+
+export function medianOf(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -51,6 +51,7 @@ function day(types: Record<string, (slot: number) => number>, nullShare: (slot: 
     nullClients: emptySeries(),
     totals: emptySeries(),
     last: new Map(),
+    spans: new Map(),
   };
   for (const [type, f] of Object.entries(types)) {
     const s = emptySeries();
@@ -114,7 +115,25 @@ describe('the intraday checks', () => {
     );
     const drop = at13.alerts.find((a) => a.check === 'intraday_volume_drop')!;
     expect(drop).toMatchObject({ observed: 0, since: '2025-03-10T12:00:00.000Z' });
-    expect(drop.expected).toBeCloseTo(6 * (40 + 6 / 7), 1); // six slots of the baseline's 40 + wobble
+    // six slots of the baseline days' 40 to 42, each scaled to today's level (41 a slot in the three hours before)
+    expect(drop.expected).toBeCloseTo(6 * 41, 1);
+  });
+
+  it('a stop is named at the first run after it once nothing in that span is unlikely enough, even with one baseline day broken the same way', () => {
+    const stopped = (s: number) => (s < 72 ? pageViews(1)(s) : 0);
+    const h = history(7);
+    const yesterday = DayResolver.previous(DATE, 1);
+    h.set(yesterday, day({ page_viewed: stopped, product_added_to_cart: carts(0) }));
+    const today = day({ page_viewed: stopped, product_added_to_cart: carts(1) });
+    expect(fired(judge(today, '12:00', h))).toEqual([]);
+    const at1210 = judge(today, '12:10', h);
+    expect(fired(at1210)).toContain('intraday_silence:page_viewed:CRITICAL');
+    expect(at1210.baseline_days).toContain(yesterday);
+    // the carts go on: not a dark site
+    expect(fired(at1210)).not.toContain('intraday_silence:*:CRITICAL');
+    // when every event stops, the stream as a whole is named too
+    const dark = day({ page_viewed: stopped, product_added_to_cart: (s) => (s < 72 ? carts(1)(s) : 0) });
+    expect(fired(judge(dark, '12:10', h))).toContain('intraday_silence:*:CRITICAL');
   });
 
   it('add-to-cart stopping at noon: named within three hours', () => {
@@ -175,8 +194,8 @@ describe('the intraday checks', () => {
   });
 
   it('a sparse type is judged by what silence is normal for it: five quiet hours of purchases are no alarm', () => {
-    // purchases: about one an hour from 10:00 to 22:00
-    const sparse = (phase: number) => (s: number) => ((s + phase) % 6 === 0 && s >= 60 && s < 132 ? 1 : 0);
+    // purchases: about one an hour from 08:00 to midnight
+    const sparse = (phase: number) => (s: number) => ((s + phase) % 6 === 0 && s >= 48 ? 1 : 0);
     const h = new Map(
       Array.from({ length: 7 }, (_, i) => [
         DayResolver.previous(DATE, i + 1),
@@ -188,22 +207,23 @@ describe('the intraday checks', () => {
       checkout_completed: (s) => (s >= 72 && s < 102 ? 0 : sparse(0)(s)),
     });
     for (const at of ['14:00', '17:00', '23:00']) expect(fired(judge(gap, at, h)), at).toEqual([]);
-    // a whole day without one, when a dozen were expected, is another matter
+    // a whole day without one, when fifteen were expected by 23:00, is another matter
     expect(fired(judge(day({ page_viewed: pageViews(0), checkout_completed: () => 0 }), '23:00', h))).toEqual(
       ['intraday_silence:checkout_completed:CRITICAL'],
     );
   });
 
-  it('incident days left out of the baseline no longer hide the same failure today', () => {
-    // three of the last seven days lost their page views from noon to 13:00, and were closed as incidents
+  it('incident days left out of the baseline no longer hide the same failure today, even when they are most of it', () => {
+    // four of the last seven days lost their page views from noon to 13:00, and were closed as incidents:
+    // more than the robust estimates can see through on their own
     const outage = (s: number) => (s >= 72 && s < 78 ? 0 : pageViews(1)(s));
     const h = new Map(
       Array.from({ length: 7 }, (_, i) => [
         DayResolver.previous(DATE, i + 1),
-        day({ page_viewed: i < 3 ? outage : pageViews(i % 3), product_added_to_cart: carts(i) }),
+        day({ page_viewed: i < 4 ? outage : pageViews(i % 3), product_added_to_cart: carts(i) }),
       ]),
     );
-    const incidents = new Map([1, 2, 3].map((i) => [DayResolver.previous(DATE, i), 'page_view_drop']));
+    const incidents = new Map([1, 2, 3, 4].map((i) => [DayResolver.previous(DATE, i), 'page_view_drop']));
     const today = day({ page_viewed: outage, product_added_to_cart: carts(1) });
     const at13 = (leftOut?: IntradayInput['leftOut']) => judge(today, '13:00', h, leftOut ? { leftOut } : {});
     const kept = at13();
@@ -212,7 +232,7 @@ describe('the intraday checks', () => {
     expect(fired(clean)).toContain('intraday_volume_drop:page_viewed:CRITICAL');
     expect(clean.baseline_days).not.toContain(DayResolver.previous(DATE, 1));
     expect(clean.excluded).toEqual(
-      [3, 2, 1].map((i) => ({
+      [4, 3, 2, 1].map((i) => ({
         day: DayResolver.previous(DATE, i),
         check: 'page_view_drop',
         baseline: 'volume',

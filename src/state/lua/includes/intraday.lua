@@ -1,18 +1,29 @@
 --[[
   Intraday slots of a batch (see src/state/intraday-codec.ts for the fields):
-  counts are added; a type's latest event time only moves forward.
+  counts are added; a type's latest event time only moves forward, as does
+  a slot's last event time, and a slot's first only moves back.
 
-  key: the day's intraday hash; counts: field -> increment; last: type -> ms (string).
+  key: the day's intraday hash; counts: field -> increment; last: type -> ms (string);
+  mins, maxes: field -> ms (string).
 ]]
-local function applyIntraday(key, counts, last)
+local function moveTo(key, field, ms, later)
+  local current = redis.call('HGET', key, field)
+  if not current or (later and tonumber(current) < tonumber(ms)) or (not later and tonumber(current) > tonumber(ms)) then
+    redis.call('HSET', key, field, ms)
+  end
+end
+
+local function applyIntraday(key, counts, last, mins, maxes)
   for field, by in pairs(counts) do
     redis.call('HINCRBY', key, field, by)
   end
+  for field, ms in pairs(mins) do
+    moveTo(key, field, ms, false)
+  end
+  for field, ms in pairs(maxes) do
+    moveTo(key, field, ms, true)
+  end
   for eventType, ms in pairs(last) do
-    local field = 'l\t' .. eventType
-    local current = redis.call('HGET', key, field)
-    if not current or tonumber(current) < tonumber(ms) then
-      redis.call('HSET', key, field, ms)
-    end
+    moveTo(key, 'l\t' .. eventType, ms, true)
   end
 end
