@@ -63,7 +63,7 @@ export const INTRADAY_CHECKS = [
     kind: 'volume_drop',
     parameters: 'volume',
     message: (f) =>
-      `${f.type}: ${whole(f.observed)} events ${f.window}, against ${whole(f.expected)} on the baseline days (−${Math.round((1 - f.observed / f.expected) * 100)}%; chance ${f.p.toExponential(1)})`,
+      `${f.type}: ${whole(f.observed)} events ${f.window}, against ${whole(f.expected)} expected from the baseline days at today's level (−${Math.round((1 - f.observed / f.expected) * 100)}%; chance ${f.p.toExponential(1)})`,
     playbook: {
       title: () =>
         'An event type fell far below the same hours of its baseline days (CRITICAL; a sustained halving over 3 hours or the day so far: WARNING)',

@@ -229,7 +229,7 @@ function volumeDrop(
   const longest = Math.max(...r.windowsMinutes);
   const starts = new Set<number>([0]);
   for (let m = SLOT_MINUTES; m <= longest && m <= at; m += SLOT_MINUTES) starts.add(at - m);
-  let worst: (Finding & { severity: IntradayAlert['severity']; p: number }) | null = null;
+  let worst: (Finding & { severity: IntradayAlert['severity']; deficit: number }) | null = null;
   for (const from of [...starts].sort((x, y) => y - x)) {
     const observed = countIn(input.today.byType.get(type) ?? [], from, at);
     const { mean, variance } = meanAndVarianceWithoutOutages(
@@ -246,14 +246,16 @@ function volumeDrop(
           ? 'WARNING'
           : null;
     if (!severity) continue;
+    // of the windows at the worst severity, the one the drop most likely began at (the largest Poisson deviance)
+    const d = deficitOf(observed, mean);
     const better =
       !worst ||
       SEVERITY_RANK[severity] > SEVERITY_RANK[worst.severity] ||
-      (severity === worst.severity && p < worst.p);
+      (severity === worst.severity && d > worst.deficit);
     if (!better) continue;
     worst = {
       severity,
-      p,
+      deficit: d,
       event_name: eventNameOf(type),
       message: c.message({
         type: typeLabel(type),
@@ -268,9 +270,13 @@ function volumeDrop(
     };
   }
   if (!worst) return null;
-  const { p: _p, ...finding } = worst;
+  const { deficit: _d, ...finding } = worst;
   return finding;
 }
+
+/** The Poisson deviance of a count below its mean: how strongly it says the rate fell. */
+const deficitOf = (observed: number, mean: number) =>
+  mean - observed + (observed > 0 ? observed * Math.log(observed / mean) : 0);
 
 /** Consecutive empty slots ending just before `end`. */
 const emptyRun = (series: readonly number[], end: number) => {

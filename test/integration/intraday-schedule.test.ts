@@ -107,7 +107,9 @@ describe('intraday --schedule', () => {
       (a) => a.some((x) => x.labels.alertname === 'intraday_volume_drop'),
       60_000,
     );
-    const drop = alerts.find((a) => a.labels.alertname === 'intraday_volume_drop')!;
+    const drop = alerts.find(
+      (a) => a.labels.alertname === 'intraday_volume_drop' && a.labels.event_name === 'page_viewed',
+    )!;
     expect(drop.labels).toMatchObject({
       severity: 'critical',
       event_name: 'page_viewed',
