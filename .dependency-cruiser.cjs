@@ -50,7 +50,7 @@ module.exports = {
     layer('metrics', ['checks', 'closeout', 'intraday', 'state', 'aggregation', 'validation', 'config']),
     layer('source', ['config']),
     layer('ingest', ['source', 'validation', 'aggregation', 'state', 'config']),
-    layer('closeout', ['checks', 'state', 'aggregation', 'validation', 'config']),
+    layer('closeout', ['checks', 'intraday', 'state', 'aggregation', 'validation', 'config']),
     layer('intraday', ['checks', 'aggregation', 'config']),
     layer('delivery', ['checks', 'closeout', 'intraday', 'config']),
     layer('replay', ['source', 'config']),

@@ -9,6 +9,8 @@ import { isCalendarDate } from '../calendar/calendar-date.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import type { MonitorConfig } from '../config/monitor-config.ts';
 import { UsageError } from '../errors.ts';
+import { baselineDaysOf } from '../intraday/evaluate.ts';
+import { type DayGap, dayGaps } from '../intraday/gaps.ts';
 import type { Logger } from '../log.ts';
 import type { FeedbackEntry } from '../state/feedback-store.ts';
 import type { MonitorState } from '../state/monitor-state.ts';
@@ -181,8 +183,10 @@ async function computeReport(
           snapshot.counters,
           previousReport?.contract ?? null,
         );
+  const gaps = await gapsOf(deps, day);
   const evaluation = evaluateChecks({
     day,
+    gaps,
     metrics,
     schema,
     previousSchema: previousReport?.schema ?? null,
@@ -218,6 +222,32 @@ async function computeReport(
     baselines: evaluation.baselines,
     schema,
     ...(contract ? { contract } : {}),
+    gaps,
     notified: stored?.notified ?? NOTHING_NOTIFIED,
   };
+}
+
+/** Gaps as unlikely as this are listed in the report; the completeness check fires at its own threshold. */
+const LISTED_GAP_P = 1e-5;
+
+/**
+ * The day's gaps against the intraday baseline days (the same weekday's when
+ * enough, else the latest days; see intraday/evaluate.ts): none when too few
+ * days have slots to judge by.
+ */
+async function gapsOf(deps: CloseoutDeps, day: string): Promise<DayGap[]> {
+  const rules = deps.config.intraday;
+  const lookback = Array.from({ length: rules.lookbackDays }, (_, i) => DayResolver.previous(day, i + 1));
+  const slots = await deps.state.days.readIntraday([day, ...lookback]);
+  const history = new Map(lookback.map((d) => [d, slots.get(d)!]));
+  const baseline = baselineDaysOf(day, history, rules);
+  if (baseline.length < rules.minBaselineDays) return [];
+  const days = new DayResolver(deps.timezone);
+  return dayGaps({
+    date: day,
+    day: slots.get(day)!,
+    baseline: baseline.map((d) => history.get(d)!),
+    instantOf: (d, minute) => days.instantOf(d, minute),
+    maxP: LISTED_GAP_P,
+  });
 }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { SEVERITY_RANK, type Severity, SeveritySchema } from '../checks/model.ts';
 import { dictionary } from '../dictionary.ts';
+import { DayGapSchema } from '../intraday/gaps.ts';
 import { type Alert, AlertSchema } from './checks/declaration.ts';
 import { ContractSectionSchema } from './contract.ts';
 import { DayMetricsSchema, DaySchemaSchema } from './day-metrics.ts';
@@ -79,6 +80,8 @@ export const ReportSchema = z.object({
   schema: DaySchemaSchema,
   /** The tracking plan's verdict on the day; absent when no plan was on. */
   contract: ContractSectionSchema.optional(),
+  /** Spans without any event (of all events, or of a type) the baseline days call unlikely; none on days closed before gaps were kept. */
+  gaps: z.array(DayGapSchema).default([]),
   /** On a re-run: what changed since the stored report. */
   changes: z
     .object({

@@ -96,12 +96,24 @@ export function textReport(r: Report): string {
   if (Object.keys(m.field_aliases).length) lines.push(`field aliases: ${counts(m.field_aliases)}`);
   if (Object.keys(m.rejected).length) lines.push(`rejected messages: ${counts(m.rejected)}`);
   if (m.late_events) lines.push(`late events (after close-out): ${num(m.late_events, 0)}`);
+  if (r.gaps.length) lines.push('', ...gapLines(r.gaps));
   if (r.contract) lines.push('', ...contractTable(r.contract));
   const snoozed = r.alerts.filter((a) => a.snoozed);
   if (snoozed.length)
     lines.push('', `snoozed (reported, not notified): ${snoozed.map((a) => a.check).join(', ')}`);
   lines.push('');
   return lines.join('\n');
+}
+
+/** The day's unlikely spans without events, local times of the day. */
+function gapLines(gaps: Report['gaps']): string[] {
+  return [
+    'gaps (no event at all, where the baseline days had some):',
+    ...gaps.map(
+      (g) =>
+        `  ${g.event_name ?? 'all events'}: ${g.local_start}–${g.local_end} (${num(g.minutes, 0)} min), ${num(g.expected, 1)} expected, chance ${g.p.toExponential(1)}`,
+    ),
+  ];
 }
 
 /** Violations most frequent first, as the HTML page orders them; samples are Kafka coordinates. */

@@ -260,6 +260,11 @@ const THRESHOLD_PARAMETERS = {
   ),
   minDailyConversions: param(count.nullable(), null, 'Fewest purchases in a day. null: no floor'),
   maxDuplicateTransactions: param(count, 0, 'Most transaction ids counted twice in a day'),
+  maxGapChance: param(
+    z.number().positive().max(0.5),
+    1e-6,
+    'A span of the day without any event fires the completeness check when the baseline days make it this unlikely',
+  ),
   maxDuplicateEventShare: param(
     share,
     0.001,

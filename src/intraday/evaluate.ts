@@ -153,12 +153,12 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
 }
 
 /** The series of every event together, judged beside each type's (its alerts name no type). */
-const ALL_EVENTS = '\u0000all events';
-const typeLabel = (type: string) => (type === ALL_EVENTS ? 'all events' : type);
-const eventNameOf = (type: string) => (type === ALL_EVENTS ? null : type);
+export const ALL_EVENTS = '\u0000all events';
+export const typeLabel = (type: string) => (type === ALL_EVENTS ? 'all events' : type);
+export const eventNameOf = (type: string) => (type === ALL_EVENTS ? null : type);
 
 /** A day with the series of all events (its totals) and their spans beside the types'. */
-function withAllEvents(d: IntradayDay): IntradayDay {
+export function withAllEvents(d: IntradayDay): IntradayDay {
   const spans = new Map<number, { first: number; last: number }>();
   for (const bySlot of d.spans.values())
     for (const [slot, s] of bySlot) {

@@ -59,6 +59,7 @@ export function reportOf(
   return {
     version: REPORT_VERSION,
     date,
+    gaps: [],
     namespace: 'crafted',
     timezone: 'UTC',
     generated_at: `${date}T06:30:00.000Z`,

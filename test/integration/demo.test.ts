@@ -157,6 +157,29 @@ describe.each([
     expect(checksOn(result.reports, 'channel_collapse')[0]).toBe('2025-03-04');
   });
 
+  it('names the 03-07 outage (no event 10:48:09–13:42:38 UTC) as a completeness alert in the JSON, text and HTML reports', () => {
+    expect(checksOn(result.reports, 'data_gap')).toEqual(['2025-03-07']);
+    const day = result.reports.get('2025-03-07')!;
+    const all = day.gaps.filter((g) => g.event_name === null);
+    expect(all).toMatchObject([
+      {
+        start: '2025-03-07T10:48:09.366Z',
+        end: '2025-03-07T13:42:38.128Z',
+        local_start: '10:48:09',
+        local_end: '13:42:38',
+        minutes: 174,
+      },
+    ]);
+    expect(day.alerts.find((a) => a.check === 'data_gap')).toMatchObject({
+      severity: 'CRITICAL',
+      value: 174,
+    });
+    expect(readFileSync(join(result.dir, '2025-03-07.txt'), 'utf8')).toContain(
+      'all events: 10:48:09–13:42:38 (174 min)',
+    );
+    expect(readFileSync(join(result.dir, '2025-03-07.html'), 'utf8')).toContain('10:48:09–13:42:38');
+  });
+
   it('classifies devices and bots on every day: bot share as in the CSV, bots kept out of clients', () => {
     for (const [day, expected] of EXPECTED) {
       const m = result.reports.get(day)!.metrics;

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { type CheckCommon, SeveritySchema } from '../../checks/model.ts';
 import type { Thresholds } from '../../config/monitor-config.ts';
+import type { DayGap } from '../../intraday/gaps.ts';
 import type { Baseline } from '../baseline.ts';
 import type { ContractSection } from '../contract.ts';
 import type { DayMetrics, DaySchema } from '../day-metrics.ts';
@@ -42,6 +43,8 @@ export interface DayFacts {
   contract: ContractSection | null;
   /** Days a baseline holds (baseline.days; 7 when not given). */
   baselineDays?: number;
+  /** The day's unlikely spans without any event (intraday/gaps.ts). */
+  gaps: readonly DayGap[];
 }
 
 /** What every check sees: the day's facts, and values and baselines on demand. */

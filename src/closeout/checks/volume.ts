@@ -22,6 +22,34 @@ export const VOLUME_CHECKS = [
     },
   }),
   defineCheck({
+    id: 'data_gap',
+    severity: 'CRITICAL',
+    kind: 'logical',
+    metric: 'event_count',
+    reads: ['maxGapChance'],
+    evaluate: ({ gaps, thresholds }) => {
+      const hit = gaps.filter((g) => g.event_name === null && g.p < thresholds.maxGapChance);
+      if (!hit.length) return null;
+      const worst = hit.reduce((a, b) => (b.p < a.p ? b : a));
+      const spans = hit.map((g) => `${g.local_start}–${g.local_end} (${g.minutes} min)`).join(', ');
+      return {
+        message: `No event at all ${spans}, where the baseline days had ${n(Math.round(worst.expected))} events (chance ${worst.p.toExponential(1)})`,
+        value: hit.reduce((a, g) => a + g.minutes, 0),
+        threshold: thresholds.maxGapChance,
+      };
+    },
+    playbook: {
+      title: () =>
+        'The day has a span without any event that the baseline days call impossible: data is missing',
+      investigate: [
+        "Read the span in the report's gaps: did the site go dark (server, CDN logs), or did tracking or the pipeline stop (the stream health dashboard for those hours)?",
+        'Check the intraday alerts of those hours, and the producer and consumer logs',
+      ],
+      resolution:
+        'Replay the span if the source kept it; otherwise every figure of the day is short by it, say so where the day is reported',
+    },
+  }),
+  defineCheck({
     id: 'low_event_volume',
     severity: 'CRITICAL',
     kind: 'minimum',

@@ -50,6 +50,7 @@ ${chartsSection(model)}
 ${funnelSection(model)}
 ${channelSection(model)}
 ${fieldSection(model)}
+${gapSection(model)}
 ${contractSectionHtml(model)}
 ${trafficSection(model)}
 <footer>Written by event-monitor from the stored close-out reports. Bands are the ${esc(model.meanLabel.replace(' mean', ''))} baselines the close-out judged each day against; a triangle marks a day where an alert about the metric fired.</footer>
@@ -253,6 +254,24 @@ ${
 <tbody>${rejected.map(([k, v]) => `<tr><th scope="row">${esc(k.replace(/_/g, ' '))}</th><td class="num">${count(v)}</td></tr>`).join('')}</tbody></table></div>`
     : '<p class="note">No message was rejected on this day.</p>'
 }
+</section>`;
+}
+
+/** The day's unlikely spans without any event: when the site or the stream went dark. */
+function gapSection(model: DayPageModel): string {
+  const gaps = model.report.gaps;
+  if (!gaps.length) return '';
+  const rows = gaps.map(
+    (g) =>
+      `<tr><th scope="row">${g.event_name === null ? '<strong>All events</strong>' : `<code>${esc(g.event_name)}</code>`}</th><td>${esc(g.local_start)}–${esc(g.local_end)}</td><td class="num">${count(g.minutes)}</td><td class="num">${esc(g.expected.toFixed(1))}</td><td class="num">${esc(g.p.toExponential(1))}</td></tr>`,
+  );
+  return `<section aria-labelledby="gaps-h">
+<h2 id="gaps-h">Gaps</h2>
+<p class="meta">Spans without a single event, from the last event before to the first after, where the baseline days had events (at this day's level). Local times of the day.</p>
+<div class="table-wrap" role="region" tabindex="0" aria-label="Gaps"><table>
+<caption>Spans without any event the baseline days make unlikely</caption>
+<thead><tr><th scope="col">Events</th><th scope="col">From–to</th><th scope="col" class="num">Minutes</th><th scope="col" class="num">Expected</th><th scope="col" class="num">Chance</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table></div>
 </section>`;
 }
 

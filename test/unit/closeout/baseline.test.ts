@@ -99,6 +99,7 @@ describe('clean baselines: incident days left out', () => {
     const fired = (excludeAlertedDays: boolean) =>
       evaluateChecks({
         day: DAY,
+        gaps: [],
         metrics: { ...healthyMetrics(), revenue: today },
         schema: { field_sets: {}, schema_ids: {} },
         previousSchema: null,
@@ -201,6 +202,7 @@ describe('seasonal baselines: a day against the same weekday', () => {
     const judge = (baseline: typeof config.baseline) =>
       evaluateChecks({
         day: SUNDAY,
+        gaps: [],
         metrics,
         schema: { field_sets: {}, schema_ids: {} },
         previousSchema: null,

@@ -79,6 +79,7 @@ function input(
   const { baselines, ...rest } = extra;
   const built: CheckInput = {
     day: '2025-03-05',
+    gaps: [],
     metrics: { ...healthy(), ...over },
     schema: { field_sets: { [FIELDS]: 4000 }, schema_ids: {} },
     previousSchema: { field_sets: { [FIELDS]: 3900 }, schema_ids: {} },
@@ -395,6 +396,33 @@ describe('channel_collapse', () => {
       fires('channel_collapse', day({ Direct: 0.4, 'Paid Search': 0.3, 'Organic Search': 0.3 }, small)),
     ).toBe(false);
     expect(fires('channel_collapse', day({ Direct: 0.6, 'Paid Search': 0.4 }, {}))).toBe(false);
+  });
+});
+
+describe('data_gap', () => {
+  const gap = (p: number, event_name: string | null = null) => ({
+    event_name,
+    start: '2025-03-05T10:48:09.000Z',
+    end: '2025-03-05T13:42:38.000Z',
+    local_start: '10:48:09',
+    local_end: '13:42:38',
+    minutes: 174,
+    expected: 331.7,
+    p,
+  });
+
+  it('fires on a gap of all events the baseline calls impossible, naming its span', () => {
+    const alerts = runChecks(input({}, { gaps: [gap(1e-9)] }));
+    const a = alerts.find((x) => x.check === 'data_gap');
+    expect(a).toMatchObject({ severity: 'CRITICAL', value: 174, threshold: 1e-6 });
+    expect(a!.message).toBe(
+      'No event at all 10:48:09–13:42:38 (174 min), where the baseline days had 332 events (chance 1.0e-9)',
+    );
+  });
+
+  it('stays quiet on a gap that is merely unusual, and on a gap of one type (the volume checks judge types)', () => {
+    expect(fired(input({}, { gaps: [gap(1e-5)] }))).not.toContain('data_gap');
+    expect(fired(input({}, { gaps: [gap(1e-12, 'page_viewed')] }))).not.toContain('data_gap');
   });
 });
 

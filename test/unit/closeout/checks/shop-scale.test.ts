@@ -74,6 +74,7 @@ function run(shop: Shop, days: number, stopFrom = Number.POSITIVE_INFINITY) {
     const metrics = metricsOf(shop, i, i >= stopFrom);
     const { alerts } = evaluateChecks({
       day,
+      gaps: [],
       metrics,
       schema: { field_sets: { a: 1 }, schema_ids: {} },
       previousSchema: i > 0 ? { field_sets: { a: 1 }, schema_ids: {} } : null,
