@@ -26,7 +26,7 @@ import { type IntradayDay, SLOT_MINUTES, SLOTS_PER_DAY } from '../src/aggregatio
 import { DayResolver } from '../src/calendar/day-resolver.ts';
 import { processorOf } from '../src/cli/consume.ts';
 import { createContext, stateOf } from '../src/cli/context.ts';
-import { evaluateIntraday, type IntradayVerdict } from '../src/intraday/evaluate.ts';
+import { countIn, evaluateIntraday, type IntradayVerdict } from '../src/intraday/evaluate.ts';
 import { countCdf } from '../src/intraday/statistics.ts';
 import type { IncomingMessage } from '../src/source/messages.ts';
 import { createRedis } from '../src/state/redis.ts';
@@ -232,22 +232,9 @@ function statisticalLimit(
 }
 
 /** The baseline days' mean count of a type in [from, to) minutes, slots prorated. */
-function expectedIn(baseline: IntradayDay[], type: string, from: number, to: number) {
-  let total = 0;
-  for (const d of baseline) {
-    const s = d.byType.get(type) ?? [];
-    for (
-      let slot = Math.floor(from / SLOT_MINUTES);
-      slot * SLOT_MINUTES < to && slot < SLOTS_PER_DAY;
-      slot++
-    ) {
-      const a = Math.max(from, slot * SLOT_MINUTES);
-      const b = Math.min(to, (slot + 1) * SLOT_MINUTES);
-      total += ((s[slot] ?? 0) * (b - a)) / SLOT_MINUTES;
-    }
-  }
-  return total / Math.max(1, baseline.length);
-}
+const expectedIn = (baseline: IntradayDay[], type: string, from: number, to: number) =>
+  baseline.reduce((n, d) => n + countIn(d.byType.get(type) ?? [], from, to), 0) /
+  Math.max(1, baseline.length);
 
 interface Case {
   type: string;
