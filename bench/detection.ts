@@ -127,7 +127,6 @@ function copyDay(d: IntradayDay, shiftMs = 0): IntradayDay {
     byType: new Map([...d.byType].map(([t, s]) => [t, [...s]])),
     nullClients: [...d.nullClients],
     totals: [...d.totals],
-    last: new Map([...d.last].map(([t, ms]) => [t, ms + shiftMs])),
     spans: new Map(
       [...d.spans].map(([t, bySlot]) => [
         t,
@@ -178,12 +177,6 @@ function cut(
         Math.round((nulls * out.totals[slot]!) / Math.max(1, out.totals[slot]! + before - after)),
       );
       if (after === 0) out.spans.get(type)?.delete(slot);
-    }
-    if (!half) {
-      const spans = out.spans.get(type) ?? new Map();
-      const lasts = [...spans.values()].map((s) => s.last);
-      if (lasts.length) out.last.set(type, Math.max(...lasts));
-      else out.last.delete(type);
     }
   }
   return out;

@@ -1,7 +1,7 @@
 /**
  * Intraday tallies: per day, events per event type in fixed 10-minute slots
  * of event time (in the monitor's time zone), the events without a client id
- * and all events per slot, and the last event time per type. They travel in
+ * and all events per slot, and each type's first and last event time per slot. They travel in
  * the day's delta and are applied under the same watermark as the counters,
  * so a replay of history builds the baselines the intraday checks compare
  * with. Pure.
@@ -24,8 +24,6 @@ export class IntradayTally {
   readonly nullClients = new Map<number, number>();
   /** slot → all events */
   readonly totals = new Map<number, number>();
-  /** event type → latest event time (epoch ms) */
-  readonly last = new Map<string, number>();
   /** event type → slot → its first and last event time (epoch ms): where a gap begins and ends, to the second */
   readonly spans = new Map<string, Map<number, SlotSpan>>();
 
@@ -38,7 +36,6 @@ export class IntradayTally {
     bySlot.set(slot, (bySlot.get(slot) ?? 0) + 1);
     this.totals.set(slot, (this.totals.get(slot) ?? 0) + 1);
     if (nullClient) this.nullClients.set(slot, (this.nullClients.get(slot) ?? 0) + 1);
-    if (tsMs > (this.last.get(eventType) ?? Number.NEGATIVE_INFINITY)) this.last.set(eventType, tsMs);
     let spans = this.spans.get(eventType);
     if (!spans) {
       spans = new Map();
@@ -64,8 +61,6 @@ export interface IntradayDay {
   byType: Map<string, number[]>;
   nullClients: number[];
   totals: number[];
-  /** event type → latest event time (epoch ms) */
-  last: Map<string, number>;
   /** event type → slot → first and last event time; empty for slots written before they were kept */
   spans: Map<string, Map<number, SlotSpan>>;
 }

@@ -4,12 +4,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { DayResolver } from '../calendar/day-resolver.ts';
 import { exclusionOf, type HistoryDay, thresholdsFor } from '../closeout/checks/evaluate.ts';
 import { checksAbout } from '../closeout/checks/registry.ts';
 import { feedbackByDay, storedReports } from '../closeout/closeout.ts';
 import { IntradayNotifier } from '../delivery/notify.ts';
-import { evaluateIntraday, type IntradayVerdict } from '../intraday/evaluate.ts';
+import { evaluateIntraday, type IntradayVerdict, lookbackOf } from '../intraday/evaluate.ts';
 import { registerIntradayMetrics } from '../metrics/intraday-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
@@ -35,7 +34,7 @@ async function judge(
   atMinute: number,
 ): Promise<IntradayVerdict> {
   const rules = ctx.config.intraday;
-  const history = Array.from({ length: rules.lookbackDays }, (_, i) => DayResolver.previous(date, i + 1));
+  const history = lookbackOf(date, rules);
   const slots = await state.days.readIntraday([date, ...history]);
   // the close-out's alerts and people's verdicts, closed or not (an intraday alert has no close-out)
   const reports = await storedReports(state, history);

@@ -9,7 +9,7 @@ import { isCalendarDate } from '../calendar/calendar-date.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import type { MonitorConfig } from '../config/monitor-config.ts';
 import { UsageError } from '../errors.ts';
-import { baselineDaysOf } from '../intraday/evaluate.ts';
+import { baselineDaysOf, lookbackOf } from '../intraday/evaluate.ts';
 import { type DayGap, dayGaps } from '../intraday/gaps.ts';
 import type { Logger } from '../log.ts';
 import type { FeedbackEntry } from '../state/feedback-store.ts';
@@ -237,7 +237,7 @@ const LISTED_GAP_P = 1e-5;
  */
 async function gapsOf(deps: CloseoutDeps, day: string): Promise<DayGap[]> {
   const rules = deps.config.intraday;
-  const lookback = Array.from({ length: rules.lookbackDays }, (_, i) => DayResolver.previous(day, i + 1));
+  const lookback = lookbackOf(day, rules);
   const slots = await deps.state.days.readIntraday([day, ...lookback]);
   const history = new Map(lookback.map((d) => [d, slots.get(d)!]));
   const baseline = baselineDaysOf(day, history, rules);

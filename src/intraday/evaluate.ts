@@ -15,7 +15,7 @@
  *   trailing window against the baseline days' rate per page view times
  *   today's page views, while page views go on.
  */
-import { type IntradayDay, SLOT_MINUTES, SLOTS_PER_DAY } from '../aggregation/intraday.ts';
+import { type IntradayDay, SLOT_MINUTES, SLOTS_PER_DAY, type SlotSpan } from '../aggregation/intraday.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import { SEVERITY_RANK, type Severity } from '../checks/model.ts';
 import type { EventRole } from '../config/formats/index.ts';
@@ -76,13 +76,15 @@ export interface IntradayInput {
 }
 
 const hasEvents = (d: IntradayDay | undefined) => d?.totals.some((n) => n > 0) ?? false;
-const sum = (series: readonly number[], from: number, to: number) => {
-  let n = 0;
-  for (let i = Math.max(0, from); i < to; i++) n += series[i] ?? 0;
-  return n;
-};
+/** A series' events in slots [from, to). */
+const sum = (series: readonly number[], from: number, to: number) =>
+  countIn(series, from * SLOT_MINUTES, to * SLOT_MINUTES);
 const hhmm = (minute: number) =>
   `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+
+/** The days before `date` the intraday baselines may draw on, latest first. */
+export const lookbackOf = (date: string, rules: IntradayRules): string[] =>
+  Array.from({ length: rules.lookbackDays }, (_, i) => DayResolver.previous(date, i + 1));
 
 /**
  * The days the day is compared with: the same weekday's when enough of them
@@ -94,9 +96,7 @@ export function baselineDaysOf(
   rules: IntradayRules,
   leftOut: ReadonlyMap<string, string> = new Map(),
 ): string[] {
-  const candidates = Array.from({ length: rules.lookbackDays }, (_, i) =>
-    DayResolver.previous(date, i + 1),
-  ).filter((d) => hasEvents(history.get(d)) && !leftOut.has(d));
+  const candidates = lookbackOf(date, rules).filter((d) => hasEvents(history.get(d)) && !leftOut.has(d));
   const weekday = DayResolver.weekday(date);
   const sameWeekday = candidates
     .filter((d) => DayResolver.weekday(d) === weekday)
@@ -159,7 +159,7 @@ export const eventNameOf = (type: string) => (type === ALL_EVENTS ? null : type)
 
 /** A day with the series of all events (its totals) and their spans beside the types'. */
 export function withAllEvents(d: IntradayDay): IntradayDay {
-  const spans = new Map<number, { first: number; last: number }>();
+  const spans = new Map<number, SlotSpan>();
   for (const bySlot of d.spans.values())
     for (const [slot, s] of bySlot) {
       const all = spans.get(slot);

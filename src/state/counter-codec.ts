@@ -126,7 +126,7 @@ export function encodeDelta(delta: DayDelta): string {
       String(t.lastMs),
       t.samples,
     ]),
-    // intraday slots: `it` increments by field, `il` latest event time by type, `imin`/`imax` slot spans
+    // intraday slots: `it` increments by field, `imin`/`imax` each slot's first and last event time
     ...encodeIntraday(delta.intraday),
     // event ids counted by this slice (each once)
     ids: delta.eventIds,

@@ -2,7 +2,7 @@
  * The day's `intraday` hash (lua/includes/intraday.lua writes it), the one
  * place that names its fields: `c<TAB>slot<TAB>type` events of a type in a
  * slot, `n<TAB>slot` events without a client id, `t<TAB>slot` all events,
- * `l<TAB>type` the latest event time of a type, `f<TAB>slot<TAB>type` and
+ * `f<TAB>slot<TAB>type` and
  * `z<TAB>slot<TAB>type` the first and last event time of a type in a slot
  * (the day's gaps to the second). A tab never occurs in an
  * event type (sender text is made safe first).
@@ -13,12 +13,11 @@ import { dictionary } from '../dictionary.ts';
 const TAB = '\t';
 
 /**
- * A batch's tally as the apply script takes it: increments by field, latest
- * times by type, and times that only move earlier (`imin`) or later (`imax`) by field.
+ * A batch's tally as the apply script takes it: increments by field, and
+ * times that only move earlier (`imin`) or later (`imax`) by field.
  */
 export function encodeIntraday(t: IntradayTally): {
   it: Record<string, number>;
-  il: Record<string, string>;
   imin: Record<string, string>;
   imax: Record<string, string>;
 } {
@@ -27,8 +26,6 @@ export function encodeIntraday(t: IntradayTally): {
     for (const [slot, n] of bySlot) it[`c${TAB}${slot}${TAB}${type}`] = n;
   for (const [slot, n] of t.nullClients) it[`n${TAB}${slot}`] = n;
   for (const [slot, n] of t.totals) it[`t${TAB}${slot}`] = n;
-  const il = dictionary<string>();
-  for (const [type, ms] of t.last) il[type] = String(ms);
   const imin = dictionary<string>();
   const imax = dictionary<string>();
   for (const [type, bySlot] of t.spans)
@@ -36,7 +33,7 @@ export function encodeIntraday(t: IntradayTally): {
       imin[`f${TAB}${slot}${TAB}${type}`] = String(span.first);
       imax[`z${TAB}${slot}${TAB}${type}`] = String(span.last);
     }
-  return { it, il, imin, imax };
+  return { it, imin, imax };
 }
 
 /** HGETALL of the hash (an object) as series of SLOTS_PER_DAY entries. */
@@ -45,16 +42,13 @@ export function decodeIntraday(hash: Record<string, string>): IntradayDay {
     byType: new Map(),
     nullClients: emptySeries(),
     totals: emptySeries(),
-    last: new Map(),
     spans: new Map(),
   };
   for (const [field, value] of Object.entries(hash)) {
     const kind = field.slice(0, 2);
     const rest = field.slice(2);
-    if (kind === `l${TAB}`) {
-      day.last.set(rest, Number(value));
-      continue;
-    }
+    // `l<TAB>type`, a type's latest event time, was written before the slot spans replaced it
+    if (kind === `l${TAB}`) continue;
     const sep = rest.indexOf(TAB);
     const slot = Number(sep < 0 ? rest : rest.slice(0, sep));
     if (!Number.isInteger(slot) || slot < 0 || slot >= SLOTS_PER_DAY) continue;

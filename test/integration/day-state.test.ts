@@ -203,7 +203,7 @@ describe.each([
     await state.deleteNamespace();
   });
 
-  it('keeps intraday slots per day, read back across days: counts per type and slot, null clients, last event', async () => {
+  it('keeps intraday slots per day, read back across days: counts per type and slot, null clients, first and last event per slot', async () => {
     offset = 0;
     const state = new MonitorState(r, `${space.namespace}-slots`);
     await apply(state, '2025-03-01', [
@@ -217,7 +217,25 @@ describe.each([
     expect(first.byType.get('page_viewed')!.slice(72, 74)).toEqual([2, 1]); // 12:00–12:10, 12:10–12:20
     expect(first.nullClients[73]).toBe(1);
     expect(first.totals.reduce((a, b) => a + b, 0)).toBe(3);
-    expect(first.last.get('page_viewed')).toBe(Date.parse('2025-03-01T12:10:00Z'));
+    expect(first.spans.get('page_viewed')!.get(72)).toEqual({
+      first: Date.parse('2025-03-01T12:01:00Z'),
+      last: Date.parse('2025-03-01T12:09:59Z'),
+    });
+    expect(first.spans.get('page_viewed')!.get(73)).toEqual({
+      first: Date.parse('2025-03-01T12:10:00Z'),
+      last: Date.parse('2025-03-01T12:10:00Z'),
+    });
+    // a later batch moves a slot's first back and leaves a later last where it was
+    await apply(state, '2025-03-01', [
+      event('c', '2025-03-01T12:00:30Z'),
+      event('d', '2025-03-01T12:05:00Z'),
+    ]);
+    const again = (await state.days.readIntraday(['2025-03-01'])).get('2025-03-01')!;
+    expect(again.spans.get('page_viewed')!.get(72)).toEqual({
+      first: Date.parse('2025-03-01T12:00:30Z'),
+      last: Date.parse('2025-03-01T12:09:59Z'),
+    });
+    expect(again.byType.get('page_viewed')![72]).toBe(4);
     expect(slots.get('2025-03-02')!.byType.get('checkout_completed')![0]).toBe(1);
     expect(slots.get('2025-03-03')!.byType.size).toBe(0);
     await state.deleteNamespace();

@@ -92,7 +92,7 @@ for bucket, by in pairs(lengths) do
 end
 
 applyViolations(K.contract, delta.cv, tonumber(ARGV[7]), tonumber(ARGV[8]))
-applyIntraday(K.intraday, delta.it, delta.il, delta.imin, delta.imax)
+applyIntraday(K.intraday, delta.it, delta.imin, delta.imax)
 
 if redis.call('EXISTS', K.summary) == 1 and delta.c.events then
   redis.call('HINCRBY', counters, 'late_events', delta.c.events)

@@ -50,7 +50,6 @@ function day(types: Record<string, (slot: number) => number>, nullShare: (slot: 
     byType: new Map(),
     nullClients: emptySeries(),
     totals: emptySeries(),
-    last: new Map(),
     spans: new Map(),
   };
   for (const [type, f] of Object.entries(types)) {

@@ -25,7 +25,6 @@ function day(perSlot: (slot: number) => number, date = DATE): IntradayDay {
     byType: new Map([['page_viewed', series]]),
     totals: [...series],
     nullClients: emptySeries(),
-    last: new Map(),
     spans: new Map([['page_viewed', spans]]),
   };
 }

@@ -1,10 +1,9 @@
 --[[
   Intraday slots of a batch (see src/state/intraday-codec.ts for the fields):
-  counts are added; a type's latest event time only moves forward, as does
-  a slot's last event time, and a slot's first only moves back.
+  counts are added; a slot's first event time only moves back, its last
+  only forward.
 
-  key: the day's intraday hash; counts: field -> increment; last: type -> ms (string);
-  mins, maxes: field -> ms (string).
+  key: the day's intraday hash; counts: field -> increment; mins, maxes: field -> ms (string).
 ]]
 local function moveTo(key, field, ms, later)
   local current = redis.call('HGET', key, field)
@@ -13,7 +12,7 @@ local function moveTo(key, field, ms, later)
   end
 end
 
-local function applyIntraday(key, counts, last, mins, maxes)
+local function applyIntraday(key, counts, mins, maxes)
   for field, by in pairs(counts) do
     redis.call('HINCRBY', key, field, by)
   end
@@ -22,8 +21,5 @@ local function applyIntraday(key, counts, last, mins, maxes)
   end
   for field, ms in pairs(maxes) do
     moveTo(key, field, ms, true)
-  end
-  for eventType, ms in pairs(last) do
-    moveTo(key, 'l\t' .. eventType, ms, true)
   end
 end
