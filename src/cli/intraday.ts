@@ -4,11 +4,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { exclusionOf, type HistoryDay, thresholdsFor } from '../closeout/checks/evaluate.ts';
-import { checksAbout } from '../closeout/checks/registry.ts';
+import { incidentDaysAbout, thresholdsFor } from '../closeout/checks/evaluate.ts';
 import { feedbackByDay, storedReports } from '../closeout/closeout.ts';
 import { IntradayNotifier } from '../delivery/notify.ts';
-import { evaluateIntraday, type IntradayVerdict, lookbackOf } from '../intraday/evaluate.ts';
+import { recordsOf, storedSightingsOf } from '../intraday/alert-log.ts';
+import {
+  evaluateIntraday,
+  INTRADAY_BASELINE_METRICS,
+  type IntradayVerdict,
+  lookbackOf,
+} from '../intraday/evaluate.ts';
 import { registerIntradayMetrics } from '../metrics/intraday-metrics.ts';
 import { registerScrapeTarget } from '../metrics/scrape-target.ts';
 import { startMetricsServer } from '../metrics/server.ts';
@@ -36,15 +41,25 @@ async function judge(
   const rules = ctx.config.intraday;
   const history = lookbackOf(date, rules);
   const slots = await state.days.readIntraday([date, ...history]);
-  // the close-out's alerts and people's verdicts, closed or not (an intraday alert has no close-out)
+  // each day's alerts, the close-out's (once closed) and the intraday schedule's (kept apart, so a day
+  // not closed yet counts too), with people's verdicts
   const reports = await storedReports(state, history);
+  const intraday = await state.intradayAlerts.read(history);
   const said = feedbackByDay(await state.feedback.read());
-  const leftOut = incidentDays(
-    new Map(
-      history.map((d) => [d, { alerts: reports.get(d)?.alerts ?? [], feedback: said.get(d) ?? new Map() }]),
-    ),
-    ctx.config.baseline.excludeAlertedDays,
+  const days = new Map(
+    history.map((d) => [
+      d,
+      {
+        alerts: [...(reports.get(d)?.alerts ?? []), ...recordsOf(intraday.get(d) ?? [])],
+        feedback: said.get(d) ?? new Map(),
+      },
+    ]),
   );
+  const excludeAlerted = ctx.config.baseline.excludeAlertedDays;
+  const leftOut = {
+    volume: incidentDaysAbout(days, INTRADAY_BASELINE_METRICS.volume, excludeAlerted),
+    nullClient: incidentDaysAbout(days, INTRADAY_BASELINE_METRICS.nullClient, excludeAlerted),
+  };
   return evaluateIntraday({
     leftOut,
     roles: ctx.config.source.mapping.events,
@@ -58,35 +73,6 @@ async function judge(
     maxNullClientRate: thresholdsFor(date, ctx.config).maxNullClientRate,
     instantOf: (day, minute) => ctx.days.instantOf(day, minute),
   });
-}
-
-/** The checks whose incidents keep a day out of the intraday volume and silence, and null client, baselines. */
-const VOLUME_CHECKS = new Set<string>([
-  ...checksAbout('event_count'),
-  ...checksAbout('page_views'),
-  'intraday_volume_drop',
-  'intraday_silence',
-]);
-const NULL_CLIENT_CHECKS = new Set<string>([...checksAbout('null_client_rate'), 'intraday_null_client_rate']);
-
-/**
- * Days kept out of the intraday baselines: people called a volume (or null
- * client id) alert an incident or expected, or the close-out raised a
- * CRITICAL one nobody called a false positive (see exclusionOf).
- */
-function incidentDays(
-  history: ReadonlyMap<string, Pick<HistoryDay, 'alerts' | 'feedback'>>,
-  excludeAlertedDays: boolean,
-) {
-  const volume = new Map<string, string>();
-  const nullClient = new Map<string, string>();
-  for (const [day, h] of history) {
-    const v = exclusionOf(day, h, VOLUME_CHECKS, excludeAlertedDays);
-    if (v) volume.set(day, v.check);
-    const n = exclusionOf(day, h, NULL_CLIENT_CHECKS, excludeAlertedDays);
-    if (n) nullClient.set(day, n.check);
-  }
-  return { volume, nullClient };
 }
 
 export async function intradayOnce(ctx: Context, o: IntradayOptions): Promise<IntradayVerdict> {
@@ -130,7 +116,9 @@ export async function intradaySchedule(ctx: Context, pattern: string): Promise<n
         ctx.days.dayOf(now.getTime()),
         ctx.days.minuteOfDay(now.getTime()),
       );
-      // the gauges say what the run found before anyone is told: a page never outruns the dashboard
+      // kept for the day's close-out and later baselines before anyone is told, and the gauges
+      // say what the run found: a page never outruns the dashboard or the record
+      await state.intradayAlerts.record(verdict.date, storedSightingsOf(verdict, now.getTime()));
       metrics.succeeded(verdict, now);
       await delivery.sync(verdict, now, thresholdsFor(verdict.date, ctx.config).maxNullClientRate);
       ctx.log.info(

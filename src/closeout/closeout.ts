@@ -9,6 +9,7 @@ import { isCalendarDate } from '../calendar/calendar-date.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import type { MonitorConfig } from '../config/monitor-config.ts';
 import { UsageError } from '../errors.ts';
+import { recordsOf } from '../intraday/alert-log.ts';
 import { baselineDaysOf, lookbackOf } from '../intraday/evaluate.ts';
 import { type DayGap, dayGaps } from '../intraday/gaps.ts';
 import type { Logger } from '../log.ts';
@@ -131,7 +132,7 @@ export function feedbackByDay(feedback: readonly FeedbackEntry[]) {
   return byDay;
 }
 
-/** Earlier days' reports with what people said of their alerts. */
+/** Earlier days' reports: their alerts, the close-out's and the intraday schedule's, with what people said of them. */
 export function withFeedback(
   reports: ReadonlyMap<string, Report>,
   feedback: readonly FeedbackEntry[],
@@ -140,7 +141,7 @@ export function withFeedback(
   return new Map(
     [...reports].map(([d, r]) => [
       d,
-      { metrics: r.metrics, alerts: r.alerts, feedback: byDay.get(d) ?? new Map() },
+      { metrics: r.metrics, alerts: [...r.alerts, ...r.intraday], feedback: byDay.get(d) ?? new Map() },
     ]),
   );
 }
@@ -184,6 +185,7 @@ async function computeReport(
           previousReport?.contract ?? null,
         );
   const gaps = await gapsOf(deps, day);
+  const intraday = recordsOf((await state.intradayAlerts.read([day])).get(day) ?? []);
   const evaluation = evaluateChecks({
     day,
     gaps,
@@ -223,6 +225,7 @@ async function computeReport(
     schema,
     ...(contract ? { contract } : {}),
     gaps,
+    intraday,
     notified: stored?.notified ?? NOTHING_NOTIFIED,
   };
 }

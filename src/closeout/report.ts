@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { SEVERITY_RANK, type Severity, SeveritySchema } from '../checks/model.ts';
 import { dictionary } from '../dictionary.ts';
+import { IntradayRecordSchema } from '../intraday/alert-log.ts';
 import { DayGapSchema } from '../intraday/gaps.ts';
 import { type Alert, AlertSchema } from './checks/declaration.ts';
 import { ContractSectionSchema } from './contract.ts';
@@ -82,6 +83,8 @@ export const ReportSchema = z.object({
   contract: ContractSectionSchema.optional(),
   /** Spans without any event (of all events, or of a type) the baseline days call unlikely; none on days closed before gaps were kept. */
   gaps: z.array(DayGapSchema).default([]),
+  /** What the intraday schedule raised during the day, first and last seen; none where it did not run. */
+  intraday: z.array(IntradayRecordSchema).default([]),
   /** On a re-run: what changed since the stored report. */
   changes: z
     .object({

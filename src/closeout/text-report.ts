@@ -4,7 +4,7 @@
  * by a symbol alone.
  */
 import { zScoreCheckOf } from './checks/registry.ts';
-import { money, pct } from './format.ts';
+import { clockOf, localMinuteOf, money, pct } from './format.ts';
 import type { Report } from './report.ts';
 
 const RULE = '='.repeat(64);
@@ -97,6 +97,7 @@ export function textReport(r: Report): string {
   if (Object.keys(m.rejected).length) lines.push(`rejected messages: ${counts(m.rejected)}`);
   if (m.late_events) lines.push(`late events (after close-out): ${num(m.late_events, 0)}`);
   if (r.gaps.length) lines.push('', ...gapLines(r.gaps));
+  if (r.intraday.length) lines.push('', ...intradayLines(r));
   if (r.contract) lines.push('', ...contractTable(r.contract));
   const snoozed = r.alerts.filter((a) => a.snoozed);
   if (snoozed.length)
@@ -112,6 +113,18 @@ function gapLines(gaps: Report['gaps']): string[] {
     ...gaps.map(
       (g) =>
         `  ${g.event_name ?? 'all events'}: ${g.local_start}–${g.local_end} (${num(g.minutes, 0)} min), ${num(g.expected, 1)} expected, chance ${g.p.toExponential(1)}`,
+    ),
+  ];
+}
+
+/** What the intraday schedule raised during the day: since when, first and last seen (local times). */
+function intradayLines(r: Report): string[] {
+  const at = (iso: string) => clockOf(localMinuteOf(iso, r.date, r.timezone));
+  return [
+    'intraday alerts (raised during the day by the intraday schedule):',
+    ...r.intraday.map(
+      (a) =>
+        `  ${a.severity.padEnd(8)} ${a.check} ${a.event_name ?? 'all events'}: since ${at(a.since)}, raised ${at(a.first_seen)}–${at(a.last_seen)}${a.snoozed ? ' [snoozed]' : ''}: ${a.message}`,
     ),
   ];
 }

@@ -7,32 +7,42 @@
 import type { CheckCommon } from '../checks/model.ts';
 import type { IntradayRules } from '../config/monitor-config.ts';
 
+/**
+ * What every intraday declaration adds to the common fields: the close-out
+ * metrics its alerts are about. A day on which it raised a CRITICAL alert
+ * nobody called a false positive leaves those metrics' baselines, close-out
+ * and intraday alike, as the close-out's own checks about them do.
+ */
+interface IntradayCommon<Id extends string> extends CheckCommon<Id> {
+  about: readonly string[];
+}
+
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const whole = (v: number) => Math.round(v).toLocaleString('en-US');
 
 /** A count below what the baseline days had in the same slots, for one event type. */
-interface VolumeDropCheck<Id extends string> extends CheckCommon<Id> {
+interface VolumeDropCheck<Id extends string> extends IntradayCommon<Id> {
   kind: 'volume_drop';
   parameters: 'volume';
   message: (f: { type: string; observed: number; expected: number; window: string; p: number }) => string;
 }
 
 /** No event of a type for longer than the baseline days ever were around this hour. */
-interface SilenceCheck<Id extends string> extends CheckCommon<Id> {
+interface SilenceCheck<Id extends string> extends IntradayCommon<Id> {
   kind: 'silence';
   parameters: 'silence';
   message: (f: { type: string; minutes: number; learnedMinutes: number; expected: number }) => string;
 }
 
 /** The trailing window's share of events without a client id, above the limit and the baseline hours'. */
-interface NullRateCheck<Id extends string> extends CheckCommon<Id> {
+interface NullRateCheck<Id extends string> extends IntradayCommon<Id> {
   kind: 'null_rate';
   parameters: 'nullClient';
   message: (f: { rate: number; expected: number; windowMinutes: number; limit: number }) => string;
 }
 
 /** A funnel step (a role's events) far below what today's page views predict, while page views go on. */
-interface StepStopCheck<Id extends string> extends CheckCommon<Id> {
+interface StepStopCheck<Id extends string> extends IntradayCommon<Id> {
   kind: 'step_stop';
   parameters: 'stepStop';
   message: (f: {
@@ -61,6 +71,7 @@ export const INTRADAY_CHECKS = [
     id: 'intraday_volume_drop',
     severity: 'CRITICAL',
     kind: 'volume_drop',
+    about: ['event_count', 'page_views'],
     parameters: 'volume',
     message: (f) =>
       `${f.type}: ${whole(f.observed)} events ${f.window}, against ${whole(f.expected)} expected from the baseline days at today's level (−${Math.round((1 - f.observed / f.expected) * 100)}%; chance ${f.p.toExponential(1)})`,
@@ -78,6 +89,7 @@ export const INTRADAY_CHECKS = [
     id: 'intraday_silence',
     severity: 'CRITICAL',
     kind: 'silence',
+    about: ['event_count', 'page_views'],
     parameters: 'silence',
     message: (f) =>
       `${f.type}: no event for ${f.minutes} min; the baseline days were silent at most ${f.learnedMinutes} min around this hour and had ${whole(f.expected)} events in that span`,
@@ -94,6 +106,7 @@ export const INTRADAY_CHECKS = [
     id: 'intraday_null_client_rate',
     severity: 'CRITICAL',
     kind: 'null_rate',
+    about: ['null_client_rate'],
     parameters: 'nullClient',
     message: (f) =>
       `${pct(f.rate)} of events in the last ${f.windowMinutes} min have no client id, against ${pct(f.expected)} in the same hours of the baseline days (limit ${pct(f.limit)})`,
@@ -111,6 +124,7 @@ export const INTRADAY_CHECKS = [
     id: 'intraday_step_stopped',
     severity: 'CRITICAL',
     kind: 'step_stop',
+    about: ['conversions', 'revenue'],
     parameters: 'stepStop',
     message: (f) =>
       `${f.step} (${f.names}): ${whole(f.observed)} events in the last ${f.windowMinutes} min while ${whole(f.pageViews)} page views came in; the baseline days' rate per page view predicts ${whole(f.expected)} (chance ${f.p.toExponential(1)})`,

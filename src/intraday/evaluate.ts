@@ -75,6 +75,12 @@ export interface IntradayInput {
   leftOut?: { volume: ReadonlyMap<string, string>; nullClient: ReadonlyMap<string, string> };
 }
 
+/** The close-out metrics whose incidents keep a day out of each intraday baseline (see checksAbout). */
+export const INTRADAY_BASELINE_METRICS = {
+  volume: ['event_count', 'page_views'],
+  nullClient: ['null_client_rate'],
+} as const;
+
 const hasEvents = (d: IntradayDay | undefined) => d?.totals.some((n) => n > 0) ?? false;
 /** A series' events in slots [from, to). */
 const sum = (series: readonly number[], from: number, to: number) =>

@@ -35,6 +35,8 @@ export const DAY_KEYS = {
   intraday: 'intraday',
   /** set: the event ids the day counted (source.eventIdWindowHours), so a retried send counts once */
   eventIds: 'event_ids',
+  /** hash: "first"|"last" TAB alert key → the intraday schedule's first and latest sighting of an alert (intraday-alert-log.ts) */
+  intradayAlerts: 'intraday_alerts',
 } as const;
 export type DayKey = keyof typeof DAY_KEYS;
 

@@ -1,12 +1,14 @@
 /**
  * A namespace's state over the one key layout (keys.ts): the days the stream
  * writes (DayState), the close-out's archive of reports and runs, and what
- * people said of alerts (FeedbackStore). Each is its own class with its own
+ * people said of alerts (FeedbackStore), the intraday schedule's alerts of
+ * each day (IntradayAlertLog). Each is its own class with its own
  * concern; this only opens them together on one connection.
  */
 import { CloseoutArchive } from './closeout-archive.ts';
-import { DayState, type DayStateOptions } from './day-state.ts';
+import { DayState, type DayStateOptions, DEFAULT_DAY_STATE_OPTIONS } from './day-state.ts';
 import { FeedbackStore } from './feedback-store.ts';
+import { IntradayAlertLog } from './intraday-alert-log.ts';
 import { StateKeys } from './keys.ts';
 import { isCluster, type RedisClient } from './redis.ts';
 
@@ -14,6 +16,7 @@ export class MonitorState {
   readonly days: DayState;
   readonly archive: CloseoutArchive;
   readonly feedback: FeedbackStore;
+  readonly intradayAlerts: IntradayAlertLog;
   private readonly keys: StateKeys;
 
   constructor(
@@ -25,6 +28,11 @@ export class MonitorState {
     this.days = new DayState(redis, this.keys, options);
     this.archive = new CloseoutArchive(redis, this.keys);
     this.feedback = new FeedbackStore(redis, this.keys);
+    this.intradayAlerts = new IntradayAlertLog(
+      redis,
+      this.keys,
+      options.ttlDays ?? DEFAULT_DAY_STATE_OPTIONS.ttlDays,
+    );
   }
 
   /** Every key of this namespace (the tests' clean-up): scanned on each master, unlinked one by one. */

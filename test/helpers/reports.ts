@@ -45,7 +45,12 @@ type ZScores = Report['zscores'];
 /** A stored report of `date`: healthy metrics unless overridden, no baselines unless given. */
 export function reportOf(
   date: string,
-  o: { metrics?: Partial<DayMetrics>; alerts?: Partial<Alert>[]; zscores?: Partial<ZScores> } = {},
+  o: {
+    metrics?: Partial<DayMetrics>;
+    alerts?: Partial<Alert>[];
+    zscores?: Partial<ZScores>;
+    intraday?: Report['intraday'];
+  } = {},
 ): Report {
   const alerts: Alert[] = (o.alerts ?? []).map((a) => ({
     check: 'revenue_anomaly',
@@ -60,6 +65,7 @@ export function reportOf(
     version: REPORT_VERSION,
     date,
     gaps: [],
+    intraday: o.intraday ?? [],
     namespace: 'crafted',
     timezone: 'UTC',
     generated_at: `${date}T06:30:00.000Z`,

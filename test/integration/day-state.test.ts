@@ -305,6 +305,31 @@ describe.each([
     expect(await state.deleteNamespace()).toBe(days.length);
     expect((await state.archive.readSummaries(days)).size).toBe(0);
   });
+
+  it("keeps each intraday alert's first sighting and its latest, across days, and lets them expire with the day", async () => {
+    const state = new MonitorState(r, `${space.namespace}-ia`, { ttlDays: 2 });
+    const days = ['2025-03-01', '2025-03-02', '2025-03-03'];
+    for (const [i, day] of days.entries()) {
+      await state.intradayAlerts.record(day, [
+        { key: 'silence/*', text: `first of ${day}` },
+        { key: `drop/${i}`, text: `only of ${day}` },
+      ]);
+      await state.intradayAlerts.record(day, [{ key: 'silence/*', text: `last of ${day}` }]);
+    }
+    await state.intradayAlerts.record(days[0]!, []);
+    const read = await state.intradayAlerts.read([...days, '2025-03-04']);
+    expect(read.get('2025-03-04')).toEqual([]);
+    for (const day of days) {
+      expect(read.get(day)!.sort((a, b) => a.first.localeCompare(b.first))).toEqual([
+        { first: `first of ${day}`, last: `last of ${day}` },
+        { first: `only of ${day}`, last: `only of ${day}` },
+      ]);
+      const ttl = await r.ttl(`em:{${state.namespace}:${day}}:intraday_alerts`);
+      expect(ttl).toBeGreaterThan(86_400);
+      expect(ttl).toBeLessThanOrEqual(2 * 86_400);
+    }
+    await state.deleteNamespace();
+  });
 });
 
 describe('writes confirmed on replicas (WAIT), on the Redis Cluster', () => {

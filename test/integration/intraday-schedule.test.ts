@@ -10,8 +10,12 @@
  * zone is chosen so that it is early afternoon there, so the day's window
  * never crosses midnight whatever the hour of the run.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/closeout/report.ts';
 import { activeAlerts } from '../helpers/alertmanager.ts';
 import {
   eventually,
@@ -179,5 +183,21 @@ describe('intraday --schedule', () => {
     );
     scheduler.kill('SIGTERM');
     expect(await scheduler.exited).toBe(0);
+  });
+
+  it('leaves a record of the day: its close-out lists what the runs raised, resolved since or not', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'em-intraday-schedule-')), 'today.json');
+    const run = await runCli(['closeout', '--provisional', '--json', file], space.env);
+    expect([0, 1], run.output).toContain(run.code);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+    const drop = report.intraday.find(
+      (a) => a.check === 'intraday_volume_drop' && a.event_name === 'page_viewed',
+    );
+    expect(drop).toMatchObject({ severity: 'CRITICAL', snoozed: false });
+    // began before the first run that raised it; raised by runs of this test, the last before the events came back
+    expect(drop!.since < drop!.first_seen).toBe(true);
+    expect(drop!.first_seen <= drop!.last_seen).toBe(true);
+    expect(Date.parse(drop!.first_seen)).toBeGreaterThanOrEqual(NOW);
+    expect(Date.parse(drop!.last_seen)).toBeLessThan(Date.now());
   });
 });

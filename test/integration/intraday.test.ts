@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayResolver } from '../../src/calendar/day-resolver.ts';
+import type { Report } from '../../src/closeout/report.ts';
+import { storedSightingsOf } from '../../src/intraday/alert-log.ts';
 import { evaluateIntraday, type IntradayVerdict } from '../../src/intraday/evaluate.ts';
 import { listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
 import { MonitorState } from '../../src/state/monitor-state.ts';
@@ -228,5 +230,62 @@ describe('intraday checks on the real export', () => {
     } finally {
       r.disconnect();
     }
+  });
+});
+
+describe("the intraday schedule's record of a day", () => {
+  it("lists the day's intraday alerts in its close-out and keeps the day out of the next days' intraday baselines", async () => {
+    const onReal = (date: string, at: string) => intraday(date, at, real.env);
+    expect((await onReal('2025-03-08', '12:00')).excluded).toEqual([]);
+    const r = redis();
+    try {
+      const state = new MonitorState(r, real.namespace);
+      // what the schedule does after each run: its verdict's alerts kept as sightings of the day
+      for (const at of ['10:40', '11:00', '12:00', '13:00', '14:00']) {
+        const v = await onReal('2025-03-07', at);
+        await state.intradayAlerts.record(
+          '2025-03-07',
+          storedSightingsOf(v, Date.parse(`2025-03-07T${at}:00Z`)),
+        );
+      }
+    } finally {
+      r.disconnect();
+    }
+    const next = await onReal('2025-03-08', '12:00');
+    expect(next.excluded).toContainEqual({
+      day: '2025-03-07',
+      check: 'intraday_silence',
+      baseline: 'volume',
+    });
+    expect(next.baseline_days).not.toContain('2025-03-07');
+
+    const file = join(dir, 'closeout-2025-03-07.json');
+    const run = await runCli(
+      ['closeout', '--date', '2025-03-07', '--provisional', '--json', file, '--text'],
+      real.env,
+    );
+    expect(run.output).toContain('intraday alerts (raised during the day by the intraday schedule):');
+    expect(run.output).toMatch(/CRITICAL intraday_silence all events: since 10:48, raised 11:00–13:00/);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+    const stream = report.intraday.find((a) => a.check === 'intraday_silence' && a.event_name === null);
+    // from the last event before the outage, first raised by the 11:00 run, last by the 13:00 one
+    expect(stream).toMatchObject({
+      severity: 'CRITICAL',
+      since: '2025-03-07T10:48:09.366Z',
+      first_seen: '2025-03-07T11:00:00.000Z',
+      last_seen: '2025-03-07T13:00:00.000Z',
+    });
+    // the outage's alerts (the null client rate, the export's other failure, aside)
+    expect(
+      report.intraday
+        .filter((a) => a.check !== 'intraday_null_client_rate')
+        .map((a) => `${a.check}:${a.event_name ?? '*'}`)
+        .sort(),
+    ).toEqual([
+      'intraday_silence:*',
+      'intraday_silence:page_viewed',
+      'intraday_volume_drop:*',
+      'intraday_volume_drop:page_viewed',
+    ]);
   });
 });

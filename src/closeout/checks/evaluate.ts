@@ -60,7 +60,10 @@ export interface Evaluation {
   baselines: Record<string, StoredBaseline | null>;
 }
 
-/** An earlier day as baselines see it: its metrics, the alerts its close-out raised, and what people said of them. */
+/**
+ * An earlier day as baselines see it: its metrics, the alerts its close-out
+ * and the intraday schedule raised, and what people said of them.
+ */
 export interface HistoryDay {
   metrics: DayMetrics;
   alerts: readonly Pick<Alert, 'check' | 'severity' | 'snoozed'>[];
@@ -91,6 +94,24 @@ export function exclusionOf(
       h.feedback?.get(a.check) !== 'false_positive',
   );
   return incident ? { day, check: incident.check, reason: 'critical_alert' } : null;
+}
+
+/**
+ * The days of `history` that stay out of the baselines of any of `metrics`,
+ * each with the check that keeps it out (see exclusionOf).
+ */
+export function incidentDaysAbout(
+  history: ReadonlyMap<string, Pick<HistoryDay, 'alerts' | 'feedback'>>,
+  metrics: readonly string[],
+  excludeAlertedDays: boolean,
+): Map<string, string> {
+  const about = new Set(metrics.flatMap((m) => checksAbout(m)));
+  const out = new Map<string, string>();
+  for (const [day, h] of history) {
+    const why = exclusionOf(day, h, about, excludeAlertedDays);
+    if (why) out.set(day, why.check);
+  }
+  return out;
 }
 
 /**

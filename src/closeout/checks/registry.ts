@@ -4,6 +4,7 @@
  * playbooks all go through here. Pure.
  */
 import { playbookLine } from '../../checks/model.ts';
+import { INTRADAY_CHECKS } from '../../intraday/checks.ts';
 import type { Report } from '../report.ts';
 import { CHANNEL_CHECKS } from './channels.ts';
 import { COMMERCE_CHECKS } from './commerce.ts';
@@ -32,9 +33,15 @@ export const CHECK_IDS: readonly CheckId[] = CHECKS.map((c) => c.id);
 const BY_ID = new Map<string, CheckDeclaration>(CHECKS.map((c) => [c.id, c]));
 if (BY_ID.size !== CHECKS.length) throw new Error('two checks share an id');
 
-/** Checks about a metric: the HTML report marks their alerts on its chart. */
-export const checksAbout = (metric: string): string[] =>
-  CHECKS.filter((c) => c.metric === metric).map((c) => c.id);
+/**
+ * Checks about a metric, the close-out's and the intraday schedule's: an
+ * incident any of them raised keeps a day out of the metric's baselines, and
+ * the HTML report marks their alerts on its chart.
+ */
+export const checksAbout = (metric: string): string[] => [
+  ...CHECKS.filter((c) => c.metric === metric).map((c) => c.id),
+  ...INTRADAY_CHECKS.filter((c) => c.about.includes(metric)).map((c) => c.id),
+];
 
 /** The z-score check of a metric, if one is declared. */
 export const zScoreCheckOf = (metric: string): string | undefined =>

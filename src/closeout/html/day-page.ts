@@ -5,7 +5,7 @@
  * has a table with the same figures beside it. Pure.
  */
 
-import { count, money, pct } from '../format.ts';
+import { clockOf, count, localMinuteOf, money, pct } from '../format.ts';
 import { weekdayName } from '../text-report.ts';
 import { esc, type HtmlAssets, page, severityBadge, verdictSeverity } from './layout.ts';
 import type {
@@ -51,6 +51,7 @@ ${funnelSection(model)}
 ${channelSection(model)}
 ${fieldSection(model)}
 ${gapSection(model)}
+${intradaySection(model)}
 ${contractSectionHtml(model)}
 ${trafficSection(model)}
 <footer>Written by event-monitor from the stored close-out reports. Bands are the ${esc(model.meanLabel.replace(' mean', ''))} baselines the close-out judged each day against; a triangle marks a day where an alert about the metric fired.</footer>
@@ -271,6 +272,33 @@ function gapSection(model: DayPageModel): string {
 <div class="table-wrap" role="region" tabindex="0" aria-label="Gaps"><table>
 <caption>Spans without any event the baseline days make unlikely</caption>
 <thead><tr><th scope="col">Events</th><th scope="col">From–to</th><th scope="col" class="num">Minutes</th><th scope="col" class="num">Expected</th><th scope="col" class="num">Chance</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table></div>
+</section>`;
+}
+
+/**
+ * What the intraday schedule raised during the day, on a timeline of the
+ * day: each bar runs from when the condition began to the last run that
+ * still raised it.
+ */
+function intradaySection(model: DayPageModel): string {
+  const r = model.report;
+  if (!r.intraday.length) return '';
+  const minute = (iso: string) => localMinuteOf(iso, r.date, r.timezone);
+  const rows = r.intraday.map((a) => {
+    const from = minute(a.since);
+    const to = Math.max(minute(a.last_seen), from + 5);
+    const left = ((from / 1440) * 100).toFixed(2);
+    const width = ((Math.min(1440 - from, to - from) / 1440) * 100).toFixed(2);
+    const span = `${clockOf(from)}–${clockOf(minute(a.last_seen))}`;
+    return `<tr><td>${severityBadge(a.severity)}${a.snoozed ? ' <span class="note">snoozed</span>' : ''}</td><th scope="row"><code>${esc(a.check)}</code> ${a.event_name === null ? 'all events' : `<code>${esc(a.event_name)}</code>`}</th><td>${esc(span)}<div class="timeline" aria-hidden="true"><span class="sev-${a.severity.toLowerCase()}" style="left:${left}%;width:${width}%"></span></div></td><td>first raised ${esc(clockOf(minute(a.first_seen)))}: ${esc(a.message)}</td></tr>`;
+  });
+  return `<section aria-labelledby="intraday-h">
+<h2 id="intraday-h">Intraday alerts</h2>
+<p class="meta">What the intraday schedule raised during the day, from when the condition began to the last run that still raised it. Local times of the day.</p>
+<div class="table-wrap" role="region" tabindex="0" aria-label="Intraday alerts"><table>
+<caption>Alerts raised during the day</caption>
+<thead><tr><th scope="col">Severity</th><th scope="col">Check and events</th><th scope="col">Since–last raised</th><th scope="col">What the first run said</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>
 </section>`;
 }

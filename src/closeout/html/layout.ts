@@ -60,6 +60,10 @@ h1 { font-size: 1.5rem; margin: 0 0 4px; }
 h2 { font-size: 1.2rem; margin: 28px 0 8px; }
 h3 { font-size: 1rem; margin: 0 0 4px; }
 .meta, .note { color: var(--muted); font-size: 0.875rem; margin: 0; }
+.timeline { position: relative; height: 8px; min-width: 160px; background: var(--panel); border: 1px solid var(--line); border-radius: 4px; margin-top: 4px; }
+.timeline > span { position: absolute; top: 0; bottom: 0; border-radius: 3px; background: var(--info); }
+.timeline > span.sev-critical { background: var(--critical); }
+.timeline > span.sev-warning { background: var(--warning); }
 a { color: #0550ae; }
 nav.days { display: flex; gap: 12px; flex-wrap: wrap; font-size: 0.9rem; margin: 8px 0 0; }
 .badge { display: inline-block; border-radius: 4px; padding: 1px 8px; font-weight: 700; font-size: 0.8rem; letter-spacing: 0.02em; white-space: nowrap; border: 1px solid currentColor; }

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { baselineOf, lookbackWindow, zScore } from '../../../src/closeout/baseline.ts';
 import { evaluateChecks, historyBaselines } from '../../../src/closeout/checks/evaluate.ts';
+import type { MetricRef } from '../../../src/closeout/checks/metric-refs.ts';
+import { withFeedback } from '../../../src/closeout/closeout.ts';
 import { parseMonitorConfig } from '../../../src/config/monitor-config.ts';
-import { healthyMetrics } from '../../helpers/reports.ts';
+import type { IntradayRecord } from '../../../src/intraday/alert-log.ts';
+import { healthyMetrics, reportOf } from '../../helpers/reports.ts';
 
 const rules = { days: 7, lookbackDays: 14, minDays: 7 };
 const DAY = '2025-03-15';
@@ -146,6 +149,49 @@ describe('clean baselines: incident days left out', () => {
       'revenue',
     );
     expect(b?.excluded).toBeUndefined();
+  });
+});
+
+describe("clean baselines: the intraday schedule's incidents left out too", () => {
+  // nine closed days; on D-4 the site went dark for three hours and the intraday schedule said so
+  const days = lookbackWindow(DAY, rules);
+  const outage: IntradayRecord = {
+    check: 'intraday_silence',
+    severity: 'CRITICAL',
+    event_name: null,
+    message: 'all events: no event for 40 min',
+    since: `${days[3]}T10:48:00.000Z`,
+    first_seen: `${days[3]}T11:30:00.000Z`,
+    last_seen: `${days[3]}T13:40:00.000Z`,
+    snoozed: false,
+  };
+  const reports = (record: Partial<IntradayRecord> | null) =>
+    new Map(
+      days.slice(0, 9).map((d, i) => [
+        d,
+        reportOf(d, {
+          metrics: { event_count: i === 3 ? 2400 : 3500 + (i % 3) * 10, revenue: 1000 + (i % 2) * 20 },
+          intraday: i === 3 && record ? [{ ...outage, ...record }] : [],
+        }),
+      ]),
+    );
+  const rulesOn = { ...parseMonitorConfig({}).baseline, excludeAlertedDays: true };
+  const baseline = (record: Partial<IntradayRecord> | null, metric: MetricRef) =>
+    historyBaselines(DAY, withFeedback(reports(record), []), rulesOn).baseline(metric);
+
+  it('a day whose intraday run named an outage leaves the baselines of the metrics the check is about', () => {
+    expect(baseline(null, 'event_count')?.excluded).toBeUndefined();
+    const clean = baseline({}, 'event_count')!;
+    expect(clean.excluded).toEqual([{ day: days[3], check: 'intraday_silence', reason: 'critical_alert' }]);
+    expect(clean.mean).toBeGreaterThan(3500);
+    expect(baseline({}, 'page_views')?.excluded).toHaveLength(1);
+    // revenue is not what a silence is about
+    expect(baseline({}, 'revenue')?.excluded).toBeUndefined();
+  });
+
+  it('a snoozed or WARNING intraday alert keeps the day in, as a close-out alert would', () => {
+    expect(baseline({ snoozed: true }, 'event_count')?.excluded).toBeUndefined();
+    expect(baseline({ severity: 'WARNING' }, 'event_count')?.excluded).toBeUndefined();
   });
 });
 

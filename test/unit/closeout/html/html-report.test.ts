@@ -225,6 +225,18 @@ describe('the day page', () => {
             { check: 'high_null_client_rate', severity: 'CRITICAL', message: `NULL rate ${hostile}` },
             { check: 'made_up_check', severity: 'INFO', message: 'no playbook for this one' },
           ],
+          intraday: [
+            {
+              check: 'intraday_silence',
+              severity: 'CRITICAL',
+              event_name: hostile,
+              message: `${hostile}: no event for 12 min`,
+              since: '2025-03-04T10:48:00.000Z',
+              first_seen: '2025-03-04T11:00:00.000Z',
+              last_seen: '2025-03-04T13:00:00.000Z',
+              snoozed: false,
+            },
+          ],
         })
       : reportOf(date),
   );
@@ -242,6 +254,19 @@ describe('the day page', () => {
     expect(html).toContain('1 critical alert, 1 warning');
     expect(html).toContain('Typically requires a frontend engineering fix');
     expect(html.indexOf('id="verdict-h"')).toBeLessThan(html.indexOf('id="charts-h"'));
+  });
+
+  it("shows the intraday schedule's alerts of the day on a timeline of the day", () => {
+    const section = html.slice(
+      html.indexOf('id="intraday-h"'),
+      html.indexOf('</section>', html.indexOf('id="intraday-h"')),
+    );
+    expect(section).toContain('<code>intraday_silence</code>');
+    expect(section).toContain('10:48–13:00');
+    expect(section).toContain('first raised 11:00');
+    // 10:48 is 45% into the day; the bar runs to the last run that raised it (13:00)
+    expect(section).toContain('class="sev-critical" style="left:45.00%;width:9.17%"');
+    expect(html.indexOf('id="intraday-h"')).toBeGreaterThan(html.indexOf('id="charts-h"'));
   });
 
   it('spells severity out in words, not by colour alone', () => {
