@@ -63,6 +63,7 @@ async function judge(
   return evaluateIntraday({
     leftOut,
     roles: ctx.config.source.mapping.events,
+    specialDays: ctx.config.baseline.specialDays,
     snoozed: new Set(ctx.config.snoozes.filter((s) => date <= s.until).map((s) => s.check)),
     date,
     atMinute,

@@ -8,6 +8,7 @@
 import { isCalendarDate } from '../calendar/calendar-date.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import type { MonitorConfig } from '../config/monitor-config.ts';
+import { specialDaysOf } from '../config/special-days.ts';
 import { UsageError } from '../errors.ts';
 import { recordsOf } from '../intraday/alert-log.ts';
 import { baselineDaysOf, lookbackOf } from '../intraday/evaluate.ts';
@@ -185,6 +186,7 @@ async function computeReport(
           previousReport?.contract ?? null,
         );
   const gaps = await gapsOf(deps, day);
+  const special = specialDaysOf(day, config.baseline.specialDays);
   const intraday = recordsOf((await state.intradayAlerts.read([day])).get(day) ?? []);
   const evaluation = evaluateChecks({
     day,
@@ -226,6 +228,7 @@ async function computeReport(
     ...(contract ? { contract } : {}),
     gaps,
     intraday,
+    ...(special ? { special_day: { name: special.name, kind: special.kind, judge: special.judge } } : {}),
     notified: stored?.notified ?? NOTHING_NOTIFIED,
   };
 }
@@ -243,7 +246,7 @@ async function gapsOf(deps: CloseoutDeps, day: string): Promise<DayGap[]> {
   const lookback = lookbackOf(day, rules);
   const slots = await deps.state.days.readIntraday([day, ...lookback]);
   const history = new Map(lookback.map((d) => [d, slots.get(d)!]));
-  const baseline = baselineDaysOf(day, history, rules);
+  const baseline = baselineDaysOf(day, history, rules, new Map(), deps.config.baseline.specialDays);
   if (baseline.length < rules.minBaselineDays) return [];
   const days = new DayResolver(deps.timezone);
   return dayGaps({

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SEVERITY_RANK, type Severity, SeveritySchema } from '../checks/model.ts';
+import { SPECIAL_DAY_JUDGEMENTS } from '../config/special-days.ts';
 import { dictionary } from '../dictionary.ts';
 import { IntradayRecordSchema } from '../intraday/alert-log.ts';
 import { DayGapSchema } from '../intraday/gaps.ts';
@@ -27,15 +28,18 @@ const BaselineSchema = z
     std: z.number(),
     n: z.number().int(),
     thresholds: z.record(z.string(), z.number()).optional(),
-    /** `same_weekday`: judged against the same weekday's days (see baseline.sameWeekday); absent: the latest days. */
-    season: z.enum(['same_weekday']).optional(),
-    /** Days left out of the baseline as incidents, with the CRITICAL check that fired on them. */
+    /**
+     * `same_weekday`: judged against the same weekday's days (see baseline.sameWeekday);
+     * `same_kind`: a special day against earlier days of its kind; absent: the latest days.
+     */
+    season: z.enum(['same_weekday', 'same_kind']).optional(),
+    /** Days left out of the baseline: incidents, with the check that fired on them; special days, with their window's name. */
     excluded: z
       .array(
         z.object({
           day: z.string(),
           check: z.string(),
-          reason: z.enum(['critical_alert', 'incident', 'expected']),
+          reason: z.enum(['critical_alert', 'incident', 'expected', 'special_day']),
         }),
       )
       .optional(),
@@ -83,6 +87,10 @@ export const ReportSchema = z.object({
   contract: ContractSectionSchema.optional(),
   /** Spans without any event (of all events, or of a type) the baseline days call unlikely; none on days closed before gaps were kept. */
   gaps: z.array(DayGapSchema).default([]),
+  /** The day's special-days window (baseline.specialDays), if it is in one: how its baselines were chosen. */
+  special_day: z
+    .object({ name: z.string(), kind: z.string(), judge: z.enum(SPECIAL_DAY_JUDGEMENTS) })
+    .optional(),
   /** What the intraday schedule raised during the day, first and last seen; none where it did not run. */
   intraday: z.array(IntradayRecordSchema).default([]),
   /** On a re-run: what changed since the stored report. */

@@ -27,6 +27,7 @@ export function textReport(r: Report): string {
   if (critical.length) lines.push('🚨 CRITICAL ALERTS:', ...critical.map(item), '');
   if (warnings.length) lines.push('⚠️ WARNINGS:', ...warnings.map(item), '');
   if (!critical.length && !warnings.length) lines.push('✅ ALL CHECKS PASSED', '');
+  if (r.special_day) lines.push(specialDayLine(r.special_day), '');
   if (r.changes) {
     const changed = Object.entries(r.changes.metrics);
     lines.push('CHANGES SINCE THE LAST CLOSE-OUT:');
@@ -45,8 +46,13 @@ export function textReport(r: Report): string {
     const s = r.zscores[key];
     const check = zScoreCheckOf(key);
     const fired = r.alerts.some((a) => a.check === check);
+    const season = r.baselines[key]?.season;
     const seasonal =
-      r.baselines[key]?.season === 'same_weekday' ? `, against the last ${s?.n} ${weekdayName(r.date)}s` : '';
+      season === 'same_weekday'
+        ? `, against the last ${s?.n} ${weekdayName(r.date)}s`
+        : season === 'same_kind'
+          ? `, against the last ${s?.n} ${r.special_day?.kind ?? 'special'} days`
+          : '';
     return s ? ` (z=${s.z.toFixed(2)}${seasonal})${fired ? ' ⚠️' : ''}` : '';
   };
   lines.push(
@@ -104,6 +110,13 @@ export function textReport(r: Report): string {
     lines.push('', `snoozed (reported, not notified): ${snoozed.map((a) => a.check).join(', ')}`);
   lines.push('');
   return lines.join('\n');
+}
+
+/** How a special day was judged (baseline.specialDays). */
+export function specialDayLine(d: NonNullable<Report['special_day']>): string {
+  return d.judge === 'skip'
+    ? `${d.name} (${d.kind}): a special day, judged against no baseline (judge: skip); thresholds and logical checks only.`
+    : `${d.name} (${d.kind}): a special day, judged against earlier ${d.kind} days only; without enough of them, no baseline.`;
 }
 
 /** The day's unlikely spans without events, local times of the day. */

@@ -17,6 +17,7 @@ import {
   FIELD_ROLES,
   PURCHASE_FIELDS,
 } from './formats/index.ts';
+import { SpecialDaysSchema } from './special-days.ts';
 import { didYouMean } from './suggest.ts';
 
 const isoDate = CalendarDateSchema;
@@ -457,6 +458,27 @@ const MonitorConfigShape = z.strictObject({
         .describe(
           "Leave a day out of a metric's baseline when a check about that metric raised a CRITICAL alert on it.",
         ),
+      specialDays: z
+        .array(SpecialDaysSchema)
+        .default([])
+        .describe(
+          "Holidays, promotions and other days unlike the rest, as windows of days of a kind: judged against earlier days of their kind or not at all, and left out of ordinary days' baselines (close-out and intraday).",
+        ),
+      ownKindMinDays: z
+        .number()
+        .int()
+        .min(2)
+        .default(3)
+        .describe(
+          'Earlier days of its kind a special day needs to be judged against them; fewer: not judged',
+        ),
+      ownKindLookbackDays: z
+        .number()
+        .int()
+        .min(7)
+        .max(400)
+        .default(366)
+        .describe("How far back a special day's close-out looks for days of its kind (last year's sale)"),
     })
     .refine((b) => b.minDays <= b.days && b.days <= b.lookbackDays, 'need minDays <= days <= lookbackDays')
     .prefault({}),

@@ -20,6 +20,7 @@ import { DayResolver } from '../calendar/day-resolver.ts';
 import { SEVERITY_RANK, type Severity } from '../checks/model.ts';
 import type { EventRole } from '../config/formats/index.ts';
 import type { IntradayRules } from '../config/monitor-config.ts';
+import { type SpecialDays, specialDaysOf } from '../config/special-days.ts';
 import { INTRADAY_CHECKS, type IntradayCheckDeclaration, type IntradayCheckId } from './checks.ts';
 import {
   binomialSf,
@@ -73,6 +74,8 @@ export interface IntradayInput {
   instantOf: (day: string, minuteOfDay: number) => number;
   /** Incident days (day → the close-out check that fired) left out of the volume and silence, and the null client, baselines. */
   leftOut?: { volume: ReadonlyMap<string, string>; nullClient: ReadonlyMap<string, string> };
+  /** Holidays and promotions (baseline.specialDays): judged against their own kind, or not at all. */
+  specialDays?: readonly SpecialDays[];
 }
 
 /** The close-out metrics whose incidents keep a day out of each intraday baseline (see checksAbout). */
@@ -94,15 +97,23 @@ export const lookbackOf = (date: string, rules: IntradayRules): string[] =>
 
 /**
  * The days the day is compared with: the same weekday's when enough of them
- * have events, else the latest days; incident days left out.
+ * have events, else the latest days; incident days left out. A special day
+ * (a holiday, a promotion) is compared with the latest days of its kind
+ * (none when it is to be skipped); an ordinary day never with a special one.
  */
 export function baselineDaysOf(
   date: string,
   history: Map<string, IntradayDay>,
   rules: IntradayRules,
   leftOut: ReadonlyMap<string, string> = new Map(),
+  specialDays: readonly SpecialDays[] = [],
 ): string[] {
-  const candidates = lookbackOf(date, rules).filter((d) => hasEvents(history.get(d)) && !leftOut.has(d));
+  const special = specialDaysOf(date, specialDays);
+  const kindOf = (d: string) => specialDaysOf(d, specialDays)?.kind ?? null;
+  const candidates = lookbackOf(date, rules).filter(
+    (d) => hasEvents(history.get(d)) && !leftOut.has(d) && kindOf(d) === (special?.kind ?? null),
+  );
+  if (special) return special.judge === 'skip' ? [] : candidates.slice(0, rules.baselineDays).sort();
   const weekday = DayResolver.weekday(date);
   const sameWeekday = candidates
     .filter((d) => DayResolver.weekday(d) === weekday)
@@ -116,7 +127,8 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
   const { date, atMinute, history, rules } = input;
   const atSlot = Math.min(SLOTS_PER_DAY, Math.floor(atMinute / SLOT_MINUTES));
   const leftOut = input.leftOut ?? { volume: new Map(), nullClient: new Map() };
-  const baselineDays = baselineDaysOf(date, history, rules, leftOut.volume);
+  const specialDays = input.specialDays ?? [];
+  const baselineDays = baselineDaysOf(date, history, rules, leftOut.volume, specialDays);
   const inLookback = (d: string) => d < date && DayResolver.daysBetween(d, date) <= rules.lookbackDays;
   const excluded = (baseline: 'volume' | 'null_client', days: ReadonlyMap<string, string>) =>
     [...days].filter(([d]) => inLookback(d)).map(([day, check]) => ({ day, check, baseline }));
@@ -130,8 +142,14 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
     note: null,
     alerts: [],
   };
+  const special = specialDaysOf(date, specialDays);
+  if (special?.judge === 'skip') {
+    verdict.note = `${special.name} (${special.kind}): a special day, judged against no baseline (judge: skip): not judged`;
+    return verdict;
+  }
   if (baselineDays.length < rules.minBaselineDays) {
-    verdict.note = `${baselineDays.length} baseline day(s) with events, ${rules.minBaselineDays} needed: not judged`;
+    const of = special ? ` of its kind (${special.name}, ${special.kind})` : '';
+    verdict.note = `${baselineDays.length} baseline day(s)${of} with events, ${rules.minBaselineDays} needed: not judged`;
     return verdict;
   }
   const judged: Judged = {
@@ -142,7 +160,9 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
       ...[...new Set(baselineDays.flatMap((d) => [...history.get(d)!.byType.keys()]))].sort(),
       ALL_EVENTS,
     ],
-    nullBaseline: baselineDaysOf(date, history, rules, leftOut.nullClient).map((d) => history.get(d)!),
+    nullBaseline: baselineDaysOf(date, history, rules, leftOut.nullClient, specialDays).map(
+      (d) => history.get(d)!,
+    ),
     sinceIso: (slot) => new Date(input.instantOf(date, slot * SLOT_MINUTES)).toISOString(),
   };
   for (const check of INTRADAY_CHECKS) {

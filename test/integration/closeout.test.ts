@@ -3,13 +3,14 @@
  * reports and notifications: Alertmanager (real) receives the alerts and
  * later resolves them; Slack and PagerDuty payloads reach a local server.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEVERITY_RANK, type Severity } from '../../src/checks/model.ts';
+import { lookbackWindow } from '../../src/closeout/baseline.ts';
 import { closeOut } from '../../src/closeout/closeout.ts';
 import type { Report } from '../../src/closeout/report.ts';
 import { textReport } from '../../src/closeout/text-report.ts';
@@ -101,6 +102,77 @@ describe('close-out of the real export', () => {
     expect(text).toContain('Missing columns: referrer');
     expect(text).toContain('METRICS SUMMARY:');
     expect(text).toMatch(/revenue: 12,415\.00 \(z=-?\d+\.\d\d\)/);
+  });
+});
+
+describe('special days from config (baseline.specialDays)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'em-special-days-'));
+  const config = join(dir, 'special-days.yaml');
+  writeFileSync(
+    config,
+    [
+      'baseline:',
+      '  specialDays:',
+      '    - { name: Weekend sale, kind: promotion, from: 2025-02-23, to: 2025-02-23 }',
+      '    - { name: Weekend sale, kind: promotion, from: 2025-03-01, to: 2025-03-02 }',
+      '    - { name: Weekend sale, kind: promotion, from: 2025-03-08, to: 2025-03-08 }',
+      '    - { name: Staff day, kind: holiday, from: 2025-03-06, to: 2025-03-06, judge: skip }',
+      '',
+    ].join('\n'),
+  );
+  /** The day's close-out under that config, neither stored nor sent. */
+  const provisional = async (day: string) => {
+    const file = join(dir, `${day}.json`);
+    const run = await runCli(
+      ['closeout', '--date', day, '--provisional', '--json', file, '--text', '--fail-on', 'never'],
+      { ...space.env, MONITOR_CONFIG_FILE: config },
+    );
+    expect(run.code, run.output).toBe(0);
+    return { report: JSON.parse(readFileSync(file, 'utf8')) as Report, text: run.output };
+  };
+  const meanRows = (ds: string[]) => ds.reduce((n, d) => n + EXPECTED.get(d)!.rows, 0) / ds.length;
+
+  it('a sale day is judged against the earlier sale days, and its report says so', async () => {
+    const { report, text } = await provisional('2025-03-08');
+    expect(report.special_day).toEqual({ name: 'Weekend sale', kind: 'promotion', judge: 'own_kind' });
+    const b = report.baselines.event_count!;
+    expect(b).toMatchObject({ season: 'same_kind', n: 3 });
+    expect(b.mean).toBeCloseTo(meanRows(['2025-02-23', '2025-03-01', '2025-03-02']), 6);
+    expect(text).toContain(
+      'Weekend sale (promotion): a special day, judged against earlier promotion days only',
+    );
+    expect(text).toMatch(/event_count: [\d,.]+ \(z=-?\d+\.\d\d, against the last 3 promotion days\)/);
+  });
+
+  it('a day to skip is judged against no baseline, and says so', async () => {
+    const { report, text } = await provisional('2025-03-06');
+    expect(report.special_day).toEqual({ name: 'Staff day', kind: 'holiday', judge: 'skip' });
+    expect(Object.values(report.baselines).every((b) => b === null)).toBe(true);
+    expect(Object.values(report.zscores).every((z) => z === null)).toBe(true);
+    expect(text).toContain('Staff day (holiday): a special day, judged against no baseline (judge: skip)');
+  });
+
+  it('an ordinary day leaves the special days out of its baselines, and days further back take their place', async () => {
+    const { report } = await provisional('2025-03-07');
+    expect(report.special_day).toBeUndefined();
+    const b = report.baselines.event_count!;
+    expect(b.excluded).toEqual(
+      expect.arrayContaining([
+        { day: '2025-03-06', check: 'Staff day', reason: 'special_day' },
+        { day: '2025-03-02', check: 'Weekend sale', reason: 'special_day' },
+        { day: '2025-03-01', check: 'Weekend sale', reason: 'special_day' },
+      ]),
+    );
+    const out = new Set(b.excluded!.map((e) => e.day));
+    const used = lookbackWindow('2025-03-07', { days: 7, lookbackDays: 14, minDays: 7 })
+      .filter((d) => EXPECTED.has(d) && !out.has(d))
+      .slice(0, 7);
+    expect(b.n).toBe(7);
+    expect(b.mean).toBeCloseTo(meanRows(used), 6);
+    // the stored report, judged without the windows, took them in
+    expect(reports.get('2025-03-07')!.baselines.event_count!.excluded ?? []).not.toContainEqual(
+      expect.objectContaining({ reason: 'special_day' }),
+    );
   });
 });
 

@@ -233,6 +233,46 @@ describe('intraday checks on the real export', () => {
   });
 });
 
+describe('special days from config (baseline.specialDays)', () => {
+  it('a sale day is judged against earlier sale days, a day to skip not at all, an ordinary day never against them', async () => {
+    const config = join(dir, 'special-days.yaml');
+    writeFileSync(
+      config,
+      [
+        'baseline:',
+        '  specialDays:',
+        '    - { name: Weekend sale, kind: promotion, from: 2025-02-23, to: 2025-02-23 }',
+        '    - { name: Weekend sale, kind: promotion, from: 2025-03-01, to: 2025-03-02 }',
+        '    - { name: Weekend sale, kind: promotion, from: 2025-03-08, to: 2025-03-08 }',
+        '    - { name: Staff day, kind: holiday, from: 2025-03-06, to: 2025-03-06, judge: skip }',
+        '',
+      ].join('\n'),
+    );
+    const withSpecialDays = (date: string) =>
+      intraday(date, '12:00', { ...real.env, MONITOR_CONFIG_FILE: config });
+    const sale = await withSpecialDays('2025-03-08');
+    expect(sale.baseline_days).toEqual(['2025-02-23', '2025-03-01', '2025-03-02']);
+    expect(sale.note).toBeNull();
+    const skipped = await withSpecialDays('2025-03-06');
+    expect(skipped.note).toBe(
+      'Staff day (holiday): a special day, judged against no baseline (judge: skip): not judged',
+    );
+    expect(skipped.alerts).toEqual([]);
+    const ordinary = await withSpecialDays('2025-03-07');
+    expect(ordinary.baseline_days).toEqual([
+      '2025-02-25',
+      '2025-02-26',
+      '2025-02-27',
+      '2025-02-28',
+      '2025-03-03',
+      '2025-03-04',
+      '2025-03-05',
+    ]);
+    // the real outage is named against them as well
+    expect(named(ordinary)).toContain('intraday_silence:*');
+  });
+});
+
 describe("the intraday schedule's record of a day", () => {
   it("lists the day's intraday alerts in its close-out and keeps the day out of the next days' intraday baselines", async () => {
     const onReal = (date: string, at: string) => intraday(date, at, real.env);

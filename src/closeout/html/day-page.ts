@@ -6,7 +6,7 @@
  */
 
 import { clockOf, count, localMinuteOf, money, pct } from '../format.ts';
-import { weekdayName } from '../text-report.ts';
+import { specialDayLine, weekdayName } from '../text-report.ts';
 import { esc, type HtmlAssets, page, severityBadge, verdictSeverity } from './layout.ts';
 import type {
   AlertView,
@@ -89,7 +89,7 @@ function verdictSection(model: DayPageModel): string {
 <h2 id="verdict-h">Verdict</h2>
 <div class="verdict verdict-${r.verdict}" role="status">${severityBadge(verdictSeverity(r.verdict))}<p>${esc(summary)}</p></div>
 ${model.alerts.length ? `<ol class="alerts" aria-label="Alerts, most severe first">${model.alerts.map(alertItem).join('\n')}</ol>` : ''}
-${model.baselineDays === 0 ? '<p class="note">No baseline yet: fewer closed days before this one than the baseline needs, so no z-score checks ran.</p>' : ''}${seasonalNote(model)}
+${model.baselineDays === 0 && !model.report.special_day ? '<p class="note">No baseline yet: fewer closed days before this one than the baseline needs, so no z-score checks ran.</p>' : ''}${seasonalNote(model)}
 </section>`;
 }
 
@@ -370,11 +370,14 @@ function trafficSection(model: DayPageModel): string {
 </section>`;
 }
 
-/** Which metrics were judged against the same weekday (a Sunday against Sundays) rather than the latest days. */
+/** How a special day was judged, and which metrics against the same weekday (a Sunday against Sundays) rather than the latest days. */
 function seasonalNote(model: DayPageModel): string {
   const seasonal = Object.entries(model.report.baselines)
     .filter(([, b]) => b?.season === 'same_weekday')
     .map(([metric, b]) => `${metric} (${b!.n})`);
-  if (!seasonal.length) return '';
-  return `<p class="note">Judged against the same weekday, the last ${weekdayName(model.report.date)}s closed: ${esc(seasonal.join(', '))}.</p>`;
+  const special = model.report.special_day
+    ? `<p class="note">${esc(specialDayLine(model.report.special_day))}</p>`
+    : '';
+  if (!seasonal.length) return special;
+  return `${special}<p class="note">Judged against the same weekday, the last ${weekdayName(model.report.date)}s closed: ${esc(seasonal.join(', '))}.</p>`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baselineOf, lookbackWindow, zScore } from '../../../src/closeout/baseline.ts';
+import { baselineOf, lookbackWindow, readWindow, zScore } from '../../../src/closeout/baseline.ts';
 import { evaluateChecks, historyBaselines } from '../../../src/closeout/checks/evaluate.ts';
 import type { MetricRef } from '../../../src/closeout/checks/metric-refs.ts';
 import { withFeedback } from '../../../src/closeout/closeout.ts';
@@ -265,5 +265,73 @@ describe('seasonal baselines: a day against the same weekday', () => {
     const without = judge({ ...config.baseline, sameWeekday: null });
     expect(without.baselines.revenue?.season).toBeUndefined();
     expect(without.alerts.map((a) => a.check)).not.toContain('revenue_anomaly');
+  });
+});
+
+describe('special days: holidays and promotions from config', () => {
+  const specialDays = [
+    {
+      name: 'Black Friday',
+      kind: 'promotion',
+      from: '2024-11-29',
+      to: '2024-12-02',
+      judge: 'own_kind' as const,
+    },
+    {
+      name: 'Spring sale',
+      kind: 'promotion',
+      from: '2025-03-01',
+      to: '2025-03-02',
+      judge: 'own_kind' as const,
+    },
+    { name: 'Store closed', kind: 'holiday', from: '2025-03-05', to: '2025-03-05', judge: 'skip' as const },
+    {
+      name: 'Flash sale',
+      kind: 'promotion',
+      from: '2025-03-15',
+      to: '2025-03-15',
+      judge: 'own_kind' as const,
+    },
+  ];
+  const base = { ...parseMonitorConfig({}).baseline, sameWeekday: null, specialDays };
+  /** Revenue of every day the close-out may read: 1,000 on ordinary days, 5,000 on promotions, 10 when closed. */
+  const revenueOn = (d: string) =>
+    specialDays.find((w) => w.from <= d && d <= w.to)?.kind === 'promotion'
+      ? 5000 + Number(d.slice(8)) // a little spread
+      : d === '2025-03-05'
+        ? 10
+        : 1000 + (Number(d.slice(8)) % 3);
+  const series = (day: string) => new Map(readWindow(day, base).map((d) => [d, revenueOn(d)]));
+
+  it("a promotion day is judged against earlier days of its kind, last year's included, and says so", () => {
+    expect(readWindow(DAY, base)).toEqual(expect.arrayContaining(['2024-11-29', '2024-12-02', '2025-03-01']));
+    const b = baselineOf(DAY, series(DAY), base)!;
+    expect(b.season).toBe('same_kind');
+    expect(b.n).toBe(6); // 2025-03-02, 03-01, 2024-12-02 … 11-29
+    expect(b.mean).toBeCloseTo((5002 + 5001 + 5002 + 5001 + 5030 + 5029) / 6, 6);
+  });
+
+  it('with fewer days of its kind than ownKindMinDays, or judge: skip, no baseline at all', () => {
+    const noHistory = new Map([...series(DAY)].filter(([d]) => d >= '2025-01-01'));
+    // two spring-sale days this year: fewer than the default three
+    expect(baselineOf(DAY, noHistory, base)).toBeNull();
+    expect(baselineOf(DAY, noHistory, { ...base, ownKindMinDays: 2 })!.n).toBe(2);
+    expect(baselineOf('2025-03-05', series('2025-03-05'), base)).toBeNull();
+  });
+
+  it('an ordinary day leaves every special day out, and days further back take their place', () => {
+    const day = '2025-03-07';
+    const b = baselineOf(day, series(day), base)!;
+    expect(b.excluded).toEqual([
+      { day: '2025-03-05', check: 'Store closed', reason: 'special_day' },
+      { day: '2025-03-02', check: 'Spring sale', reason: 'special_day' },
+      { day: '2025-03-01', check: 'Spring sale', reason: 'special_day' },
+    ]);
+    expect(b.n).toBe(7);
+    expect(b.mean).toBeGreaterThan(999);
+    expect(b.mean).toBeLessThan(1003);
+    // without the windows, the sale and the closed day widen the band
+    const plain = baselineOf(day, series(day), { ...base, specialDays: [] })!;
+    expect(plain.std).toBeGreaterThan(100 * b.std);
   });
 });

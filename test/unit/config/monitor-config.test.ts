@@ -71,6 +71,31 @@ describe('strict monitor configuration', () => {
     );
   });
 
+  it('takes special days as windows of a kind, one line per problem', () => {
+    const sale = { name: 'Black Friday', kind: 'promotion', from: '2025-11-28', to: '2025-12-01' };
+    expect(problems({ baseline: { specialDays: [sale] } })).toEqual([]);
+    expect(parseMonitorConfig({ baseline: { specialDays: [sale] } }).baseline.specialDays).toEqual([
+      { ...sale, judge: 'own_kind' },
+    ]);
+    expect(
+      problems({
+        baseline: {
+          specialDays: [
+            { ...sale, from: '2025-12-02' },
+            { ...sale, kind: 'Promotion!' },
+            { ...sale, judge: 'ignore' },
+            { ...sale, form: '2025-11-28' },
+          ],
+        },
+      }),
+    ).toEqual([
+      'config: baseline.specialDays.0: need from <= to',
+      'config: baseline.specialDays.1.kind: lower-case letters, digits, "_" and "-"',
+      expect.stringMatching(/^config: baseline\.specialDays\.2\.judge: .*"own_kind".*"skip"/),
+      'config: baseline.specialDays.3.form: unknown key (did you mean "from"?)',
+    ]);
+  });
+
   it('accepts the defaults and a valid file as before', () => {
     expect(problems({})).toEqual([]);
     expect(problems({ thresholds: { minDailyEvents: 100 }, snoozes: [] })).toEqual([]);

@@ -254,6 +254,66 @@ describe('the intraday checks', () => {
   });
 });
 
+describe('special days (baseline.specialDays)', () => {
+  const sale = (from: string, to = from, judge: 'own_kind' | 'skip' = 'own_kind') => ({
+    name: 'Sale',
+    kind: 'promotion',
+    from,
+    to,
+    judge,
+  });
+  // DATE (a Monday) and three earlier days are sale days; 03-05 the shop was closed
+  const specialDays = [
+    sale('2025-02-20', '2025-02-21'),
+    sale('2025-03-01'),
+    sale(DATE),
+    { ...sale('2025-03-05', '2025-03-05', 'skip'), name: 'Closed', kind: 'holiday' },
+  ];
+
+  it('a sale day is compared with the latest sale days, an ordinary day never with them', () => {
+    expect(baselineDaysOf(DATE, history(28), rules, new Map(), specialDays)).toEqual([
+      '2025-02-20',
+      '2025-02-21',
+      '2025-03-01',
+    ]);
+    // the next Monday: its same weekdays, 03-10 (the sale) left out
+    const monday = '2025-03-17';
+    const h = new Map([...history(28), [DATE, day({ page_viewed: pageViews(1) })]]);
+    expect(baselineDaysOf(monday, h, rules, new Map(), specialDays)).toEqual([
+      '2025-02-17',
+      '2025-02-24',
+      '2025-03-03',
+    ]);
+    // the latest days, with every special day passed over
+    const latest = baselineDaysOf('2025-03-07', history(28), rules, new Map(), specialDays);
+    expect(latest).toHaveLength(7);
+    for (const d of ['2025-03-05', '2025-03-01', '2025-02-20', '2025-02-21']) expect(latest).not.toContain(d);
+  });
+
+  it('a sale day with too few sale days before it, or a day to skip, is not judged, and the verdict says why', () => {
+    const stopped = day({ page_viewed: (slot) => (slot < 72 ? pageViews(0)(slot) : 0) });
+    const v = judge(stopped, '13:00', history(28), { specialDays: [sale(DATE)] });
+    expect(v.alerts).toEqual([]);
+    expect(v.note).toBe('0 baseline day(s) of its kind (Sale, promotion) with events, 3 needed: not judged');
+    const skipped = judge(stopped, '13:00', history(28), { specialDays: [sale(DATE, DATE, 'skip')] });
+    expect(skipped.alerts).toEqual([]);
+    expect(skipped.note).toBe(
+      'Sale (promotion): a special day, judged against no baseline (judge: skip): not judged',
+    );
+    // the same day, ordinary: the stop is named
+    expect(fired(judge(stopped, '13:00', history(28)))).toContain(
+      'intraday_volume_drop:page_viewed:CRITICAL',
+    );
+  });
+
+  it('with enough sale days before it, a sale day is judged against them', () => {
+    const stopped = day({ page_viewed: (slot) => (slot < 72 ? pageViews(0)(slot) : 0) });
+    const v = judge(stopped, '13:00', history(28), { specialDays });
+    expect(v.baseline_days).toEqual(['2025-02-20', '2025-02-21', '2025-03-01']);
+    expect(fired(v)).toContain('intraday_volume_drop:page_viewed:CRITICAL');
+  });
+});
+
 describe('local time of day', () => {
   it('minutes since local midnight, and the instant of a local time, in a zone with DST', () => {
     const berlin = new DayResolver('Europe/Berlin');

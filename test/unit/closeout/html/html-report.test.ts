@@ -301,6 +301,27 @@ describe('the day page', () => {
   });
 });
 
+describe('a special day', () => {
+  it('says how it was judged, and not that the baseline is missing', () => {
+    const reports = closedDays('2025-12-25', 10, (date, i) =>
+      i === 9
+        ? {
+            ...reportOf(date),
+            baselines: {},
+            special_day: { name: 'Christmas', kind: 'holiday', judge: 'skip' as const },
+          }
+        : reportOf(date),
+    );
+    const html = renderDayPage(
+      dayPageModel('2025-12-25', reports, config),
+      { index: 'index.html' },
+      NO_SCRIPTS,
+    );
+    expect(html).toContain('Christmas (holiday): a special day, judged against no baseline (judge: skip)');
+    expect(html).not.toContain('No baseline yet');
+  });
+});
+
 describe('the index page', () => {
   it('lists the days newest first, linking only those with a page', () => {
     const reports = closedDays('2025-03-04', 3);
