@@ -7,13 +7,13 @@
  * scheduler reads them. Then, in one run:
  * - crafted stops: Sunday 2025-03-09 as a copy of 2025-02-23, with one event
  *   type stopped (full) or thinned to half (partial) from 10:00, 13:00, 16:00
- *   or 20:00, judged every 10 minutes; each with a clean baseline week and with
+ *   or 20:00, judged every minute (`--every`, as the default schedule runs); each with a clean baseline week and with
  *   one bad day in it (an outage of every event for three hours from the same
  *   hour). The minutes to the first alert naming the type stand beside the
  *   statistical limit: the fewest minutes after which a Poisson count at the
  *   clean baseline's rate makes what is seen less likely than the configured
  *   false-alarm level (`intraday.volume.criticalP`).
- * - false alarms: every 10-minute evaluation of the export's second week on the real
+ * - false alarms: every evaluation (each minute) of the export's second week on the real
  *   days; alerts about the real outage of 03-07 (10:48–13:42 UTC) and about
  *   the export's known null client id rate (03-02 on) are reported as found.
  */
@@ -36,8 +36,28 @@ import { ensureRunning, REPO_ROOT, STACK, stackEnv } from '../stack/services.ts'
 const opts = new Command('bench:detection')
   .option('--json <file>', 'write the figures as JSON')
   .option('--verbose', 'print every crafted case, not only the summary')
+  .option(
+    '--every <minutes>',
+    'judge every this many minutes, as INTRADAY_SCHEDULE would run (default: every minute, its default)',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 60) throw new Error('--every takes whole minutes, 1 to 60');
+      return n;
+    },
+    1,
+  )
+  .option(
+    '--silence-floor <minutes>',
+    "judge with this intraday.silence.floorMinutes instead of the shop config's",
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error('--silence-floor takes whole minutes, 1 or more');
+      return n;
+    },
+  )
   .parse()
-  .opts<{ json?: string; verbose?: boolean }>();
+  .opts<{ json?: string; verbose?: boolean; every: number; silenceFloor?: number }>();
+const EVERY = opts.every;
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const EXPORT_DIR = resolve(REPO_ROOT, '..', 'shared', 'data', 'puffy');
@@ -171,10 +191,20 @@ function cut(
 
 // ------------------------------------------------------------------ judging
 
-const config = createContext(
+const shop = createContext(
   {},
   { ...process.env, MONITOR_CONFIG_FILE: SHOP_CONFIG, MONITOR_TIMEZONE: 'UTC' },
 ).config;
+const config =
+  opts.silenceFloor === undefined
+    ? shop
+    : {
+        ...shop,
+        intraday: {
+          ...shop.intraday,
+          silence: { ...shop.intraday.silence, floorMinutes: opts.silenceFloor },
+        },
+      };
 
 function judge(
   date: string,
@@ -277,10 +307,10 @@ async function main() {
           let latency: number | null = null;
           let early = false;
           // before the failure: nothing about the type may fire in the hour before
-          for (let at = from - 60; at <= from; at += SLOT_MINUTES)
+          for (let at = from - 60; at <= from; at += EVERY)
             if (judge(CRAFTED, at, today, history).alerts.some((a) => names(a.event_name).includes(type)))
               early = true;
-          for (let at = from + SLOT_MINUTES; at <= Math.min(24 * 60, from + 8 * 60); at += SLOT_MINUTES) {
+          for (let at = from + EVERY; at <= Math.min(24 * 60, from + 8 * 60); at += EVERY) {
             if (judge(CRAFTED, at, today, history).alerts.some((a) => names(a.event_name).includes(type))) {
               latency = at - from;
               break;
@@ -308,7 +338,7 @@ async function main() {
   let evaluations = 0;
   for (const day of falseAlarmDays) {
     const history = new Map([...real].filter(([d]) => d < day));
-    for (let at = SLOT_MINUTES; at <= 24 * 60; at += SLOT_MINUTES) {
+    for (let at = EVERY; at <= 24 * 60; at += EVERY) {
       evaluations++;
       const v = judge(day, at, real.get(day)!, history);
       for (const a of v.alerts) {
@@ -337,7 +367,9 @@ async function main() {
   say(
     '\nCrafted stops on 2025-03-09 (a copy of 02-23), minutes from the failure to the first alert naming the type,',
   );
-  say(`judged every ${SLOT_MINUTES} min; the limit at p = ${p} (Poisson at the clean baseline's rate).\n`);
+  say(
+    `judged every ${EVERY} min, silences of ${config.intraday.silence.floorMinutes} min or more; the limit at p = ${p} (Poisson at the clean baseline's rate).\n`,
+  );
   say('| event type | per hour | stop | clean week: limit / found | with a bad day: limit / found |');
   say('|---|---|---|---|---|');
   for (const type of types)

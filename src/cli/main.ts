@@ -276,7 +276,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--schedule [cron]',
-      'run as a service: judge the day so far on this schedule and send alerts to Alertmanager (default INTRADAY_SCHEDULE, every 10 minutes)',
+      'run as a service: judge the day so far on this schedule and send alerts to Alertmanager (default INTRADAY_SCHEDULE, every minute)',
     )
     .action(
       async (opts: {

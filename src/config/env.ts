@@ -132,7 +132,7 @@ export const EnvSchema = z.object({
 
   CLOSEOUT_SCHEDULE: z.string().default('30 6 * * *'),
   /** `intraday --schedule`: when to judge the day so far (cron, in MONITOR_TIMEZONE; seconds allowed as a 6th field). */
-  INTRADAY_SCHEDULE: z.string().default('*/10 * * * *'),
+  INTRADAY_SCHEDULE: z.string().default('* * * * *'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -608,9 +608,11 @@ const MonitorConfigShape = z.strictObject({
           floorMinutes: z
             .number()
             .int()
-            .min(10)
+            .min(1)
             .default(10)
-            .describe('Silences shorter than this never fire.'),
+            .describe(
+              'Silences shorter than this never fire: room for events that reach Kafka late (batched collectors). Lower it where they arrive within seconds: page views are then named at their statistical limit (5 minutes in bench:detection).',
+            ),
           quantile: share
             .default(0.5)
             .describe(

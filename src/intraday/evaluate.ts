@@ -47,7 +47,7 @@ export interface IntradayAlert {
 
 export interface IntradayVerdict {
   date: string;
-  /** HH:MM: slots before it were judged */
+  /** HH:MM: the time judged (the slots that ended by it counted; silences run to it) */
   at: string;
   baseline_days: string[];
   /** Days of the look-back left out of the baselines as incidents, with the close-out check that fired on them. */
@@ -134,7 +134,7 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
     [...days].filter(([d]) => inLookback(d)).map(([day, check]) => ({ day, check, baseline }));
   const verdict: IntradayVerdict = {
     date,
-    at: hhmm(atSlot * SLOT_MINUTES),
+    at: hhmm(Math.min(SLOTS_PER_DAY * SLOT_MINUTES, Math.floor(atMinute))),
     baseline_days: baselineDays,
     excluded: [...excluded('volume', leftOut.volume), ...excluded('null_client', leftOut.nullClient)].sort(
       (a, b) => a.day.localeCompare(b.day),
@@ -155,6 +155,7 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
   const judged: Judged = {
     input: { ...input, today: withAllEvents(input.today) },
     atSlot,
+    atMinute: Math.min(SLOTS_PER_DAY * SLOT_MINUTES, atMinute),
     baseline: baselineDays.map((d) => withAllEvents(history.get(d)!)),
     types: [
       ...[...new Set(baselineDays.flatMap((d) => [...history.get(d)!.byType.keys()]))].sort(),
@@ -210,7 +211,10 @@ type Finding = Omit<IntradayAlert, 'check' | 'snoozed' | 'severity'> & {
 /** The day as every kind judges it. */
 interface Judged {
   input: IntradayInput;
+  /** The slots that ended by the time judged: the counts judged. */
   atSlot: number;
+  /** The time judged (minutes since midnight): silences run to it. */
+  atMinute: number;
   /** The baseline days' slots (volume and silence), and those for the null client rate. */
   baseline: IntradayDay[];
   /** The event types the baseline days had. */
@@ -327,19 +331,26 @@ export function countIn(series: readonly number[], from: number, to: number): nu
 }
 
 /**
- * The minute of the day (fractional) of a type's last event before `atSlot`,
- * to the second where the slot's span was kept, else the slot's end; null
- * when it had none today.
+ * The minute of the day (fractional) of a type's last event before
+ * `atMinute`, to the second where the slot's span was kept, else the slot's
+ * end; null when it had none today. The slot under way counts once its first
+ * event came before `atMinute`: as it happens, every event kept came before
+ * it; judging a past moment, the slot may hold later ones, and its last event
+ * is then taken as `atMinute` (no silence is made up).
  */
 function lastEventBefore(j: Judged, type: string): { minute: number; ms: number } | null {
   const { today, date, instantOf } = j.input;
   const series = today.byType.get(type) ?? [];
-  for (let slot = j.atSlot - 1; slot >= 0; slot--) {
+  const current = Math.floor(j.atMinute / SLOT_MINUTES);
+  for (let slot = Math.min(current, SLOTS_PER_DAY - 1); slot >= 0; slot--) {
     if ((series[slot] ?? 0) === 0) continue;
     const start = instantOf(date, slot * SLOT_MINUTES);
-    const last = today.spans.get(type)?.get(slot)?.last;
-    const within =
-      last === undefined ? SLOT_MINUTES : Math.min(SLOT_MINUTES, Math.max(0, (last - start) / 60_000));
+    const span = today.spans.get(type)?.get(slot);
+    const end = Math.min(SLOT_MINUTES, j.atMinute - slot * SLOT_MINUTES);
+    if (end <= 0) continue;
+    // the slot under way: its first event may be after the time judged (a slot kept before spans were: not)
+    if (slot === current && end < SLOT_MINUTES && span && (span.first - start) / 60_000 >= end) continue;
+    const within = span === undefined ? end : Math.min(end, Math.max(0, (span.last - start) / 60_000));
     return { minute: slot * SLOT_MINUTES + within, ms: start + within * 60_000 };
   }
   return null;
@@ -359,7 +370,7 @@ function silenceOf(
 ): Finding | null {
   const { atSlot, baseline } = j;
   const r = j.input.rules[c.parameters];
-  const at = atSlot * SLOT_MINUTES;
+  const at = j.atMinute;
   const last = lastEventBefore(j, type);
   const silentFrom = last?.minute ?? 0;
   const silentMinutes = at - silentFrom;

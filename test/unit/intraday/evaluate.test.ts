@@ -135,6 +135,25 @@ describe('the intraday checks', () => {
     expect(fired(judge(dark, '12:10', h))).toContain('intraday_silence:*:CRITICAL');
   });
 
+  it('a silence is judged to the minute, from the last event kept to the second', () => {
+    // page views stop at 12:03:00, inside the slot from 12:00
+    const today = day({ page_viewed: (s) => (s < 72 ? pageViews(1)(s) : s === 72 ? 12 : 0) });
+    const at = (hh: number, mm: number, ss = 0) => utc.instantOf(DATE, hh * 60 + mm) + ss * 1000;
+    today.spans.set('page_viewed', new Map([[72, { first: at(12, 0, 10), last: at(12, 3) }]]));
+    const silence = (time: string) =>
+      judge(today, time).alerts.find((a) => a.check === 'intraday_silence' && a.event_name === 'page_viewed');
+    // the slot under way counts from its first event on: no silence while it runs
+    expect(silence('12:02')).toBeUndefined();
+    expect(silence('12:12')).toBeUndefined();
+    // ten minutes without one (the floor; the baseline days never went a slot without)
+    expect(silence('12:13')).toMatchObject({
+      severity: 'CRITICAL',
+      since: '2025-03-10T12:03:00.000Z',
+      observed: 10,
+    });
+    // judged only at the end of each slot, it would have waited for 12:20
+  });
+
   it('add-to-cart stopping at noon: named within three hours', () => {
     const broken = day({
       page_viewed: pageViews(1),
