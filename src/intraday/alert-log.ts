@@ -26,20 +26,20 @@ export const IntradaySightingSchema = z.object({
 export type IntradaySighting = z.infer<typeof IntradaySightingSchema>;
 
 /** An intraday alert of the day, as the close-out reports it. */
-export const IntradayRecordSchema = z.object({
-  check: z.string(),
+export const IntradayRecordSchema = IntradaySightingSchema.pick({
+  check: true,
   /** The worse of its first and last sighting. */
-  severity: SeveritySchema,
-  /** The event type; null: all events (or the null client id rate). */
-  event_name: z.string().nullable(),
+  severity: true,
+  event_name: true,
   /** What the first run that raised it said. */
-  message: z.string(),
-  /** When the condition began, as the first run saw it (ISO). */
-  since: z.string(),
+  message: true,
+  /** When the condition began, as the first run saw it. */
+  since: true,
+  snoozed: true,
+}).extend({
   /** The first and the last run that raised it (ISO). */
   first_seen: z.string(),
   last_seen: z.string(),
-  snoozed: z.boolean(),
 });
 export type IntradayRecord = z.infer<typeof IntradayRecordSchema>;
 

@@ -41,6 +41,15 @@
     const fmt = formatter(series.format, series.currency);
     const labels = series.points.map((p) => p.date.slice(5));
     const has = (key) => series.points.some((p) => p[key] !== null);
+    /** A dashed line through one value of the points (the baseline mean, a fixed limit). */
+    const dashedLine = (label, key, color, dash, width) => ({
+      label,
+      data: series.points.map((p) => p[key]),
+      borderColor: color,
+      borderDash: dash,
+      borderWidth: width,
+      pointRadius: 0,
+    });
     const datasets = [];
     if (has('upper')) {
       datasets.push({
@@ -58,25 +67,10 @@
         backgroundColor: COLOR.band,
         fill: '-1',
       });
-      datasets.push({
-        label: data.meanLabel,
-        data: series.points.map((p) => p.mean),
-        borderColor: COLOR.mean,
-        borderDash: [4, 4],
-        borderWidth: 1.5,
-        pointRadius: 0,
-      });
+      datasets.push(dashedLine(data.meanLabel, 'mean', COLOR.mean, [4, 4], 1.5));
     }
     if (has('limit')) {
-      datasets.push({
-        label: series.bandLabel,
-        data: series.points.map((p) => p.limit),
-        borderColor: COLOR.limit,
-        borderDash: [8, 4],
-        borderWidth: 2,
-        pointRadius: 0,
-        stepped: true,
-      });
+      datasets.push({ ...dashedLine(series.bandLabel, 'limit', COLOR.limit, [8, 4], 2), stepped: true });
     }
     const last = series.points.length - 1;
     datasets.push({
