@@ -2,7 +2,8 @@
  * The real export (../shared/data/puffy) sent through the broker, and the
  * per-day state read back, for comparison with the reference figures.
  */
-
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { registryOf } from '../../src/cli/context.ts';
 import { type ReplayFormat, replay } from '../../src/replay/replay.ts';
 import { MonitorState } from '../../src/state/monitor-state.ts';
@@ -173,4 +174,26 @@ export function phasedReplay(
     release: (i) => releases[i]!.release(),
     done: sent.at(-1)!,
   };
+}
+
+/**
+ * A monitoring config marking days of the export as special (in `dir`):
+ * weekend sales on 02-23, 03-01–02 and 03-08 (a promotion), and 03-06 a
+ * staff day to skip (a holiday). Returns its path.
+ */
+export function writeSpecialDaysConfig(dir: string): string {
+  const file = join(dir, 'special-days.yaml');
+  writeFileSync(
+    file,
+    [
+      'baseline:',
+      '  specialDays:',
+      '    - { name: Weekend sale, kind: promotion, from: 2025-02-23, to: 2025-02-23 }',
+      '    - { name: Weekend sale, kind: promotion, from: 2025-03-01, to: 2025-03-02 }',
+      '    - { name: Weekend sale, kind: promotion, from: 2025-03-08, to: 2025-03-08 }',
+      '    - { name: Staff day, kind: holiday, from: 2025-03-06, to: 2025-03-06, judge: skip }',
+      '',
+    ].join('\n'),
+  );
+  return file;
 }

@@ -3,7 +3,7 @@
  * reports and notifications: Alertmanager (real) receives the alerts and
  * later resolves them; Slack and PagerDuty payloads reach a local server.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
@@ -19,7 +19,7 @@ import { dedupKey } from '../../src/delivery/pagerduty.ts';
 import { createLogger } from '../../src/log.ts';
 import { MonitorState } from '../../src/state/monitor-state.ts';
 import { launchChromium, openReport } from '../helpers/browser.ts';
-import { EXPECTED, replayExport } from '../helpers/export.ts';
+import { EXPECTED, replayExport, writeSpecialDaysConfig } from '../helpers/export.ts';
 import { runCli } from '../helpers/monitor-process.ts';
 import { env, produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
 import { startWebhookSink } from '../helpers/webhook-sink.ts';
@@ -107,19 +107,7 @@ describe('close-out of the real export', () => {
 
 describe('special days from config (baseline.specialDays)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'em-special-days-'));
-  const config = join(dir, 'special-days.yaml');
-  writeFileSync(
-    config,
-    [
-      'baseline:',
-      '  specialDays:',
-      '    - { name: Weekend sale, kind: promotion, from: 2025-02-23, to: 2025-02-23 }',
-      '    - { name: Weekend sale, kind: promotion, from: 2025-03-01, to: 2025-03-02 }',
-      '    - { name: Weekend sale, kind: promotion, from: 2025-03-08, to: 2025-03-08 }',
-      '    - { name: Staff day, kind: holiday, from: 2025-03-06, to: 2025-03-06, judge: skip }',
-      '',
-    ].join('\n'),
-  );
+  const config = writeSpecialDaysConfig(dir);
   /** The day's close-out under that config, neither stored nor sent. */
   const provisional = async (day: string) => {
     const file = join(dir, `${day}.json`);

@@ -20,7 +20,7 @@ import { storedSightingsOf } from '../../src/intraday/alert-log.ts';
 import { evaluateIntraday, type IntradayVerdict } from '../../src/intraday/evaluate.ts';
 import { listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
 import { MonitorState } from '../../src/state/monitor-state.ts';
-import { EXPECTED, replayExport, totalEvents } from '../helpers/export.ts';
+import { EXPECTED, replayExport, totalEvents, writeSpecialDaysConfig } from '../helpers/export.ts';
 import { runCli } from '../helpers/monitor-process.ts';
 import { PUFFY_DIR } from '../helpers/reference.ts';
 import { produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
@@ -235,19 +235,7 @@ describe('intraday checks on the real export', () => {
 
 describe('special days from config (baseline.specialDays)', () => {
   it('a sale day is judged against earlier sale days, a day to skip not at all, an ordinary day never against them', async () => {
-    const config = join(dir, 'special-days.yaml');
-    writeFileSync(
-      config,
-      [
-        'baseline:',
-        '  specialDays:',
-        '    - { name: Weekend sale, kind: promotion, from: 2025-02-23, to: 2025-02-23 }',
-        '    - { name: Weekend sale, kind: promotion, from: 2025-03-01, to: 2025-03-02 }',
-        '    - { name: Weekend sale, kind: promotion, from: 2025-03-08, to: 2025-03-08 }',
-        '    - { name: Staff day, kind: holiday, from: 2025-03-06, to: 2025-03-06, judge: skip }',
-        '',
-      ].join('\n'),
-    );
+    const config = writeSpecialDaysConfig(dir);
     const withSpecialDays = (date: string) =>
       intraday(date, '12:00', { ...real.env, MONITOR_CONFIG_FILE: config });
     const sale = await withSpecialDays('2025-03-08');
