@@ -7,7 +7,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { incidentDaysAbout, thresholdsFor } from '../closeout/checks/evaluate.ts';
 import { feedbackByDay, storedReports } from '../closeout/closeout.ts';
 import { IntradayNotifier } from '../delivery/notify.ts';
-import { recordsOf, storedSightingsOf } from '../intraday/alert-log.ts';
+import { UsageError } from '../errors.ts';
+import { recordsOf, sightingKey, storedSightingsOf } from '../intraday/alert-log.ts';
 import {
   evaluateIntraday,
   INTRADAY_BASELINE_METRICS,
@@ -38,6 +39,18 @@ async function judge(
   date: string,
   atMinute: number,
 ): Promise<IntradayVerdict> {
+  return (await judgeDay(ctx, state, date))(atMinute);
+}
+
+/**
+ * The day judged at any time of day: its and its lookback's slots, stored
+ * reports, intraday records and feedback read once, then judged in memory.
+ */
+async function judgeDay(
+  ctx: Context,
+  state: MonitorState,
+  date: string,
+): Promise<(atMinute: number) => IntradayVerdict> {
   const rules = ctx.config.intraday;
   const history = lookbackOf(date, rules);
   const slots = await state.days.readIntraday([date, ...history]);
@@ -60,20 +73,78 @@ async function judge(
     volume: incidentDaysAbout(days, INTRADAY_BASELINE_METRICS.volume, excludeAlerted),
     nullClient: incidentDaysAbout(days, INTRADAY_BASELINE_METRICS.nullClient, excludeAlerted),
   };
-  return evaluateIntraday({
-    leftOut,
-    roles: ctx.config.source.mapping.events,
-    specialDays: ctx.config.baseline.specialDays,
-    snoozed: new Set(ctx.config.snoozes.filter((s) => date <= s.until).map((s) => s.check)),
-    date,
-    atMinute,
-    today: slots.get(date)!,
-    history: new Map(history.map((d) => [d, slots.get(d)!])),
-    rules,
-    // the day's threshold, as the close-out applies it: weekday and date overrides included
-    maxNullClientRate: thresholdsFor(date, ctx.config).maxNullClientRate,
-    instantOf: (day, minute) => ctx.days.instantOf(day, minute),
-  });
+  return (atMinute) =>
+    evaluateIntraday({
+      leftOut,
+      roles: ctx.config.source.mapping.events,
+      specialDays: ctx.config.baseline.specialDays,
+      snoozed: new Set(ctx.config.snoozes.filter((s) => date <= s.until).map((s) => s.check)),
+      date,
+      atMinute,
+      today: slots.get(date)!,
+      history: new Map(history.map((d) => [d, slots.get(d)!])),
+      rules,
+      // the day's threshold, as the close-out applies it: weekday and date overrides included
+      maxNullClientRate: thresholdsFor(date, ctx.config).maxNullClientRate,
+      instantOf: (day, minute) => ctx.days.instantOf(day, minute),
+    });
+}
+
+export interface BackfillResult {
+  /** The times judged (HH:MM of the last one), and how many. */
+  runs: number;
+  lastAt: string | null;
+  /** Distinct alerts seen (check and event type), snoozed ones included. */
+  alerts: number;
+}
+
+/**
+ * A past day judged as the schedule would have judged it, every `everyMinutes`
+ * from midnight, each run's alerts kept in the day's record (the close-out's
+ * intraday section, later baselines) with the time of the run; nothing is
+ * sent. For a day the scheduler did not watch: it was down, or the events came
+ * late (a replay). Today is judged up to now, never beyond.
+ */
+export async function intradayBackfill(
+  ctx: Context,
+  state: MonitorState,
+  date: string,
+  everyMinutes: number,
+  now = Date.now(),
+): Promise<BackfillResult> {
+  const today = ctx.days.dayOf(now);
+  if (date > today) throw new UsageError(`intraday --backfill: ${date} is after today (${today})`);
+  const until = date === today ? ctx.days.minuteOfDay(now) : 24 * 60;
+  const judgeAt = await judgeDay(ctx, state, date);
+  const seen = new Set<string>();
+  let runs = 0;
+  let lastAt: string | null = null;
+  for (let minute = everyMinutes; minute <= until; minute += everyMinutes) {
+    const verdict = judgeAt(minute);
+    await state.intradayAlerts.record(date, storedSightingsOf(verdict, ctx.days.instantOf(date, minute)));
+    for (const a of verdict.alerts) seen.add(sightingKey(a));
+    runs++;
+    lastAt = verdict.at;
+  }
+  return { runs, lastAt, alerts: seen.size };
+}
+
+/** `intraday --date D --backfill`: the day's record, as the schedule would have kept it. */
+export async function intradayBackfillOnce(
+  ctx: Context,
+  date: string,
+  everyMinutes: number,
+): Promise<BackfillResult> {
+  const redis = createRedis(ctx.env, `event-monitor:intraday:${ctx.namespace}`);
+  try {
+    const result = await intradayBackfill(ctx, stateOf(ctx, redis), date, everyMinutes);
+    process.stdout.write(
+      `intraday ${date}: judged ${result.runs} time(s) every ${everyMinutes} min${result.lastAt ? ` up to ${result.lastAt}` : ''}; ${result.alerts} alert(s) kept in the day's record (nothing sent)\n`,
+    );
+    return result;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export async function intradayOnce(ctx: Context, o: IntradayOptions): Promise<IntradayVerdict> {

@@ -21,7 +21,7 @@ import { consume } from './consume.ts';
 import { createContext, kafkaOf } from './context.ts';
 import { dlqReplay, dlqSummary, replayText } from './dlq.ts';
 import { feedbackStats, recordFeedback } from './feedback.ts';
-import { intradayOnce, intradaySchedule } from './intraday.ts';
+import { intradayBackfillOnce, intradayOnce, intradaySchedule } from './intraday.ts';
 import { planCheck, planInfer, planInferTopic } from './plan.ts';
 import { replayCommand } from './replay.ts';
 import { VERSION } from './version.ts';
@@ -146,6 +146,8 @@ export function buildProgram(): Command {
         provisional?: boolean;
         html?: string;
         schedule?: boolean | string;
+        backfill?: boolean;
+        every: number;
       }) => {
         const levels = new Map<string, Severity | 'never'>([
           ['critical', 'CRITICAL'],
@@ -255,7 +257,7 @@ export function buildProgram(): Command {
     .command('intraday')
     .addHelpText(
       'after',
-      `\nExamples:\n  $ event-monitor intraday --date 2025-03-07 --at 11:20 --text\n  $ event-monitor intraday --schedule`,
+      `\nExamples:\n  $ event-monitor intraday --date 2025-03-07 --at 11:20 --text\n  $ event-monitor intraday --schedule\n  $ event-monitor intraday --date 2025-03-07 --backfill --every 10`,
     )
     .description('the day so far, as of an event time, against the same hours of its baseline days')
     .option('--date <YYYY-MM-DD>', 'the day to judge', (v) => {
@@ -278,6 +280,21 @@ export function buildProgram(): Command {
       '--schedule [cron]',
       'run as a service: judge the day so far on this schedule and send alerts to Alertmanager (default INTRADAY_SCHEDULE, every minute)',
     )
+    .option(
+      '--backfill',
+      "judge a past day (--date) as the schedule would have, and keep its alerts in the day's record for the close-out; nothing is sent",
+    )
+    .option(
+      '--every <minutes>',
+      'with --backfill: judge every this many minutes from midnight',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 1440)
+          throw new InvalidArgumentError('whole minutes, 1 to 1440');
+        return n;
+      },
+      10,
+    )
     .action(
       async (opts: {
         date?: string;
@@ -286,6 +303,8 @@ export function buildProgram(): Command {
         text?: boolean;
         failOn: string;
         schedule?: boolean | string;
+        backfill?: boolean;
+        every: number;
       }) => {
         if (opts.schedule) {
           const c = ctx();
@@ -295,8 +314,14 @@ export function buildProgram(): Command {
           );
           return;
         }
+        if (opts.backfill) {
+          if (opts.date === undefined || opts.at !== undefined)
+            throw new UsageError('--backfill takes --date (and --every), not --at');
+          await intradayBackfillOnce(ctx(), opts.date, opts.every);
+          return;
+        }
         if (opts.date === undefined || opts.at === undefined)
-          throw new UsageError('give --date and --at, or --schedule');
+          throw new UsageError('give --date and --at, --date and --backfill, or --schedule');
         opts.failOn = opts.failOn.toLowerCase();
         if (!['critical', 'warning', 'never'].includes(opts.failOn))
           throw new UsageError('--fail-on: critical, warning or never');

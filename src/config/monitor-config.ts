@@ -571,7 +571,9 @@ const MonitorConfigShape = z.strictObject({
             .array(z.number().int().min(10).max(1440))
             .min(1)
             .default([60, 180])
-            .describe('Trailing windows judged, besides the day so far.'),
+            .describe(
+              'The shortest and longest trailing windows judged (a drop may begin at any 10-minute boundary between them), besides the day so far. A partial drop shorter than the shortest is a dip traffic has by itself and is not judged; a stop (no event) is, from 10 minutes.',
+            ),
           minExpected: z
             .number()
             .positive()

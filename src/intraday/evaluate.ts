@@ -3,9 +3,11 @@
  * hours of the baseline days, for every declaration in checks.ts by its kind.
  * Pure: the caller reads the slots.
  *
- * - volume_drop (per event type): the trailing windows and the day so far,
- *   each against the baseline days' counts in the same slots, judged as counts
- *   (countCdf); windows expecting fewer than `minExpected` events are not judged.
+ * - volume_drop (per event type): the trailing windows (from each 10-minute
+ *   boundary within the longest; a partial drop only over the shortest or
+ *   longer) and the day so far, each against the baseline days' counts in the
+ *   same slots, judged as counts (countCdf); windows expecting fewer than
+ *   `minExpected` events are not judged.
  * - silence (per event type): no event for longer than the longest silence
  *   the baseline days had around this hour, and that long without one
  *   unlikely under the baseline.
@@ -257,11 +259,14 @@ function volumeDrop(
   const r = input.rules[c.parameters];
   const at = atSlot * SLOT_MINUTES;
   const longest = Math.max(...r.windowsMinutes);
+  const shortest = Math.min(...r.windowsMinutes);
   const starts = new Set<number>([0]);
   for (let m = SLOT_MINUTES; m <= longest && m <= at; m += SLOT_MINUTES) starts.add(at - m);
   let worst: (Finding & { severity: IntradayAlert['severity']; deficit: number }) | null = null;
   for (const from of [...starts].sort((x, y) => y - x)) {
     const observed = countIn(input.today.byType.get(type) ?? [], from, at);
+    // a partial drop over less than the shortest window is a dip traffic has by itself (a stop is not)
+    if (observed > 0 && from > 0 && at - from < shortest) continue;
     const { mean, variance } = meanAndVarianceWithoutOutages(
       atTodaysLevel(j, type, from, at, input.rules.levelMinutes),
     );

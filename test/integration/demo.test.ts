@@ -180,6 +180,30 @@ describe.each([
     expect(readFileSync(join(result.dir, '2025-03-07.html'), 'utf8')).toContain('10:48:09–13:42:38');
   });
 
+  it('lists what the intraday schedule would have raised during 03-07: the stream named silent at the first run after 10:58, in the JSON, text and HTML reports', () => {
+    const day = result.reports.get('2025-03-07')!;
+    // judged every 10 minutes: the silence of all events passes its 10-minute floor after 10:58, named by the 11:00 run
+    expect(day.intraday.find((a) => a.check === 'intraday_silence' && a.event_name === null)).toMatchObject({
+      severity: 'CRITICAL',
+      since: '2025-03-07T10:48:09.366Z',
+      first_seen: '2025-03-07T11:00:00.000Z',
+    });
+    const outage = day.intraday.filter((a) => a.check !== 'intraday_null_client_rate');
+    for (const a of outage) {
+      expect(a.first_seen >= '2025-03-07T11:00:00.000Z' && a.first_seen <= '2025-03-07T14:00:00.000Z').toBe(
+        true,
+      );
+    }
+    expect(readFileSync(join(result.dir, '2025-03-07.txt'), 'utf8')).toMatch(
+      /CRITICAL intraday_silence all events: since 10:48, raised 11:00–/,
+    );
+    expect(readFileSync(join(result.dir, '2025-03-07.html'), 'utf8')).toContain('Intraday alerts');
+    // the day before the outage: nothing but the export's documented null client id failure
+    expect(result.reports.get('2025-03-06')!.intraday.map((a) => a.check)).toEqual([
+      'intraday_null_client_rate',
+    ]);
+  });
+
   it('classifies devices and bots on every day: bot share as in the CSV, bots kept out of clients', () => {
     for (const [day, expected] of EXPECTED) {
       const m = result.reports.get(day)!.metrics;

@@ -317,3 +317,40 @@ describe("the intraday schedule's record of a day", () => {
     ]);
   });
 });
+
+describe('intraday --backfill: a past day judged as the schedule would have', () => {
+  it("keeps each alert's first and last sighting by the time of the run it would have been", async () => {
+    const run = await runCli(['intraday', '--date', '2025-03-02', '--backfill', '--every', '10'], space.env);
+    expect(run.code, run.output).toBe(0);
+    // every 10 minutes from 00:10 to 24:00
+    expect(run.output).toMatch(/judged 144 time\(s\) every 10 min up to 24:00; \d+ alert\(s\) kept/);
+
+    const file = join(dir, 'closeout-backfilled-2025-03-02.json');
+    const closed = await runCli(
+      ['closeout', '--date', '2025-03-02', '--provisional', '--fail-on', 'never', '--json', file],
+      space.env,
+    );
+    expect(closed.code, closed.output).toBe(0);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+    const pageViews = report.intraday.filter((a) => a.event_name === 'page_viewed');
+    expect(pageViews.map((a) => a.check).sort()).toEqual(['intraday_silence', 'intraday_volume_drop']);
+    // page views stopped at noon: nothing before, first named by a run within the hour, still at midnight
+    for (const a of pageViews) {
+      expect(a.first_seen > '2025-03-02T12:00:00.000Z' && a.first_seen <= '2025-03-02T13:00:00.000Z').toBe(
+        true,
+      );
+      expect(a.last_seen).toBe('2025-03-03T00:00:00.000Z');
+    }
+    const nothingBefore = report.intraday.filter(
+      (a) => a.check !== 'intraday_null_client_rate' && a.first_seen <= '2025-03-02T12:00:00.000Z',
+    );
+    expect(nothingBefore).toEqual([]);
+  });
+
+  it('refuses a day after today, one line', async () => {
+    const tomorrow = DayResolver.previous(new Date().toISOString().slice(0, 10), -2);
+    const run = await runCli(['intraday', '--date', tomorrow, '--backfill'], space.env);
+    expect(run.code).toBe(2);
+    expect(run.output).toContain(`intraday --backfill: ${tomorrow} is after today`);
+  });
+});

@@ -135,6 +135,25 @@ describe('the intraday checks', () => {
     expect(fired(judge(dark, '12:10', h))).toContain('intraday_silence:*:CRITICAL');
   });
 
+  it('a partial drop is judged over the shortest window or longer: a dip of 40 minutes is not named, the same drop for an hour is', () => {
+    // page views at a third of their level from 17:50 for 40 minutes, then for 60
+    const dipped = (slots: number) =>
+      day({
+        page_viewed: (s) => (s >= 107 && s < 107 + slots ? 13 : pageViews(1)(s)),
+        product_added_to_cart: carts(1),
+      });
+    const named = (v: ReturnType<typeof judge>) =>
+      fired(v).filter((a) => a.startsWith('intraday_volume_drop:page_viewed'));
+    expect(named(judge(dipped(4), '18:30'))).toEqual([]);
+    expect(named(judge(dipped(6), '18:50'))).toEqual(['intraday_volume_drop:page_viewed:CRITICAL']);
+    // a stop is judged from its first slot: nothing is no dip
+    const stopped = day({
+      page_viewed: (s) => (s >= 107 && s < 109 ? 0 : pageViews(1)(s)),
+      product_added_to_cart: carts(1),
+    });
+    expect(named(judge(stopped, '18:10'))).toEqual(['intraday_volume_drop:page_viewed:CRITICAL']);
+  });
+
   it('a silence is judged to the minute, from the last event kept to the second', () => {
     // page views stop at 12:03:00, inside the slot from 12:00
     const today = day({ page_viewed: (s) => (s < 72 ? pageViews(1)(s) : s === 72 ? 12 : 0) });
