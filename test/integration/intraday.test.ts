@@ -15,8 +15,9 @@ import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DayResolver } from '../../src/calendar/day-resolver.ts';
+import { intradayBackfill } from '../../src/cli/intraday.ts';
 import type { Report } from '../../src/closeout/report.ts';
-import { storedSightingsOf } from '../../src/intraday/alert-log.ts';
+import { recordsOf, storedSightingsOf } from '../../src/intraday/alert-log.ts';
 import { evaluateIntraday, type IntradayVerdict } from '../../src/intraday/evaluate.ts';
 import { listCsvFiles, readCsvEvents } from '../../src/replay/csv-events.ts';
 import { MonitorState } from '../../src/state/monitor-state.ts';
@@ -345,6 +346,27 @@ describe('intraday --backfill: a past day judged as the schedule would have', ()
       (a) => a.check !== 'intraday_null_client_rate' && a.first_seen <= '2025-03-02T12:00:00.000Z',
     );
     expect(nothingBefore).toEqual([]);
+  });
+
+  it('judges today only up to now', async () => {
+    // 03-03 as if it were now 12:05 there: add-to-cart stopped at noon, so nothing is due yet
+    const r = redis();
+    try {
+      const state = new MonitorState(r, space.namespace);
+      const result = await intradayBackfill(
+        space.ctx,
+        state,
+        '2025-03-03',
+        10,
+        Date.parse('2025-03-03T12:05:00Z'),
+      );
+      expect(result).toMatchObject({ runs: 72, lastAt: '12:00' });
+      const kept = recordsOf((await state.intradayAlerts.read(['2025-03-03'])).get('2025-03-03')!);
+      expect(kept.filter((a) => a.last_seen > '2025-03-03T12:00:00.000Z')).toEqual([]);
+      expect(kept.filter((a) => a.event_name === 'product_added_to_cart')).toEqual([]);
+    } finally {
+      r.disconnect();
+    }
   });
 
   it('refuses a day after today, one line', async () => {
