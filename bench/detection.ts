@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { type IntradayDay, SLOT_MINUTES, SLOTS_PER_DAY } from '../src/aggregation/intraday.ts';
 import { DayResolver } from '../src/calendar/day-resolver.ts';
+import { wholeNumberIn } from '../src/cli/arguments.ts';
 import { processorOf } from '../src/cli/consume.ts';
 import { createContext, stateOf } from '../src/cli/context.ts';
 import { countIn, evaluateIntraday, type IntradayVerdict } from '../src/intraday/evaluate.ts';
@@ -39,21 +40,13 @@ const opts = new Command('bench:detection')
   .option(
     '--every <minutes>',
     'judge every this many minutes, as INTRADAY_SCHEDULE would run (default: every minute, its default)',
-    (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 60) throw new Error('--every takes whole minutes, 1 to 60');
-      return n;
-    },
+    wholeNumberIn(1, 60),
     1,
   )
   .option(
     '--silence-floor <minutes>',
     "judge with this intraday.silence.floorMinutes instead of the shop config's",
-    (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error('--silence-floor takes whole minutes, 1 or more');
-      return n;
-    },
+    wholeNumberIn(1),
   )
   .parse()
   .opts<{ json?: string; verbose?: boolean; every: number; silenceFloor?: number }>();

@@ -12,8 +12,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { wholeNumberIn } from '../src/cli/arguments.ts';
 import { closeoutDepsOf } from '../src/cli/closeout.ts';
 import { consume } from '../src/cli/consume.ts';
 import { createContext, stateOf } from '../src/cli/context.ts';
@@ -50,12 +51,7 @@ const program = new Command('demo')
   .option(
     '--intraday-every <minutes>',
     "judge each day as an intraday schedule every this many minutes would have, for the reports' intraday section (0: not at all)",
-    (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 1440)
-        throw new InvalidArgumentError('whole minutes, 0 to 1440');
-      return n;
-    },
+    wholeNumberIn(0, 1440),
     10,
   )
   .parse();

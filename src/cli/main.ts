@@ -16,6 +16,7 @@ import { REJECT_REASONS } from '../outcome.ts';
 import { parseDuration } from '../source/dlq-summary.ts';
 import { ensureTopics } from '../source/topics.ts';
 import { FEEDBACK_VERDICTS, type FeedbackEntry } from '../state/feedback-store.ts';
+import { wholeNumberIn } from './arguments.ts';
 import { closeoutOnce, closeoutSchedule } from './closeout.ts';
 import { consume } from './consume.ts';
 import { createContext, kafkaOf } from './context.ts';
@@ -287,12 +288,7 @@ export function buildProgram(): Command {
     .option(
       '--every <minutes>',
       'with --backfill: judge every this many minutes from midnight',
-      (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > 1440)
-          throw new InvalidArgumentError('whole minutes, 1 to 1440');
-        return n;
-      },
+      wholeNumberIn(1, 1440),
       10,
     )
     .action(
