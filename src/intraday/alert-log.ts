@@ -65,7 +65,7 @@ export function sightingsOf(verdict: IntradayVerdict, atMs: number): IntradaySig
 
 /** A verdict's sightings as the state keeps them: text under its alert's key. */
 export const storedSightingsOf = (verdict: IntradayVerdict, atMs: number) =>
-  sightingsOf(verdict, atMs).map((s) => ({ key: sightingKey(s), text: JSON.stringify(s) }));
+  sightingsOf(verdict, atMs).map((s) => ({ key: sightingKey(s), at: s.at, text: JSON.stringify(s) }));
 
 /**
  * The day's record from the stored first and last sighting of each alert;

@@ -74,6 +74,7 @@ export interface StateCommands {
   applyDayBatch(...args: (string | number)[]): Promise<unknown>;
   readDay(...args: string[]): Promise<unknown>;
   rememberShapes(key: string, ...args: (string | number)[]): Promise<unknown>;
+  recordSightings(key: string, ...args: (string | number)[]): Promise<unknown>;
 }
 
 /** The connection with the scripts defined (once per connection). */
@@ -88,6 +89,7 @@ export function withCommands(redis: RedisClient): RedisClient & StateCommands {
       lua: loadScript('read-day', READ_DAY_KEYS),
     });
     redis.defineCommand('rememberShapes', { numberOfKeys: 1, lua: loadScript('remember-shapes') });
+    redis.defineCommand('recordSightings', { numberOfKeys: 1, lua: loadScript('record-sightings') });
   }
   return redis as RedisClient & StateCommands;
 }

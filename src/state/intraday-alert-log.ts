@@ -1,10 +1,12 @@
 /**
  * The intraday schedule's alerts of each day, as first and last seen: one
- * hash per day beside its other keys. The first sighting of an alert is
- * written once (HSETNX), the last on every run that raises it, both in one
- * transaction on the day's one key; what they hold is the intraday layer's
+ * hash per day beside its other keys. Each run's sightings go through
+ * lua/record-sightings.lua, which keeps the earliest as an alert's first and
+ * the latest as its last, whichever run writes when (the scheduler as it
+ * runs, a backfill later); what a sighting holds is the intraday layer's
  * (intraday/alert-log.ts), kept here as text.
  */
+import { withCommands } from './commands.ts';
 import type { StateKeys } from './keys.ts';
 import type { RedisClient } from './redis.ts';
 import { allSettledOrThrow, stateErrorOf } from './redis-errors.ts';
@@ -14,34 +16,39 @@ export interface StoredSightings {
   last: string;
 }
 
+/** One alert's sighting by one run: its key, the run's time (ISO 8601 UTC), its text. */
+export interface Sighting {
+  key: string;
+  at: string;
+  text: string;
+}
+
 const FIRST = 'first\t';
 const LAST = 'last\t';
 
 export class IntradayAlertLog {
+  private readonly redis: ReturnType<typeof withCommands>;
+
   constructor(
-    private readonly redis: RedisClient,
+    redis: RedisClient,
     private readonly keys: StateKeys,
     private readonly ttlDays: number,
-  ) {}
+  ) {
+    this.redis = withCommands(redis);
+  }
 
   /** One run's sightings of `day`'s alerts, each under its alert's key. */
-  async record(day: string, sightings: readonly { key: string; text: string }[]): Promise<void> {
+  async record(day: string, sightings: readonly Sighting[]): Promise<void> {
     if (sightings.length === 0) return;
-    const hash = this.keys.dayKey(day, 'intradayAlerts');
-    const tx = this.redis.multi();
-    for (const s of sightings) {
-      tx.hsetnx(hash, FIRST + s.key, s.text);
-      tx.hset(hash, LAST + s.key, s.text);
-    }
-    tx.expire(hash, this.ttlDays * 86_400);
-    let replies: Awaited<ReturnType<typeof tx.exec>>;
-    try {
-      replies = await tx.exec();
-    } catch (err) {
-      throw stateErrorOf(err);
-    }
-    const failed = replies?.find(([err]) => err);
-    if (failed) throw stateErrorOf(failed[0]);
+    await this.redis
+      .recordSightings(
+        this.keys.dayKey(day, 'intradayAlerts'),
+        this.ttlDays * 86_400,
+        ...sightings.flatMap((s) => [s.key, s.at, s.text]),
+      )
+      .catch((err: unknown) => {
+        throw stateErrorOf(err);
+      });
   }
 
   /** Each day's stored sightings, by alert (one HGETALL per day, sent together). */

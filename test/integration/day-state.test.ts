@@ -309,12 +309,19 @@ describe.each([
   it("keeps each intraday alert's first sighting and its latest, across days, and lets them expire with the day", async () => {
     const state = new MonitorState(r, `${space.namespace}-ia`, { ttlDays: 2 });
     const days = ['2025-03-01', '2025-03-02', '2025-03-03'];
+    const at = (day: string, hhmm: string) => `${day}T${hhmm}:00.000Z`;
     for (const [i, day] of days.entries()) {
       await state.intradayAlerts.record(day, [
-        { key: 'silence/*', text: `first of ${day}` },
-        { key: `drop/${i}`, text: `only of ${day}` },
+        { key: 'silence/*', at: at(day, '11:00'), text: `first of ${day}` },
+        { key: `drop/${i}`, at: at(day, '11:00'), text: `only of ${day}` },
       ]);
-      await state.intradayAlerts.record(day, [{ key: 'silence/*', text: `last of ${day}` }]);
+      await state.intradayAlerts.record(day, [
+        { key: 'silence/*', at: at(day, '13:00'), text: `last of ${day}` },
+      ]);
+      // a backfill after the scheduler: a run between them changes neither
+      await state.intradayAlerts.record(day, [
+        { key: 'silence/*', at: at(day, '12:00'), text: `between on ${day}` },
+      ]);
     }
     await state.intradayAlerts.record(days[0]!, []);
     const read = await state.intradayAlerts.read([...days, '2025-03-04']);
@@ -328,6 +335,30 @@ describe.each([
       expect(ttl).toBeGreaterThan(86_400);
       expect(ttl).toBeLessThanOrEqual(2 * 86_400);
     }
+    await state.deleteNamespace();
+  });
+
+  it('keeps the earliest sighting first and the latest last, whatever order the runs write in', async () => {
+    const state = new MonitorState(r, `${space.namespace}-ib`);
+    const day = '2025-03-07';
+    const run = (hhmm: string) => ({ key: 'silence/*', at: `${day}T${hhmm}:00.000Z`, text: `run ${hhmm}` });
+    // the scheduler came up at 12:00; a backfill then judged the day from midnight
+    await state.intradayAlerts.record(day, [run('12:00')]);
+    await state.intradayAlerts.record(day, [run('12:01')]);
+    for (const hhmm of ['11:00', '11:10', '12:30', '13:00', '12:50'])
+      await state.intradayAlerts.record(day, [run(hhmm)]);
+    expect((await state.intradayAlerts.read([day])).get(day)).toEqual([
+      { first: 'run 11:00', last: 'run 13:00' },
+    ]);
+    // a first kept before the times were (no firstAt) stays first, as it did; its last moves on
+    const hash = `em:{${state.namespace}:2025-03-08}:intraday_alerts`;
+    await r.hset(hash, 'first\tsilence/*', 'kept before', 'last\tsilence/*', 'kept before');
+    await state.intradayAlerts.record('2025-03-08', [
+      { key: 'silence/*', at: '2025-03-08T01:00:00.000Z', text: 'new' },
+    ]);
+    expect((await state.intradayAlerts.read(['2025-03-08'])).get('2025-03-08')).toEqual([
+      { first: 'kept before', last: 'new' },
+    ]);
     await state.deleteNamespace();
   });
 });
