@@ -4,8 +4,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { incidentDaysAbout, thresholdsFor } from '../closeout/checks/evaluate.ts';
+import { incidentDaysAbout } from '../closeout/checks/evaluate.ts';
 import { feedbackByDay, storedReports } from '../closeout/closeout.ts';
+import { intradayRulesFor, thresholdsFor } from '../config/day-rules.ts';
 import { IntradayNotifier } from '../delivery/notify.ts';
 import { UsageError } from '../errors.ts';
 import { recordsOf, sightingKey, storedSightingsOf } from '../intraday/alert-log.ts';
@@ -51,7 +52,8 @@ async function judgeDay(
   state: MonitorState,
   date: string,
 ): Promise<(atMinute: number) => IntradayVerdict> {
-  const rules = ctx.config.intraday;
+  // the day's parameters, as its thresholds: weekday and date overrides included
+  const rules = intradayRulesFor(date, ctx.config);
   const history = lookbackOf(date, rules);
   const slots = await state.days.readIntraday([date, ...history]);
   // each day's alerts, the close-out's (once closed) and the intraday schedule's (kept apart, so a day

@@ -7,6 +7,7 @@
 
 import { isCalendarDate } from '../calendar/calendar-date.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
+import { intradayRulesFor, thresholdsFor } from '../config/day-rules.ts';
 import type { MonitorConfig } from '../config/monitor-config.ts';
 import { specialDaysOf } from '../config/special-days.ts';
 import { UsageError } from '../errors.ts';
@@ -17,13 +18,7 @@ import type { Logger } from '../log.ts';
 import type { FeedbackEntry } from '../state/feedback-store.ts';
 import type { MonitorState } from '../state/monitor-state.ts';
 import { readWindow, zScore } from './baseline.ts';
-import {
-  applySnoozes,
-  evaluateChecks,
-  type HistoryDay,
-  historyBaselines,
-  thresholdsFor,
-} from './checks/evaluate.ts';
+import { applySnoozes, evaluateChecks, type HistoryDay, historyBaselines } from './checks/evaluate.ts';
 import { metricValue } from './checks/metric-refs.ts';
 import { contractSection } from './contract.ts';
 import { dayMetrics, daySchema } from './day-metrics.ts';
@@ -242,7 +237,7 @@ const LISTED_GAP_P = 1e-5;
  * days have slots to judge by.
  */
 async function gapsOf(deps: CloseoutDeps, day: string): Promise<DayGap[]> {
-  const rules = deps.config.intraday;
+  const rules = intradayRulesFor(day, deps.config);
   const lookback = lookbackOf(day, rules);
   const slots = await deps.state.days.readIntraday([day, ...lookback]);
   const history = new Map(lookback.map((d) => [d, slots.get(d)!]));

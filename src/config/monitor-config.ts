@@ -190,7 +190,12 @@ const ChannelRulesSchema = z.strictObject({
       "The shop's domain: a referrer on it is the shop's own page, not a referral. Absent: a referrer on the landing page's own host (or a subdomain of it, or it of the referrer's) is.",
     ),
   clickIds: z
-    .array(z.strictObject({ param: z.string().min(1), channel: z.string().min(1) }))
+    .array(
+      z.strictObject({
+        param: z.string().min(1).describe('The URL parameter (gclid)'),
+        channel: z.string().min(1).describe('The channel a landing carrying it belongs to'),
+      }),
+    )
     .default([
       { param: 'gclid', channel: 'Paid Search' },
       { param: 'fbclid', channel: 'Paid Social' },
@@ -215,7 +220,12 @@ const ChannelRulesSchema = z.strictObject({
     })
     .prefault({}),
   referrers: z
-    .array(z.strictObject({ contains: z.array(z.string().min(1)).min(1), channel: z.string().min(1) }))
+    .array(
+      z.strictObject({
+        contains: z.array(z.string().min(1)).min(1).describe('Parts of a referrer host'),
+        channel: z.string().min(1).describe('The channel a referrer containing one of them belongs to'),
+      }),
+    )
     .default([
       { contains: ['google', 'bing'], channel: 'Organic Search' },
       { contains: ['facebook', 'instagram'], channel: 'Organic Social' },
@@ -362,23 +372,164 @@ export const ThresholdsSchema = ThresholdOverrides.transform((t) => ({ ...DEFAUL
 );
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
 
+const IntradayVolumeDropParameters = z.strictObject({
+  windowsMinutes: z
+    .array(z.number().int().min(10).max(1440))
+    .min(1)
+    .default([60, 180])
+    .describe(
+      'The shortest and longest trailing windows judged (a drop may begin at any 10-minute boundary between them), besides the day so far. A partial drop shorter than the shortest is a dip traffic has by itself and is not judged; a stop (no event) is, from 10 minutes.',
+    ),
+  minExpected: z
+    .number()
+    .positive()
+    .default(20)
+    .describe(
+      'Windows where fewer events than this are expected are not judged: a quiet night pages no one.',
+    ),
+  criticalP: z
+    .number()
+    .positive()
+    .max(0.5)
+    .default(1e-6)
+    .describe('CRITICAL: this unlikely under the baseline, and at least this far below it.'),
+  criticalDrop: share
+    .default(0.5)
+    .describe('CRITICAL also needs the count at most this far below the baseline (0.5: half or less)'),
+  warningP: z
+    .number()
+    .positive()
+    .max(0.5)
+    .default(1e-3)
+    .describe(
+      "WARNING: a sustained shortfall (windows of 3 h or more, or the day so far). Half, not less: a day 40% down is the close-out's to judge, a tracking break shows as a halving or worse.",
+    ),
+  warningDrop: share
+    .default(0.5)
+    .describe('WARNING also needs the count at most this far below the baseline'),
+});
+
+const IntradaySilenceParameters = z.strictObject({
+  floorMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .default(10)
+    .describe(
+      'Silences shorter than this never fire: room for events that reach Kafka late (batched collectors). Lower it where they arrive within seconds: page views are then named at their statistical limit (5 minutes in bench:detection).',
+    ),
+  quantile: share
+    .default(0.5)
+    .describe(
+      "The learned silence: this quantile of the baseline days' longest silences within ± contextMinutes of the hour (0.5: the median day's, so one bad day does not blind the check).",
+    ),
+  contextMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(720)
+    .default(60)
+    .describe('The hours around now whose silences the baseline days are read for'),
+  p: z
+    .number()
+    .positive()
+    .max(0.5)
+    .default(1e-6)
+    .describe(
+      "Fires once no event since the type's last one is this unlikely: the median baseline day's count in that span, with a robust spread.",
+    ),
+});
+
+const IntradayStepStopParameters = z.strictObject({
+  windowMinutes: trailingWindow(120),
+  minExpected: z
+    .number()
+    .positive()
+    .default(10)
+    .describe('Steps where fewer events than this are predicted are not judged.'),
+  maxShare: share.default(0.1).describe('Fires when the step has at most this share of its prediction…'),
+  p: z
+    .number()
+    .positive()
+    .max(0.5)
+    .default(1e-6)
+    .describe('…and that few is this unlikely under the baseline…'),
+  minPageViewShare: share
+    .default(0.5)
+    .describe(
+      "…and page views are at least this share of the baseline days' in the window (else it is an outage, not a step).",
+    ),
+});
+
+const IntradayNullClientRateParameters = z.strictObject({
+  windowMinutes: trailingWindow(60),
+  minEvents: z.number().int().min(1).default(50).describe('Windows with fewer events are not judged'),
+  p: z
+    .number()
+    .positive()
+    .max(0.5)
+    .default(1e-3)
+    .describe("Above thresholds.maxNullClientRate, and this unlikely at the baseline hours' rate."),
+});
+
+/**
+ * The intraday checks' parameters, by the section of `intraday:` each reads
+ * (its declaration's `parameters`): what an override may change for a day,
+ * as it changes thresholds.
+ */
+const INTRADAY_CHECK_PARAMETERS = {
+  volume: IntradayVolumeDropParameters,
+  silence: IntradaySilenceParameters,
+  stepStop: IntradayStepStopParameters,
+  nullClient: IntradayNullClientRateParameters,
+};
+export type IntradayCheckSection = keyof typeof INTRADAY_CHECK_PARAMETERS;
+export const INTRADAY_CHECK_SECTIONS = Object.keys(INTRADAY_CHECK_PARAMETERS) as IntradayCheckSection[];
+
+/** A section as an override names it: only what it changes, so no key has a default. */
+function changesOnly<S extends z.ZodObject>(section: S) {
+  const shape = Object.fromEntries(
+    Object.entries(section.shape).map(([key, field]) => [
+      key,
+      (field instanceof z.ZodDefault ? field.unwrap() : field).optional(),
+    ]),
+  );
+  return z.strictObject(shape) as unknown as z.ZodType<Partial<z.output<S>>>;
+}
+
+const IntradayOverrides = z.strictObject(
+  Object.fromEntries(
+    INTRADAY_CHECK_SECTIONS.map((section) => [
+      section,
+      changesOnly(INTRADAY_CHECK_PARAMETERS[section]).optional(),
+    ]),
+  ) as {
+    [K in IntradayCheckSection]: z.ZodOptional<
+      z.ZodType<Partial<z.output<(typeof INTRADAY_CHECK_PARAMETERS)[K]>>>
+    >;
+  },
+);
+
 const OverrideSchema = z
   .strictObject({
     weekdays: z
       .array(z.number().int().min(0).max(6))
       .optional()
       .describe("0 = Sunday … 6 = Saturday, in the monitor's time zone."),
-    from: isoDate.optional(),
-    to: isoDate.optional(),
-    reason: z.string().default(''),
-    thresholds: ThresholdOverrides,
+    from: isoDate.optional().describe('The first day it applies (YYYY-MM-DD); absent: every day before `to`'),
+    to: isoDate.optional().describe('The last day it applies, inclusive; absent: every day from `from`'),
+    reason: z.string().default('').describe('Why, for the reports and whoever reads the config'),
+    thresholds: ThresholdOverrides.prefault({}),
+    intraday: IntradayOverrides.prefault({}).describe(
+      "The intraday checks' parameters for these days (volume, silence, stepStop, nullClient), as under `intraday:`",
+    ),
   })
   .refine((o) => o.weekdays || o.from || o.to, 'an override needs weekdays, from or to');
 
 const SnoozeSchema = z.strictObject({
-  check: z.string().min(1),
-  until: isoDate,
-  reason: z.string().min(1),
+  check: z.string().min(1).describe('A check id (the checks table)'),
+  until: isoDate.describe('The last day it is not notified, inclusive'),
+  reason: z.string().min(1).describe('Why, for the reports'),
 });
 
 const MonitorConfigShape = z.strictObject({
@@ -487,7 +638,7 @@ const MonitorConfigShape = z.strictObject({
     .array(OverrideSchema)
     .default([])
     .describe(
-      'Thresholds for some days: weekdays and/or a date range; every matching override applies, later ones win',
+      "Thresholds and intraday check parameters for some days: weekdays and/or a date range; every matching override applies, later ones win. The close-out and the intraday checks read the day's values alike.",
     ),
   expectedChannels: z
     .array(z.string())
@@ -565,105 +716,11 @@ const MonitorConfigShape = z.strictObject({
         .describe(
           "The minutes before a judged span that tell today's level: the baseline days' counts are scaled by today's over theirs in them.",
         ),
-      volume: z
-        .strictObject({
-          windowsMinutes: z
-            .array(z.number().int().min(10).max(1440))
-            .min(1)
-            .default([60, 180])
-            .describe(
-              'The shortest and longest trailing windows judged (a drop may begin at any 10-minute boundary between them), besides the day so far. A partial drop shorter than the shortest is a dip traffic has by itself and is not judged; a stop (no event) is, from 10 minutes.',
-            ),
-          minExpected: z
-            .number()
-            .positive()
-            .default(20)
-            .describe(
-              'Windows where fewer events than this are expected are not judged: a quiet night pages no one.',
-            ),
-          criticalP: z
-            .number()
-            .positive()
-            .max(0.5)
-            .default(1e-6)
-            .describe('CRITICAL: this unlikely under the baseline, and at least this far below it.'),
-          criticalDrop: share
-            .default(0.5)
-            .describe(
-              'CRITICAL also needs the count at most this far below the baseline (0.5: half or less)',
-            ),
-          warningP: z
-            .number()
-            .positive()
-            .max(0.5)
-            .default(1e-3)
-            .describe(
-              "WARNING: a sustained shortfall (windows of 3 h or more, or the day so far). Half, not less: a day 40% down is the close-out's to judge, a tracking break shows as a halving or worse.",
-            ),
-          warningDrop: share
-            .default(0.5)
-            .describe('WARNING also needs the count at most this far below the baseline'),
-        })
-        .prefault({}),
-      silence: z
-        .strictObject({
-          floorMinutes: z
-            .number()
-            .int()
-            .min(1)
-            .default(10)
-            .describe(
-              'Silences shorter than this never fire: room for events that reach Kafka late (batched collectors). Lower it where they arrive within seconds: page views are then named at their statistical limit (5 minutes in bench:detection).',
-            ),
-          quantile: share
-            .default(0.5)
-            .describe(
-              "The learned silence: this quantile of the baseline days' longest silences within ± contextMinutes of the hour (0.5: the median day's, so one bad day does not blind the check).",
-            ),
-          contextMinutes: z
-            .number()
-            .int()
-            .min(0)
-            .max(720)
-            .default(60)
-            .describe('The hours around now whose silences the baseline days are read for'),
-          p: z
-            .number()
-            .positive()
-            .max(0.5)
-            .default(1e-6)
-            .describe(
-              "Fires once no event since the type's last one is this unlikely: the median baseline day's count in that span, with a robust spread.",
-            ),
-        })
-        .prefault({}),
-      stepStop: z
-        .strictObject({
-          windowMinutes: trailingWindow(120),
-          minExpected: z
-            .number()
-            .positive()
-            .default(10)
-            .describe('Steps where fewer events than this are predicted are not judged.'),
-          maxShare: share
-            .default(0.1)
-            .describe('Fires when the step has at most this share of its prediction…'),
-          p: z
-            .number()
-            .positive()
-            .max(0.5)
-            .default(1e-6)
-            .describe('…and that few is this unlikely under the baseline…'),
-          minPageViewShare: share
-            .default(0.5)
-            .describe(
-              "…and page views are at least this share of the baseline days' in the window (else it is an outage, not a step).",
-            ),
-        })
-        .prefault({})
-        .describe(
-          "A funnel step (add to cart, checkout, purchase) stopped while page views continue: its events in the trailing window against what the baseline days' rate per page view predicts.",
-        ),
+      volume: IntradayVolumeDropParameters.prefault({}),
+      silence: IntradaySilenceParameters.prefault({}),
+      stepStop: IntradayStepStopParameters.prefault({}).describe(
+        "A funnel step (add to cart, checkout, purchase) stopped while page views continue: its events in the trailing window against what the baseline days' rate per page view predicts.",
+      ),
       alertTtlMinutes: z
         .number()
         .int()
@@ -672,18 +729,7 @@ const MonitorConfigShape = z.strictObject({
         .describe(
           "A scheduled run's alert stays active in Alertmanager this long unless the next run renews it.",
         ),
-      nullClient: z
-        .strictObject({
-          windowMinutes: trailingWindow(60),
-          minEvents: z.number().int().min(1).default(50).describe('Windows with fewer events are not judged'),
-          p: z
-            .number()
-            .positive()
-            .max(0.5)
-            .default(1e-3)
-            .describe("Above thresholds.maxNullClientRate, and this unlikely at the baseline hours' rate."),
-        })
-        .prefault({}),
+      nullClient: IntradayNullClientRateParameters.prefault({}),
     })
     .prefault({}),
   delivery: z

@@ -18,8 +18,8 @@ export const SpecialDaysSchema = z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, "_" and "-"')
       .describe('Days of one kind are judged against each other ("promotion", "holiday").'),
-    from: CalendarDateSchema,
-    to: CalendarDateSchema,
+    from: CalendarDateSchema.describe('The first day (YYYY-MM-DD)'),
+    to: CalendarDateSchema.describe('The last day, inclusive'),
     judge: z
       .enum(SPECIAL_DAY_JUDGEMENTS)
       .default('own_kind')

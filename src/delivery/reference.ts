@@ -70,16 +70,32 @@ function boundsOf(s: JsonSchema): string {
   return b.join(', ');
 }
 
-/** One row per setting, depth first; an object's own description heads its rows. */
+/** Settings whose keys are listed elsewhere: one row each, pointing there. */
+const LISTED_ELSEWHERE: Readonly<Record<string, string>> = {
+  thresholds: 'See [Thresholds](#thresholds) below',
+  'overrides[].thresholds': 'Any [threshold](#thresholds): its value on these days',
+  'overrides[].intraday':
+    'Any key of `intraday.volume`, `.silence`, `.stepStop`, `.nullClient` (above): its value on these days',
+};
+
+/** One row per setting, depth first; an object's own description heads its rows, a list of objects' items follow it. */
 function settingRows(s: JsonSchema, path: string[], out: string[]): void {
-  if (path.join('.') === 'thresholds') {
-    out.push('| `thresholds.*` | | | | See [Thresholds](#thresholds) below |');
+  const name = path.join('.');
+  if (name in LISTED_ELSEWHERE) {
+    out.push(`| \`${name}${name === 'thresholds' ? '.*' : ''}\` | | | | ${cell(LISTED_ELSEWHERE[name]!)} |`);
     return;
   }
   if (s.type === 'object' && s.properties) {
-    if (path.length && s.description)
-      out.push(`| \`${path.join('.')}\` | object | | | ${cell(s.description)} |`);
+    if (path.length && s.description) out.push(`| \`${name}\` | object | | | ${cell(s.description)} |`);
     for (const [key, child] of Object.entries(s.properties)) settingRows(child, [...path, key], out);
+    return;
+  }
+  if (s.type === 'array' && s.items?.type === 'object' && s.items.properties) {
+    out.push(
+      `| \`${name}\` | list of object | ${cell(code(s.default ?? []))} | | ${cell(s.description ?? '')} |`,
+    );
+    const item = [...path.slice(0, -1), `${path.at(-1)}[]`];
+    for (const [key, child] of Object.entries(s.items.properties)) settingRows(child, [...item, key], out);
     return;
   }
   const value = s.anyOf?.find((a) => a.type !== 'null') ?? s;
@@ -127,7 +143,8 @@ export function configurationMarkdown(): string {
     '## Thresholds',
     '',
     'Under `thresholds:`, and per weekday or date range under `overrides[].thresholds`; each applies to',
-    'the close-out and the intraday checks alike.',
+    "the close-out and the intraday checks alike. The intraday checks' parameters (`intraday.volume`,",
+    '`.silence`, `.stepStop`, `.nullClient`) are overridden the same way, under `overrides[].intraday`.',
     '',
     '| Threshold | Default | Meaning | Read by |',
     '|---|---|---|---|',

@@ -135,6 +135,24 @@ describe('intraday checks on crafted days after a real baseline', () => {
     const v = await intraday('2025-03-04', '10:00', { MONITOR_CONFIG_FILE: config });
     expect(named(v)).not.toContain('intraday_null_client_rate:*');
   });
+
+  it("judges with the day's own parameters: a date override of a check's parameters reaches it on its days only", async () => {
+    // a consent test on 03-04 sends too few identified events to judge an hour by: 100,000 needed
+    const override = (day: string) => {
+      const file = join(dir, `consent-test-${day}.yaml`);
+      writeFileSync(
+        file,
+        `overrides:\n  - { from: ${day}, to: ${day}, reason: consent test, intraday: { nullClient: { minEvents: 100000 } } }\n`,
+      );
+      return { MONITOR_CONFIG_FILE: file };
+    };
+    expect(named(await intraday('2025-03-04', '10:00', override('2025-03-04')))).not.toContain(
+      'intraday_null_client_rate:*',
+    );
+    expect(named(await intraday('2025-03-04', '10:00', override('2025-03-05')))).toContain(
+      'intraday_null_client_rate:*',
+    );
+  });
 });
 
 describe('feedback', () => {

@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { generatedDocs, RUNBOOKS_FILE, ruleDocs } from '../../scripts/docs.ts';
 import { CHECK_IDS } from '../../src/closeout/checks/registry.ts';
 import { DEFAULT_RUNBOOK_BASE_URL } from '../../src/config/endpoints.ts';
+import { MonitorConfigSchema, parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { runbookUrl } from '../../src/delivery/alertmanager.ts';
 import { runbooksMarkdown } from '../../src/delivery/runbooks.ts';
 import { INTRADAY_CHECK_IDS } from '../../src/intraday/checks.ts';
@@ -25,6 +26,18 @@ describe('the generated docs', () => {
       expect(readFileSync(join(REPO_ROOT, file), 'utf8')).toBe(text);
     },
   );
+
+  it('every monitoring config example in the README is a valid config, as the monitor checks one at start', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const examples = [...readme.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)]
+      .map((m) => parse(m[1]!) as Record<string, unknown>)
+      .filter((example) => Object.keys(example).every((key) => key in MonitorConfigSchema.in.shape));
+    expect(examples.length).toBeGreaterThanOrEqual(4);
+    for (const example of examples)
+      expect(() =>
+        parseMonitorConfig(example, 'README', { checkIds: [...CHECK_IDS, ...INTRADAY_CHECK_IDS] }),
+      ).not.toThrow();
+  });
 
   it('the README lists every check, close-out and intraday, in its generated table', () => {
     const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');

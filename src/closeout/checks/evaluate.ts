@@ -153,22 +153,6 @@ export function historyBaselines(
   };
 }
 
-/** Thresholds for a day: defaults, then every matching override in order (later wins). */
-export function thresholdsFor(
-  day: string,
-  config: Pick<MonitorConfig, 'thresholds' | 'overrides'>,
-): Thresholds {
-  const weekday = DayResolver.weekday(day);
-  let t = { ...config.thresholds };
-  for (const o of config.overrides) {
-    if (o.weekdays && !o.weekdays.includes(weekday)) continue;
-    if (o.from && day < o.from) continue;
-    if (o.to && day > o.to) continue;
-    t = { ...t, ...o.thresholds };
-  }
-  return t;
-}
-
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
 
 export function evaluateChecks(input: CheckInput, checks: readonly CheckDeclaration[] = CHECKS): Evaluation {

@@ -7,9 +7,9 @@
 
 import { DayResolver } from '../../calendar/day-resolver.ts';
 import { SEVERITY_RANK, type Severity } from '../../checks/model.ts';
+import { thresholdsFor } from '../../config/day-rules.ts';
 import type { MonitorConfig } from '../../config/monitor-config.ts';
 import { baselineOf, lookbackWindow } from '../baseline.ts';
-import { thresholdsFor } from '../checks/evaluate.ts';
 import { shareRef } from '../checks/metric-refs.ts';
 import {
   checksAbout,

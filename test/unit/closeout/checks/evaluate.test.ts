@@ -11,7 +11,6 @@ import {
   type BaselineSource,
   type CheckInput,
   evaluateChecks,
-  thresholdsFor,
 } from '../../../../src/closeout/checks/evaluate.ts';
 import type { ShareMetric } from '../../../../src/closeout/checks/metric-refs.ts';
 import { CHECKS } from '../../../../src/closeout/checks/registry.ts';
@@ -324,29 +323,6 @@ describe('traffic mix checks', () => {
 });
 
 describe('threshold overrides and snoozes', () => {
-  const withOverrides = parseMonitorConfig({
-    thresholds: { minDailyConversions: 10, maxDailyEvents: 8000 },
-    overrides: [
-      { weekdays: [0, 6], reason: 'weekends', thresholds: { minDailyConversions: 5 } },
-      {
-        from: '2025-11-28',
-        to: '2025-12-01',
-        reason: 'Black Friday',
-        thresholds: { maxDailyEvents: 50_000 },
-      },
-    ],
-  });
-
-  it('applies weekday and date-range overrides', () => {
-    expect(thresholdsFor('2025-03-08', withOverrides).minDailyConversions).toBe(5); // Saturday
-    expect(thresholdsFor('2025-03-05', withOverrides).minDailyConversions).toBe(10); // Wednesday
-    expect(thresholdsFor('2025-11-29', withOverrides)).toMatchObject({
-      minDailyConversions: 5,
-      maxDailyEvents: 50_000,
-    });
-    expect(thresholdsFor('2025-12-02', withOverrides).maxDailyEvents).toBe(8000);
-  });
-
   it('a snoozed alert stays in the report, marked, until its date', () => {
     const alerts = runChecks(input({ duplicate_transactions: 1 }));
     const snoozes = [
