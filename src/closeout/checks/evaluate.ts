@@ -6,7 +6,6 @@
  * most severe first. Pure.
  */
 
-import { DayResolver } from '../../calendar/day-resolver.ts';
 import { SEVERITY_RANK } from '../../checks/model.ts';
 import type { MonitorConfig, Thresholds } from '../../config/monitor-config.ts';
 import type { FeedbackEntry } from '../../state/feedback-store.ts';
