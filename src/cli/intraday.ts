@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { incidentDaysAbout } from '../closeout/checks/evaluate.ts';
 import { feedbackByDay, storedReports } from '../closeout/closeout.ts';
-import { intradayRulesFor, thresholdsFor } from '../config/day-rules.ts';
+import { intradayRulesFor, overridesLine, overridesOn, thresholdsFor } from '../config/day-rules.ts';
 import { IntradayNotifier } from '../delivery/notify.ts';
 import { UsageError } from '../errors.ts';
 import { recordsOf, sightingKey, storedSightingsOf } from '../intraday/alert-log.ts';
@@ -88,6 +88,7 @@ async function judgeDay(
       rules,
       // the day's threshold, as the close-out applies it: weekday and date overrides included
       maxNullClientRate: thresholdsFor(date, ctx.config).maxNullClientRate,
+      overrides: overridesOn(date, ctx.config.overrides),
       instantOf: (day, minute) => ctx.days.instantOf(day, minute),
     });
 }
@@ -219,6 +220,7 @@ export function intradayText(v: IntradayVerdict): string {
   return [
     head,
     ...(v.note ? [`  ${v.note}`] : []),
+    ...(v.overrides.length ? [`  ${overridesLine(v.overrides)}`] : []),
     ...v.alerts.map(
       (a) =>
         `  ${a.severity.padEnd(8)} ${a.check.padEnd(26)} ${a.message} (since ${a.since})${a.snoozed ? ' [snoozed]' : ''}`,

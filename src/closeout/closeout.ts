@@ -7,7 +7,7 @@
 
 import { isCalendarDate } from '../calendar/calendar-date.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
-import { intradayRulesFor, thresholdsFor } from '../config/day-rules.ts';
+import { intradayRulesFor, overridesOn, thresholdsFor } from '../config/day-rules.ts';
 import type { MonitorConfig } from '../config/monitor-config.ts';
 import { specialDaysOf } from '../config/special-days.ts';
 import { UsageError } from '../errors.ts';
@@ -223,6 +223,7 @@ async function computeReport(
     ...(contract ? { contract } : {}),
     gaps,
     intraday,
+    overrides: overridesOn(day, config.overrides),
     ...(special ? { special_day: { name: special.name, kind: special.kind, judge: special.judge } } : {}),
     notified: stored?.notified ?? NOTHING_NOTIFIED,
   };

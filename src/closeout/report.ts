@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SEVERITY_RANK, type Severity, SeveritySchema } from '../checks/model.ts';
+import { OverrideSchema } from '../config/monitor-config.ts';
 import { SPECIAL_DAY_JUDGEMENTS } from '../config/special-days.ts';
 import { dictionary } from '../dictionary.ts';
 import { IntradayRecordSchema } from '../intraday/alert-log.ts';
@@ -93,6 +94,8 @@ export const ReportSchema = z.object({
     .optional(),
   /** What the intraday schedule raised during the day, first and last seen; none where it did not run. */
   intraday: z.array(IntradayRecordSchema).default([]),
+  /** The configured overrides that applied to the day, in order: its thresholds and intraday parameters came from them. */
+  overrides: z.array(OverrideSchema).default([]),
   /** On a re-run: what changed since the stored report. */
   changes: z
     .object({

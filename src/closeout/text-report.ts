@@ -3,6 +3,7 @@
  * demo's terminal output. Pure. Severity is always spelled out, never carried
  * by a symbol alone.
  */
+import { overridesLine } from '../config/day-rules.ts';
 import { zScoreCheckOf } from './checks/registry.ts';
 import { clockOf, localMinuteOf, money, pct } from './format.ts';
 import type { Report } from './report.ts';
@@ -28,6 +29,7 @@ export function textReport(r: Report): string {
   if (warnings.length) lines.push('⚠️ WARNINGS:', ...warnings.map(item), '');
   if (!critical.length && !warnings.length) lines.push('✅ ALL CHECKS PASSED', '');
   if (r.special_day) lines.push(specialDayLine(r.special_day), '');
+  if (r.overrides.length) lines.push(overridesLine(r.overrides), '');
   if (r.changes) {
     const changed = Object.entries(r.changes.metrics);
     lines.push('CHANGES SINCE THE LAST CLOSE-OUT:');

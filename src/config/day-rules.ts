@@ -13,6 +13,7 @@ import {
 } from './monitor-config.ts';
 
 type Overrides = MonitorConfig['overrides'];
+export type Override = Overrides[number];
 
 /** The overrides that apply to a day, in the order they are configured. */
 export function overridesOn(day: string, overrides: Overrides): Overrides {
@@ -44,4 +45,22 @@ export function intradayRulesFor(
     for (const section of INTRADAY_CHECK_SECTIONS)
       rules[section] = { ...(rules[section] as object), ...o.intraday[section] };
   return rules as IntradayRules;
+}
+
+/** An override as the reports name it: why, and what it changes ("weekends (minDailyConversions 5)"). */
+function overrideSummary(o: Override): string {
+  const changes = [
+    ...Object.entries(o.thresholds).map(([key, value]) => `${key} ${JSON.stringify(value)}`),
+    ...Object.entries(o.intraday).flatMap(([section, parameters]) =>
+      Object.entries(parameters ?? {}).map(
+        ([key, value]) => `intraday.${section}.${key} ${JSON.stringify(value)}`,
+      ),
+    ),
+  ];
+  return `${o.reason || 'unnamed override'} (${changes.join(', ') || 'no change'})`;
+}
+
+/** The overrides a day was judged with, as the text and HTML reports and an intraday run say. */
+export function overridesLine(overrides: readonly Override[]): string {
+  return `Overrides in effect: ${overrides.map(overrideSummary).join('; ')}`;
 }

@@ -510,7 +510,7 @@ const IntradayOverrides = z.strictObject(
   },
 );
 
-const OverrideSchema = z
+export const OverrideSchema = z
   .strictObject({
     weekdays: z
       .array(z.number().int().min(0).max(6))

@@ -20,6 +20,7 @@
 import { type IntradayDay, SLOT_MINUTES, SLOTS_PER_DAY, type SlotSpan } from '../aggregation/intraday.ts';
 import { DayResolver } from '../calendar/day-resolver.ts';
 import { SEVERITY_RANK, type Severity } from '../checks/model.ts';
+import type { Override } from '../config/day-rules.ts';
 import type { EventRole } from '../config/formats/index.ts';
 import type { IntradayRules } from '../config/monitor-config.ts';
 import { type SpecialDays, specialDaysOf } from '../config/special-days.ts';
@@ -56,6 +57,8 @@ export interface IntradayVerdict {
   excluded: { day: string; check: string; baseline: 'volume' | 'null_client' }[];
   /** Why nothing was judged, when too few baseline days had events. */
   note: string | null;
+  /** The configured overrides that applied to the day: the rules judged with came from them. */
+  overrides: Override[];
   alerts: IntradayAlert[];
 }
 
@@ -78,6 +81,8 @@ export interface IntradayInput {
   leftOut?: { volume: ReadonlyMap<string, string>; nullClient: ReadonlyMap<string, string> };
   /** Holidays and promotions (baseline.specialDays): judged against their own kind, or not at all. */
   specialDays?: readonly SpecialDays[];
+  /** The overrides `rules` and `maxNullClientRate` came from (config/day-rules.ts), named in the verdict. */
+  overrides?: readonly Override[];
 }
 
 /** The close-out metrics whose incidents keep a day out of each intraday baseline (see checksAbout). */
@@ -142,6 +147,7 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
       (a, b) => a.day.localeCompare(b.day),
     ),
     note: null,
+    overrides: [...(input.overrides ?? [])],
     alerts: [],
   };
   const special = specialDaysOf(date, specialDays);

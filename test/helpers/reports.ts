@@ -50,6 +50,7 @@ export function reportOf(
     alerts?: Partial<Alert>[];
     zscores?: Partial<ZScores>;
     intraday?: Report['intraday'];
+    overrides?: Report['overrides'];
   } = {},
 ): Report {
   const alerts: Alert[] = (o.alerts ?? []).map((a) => ({
@@ -66,6 +67,7 @@ export function reportOf(
     date,
     gaps: [],
     intraday: o.intraday ?? [],
+    overrides: o.overrides ?? [],
     namespace: 'crafted',
     timezone: 'UTC',
     generated_at: `${date}T06:30:00.000Z`,

@@ -3,7 +3,7 @@
  * reports and notifications: Alertmanager (real) receives the alerts and
  * later resolves them; Slack and PagerDuty payloads reach a local server.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
@@ -161,6 +161,32 @@ describe('special days from config (baseline.specialDays)', () => {
     expect(reports.get('2025-03-07')!.baselines.event_count!.excluded ?? []).not.toContainEqual(
       expect.objectContaining({ reason: 'special_day' }),
     );
+  });
+});
+
+describe('overrides (config overrides)', () => {
+  it("a day's override changes its verdict, and its report names it in JSON and text", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'em-overrides-'));
+    const config = join(dir, 'monitor.yaml');
+    // 2025-03-04 is a Tuesday: its close-out pages on an 8.5% null client rate against 5%
+    writeFileSync(
+      config,
+      'overrides:\n  - { weekdays: [2], reason: consent banner test, thresholds: { maxNullClientRate: 0.1 } }\n  - { weekdays: [3], reason: not this day, thresholds: { maxNullClientRate: 0.01 } }\n',
+    );
+    const file = join(dir, 'report.json');
+    const run = await runCli(
+      ['closeout', '--date', '2025-03-04', '--provisional', '--json', file, '--text', '--fail-on', 'never'],
+      { ...space.env, MONITOR_CONFIG_FILE: config },
+    );
+    expect(run.code, run.output).toBe(0);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+    expect(report.overrides).toEqual([
+      { weekdays: [2], reason: 'consent banner test', thresholds: { maxNullClientRate: 0.1 }, intraday: {} },
+    ]);
+    expect(reports.get('2025-03-04')!.overrides).toEqual([]);
+    expect(reports.get('2025-03-04')!.alerts.map((a) => a.check)).toContain('high_null_client_rate');
+    expect(report.alerts.map((a) => a.check)).not.toContain('high_null_client_rate');
+    expect(run.output).toContain('Overrides in effect: consent banner test (maxNullClientRate 0.1)');
   });
 });
 

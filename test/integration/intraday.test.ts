@@ -146,12 +146,14 @@ describe('intraday checks on crafted days after a real baseline', () => {
       );
       return { MONITOR_CONFIG_FILE: file };
     };
-    expect(named(await intraday('2025-03-04', '10:00', override('2025-03-04')))).not.toContain(
-      'intraday_null_client_rate:*',
-    );
-    expect(named(await intraday('2025-03-04', '10:00', override('2025-03-05')))).toContain(
-      'intraday_null_client_rate:*',
-    );
+    const overridden = await intraday('2025-03-04', '10:00', override('2025-03-04'));
+    expect(named(overridden)).not.toContain('intraday_null_client_rate:*');
+    expect(overridden.overrides.map((o) => [o.reason, o.intraday])).toEqual([
+      ['consent test', { nullClient: { minEvents: 100000 } }],
+    ]);
+    const otherDay = await intraday('2025-03-04', '10:00', override('2025-03-05'));
+    expect(named(otherDay)).toContain('intraday_null_client_rate:*');
+    expect(otherDay.overrides).toEqual([]);
   });
 });
 

@@ -5,6 +5,7 @@
  * has a table with the same figures beside it. Pure.
  */
 
+import { overridesLine } from '../../config/day-rules.ts';
 import { clockOf, count, localMinuteOf, money, pct } from '../format.ts';
 import { specialDayLine, weekdayName } from '../text-report.ts';
 import { esc, type HtmlAssets, page, severityBadge, verdictSeverity } from './layout.ts';
@@ -89,7 +90,7 @@ function verdictSection(model: DayPageModel): string {
 <h2 id="verdict-h">Verdict</h2>
 <div class="verdict verdict-${r.verdict}" role="status">${severityBadge(verdictSeverity(r.verdict))}<p>${esc(summary)}</p></div>
 ${model.alerts.length ? `<ol class="alerts" aria-label="Alerts, most severe first">${model.alerts.map(alertItem).join('\n')}</ol>` : ''}
-${model.baselineDays === 0 && !model.report.special_day ? '<p class="note">No baseline yet: fewer closed days before this one than the baseline needs, so no z-score checks ran.</p>' : ''}${seasonalNote(model)}
+${model.baselineDays === 0 && !model.report.special_day ? '<p class="note">No baseline yet: fewer closed days before this one than the baseline needs, so no z-score checks ran.</p>' : ''}${seasonalNote(model)}${model.report.overrides.length ? `<p class="note">${esc(overridesLine(model.report.overrides))}</p>` : ''}
 </section>`;
 }
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { intradayRulesFor, overridesOn, thresholdsFor } from '../../../src/config/day-rules.ts';
+import {
+  intradayRulesFor,
+  overridesLine,
+  overridesOn,
+  thresholdsFor,
+} from '../../../src/config/day-rules.ts';
 import { parseMonitorConfig } from '../../../src/config/monitor-config.ts';
 
 const config = parseMonitorConfig({
@@ -46,6 +51,12 @@ describe('the rules of a day', () => {
     expect(intradayRulesFor('2025-12-01', config).volume.criticalDrop).toBe(0.3);
     // the configured rules are not changed by reading a day's
     expect(config.intraday.silence.floorMinutes).toBe(defaults.intraday.silence.floorMinutes);
+  });
+
+  it('names the overrides of a day as the reports say them', () => {
+    expect(overridesLine(overridesOn('2025-11-29', config.overrides))).toBe(
+      'Overrides in effect: weekends (minDailyConversions 5); Black Friday (maxDailyEvents 50000, intraday.volume.criticalDrop 0.3, intraday.silence.floorMinutes 5)',
+    );
   });
 
   it("rejects an override's bad intraday parameter with one line each, naming the nearest key", () => {

@@ -78,6 +78,7 @@ describe("the day's intraday alerts, from their first and last sighting", () => 
       baseline_days: [],
       excluded: [],
       note: null,
+      overrides: [],
       alerts: [
         {
           check: 'intraday_silence',

@@ -220,6 +220,9 @@ describe('the day page', () => {
     i === 9
       ? reportOf(date, {
           metrics: { channel_share: { [hostile]: 1 }, null_client_rate: 0.085 },
+          overrides: [
+            { weekdays: [2], reason: hostile, thresholds: { minDailyConversions: 5 }, intraday: {} },
+          ],
           alerts: [
             { check: 'aov_anomaly', severity: 'WARNING', message: 'AOV ($620.75) is 2.2 std below average' },
             { check: 'high_null_client_rate', severity: 'CRITICAL', message: `NULL rate ${hostile}` },
@@ -254,6 +257,12 @@ describe('the day page', () => {
     expect(html).toContain('1 critical alert, 1 warning');
     expect(html).toContain('Typically requires a frontend engineering fix');
     expect(html.indexOf('id="verdict-h"')).toBeLessThan(html.indexOf('id="charts-h"'));
+  });
+
+  it('names the overrides the day was judged with, escaped', () => {
+    expect(html).toContain(
+      '<p class="note">Overrides in effect: &lt;img src=x onerror=alert(1)&gt;&lt;/script&gt; (minDailyConversions 5)</p>',
+    );
   });
 
   it("shows the intraday schedule's alerts of the day on a timeline of the day", () => {
