@@ -35,7 +35,8 @@ import {
 } from './statistics.ts';
 
 export interface IntradayAlert {
-  check: IntradayCheckId;
+  /** The declaration's id (INTRADAY_CHECK_IDS, or a check given to the engine). */
+  check: string;
   severity: Exclude<Severity, 'INFO'>;
   /** The event type (a step's names, joined by "|"); null: all events (the null client id rate). */
   event_name: string | null;
@@ -130,7 +131,10 @@ export function baselineDaysOf(
   return days.sort();
 }
 
-export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
+export function evaluateIntraday(
+  input: IntradayInput,
+  checks: readonly IntradayCheckDeclaration[] = INTRADAY_CHECKS,
+): IntradayVerdict {
   const { date, atMinute, history, rules } = input;
   const atSlot = Math.min(SLOTS_PER_DAY, Math.floor(atMinute / SLOT_MINUTES));
   const leftOut = input.leftOut ?? { volume: new Map(), nullClient: new Map() };
@@ -174,7 +178,7 @@ export function evaluateIntraday(input: IntradayInput): IntradayVerdict {
     ),
     sinceIso: (slot) => new Date(input.instantOf(date, slot * SLOT_MINUTES)).toISOString(),
   };
-  for (const check of INTRADAY_CHECKS) {
+  for (const check of checks) {
     for (const finding of judge(check, judged)) {
       verdict.alerts.push({
         check: check.id,

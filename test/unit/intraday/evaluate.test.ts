@@ -9,6 +9,7 @@ import { DayResolver } from '../../../src/calendar/day-resolver.ts';
 import { alertStats } from '../../../src/closeout/alert-stats.ts';
 import type { Report } from '../../../src/closeout/report.ts';
 import { parseMonitorConfig } from '../../../src/config/monitor-config.ts';
+import { defineIntradayCheck } from '../../../src/intraday/checks.ts';
 import { baselineDaysOf, evaluateIntraday, type IntradayInput } from '../../../src/intraday/evaluate.ts';
 import { binomialSf, countCdf, lnGamma, meanAndVariance } from '../../../src/intraday/statistics.ts';
 
@@ -396,5 +397,47 @@ describe('monitoring the monitor', () => {
         mean_days_to_quiet: 1.5,
       },
     ]);
+  });
+});
+
+describe('a check is its declaration', () => {
+  // not in the registry: declared here, it runs on the engine as the registry's checks do
+  const quiet = defineIntradayCheck({
+    id: 'intraday_type_quiet',
+    severity: 'WARNING',
+    kind: 'silence',
+    about: ['event_count'],
+    parameters: 'silence',
+    message: (f) => `${f.type} quiet for ${f.minutes} min`,
+    playbook: { title: () => 'An event type went quiet', investigate: ['Look'], resolution: 'Fix it' },
+  });
+
+  it('a declaration given to the engine raises alerts under its id, severity and message', () => {
+    const broken = day({
+      page_viewed: (s) => (s < 72 ? pageViews(1)(s) : 0),
+      product_added_to_cart: carts(1),
+    });
+    const at = (time: string) => {
+      const [hh, mm] = time.split(':').map(Number);
+      return evaluateIntraday(
+        {
+          date: DATE,
+          atMinute: hh! * 60 + mm!,
+          today: broken,
+          history: history(7),
+          rules,
+          roles,
+          maxNullClientRate: 0.05,
+          instantOf: (d, m) => utc.instantOf(d, m),
+        },
+        [quiet],
+      );
+    };
+    expect(at('12:00').alerts).toEqual([]);
+    const alerts = at('13:00').alerts;
+    expect(alerts.map((a) => [a.check, a.severity, a.event_name])).toEqual([
+      ['intraday_type_quiet', 'WARNING', 'page_viewed'],
+    ]);
+    expect(alerts[0]!.message).toBe('page_viewed quiet for 60 min');
   });
 });

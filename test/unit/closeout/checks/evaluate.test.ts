@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Baseline } from '../../../../src/closeout/baseline.ts';
-import { thresholdKeysOf } from '../../../../src/closeout/checks/declaration.ts';
+import { defineCheck, thresholdKeysOf } from '../../../../src/closeout/checks/declaration.ts';
 import {
   applySnoozes,
   type BaselineSource,
@@ -554,5 +554,33 @@ describe('a threshold is defined once and read by the checks that declare it', (
     expect(
       Object.keys(DEFAULT_THRESHOLDS).filter((k) => !read.has(k as keyof typeof DEFAULT_THRESHOLDS)),
     ).toEqual([]);
+  });
+});
+
+describe('a check is its declaration', () => {
+  // not in the registry: declared here over existing thresholds, it runs on the engine as the registry's checks do
+  const utmCollapse = defineCheck({
+    id: 'utm_source_collapse',
+    severity: 'WARNING',
+    kind: 'share_drop',
+    over: 'utm_source_share',
+    threshold: 'channelCollapseShare',
+    minShare: 'channelCollapseMinShare',
+    message: (f) => `utm_source ${f.key} holds ${(f.today * 100).toFixed(1)}% of UTM landings`,
+    playbook: { title: () => 'A utm_source collapsed', investigate: ['Look'], resolution: 'Fix it' },
+  });
+
+  it('a declaration given to the engine raises its alert, with its threshold and message', () => {
+    // google's baseline share is 40%; a quarter of it is 10%
+    const collapsed = input({ utm_source_share: { google: 0.05, facebook: 0.55, newsletter: 0.4 } });
+    expect(evaluateChecks(collapsed, [utmCollapse]).alerts).toEqual([
+      expect.objectContaining({
+        check: 'utm_source_collapse',
+        severity: 'WARNING',
+        message: 'utm_source google holds 5.0% of UTM landings',
+        threshold: expect.closeTo(0.1, 6),
+      }),
+    ]);
+    expect(evaluateChecks(input(), [utmCollapse]).alerts).toEqual([]);
   });
 });
