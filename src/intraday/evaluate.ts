@@ -24,7 +24,7 @@ import type { Override } from '../config/day-rules.ts';
 import type { EventRole } from '../config/formats/index.ts';
 import type { IntradayRules } from '../config/monitor-config.ts';
 import { type SpecialDays, specialDaysOf } from '../config/special-days.ts';
-import { INTRADAY_CHECKS, type IntradayCheckDeclaration, type IntradayCheckId } from './checks.ts';
+import { INTRADAY_CHECKS, type IntradayCheckDeclaration } from './checks.ts';
 import {
   binomialSf,
   countCdf,
