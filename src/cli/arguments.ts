@@ -1,5 +1,6 @@
 /** Parsers of command-line values shared by the CLI, the demo and the benches (commander's argParser). */
 import { InvalidArgumentError } from 'commander';
+import { isCalendarDate } from '../calendar/calendar-date.ts';
 
 /** A whole number within [min, max]; the error says the range. */
 export const wholeNumberIn =
@@ -14,3 +15,9 @@ export const wholeNumberIn =
       );
     return n;
   };
+
+/** A calendar day, YYYY-MM-DD, that exists. */
+export function calendarDay(v: string): string {
+  if (!isCalendarDate(v)) throw new InvalidArgumentError('use YYYY-MM-DD, a day that exists');
+  return v;
+}

@@ -6,7 +6,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { isCalendarDate } from '../calendar/calendar-date.ts';
 import type { Severity } from '../checks/model.ts';
 import { ConfigError } from '../config/env.ts';
 import { EVENT_FORMAT_NAMES } from '../config/formats/index.ts';
@@ -16,8 +15,9 @@ import { REJECT_REASONS } from '../outcome.ts';
 import { parseDuration } from '../source/dlq-summary.ts';
 import { ensureTopics } from '../source/topics.ts';
 import { FEEDBACK_VERDICTS, type FeedbackEntry } from '../state/feedback-store.ts';
-import { wholeNumberIn } from './arguments.ts';
+import { calendarDay, wholeNumberIn } from './arguments.ts';
 import { closeoutOnce, closeoutSchedule } from './closeout.ts';
+import { resolvedConfigYaml } from './config.ts';
 import { consume } from './consume.ts';
 import { createContext, kafkaOf } from './context.ts';
 import { dlqReplay, dlqSummary, replayText } from './dlq.ts';
@@ -116,10 +116,7 @@ export function buildProgram(): Command {
       `\nExamples:\n  $ event-monitor closeout\n  $ event-monitor closeout --date 2025-03-04 --text --fail-on warning\n  $ event-monitor closeout --provisional\n  $ event-monitor closeout --schedule --html /reports`,
     )
     .description('close out a day: checks, reports, alerts (default: yesterday in MONITOR_TIMEZONE)')
-    .option('--date <YYYY-MM-DD>', 'the day to close out (a past day)', (v) => {
-      if (!isCalendarDate(v)) throw new InvalidArgumentError('use YYYY-MM-DD, a day that exists');
-      return v;
-    })
+    .option('--date <YYYY-MM-DD>', 'the day to close out (a past day)', calendarDay)
     .option('--provisional', 'report on today (or a later day) so far, without storing or sending it')
     .option('--json <file>', 'write the JSON report to this file')
     .option('--text [file]', 'print the text report, or write it to this file')
@@ -180,9 +177,8 @@ export function buildProgram(): Command {
       },
     );
 
-  program
-    .command('config')
-    .description("the monitor's configuration")
+  const config = program.command('config').description("the monitor's configuration");
+  config
     .command('check')
     .addHelpText(
       'after',
@@ -199,6 +195,19 @@ export function buildProgram(): Command {
           `source format ${c.config.source.format}, ` +
           `${c.plan ? `tracking plan ${c.plan.version}` : 'no tracking plan'}\n`,
       );
+    });
+  config
+    .command('show')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ event-monitor config show\n  $ MONITOR_CONFIG_FILE=monitor.yaml event-monitor config show --date 2025-11-28`,
+    )
+    .description(
+      "the resolved monitoring config as YAML: defaults filled in, the source format's mapping applied; with --date, the thresholds and intraday parameters that day is judged by, its overrides applied and named",
+    )
+    .option('--date <YYYY-MM-DD>', 'the day whose overrides to apply', calendarDay)
+    .action((o: { date?: string }) => {
+      process.stdout.write(resolvedConfigYaml(ctx().config, o.date));
     });
 
   const plan = program.command('plan').description('the tracking plan: what each event must carry');
@@ -261,10 +270,7 @@ export function buildProgram(): Command {
       `\nExamples:\n  $ event-monitor intraday --date 2025-03-07 --at 11:20 --text\n  $ event-monitor intraday --schedule\n  $ event-monitor intraday --date 2025-03-07 --backfill --every 10`,
     )
     .description('the day so far, as of an event time, against the same hours of its baseline days')
-    .option('--date <YYYY-MM-DD>', 'the day to judge', (v) => {
-      if (!isCalendarDate(v)) throw new InvalidArgumentError('use YYYY-MM-DD, a day that exists');
-      return v;
-    })
+    .option('--date <YYYY-MM-DD>', 'the day to judge', calendarDay)
     .option('--at <HH:MM>', 'judge the events before this time of day (MONITOR_TIMEZONE)', (v) => {
       const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(v) ?? (v === '24:00' ? ['', '24', '00'] : null);
       if (!m) throw new InvalidArgumentError('use HH:MM, 00:00 to 24:00');
@@ -346,10 +352,7 @@ export function buildProgram(): Command {
     .description(
       "say what an alert was: incident or expected keep the day out of the check's baselines, false_positive counts against the check",
     )
-    .option('--date <YYYY-MM-DD>', 'the day of the alert', (v) => {
-      if (!isCalendarDate(v)) throw new InvalidArgumentError('use YYYY-MM-DD, a day that exists');
-      return v;
-    })
+    .option('--date <YYYY-MM-DD>', 'the day of the alert', calendarDay)
     .option('--check <check>', 'the check that fired', (v) => {
       if (!ALL_CHECK_IDS.includes(v))
         throw new InvalidArgumentError(`unknown check; one of ${ALL_CHECK_IDS.join(', ')}`);

@@ -791,6 +791,16 @@ function resolveSource(s: z.infer<typeof SourceSchema>): ResolvedSource {
   };
 }
 
+/**
+ * A resolved config as a config file would state it: the source back to its
+ * format and its whole mapping (the format's facts left to the format), so
+ * that it parses to the same config again (`event-monitor config show`).
+ */
+export function asConfigFile(c: MonitorConfig): Record<string, unknown> {
+  const { payload: _payload, jsonTextFields: _json, shapeObjects: _shapes, currency, ...source } = c.source;
+  return { ...c, source: { ...source, ...(currency === null ? {} : { currency }) } };
+}
+
 export const MonitorConfigSchema = MonitorConfigShape.transform((c) => {
   const format = EVENT_FORMATS[c.source.format];
   return {

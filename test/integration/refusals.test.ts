@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { parseMonitorConfig } from '../../src/config/monitor-config.ts';
 import { MonitorState } from '../../src/state/monitor-state.ts';
 import { runCli } from '../helpers/monitor-process.ts';
 import { produce, redis, type TestSpace, testSpace } from '../helpers/stack.ts';
@@ -179,6 +181,7 @@ describe('command-line conventions', () => {
     ['topics', 'ensure'],
     ['closeout'],
     ['config', 'check'],
+    ['config', 'show'],
     ['plan', 'check'],
     ['plan', 'infer'],
     ['intraday'],
@@ -254,6 +257,44 @@ describe('command-line conventions', () => {
     const good = await runCli(['config', 'check'], offline);
     expect(good.code, good.output).toBe(0);
     expect(good.output).toContain('config ok');
+  });
+
+  it("config show prints the config as read, and with --date the day's thresholds and intraday parameters, naming its overrides, without connecting", async () => {
+    const file = join(dir, 'overrides.yml');
+    writeFileSync(
+      file,
+      [
+        'thresholds: { minDailyConversions: 10 }',
+        'overrides:',
+        '  - { weekdays: [0, 6], reason: weekends, thresholds: { minDailyConversions: 5 } }',
+        '  - { from: 2025-11-28, to: 2025-12-01, reason: Black Friday, intraday: { silence: { floorMinutes: 5 } } }',
+      ].join('\n'),
+    );
+    const offline = {
+      KAFKA_BROKERS: '127.0.0.1:1',
+      REDIS_URL: 'redis://127.0.0.1:1',
+      MONITOR_CONFIG_FILE: file,
+    };
+    const all = await runCli(['config', 'show'], { ...space.env, ...offline });
+    expect(all.code, all.output).toBe(0);
+    const shown = parseYaml(all.output);
+    expect(shown.thresholds.minDailyConversions).toBe(10);
+    // what it prints is a config the monitor reads back as the same
+    expect(parseMonitorConfig(shown)).toEqual(parseMonitorConfig(parseYaml(readFileSync(file, 'utf8'))));
+
+    const saturday = await runCli(['config', 'show', '--date', '2025-11-29'], { ...space.env, ...offline });
+    expect(saturday.code, saturday.output).toBe(0);
+    expect(saturday.output.split('\n')[0]).toBe(
+      '# 2025-11-29: Overrides in effect: weekends (minDailyConversions 5); Black Friday (intraday.silence.floorMinutes 5)',
+    );
+    const day = parseYaml(saturday.output);
+    expect(day.thresholds.minDailyConversions).toBe(5);
+    expect(day.intraday.silence.floorMinutes).toBe(5);
+    expect(day.intraday.silence.p).toBe(shown.intraday.silence.p);
+
+    const wednesday = await runCli(['config', 'show', '--date', '2025-03-05'], { ...space.env, ...offline });
+    expect(wednesday.output.split('\n')[0]).toBe('# 2025-03-05: no override applies');
+    expect(parseYaml(wednesday.output).intraday).toEqual(shown.intraday);
   });
 });
 

@@ -1,7 +1,11 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { isCalendarDate } from '../../../src/calendar/calendar-date.ts';
 import { ConfigError } from '../../../src/config/env.ts';
-import { parseMonitorConfig } from '../../../src/config/monitor-config.ts';
+import { EVENT_FORMAT_NAMES } from '../../../src/config/formats/index.ts';
+import { asConfigFile, loadMonitorConfig, parseMonitorConfig } from '../../../src/config/monitor-config.ts';
+import { REPO_ROOT } from '../../../stack/services.ts';
 
 const problems = (input: unknown): string[] => {
   try {
@@ -99,5 +103,28 @@ describe('strict monitor configuration', () => {
   it('accepts the defaults and a valid file as before', () => {
     expect(problems({})).toEqual([]);
     expect(problems({ thresholds: { minDailyEvents: 100 }, snoozes: [] })).toEqual([]);
+  });
+});
+
+describe('a resolved config as a file (config show)', () => {
+  it.each([
+    ...EVENT_FORMAT_NAMES.map((format) => [format, parseMonitorConfig({ source: { format } })] as const),
+    ['shop config (config/puffy.yaml)', loadMonitorConfig(join(REPO_ROOT, 'config', 'puffy.yaml'))] as const,
+    [
+      'no event ids, a currency, a mapping override',
+      parseMonitorConfig({
+        source: {
+          format: 'segment',
+          currency: 'EUR',
+          eventIdWindowHours: 0,
+          mapping: {
+            fields: { clientId: ['/userId', '/anonymousId'] },
+            events: { purchase: ['Order Placed'] },
+          },
+        },
+      }),
+    ] as const,
+  ])('%s reads back as the same config', (_, config) => {
+    expect(parseMonitorConfig(parse(stringify(asConfigFile(config))))).toEqual(config);
   });
 });
