@@ -15,6 +15,12 @@ import type { DaySnapshot } from '../state/commands.ts';
 import { boundNames, EVENT_NAME, isOtherKey, looksLikeFieldSet, UTM_SOURCE } from './sender-names.ts';
 
 const countMap = z.record(z.string(), z.number());
+/**
+ * A metric added after reports were first stored: every report has it, and
+ * one closed before it existed reads it as null ("not measured"), never as a
+ * missing key and never as zero.
+ */
+const measuredLater = <T extends z.ZodType>(metric: T) => metric.nullable().default(null);
 
 export const DayMetricsSchema = z.object({
   event_count: z.number().int(),
@@ -37,51 +43,51 @@ export const DayMetricsSchema = z.object({
   field_problems: countMap,
   /** Events applied after the day was first closed out. */
   late_events: z.number().int(),
-  // Traffic mix. Optional so that summaries stored before they existed still parse.
+  // Traffic mix.
   /** Share of events by device class (bot is a class; shares sum to 1). */
-  device_share: countMap.optional(),
-  bot_share: z.number().optional(),
+  device_share: measuredLater(countMap),
+  bot_share: measuredLater(z.number()),
   /** Events without bots. */
-  event_count_humans: z.number().int().optional(),
+  event_count_humans: measuredLater(z.number().int()),
   /** Landings whose page URL carries utm_source (bots excluded). */
-  utm_landings: z.number().int().optional(),
+  utm_landings: measuredLater(z.number().int()),
   /** Share of those landings by utm_source: the top sources, the rest as "other". */
-  utm_source_share: countMap.optional(),
+  utm_source_share: measuredLater(countMap),
   // Sessions (bots excluded): a client's run of events with gaps of at most the session gap.
-  sessions: z.number().int().optional(),
-  session_length_mean_s: z.number().nullable().optional(),
+  sessions: measuredLater(z.number().int()),
+  session_length_mean_s: measuredLater(z.number()),
   /** From length buckets (0, 10, 30, 60 s … 2 h), interpolated within the median's bucket. */
-  session_length_median_s: z.number().nullable().optional(),
+  session_length_median_s: measuredLater(z.number()),
   /** Page views per session. */
-  page_depth_mean: z.number().nullable().optional(),
+  page_depth_mean: measuredLater(z.number()),
   /** Share of sessions with exactly one page view. */
-  bounce_rate: z.number().nullable().optional(),
+  bounce_rate: measuredLater(z.number()),
   /** Event runs that arrived too late to be placed in a session (see the apply script). */
-  session_stragglers: z.number().int().optional(),
-  // What a null-client-id or missing-field alert is made of (optional: reports before them still parse).
+  session_stragglers: measuredLater(z.number().int()),
+  // What a null-client-id or missing-field alert is made of.
   /** Events without a client id by event type, and by device class. */
-  null_client_types: countMap.optional(),
-  null_client_devices: countMap.optional(),
+  null_client_types: measuredLater(countMap),
+  null_client_devices: measuredLater(countMap),
   /** Expected field → event type → events that lacked it. */
-  missing_field_types: z.record(z.string(), countMap).optional(),
-  /** Batches written while their Redis shard had fewer replicas than configured (optional: older reports). */
-  batches_without_replica: z.number().int().optional(),
-  /** Events by the funnel role their name plays: pageView, addToCart, checkoutStarted, purchase (optional: older reports). */
-  role_events: countMap.optional(),
+  missing_field_types: measuredLater(z.record(z.string(), countMap)),
+  /** Batches written while their Redis shard had fewer replicas than configured. */
+  batches_without_replica: measuredLater(z.number().int()),
+  /** Events by the funnel role their name plays: pageView, addToCart, checkoutStarted, purchase. */
+  role_events: measuredLater(countMap),
   /** Events delivered again with an event id the day had counted (counted here only). */
-  duplicate_events: z.number().int().optional(),
+  duplicate_events: measuredLater(z.number().int()),
   /** Purchase revenue by ISO currency code ("unknown" where neither event nor config said). */
-  revenue_by_currency: countMap.optional(),
+  revenue_by_currency: measuredLater(countMap),
   /**
    * The currency of `revenue` and `aov`: the configured one, else the day's (the one with the
    * most revenue when there are several); null when no purchase said. Revenue is never summed
    * across currencies: with several, `revenue` and `aov` are this one's, the rest are in
    * revenue_by_currency.
    */
-  currency: z.string().nullable().optional(),
+  currency: measuredLater(z.string()),
   /** Events by app release and by tracker library version: the 10 most frequent that look like versions, the rest as "other". */
-  app_versions: countMap.optional(),
-  tracker_versions: countMap.optional(),
+  app_versions: measuredLater(countMap),
+  tracker_versions: measuredLater(countMap),
 });
 export type DayMetrics = z.infer<typeof DayMetricsSchema>;
 

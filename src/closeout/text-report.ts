@@ -85,16 +85,16 @@ export function textReport(r: Report): string {
       ? [`tracker versions: ${counts(m.tracker_versions!)}`]
       : []),
   );
-  if (m.sessions !== undefined) {
-    const len = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${num(v, 1)} s`);
+  if (m.sessions !== null) {
+    const len = (v: number | null) => (v === null ? 'n/a' : `${num(v, 1)} s`);
     lines.push(
       `sessions: ${num(m.sessions, 0)}; length mean ${len(m.session_length_mean_s)}, median ${len(m.session_length_median_s)}; ` +
-        `page depth ${m.page_depth_mean === null || m.page_depth_mean === undefined ? 'n/a' : num(m.page_depth_mean)}; ` +
-        `bounce ${m.bounce_rate === null || m.bounce_rate === undefined ? 'n/a' : pct(m.bounce_rate)}`,
+        `page depth ${m.page_depth_mean === null ? 'n/a' : num(m.page_depth_mean)}; ` +
+        `bounce ${m.bounce_rate === null ? 'n/a' : pct(m.bounce_rate)}`,
     );
   }
   if (m.device_share) lines.push(`devices (share of events): ${shares(m.device_share)}`);
-  if (m.bot_share !== undefined)
+  if (m.bot_share !== null)
     lines.push(
       `bots: ${pct(m.bot_share)} of events; ${num(m.event_count_humans ?? 0, 0)} events without bots`,
     );

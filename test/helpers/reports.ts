@@ -37,6 +37,17 @@ export function healthyMetrics(): DayMetrics {
     page_depth_mean: 2.1,
     bounce_rate: 0.45,
     session_stragglers: 0,
+    // not measured, as on a day closed before these metrics existed
+    null_client_types: null,
+    null_client_devices: null,
+    missing_field_types: null,
+    batches_without_replica: null,
+    role_events: null,
+    duplicate_events: null,
+    revenue_by_currency: null,
+    currency: null,
+    app_versions: null,
+    tracker_versions: null,
   };
 }
 

@@ -20,9 +20,9 @@ const SCALARS = {
     m.role_events?.purchase ?? (m.role_events ? 0 : (m.event_types.checkout_completed ?? 0)),
   duplicate_events: (m: DayMetrics) => m.duplicate_events ?? 0,
   duplicate_transactions: (m: DayMetrics) => m.duplicate_transactions,
-  session_length_mean_s: (m: DayMetrics) => m.session_length_mean_s ?? null,
-  page_depth_mean: (m: DayMetrics) => m.page_depth_mean ?? null,
-  bot_share: (m: DayMetrics) => m.bot_share ?? null,
+  session_length_mean_s: (m: DayMetrics) => m.session_length_mean_s,
+  page_depth_mean: (m: DayMetrics) => m.page_depth_mean,
+  bot_share: (m: DayMetrics) => m.bot_share,
   batches_without_replica: (m: DayMetrics) => m.batches_without_replica ?? 0,
 } satisfies Record<string, (m: DayMetrics) => number | null>;
 
@@ -33,7 +33,7 @@ const SCALARS = {
 const SHARES = {
   channel_share: (m: DayMetrics) => m.channel_share,
   device_share: (m: DayMetrics) => m.device_share,
-  utm_source_share: (m: DayMetrics) => (m.utm_landings ? m.utm_source_share : undefined),
+  utm_source_share: (m: DayMetrics) => (m.utm_landings ? m.utm_source_share : null),
   /** Events by type (counts, not shares: what a volume change is made of). */
   event_types: (m: DayMetrics) => m.event_types,
   /** Events without a client id, by event type and by device class (counts). */
@@ -43,7 +43,7 @@ const SHARES = {
   device_events: (m: DayMetrics) =>
     m.device_share &&
     Object.fromEntries(Object.entries(m.device_share).map(([d, s]) => [d, Math.round(s * m.event_count)])),
-} satisfies Record<string, (m: DayMetrics) => Record<string, number> | undefined>;
+} satisfies Record<string, (m: DayMetrics) => Record<string, number> | null>;
 
 export type ScalarMetric = keyof typeof SCALARS;
 export type ShareMetric = keyof typeof SHARES;
@@ -51,8 +51,8 @@ export type MetricRef = ScalarMetric | `${ShareMetric}:${string}`;
 
 export const shareRef = (family: ShareMetric, key: string): MetricRef => `${family}:${key}`;
 
-/** A share map of a day; undefined where the day has none. */
-export const shareMap = (m: DayMetrics, family: ShareMetric): Record<string, number> | undefined =>
+/** A share map of a day; null where the day has none. */
+export const shareMap = (m: DayMetrics, family: ShareMetric): Record<string, number> | null =>
   SHARES[family](m);
 
 /** The keys of a share map on a day (none where the day has no such map). */

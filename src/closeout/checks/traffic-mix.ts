@@ -52,7 +52,7 @@ export const TRAFFIC_MIX_CHECKS = [
     evaluate: (c) => {
       const bots = c.metrics.bot_share;
       const t = c.thresholds;
-      if (bots === undefined) return null;
+      if (bots === null) return null;
       if (bots > t.maxBotShare) {
         return {
           message: `Bot share (${pct(bots)} of events) above limit (${pct(t.maxBotShare)})`,

@@ -346,7 +346,7 @@ function trafficSection(model: DayPageModel): string {
     ['Duplicate transactions', count(m.duplicate_transactions)],
     ['Revenue, duplicates removed', formatValue(m.revenue_deduplicated, 'money', m.currency ?? null)],
   ];
-  if (m.sessions !== undefined) {
+  if (m.sessions !== null) {
     rows.push(['Sessions', count(m.sessions)]);
     rows.push([
       'Mean session length',
@@ -355,7 +355,7 @@ function trafficSection(model: DayPageModel): string {
     rows.push(['Page views per session', m.page_depth_mean == null ? 'n/a' : m.page_depth_mean.toFixed(2)]);
     rows.push(['Bounce rate', m.bounce_rate == null ? 'n/a' : pct(m.bounce_rate)]);
   }
-  if (m.bot_share !== undefined) rows.push(['Bot share of events', pct(m.bot_share)]);
+  if (m.bot_share !== null) rows.push(['Bot share of events', pct(m.bot_share)]);
   if (m.device_share)
     rows.push([
       'Devices (share of events)',

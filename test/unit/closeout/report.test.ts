@@ -4,6 +4,8 @@
  * nothing twice.
  */
 import { describe, expect, it } from 'vitest';
+import { metricValue } from '../../../src/closeout/checks/metric-refs.ts';
+import { DayMetricsSchema } from '../../../src/closeout/day-metrics.ts';
 import { renderDayPage } from '../../../src/closeout/html/day-page.ts';
 import { dayPageModel } from '../../../src/closeout/html/page-model.ts';
 import { REPORT_VERSION, StoredReportSchema } from '../../../src/closeout/report.ts';
@@ -50,6 +52,31 @@ describe('stored reports', () => {
   it('the current version reads as it was written', () => {
     const r = reportOf('2025-03-05');
     expect(StoredReportSchema.parse(r)).toEqual(r);
+  });
+
+  it('a report stored before a metric or section existed reads it as not measured (null) or empty, in the current shape', () => {
+    const r = reportOf('2025-03-05', { metrics: { role_events: { pageView: 3700 }, currency: 'EUR' } });
+    const {
+      bot_share: _bots,
+      role_events: _roles,
+      currency: _currency,
+      sessions: _sessions,
+      ...older
+    } = r.metrics;
+    const { overrides: _overrides, intraday: _intraday, gaps: _gaps, ...stored } = r;
+    const read = StoredReportSchema.parse({ ...stored, metrics: older });
+    expect(Object.keys(read.metrics).sort()).toEqual(Object.keys(DayMetricsSchema.shape).sort());
+    expect(read.metrics).toMatchObject({
+      bot_share: null,
+      role_events: null,
+      currency: null,
+      sessions: null,
+    });
+    expect(read).toMatchObject({ overrides: [], intraday: [], gaps: [] });
+    // what was not measured is not judged, and the reports say n/a or leave it out
+    expect(metricValue(read.metrics, 'bot_share')).toBeNull();
+    expect(metricValue(read.metrics, 'page_views')).toBe(3800); // the flat export's page_viewed, as before roles
+    expect(textReport(read)).not.toContain('sessions:');
   });
 
   it('an unknown version is refused, not guessed at', () => {
